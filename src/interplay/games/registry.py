@@ -1,0 +1,98 @@
+"""The versioned game registry: ``make("ipd-v1", **params)``.
+
+Every game is registered under an id ending in ``-vN``; a change in behaviour gets a
+new version, never an edit of an old one. Other packages (the coin game, bargaining,
+user code) add games with :func:`register`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from interplay.errors import InterplayError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class GameEntry:
+    id: str
+    factory: Callable[..., Any]
+    summary: str
+    aliases: tuple[str, ...] = field(default=())
+    kind: str = "normal-form"  # "normal-form" | "iterated" | "grid" | ...
+
+
+_REGISTRY: dict[str, GameEntry] = {}
+_ALIASES: dict[str, str] = {}
+_BUILTINS_LOADED = False
+
+
+def register(id: str, factory: Callable[..., Any], *, summary: str = "", aliases: tuple[str, ...] = (),
+             kind: str = "normal-form", overwrite: bool = False) -> None:
+    """Register a game factory under a versioned id (``name-vN``)."""
+    if not id.rsplit("-", 1)[-1].startswith("v"):
+        raise InterplayError(f"game id {id!r} must end with a version, like '-v1'.")
+    if not overwrite and (id in _REGISTRY or id in _ALIASES):
+        raise InterplayError(f"game id {id!r} is already registered.")
+    _REGISTRY[id] = GameEntry(id, factory, summary or (inspect.getdoc(factory) or "").split("\n")[0],
+                              tuple(aliases), kind)
+    for a in aliases:
+        _ALIASES[a] = id
+
+
+def _load_builtins() -> None:
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True
+        from interplay.games import builtin  # noqa: F401  (registers on import)
+
+
+def resolve(id: str) -> GameEntry:
+    _load_builtins()
+    if id.startswith("openspiel:"):
+        from interplay.games.openspiel import load_openspiel_entry
+
+        return load_openspiel_entry(id)
+    key = _ALIASES.get(id, id)
+    if key not in _REGISTRY:
+        raise UnknownNameError("game id", id, list(_REGISTRY) + list(_ALIASES), listing="interplay games")
+    return _REGISTRY[key]
+
+
+def make(id: str, **params: Any) -> Any:
+    """Build a registered game with its parameters, e.g. ``make("ipd-v1", discount=0.9)``.
+
+    Unknown ids get the closest registered ids; unknown or bad parameters get a
+    message naming the parameter.
+    """
+    entry = resolve(id)
+    sig = inspect.signature(entry.factory)
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
+    if not accepts_any:
+        for name in params:
+            if name not in sig.parameters:
+                raise UnknownNameError(f"parameter of game {entry.id!r}:", name, list(sig.parameters))
+    try:
+        return entry.factory(**params)
+    except InterplayError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise InterplayError(f"game {entry.id!r}: bad parameters {params}: {exc}") from None
+
+
+def game_parameters(id: str) -> dict[str, Any]:
+    """Default parameters of a registered game, by name."""
+    entry = resolve(id)
+    return {
+        n: (p.default if p.default is not inspect.Parameter.empty else None)
+        for n, p in inspect.signature(entry.factory).parameters.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def list_games() -> list[GameEntry]:
+    """Every registered game, sorted by id."""
+    _load_builtins()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
