@@ -21,8 +21,10 @@ _NORMAL_FORM = {
     "custom-v1": (cat.custom, ()),
 }
 
+_CUSTOM_EXAMPLE = {"payoffs": [[[3, 3], [0, 5]], [[5, 0], [1, 1]]], "actions": [["C", "D"], ["C", "D"]]}
 for _id, (_factory, _aliases) in _NORMAL_FORM.items():
-    register(_id, _factory, aliases=_aliases, kind="normal-form")
+    register(_id, _factory, aliases=_aliases, kind="normal-form",
+             example=_CUSTOM_EXAMPLE if _id == "custom-v1" else None)
 
 
 def _iterated_factory(stage_factory: Any, id: str, doc: str) -> Any:

@@ -22,6 +22,11 @@ class GameEntry:
     summary: str
     aliases: tuple[str, ...] = field(default=())
     kind: str = "normal-form"  # "normal-form" | "iterated" | "grid" | ...
+    example: tuple[tuple[str, Any], ...] = field(default=())  # params for a game with required ones
+
+    def make_example(self) -> Any:
+        """An instance with default parameters (plus ``example`` for required ones)."""
+        return self.factory(**dict(self.example))
 
 
 _REGISTRY: dict[str, GameEntry] = {}
@@ -30,14 +35,14 @@ _BUILTINS_LOADED = False
 
 
 def register(id: str, factory: Callable[..., Any], *, summary: str = "", aliases: tuple[str, ...] = (),
-             kind: str = "normal-form", overwrite: bool = False) -> None:
+             kind: str = "normal-form", example: dict[str, Any] | None = None, overwrite: bool = False) -> None:
     """Register a game factory under a versioned id (``name-vN``)."""
     if not id.rsplit("-", 1)[-1].startswith("v"):
         raise InterplayError(f"game id {id!r} must end with a version, like '-v1'.")
     if not overwrite and (id in _REGISTRY or id in _ALIASES):
         raise InterplayError(f"game id {id!r} is already registered.")
     _REGISTRY[id] = GameEntry(id, factory, summary or (inspect.getdoc(factory) or "").split("\n")[0],
-                              tuple(aliases), kind)
+                              tuple(aliases), kind, tuple((example or {}).items()))
     for a in aliases:
         _ALIASES[a] = id
 

@@ -1,0 +1,1 @@
+"""Who plays: fixed strategies as data, learners, LLM agents and humans."""

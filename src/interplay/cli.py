@@ -1,0 +1,153 @@
+"""The `interplay` command. Thin: it parses arguments and calls the packages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from interplay.errors import InterplayError
+
+app = typer.Typer(
+    name="interplay",
+    help="Interacting learning agents: games, strategies, learners, LLM agents, evaluation and safety.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout (plain, no colours)."""
+    from interplay.run.context import to_jsonable
+
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=1) + "\n")
+
+
+# -- games ------------------------------------------------------------------------
+@app.command("games")
+def games_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """List the registered games: id, players, actions, utility kind."""
+    from interplay.games.registry import list_games
+
+    rows = []
+    for entry in list_games():
+        game = entry.make_example()
+        spec = game.spec
+        rows.append({
+            "id": entry.id,
+            "aliases": list(entry.aliases),
+            "kind": entry.kind,
+            "name": spec.name,
+            "players": list(spec.players),
+            "actions": [list(a) for a in spec.actions],
+            "utility": spec.utility.value,
+        })
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="interplay games")
+    for col in ("id", "kind", "players", "actions", "utility", "aliases"):
+        table.add_column(col)
+    for r in rows:
+        acts = " | ".join("/".join(a) for a in r["actions"][:2]) + (" | ..." if len(r["actions"]) > 2 else "")
+        table.add_row(r["id"], r["kind"], str(len(r["players"])), acts, r["utility"], ", ".join(r["aliases"]))
+    console.print(table)
+
+
+@app.command("analyze")
+def analyze_cmd(
+    game_id: str = typer.Argument(..., help="registry id, e.g. prisoners-dilemma-v1"),
+    param: list[str] = typer.Option([], "--param", "-p", help="game parameter KEY=VALUE (repeatable)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Equilibria (pure; mixed for 2 players), Pareto set, welfare and best responses of a game."""
+    from interplay.games.analysis import analyze
+    from interplay.games.iterated import IteratedGame
+    from interplay.games.normal_form import NormalFormGame
+    from interplay.games.registry import make
+    from interplay.run.config import apply_overrides
+
+    params = apply_overrides({}, list(param))
+    game = make(game_id, **params)
+    if isinstance(game, IteratedGame):
+        game = game.stage
+    if not isinstance(game, NormalFormGame):
+        raise InterplayError(f"analyze: {game_id!r} is not a normal-form or iterated 2x2 game.")
+    result = analyze(game).to_dict()
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"[bold]{game.spec.name}[/] ({game_id}), {result['utility']}")
+    t = Table(title="Pure Nash equilibria")
+    t.add_column("actions")
+    t.add_column("payoffs")
+    for e in result["pure_nash"]:
+        t.add_row(", ".join(e["actions"]), ", ".join(f"{x:g}" for x in e["payoffs"]))
+    console.print(t if result["pure_nash"] else "No pure Nash equilibrium.")
+    if result["mixed_nash"] is not None:
+        t = Table(title="All Nash equilibria (nashpy)")
+        t.add_column("row strategy")
+        t.add_column("column strategy")
+        t.add_column("payoffs")
+        for e in result["mixed_nash"]:
+            s1, s2 = e["strategies"]
+            t.add_row(", ".join(f"{k}={v:.3g}" for k, v in s1.items()),
+                      ", ".join(f"{k}={v:.3g}" for k, v in s2.items()),
+                      ", ".join(f"{x:.3g}" for x in e["payoffs"]))
+        console.print(t)
+    t = Table(title="Pareto-efficient outcomes")
+    t.add_column("actions")
+    t.add_column("payoffs")
+    t.add_column("welfare")
+    for e in result["pareto_efficient"]:
+        t.add_row(", ".join(e["actions"]), ", ".join(f"{x:g}" for x in e["payoffs"]), f"{e['welfare']:g}")
+    console.print(t)
+    console.print(f"Maximum social welfare {result['max_welfare']:g} at: {'; '.join(result['max_welfare_outcomes'])}")
+
+
+# -- experiments ------------------------------------------------------------------
+@app.command("run")
+def run_cmd(
+    config: Path = typer.Argument(..., help="experiment YAML"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/NAME-TIME)"),
+    set_: list[str] = typer.Option([], "--set", help="override a field: game.params.discount=0.9 (repeatable)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+) -> None:
+    """Run an experiment and write its run directory (results.json, plots, report.html)."""
+    from interplay.run.runner import load_config, run_experiment
+
+    cfg = load_config(config, set_)
+    run_dir = run_experiment(cfg, out, quiet=quiet)
+    console.print(f"[green]done[/] results: {run_dir / 'results.json'}")
+    console.print(f"report: {run_dir / 'report.html'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become a one-paragraph message and exit status 2."""
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except InterplayError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err_console.print("interrupted; finished work was kept.")
+        raise SystemExit(130) from None
+    raise SystemExit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Experiments: typed configs, the runner, executors, the run directory and reports."""
