@@ -55,11 +55,15 @@ def games_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON")) 
         print_json(rows)
         return
     table = Table(title="interplay games")
-    for col in ("id", "kind", "players", "actions", "utility", "aliases"):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("n", justify="right")
+    table.add_column("actions (first player)")
+    table.add_column("utility", no_wrap=True)
+    table.add_column("aliases")
     for r in rows:
-        acts = " | ".join("/".join(a) for a in r["actions"][:2]) + (" | ..." if len(r["actions"]) > 2 else "")
-        table.add_row(r["id"], r["kind"], str(len(r["players"])), acts, r["utility"], ", ".join(r["aliases"]))
+        table.add_row(r["id"], r["kind"], str(len(r["players"])), "/".join(r["actions"][0]), r["utility"],
+                      ", ".join(r["aliases"]))
     console.print(table)
 
 

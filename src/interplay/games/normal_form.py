@@ -68,6 +68,30 @@ class NormalFormGame:
     def action_label(self, joint_action: Sequence[int]) -> str:
         return ",".join(self.spec.actions[i][a] for i, a in enumerate(joint_action))
 
+    # -- the pure functional core (one-shot), wrapped by the PettingZoo shell ---------
+    def reset(self, key: object) -> tuple[np.ndarray, int]:
+        """Observation (0 for everyone: nothing has happened yet) and state (turn 0)."""
+        return np.zeros(self.num_players, dtype=np.int64), 0
+
+    def step(self, key: object, state: int, actions: Sequence[int]):
+        """(obs, state, rewards, terminated, truncated): one simultaneous move ends the game."""
+        acts = tuple(int(a) for a in actions)
+        for i, a in enumerate(acts):
+            if not 0 <= a < self.num_actions[i]:
+                raise InterplayError(f"{self.spec.id}: action {a} of player {self.spec.players[i]!r} is out of range "
+                                     f"0..{self.num_actions[i] - 1}.")
+        return np.zeros(self.num_players, dtype=np.int64), state + 1, self.payoff(acts), True, False
+
+    def observation_space(self, player: int):
+        from gymnasium.spaces import Discrete
+
+        return Discrete(1)
+
+    def action_space(self, player: int):
+        from gymnasium.spaces import Discrete
+
+        return Discrete(self.num_actions[player])
+
 
 def normal_form(
     payoffs: object,

@@ -124,7 +124,7 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
         [[names[i], *exact[i]] for i in range(n)], ["", *names],
     )
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), layout="constrained")
     lo, hi = float(min(exact.min(), sampled.min())), float(max(exact.max(), sampled.max()))
     for ax, mat, title in ((axes[0], exact, "exact (1-γ)V"), (axes[1], sampled, "sampled mean")):
         im = ax.imshow(mat, cmap="viridis", vmin=lo, vmax=hi)

@@ -1,0 +1,35 @@
+# interplay: two set-up commands, `make demo` and `make test` (see README).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+
+.PHONY: demo test install install-all lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+install: $(BIN)/python
+	$(PIP) install -q -e .
+
+# torch first, pinned to the CPU build on this machine: a bare `torch` from another
+# package's requirements would otherwise pull a multi-GB CUDA build.
+install-all: $(BIN)/python
+	$(PIP) install -q "torch==2.13.0"
+	$(PIP) install -q -e ".[all]"
+
+demo: install
+	$(BIN)/interplay run examples/showcase.yaml --out runs/showcase
+
+test: install-all
+	$(BIN)/python -m pytest -q
+
+lint: install-all
+	$(BIN)/ruff check src tests benchmarks
+
+bench: install-all
+	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache

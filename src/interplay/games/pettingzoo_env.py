@@ -1,0 +1,100 @@
+"""PettingZoo ParallelEnv shell around any game's pure functional core.
+
+A game offers ``reset(key) -> (obs, state)`` and
+``step(key, state, actions) -> (obs, state, rewards, terminated, truncated)`` where
+obs and rewards have one entry per player, plus ``observation_space(i)``,
+``action_space(i)`` and ``spec``. This class keeps the state and the random key so a
+user gets the familiar stateful API (and `pettingzoo.test` conformance).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+from pettingzoo import ParallelEnv
+
+from interplay.errors import InterplayError
+
+
+class InterplayParallelEnv(ParallelEnv):
+    """A registered interplay game as a PettingZoo ParallelEnv."""
+
+    metadata = {"render_modes": ["ansi"], "name": "interplay", "is_parallelizable": True}
+
+    def __init__(self, game: Any, render_mode: str | None = None) -> None:
+        self.game = game
+        self.spec_ = game.spec
+        self.possible_agents = list(game.spec.players)
+        self.agents: list[str] = []
+        self.render_mode = render_mode
+        self._obs_spaces = {a: game.observation_space(i) for i, a in enumerate(self.possible_agents)}
+        self._act_spaces = {a: game.action_space(i) for i, a in enumerate(self.possible_agents)}
+        self._key = jax.random.PRNGKey(np.random.SeedSequence().entropy % (2**31))
+        self._state: Any = None
+        self._last: dict[str, Any] = {}
+        self.metadata = {**self.metadata, "name": game.spec.id}
+
+    def observation_space(self, agent: str):
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str):
+        return self._act_spaces[agent]
+
+    def _obs_dict(self, obs: Any) -> dict[str, Any]:
+        out = {}
+        for i, a in enumerate(self.possible_agents):
+            o = np.asarray(obs[i])
+            space = self._obs_spaces[a]
+            out[a] = int(o) if o.ndim == 0 and space.shape == () else o.astype(space.dtype)
+        return out
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self._key = jax.random.PRNGKey(seed)
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state = self.game.reset(sub)
+        self.agents = list(self.possible_agents)
+        observations = self._obs_dict(obs)
+        self._last = observations
+        return observations, {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, Any]):
+        if not self.agents:
+            raise InterplayError(f"{self.spec_.id}: step() called on a finished episode; call reset() first.")
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise InterplayError(f"{self.spec_.id}: no action given for {missing}.")
+        joint = np.array([int(actions[a]) for a in self.possible_agents])
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state, rewards, terminated, truncated = self.game.step(sub, self._state, joint)
+        observations = self._obs_dict(obs)
+        rew = {a: float(np.asarray(rewards)[i]) for i, a in enumerate(self.possible_agents)}
+        term = bool(np.asarray(terminated))
+        trunc = bool(np.asarray(truncated)) and not term
+        terms = {a: term for a in self.agents}
+        truncs = {a: trunc for a in self.agents}
+        infos: dict[str, dict] = {a: {} for a in self.agents}
+        self._last = observations
+        if term or trunc:
+            self.agents = []
+        return observations, rew, terms, truncs, infos
+
+    def render(self) -> str | None:
+        return f"{self.spec_.id}: state {self._state}, last observations {self._last}"
+
+    def close(self) -> None:
+        pass
+
+    def state(self) -> Any:
+        return self._state
+
+
+def parallel_env(id: str, render_mode: str | None = None, **params: Any) -> InterplayParallelEnv:
+    """``parallel_env("ipd-v1", discount=0.9)``: a registered game as a ParallelEnv."""
+    from interplay.games.registry import make, resolve
+
+    entry = resolve(id)
+    game = make(id, **params) if params or not entry.example else entry.make_example()
+    return InterplayParallelEnv(game, render_mode=render_mode)
