@@ -222,8 +222,14 @@ def custom(
     players: list[str] | None = None,
     name: str = "Custom game",
     description: str = "",
+    layout: str = "players-first",
 ) -> NormalFormGame:
-    """Any user-given payoff table: (n, a_1, ..., a_n), or (a_1, a_2, 2) pairs."""
+    """Any user-given payoff table.
+
+    layout "players-first": shape (n, a_1, ..., a_n), ``payoffs[i][a_1]...[a_n]`` is player
+    i's payoff; layout "pairs": shape (a_1, a_2, 2), each cell the (row, column) payoffs.
+    """
     return normal_form(
-        payoffs, id="custom-v1", name=name, actions=actions, players=players, description=description
+        payoffs, id="custom-v1", name=name, actions=actions, players=players, description=description,
+        layout=layout,
     )

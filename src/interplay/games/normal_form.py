@@ -102,13 +102,17 @@ def normal_form(
     actions: Sequence[Sequence[str]] | None = None,
     description: str = "",
     utility: UtilityKind | str | None = None,
+    layout: str = "auto",
 ) -> NormalFormGame:
     """Validate a payoff table and build a :class:`NormalFormGame`.
 
     ``payoffs`` is either the full tensor of shape (n, a_1, ..., a_n), or for
     two players a table of shape (a_1, a_2, 2) listing (row, column) payoff pairs,
-    the way payoff matrices are usually written.
+    the way payoff matrices are usually written. ``layout`` says which: "players-first",
+    "pairs", or "auto" (pairs only when unambiguous: a (2, 2, 2) table is players-first).
     """
+    if layout not in ("auto", "players-first", "pairs"):
+        raise InterplayError(f"{id}: layout must be 'auto', 'players-first' or 'pairs', got {layout!r}.")
     try:
         arr = np.asarray(payoffs, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -120,8 +124,11 @@ def normal_form(
             f"{id}: payoffs must have shape (players, actions_1, ..., actions_n) or "
             f"(actions_1, actions_2, 2); got shape {arr.shape}."
         )
-    if arr.ndim == 3 and arr.shape[-1] == 2 and arr.shape[0] != 2:
-        # (a_1, a_2, 2) pairs; a (2, a, b) table is always read players-first.
+    if layout == "pairs":
+        if arr.ndim != 3 or arr.shape[-1] != 2:
+            raise InterplayError(f"{id}: a 'pairs' table must have shape (actions_1, actions_2, 2), got {arr.shape}.")
+        arr = np.moveaxis(arr, -1, 0)
+    elif layout == "auto" and arr.ndim == 3 and arr.shape[-1] == 2 and arr.shape[0] != 2:
         arr = np.moveaxis(arr, -1, 0)
     n = arr.shape[0]
     if arr.ndim != n + 1:
