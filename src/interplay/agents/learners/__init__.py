@@ -1,0 +1,23 @@
+"""Learners: gradient and opponent-shaping learners on differentiable games (NL, LA, LOLA,
+SOS), sampled-play policy-gradient learners (PG, LOLA-DiCE), PPO and M-FOS.
+
+See docs/opponent-shaping.md.
+"""
+
+from interplay.agents.learners.differentiable import DifferentiableGame, differentiable
+from interplay.agents.learners.exact import (
+    LOLA,
+    SOS,
+    ExactRun,
+    FixedPolicy,
+    LookAhead,
+    NaiveLearner,
+    learned_policies,
+    learner_from_name,
+    train_exact,
+)
+
+__all__ = [
+    "LOLA", "SOS", "DifferentiableGame", "ExactRun", "FixedPolicy", "LookAhead", "NaiveLearner",
+    "differentiable", "learned_policies", "learner_from_name", "train_exact",
+]

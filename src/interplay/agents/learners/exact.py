@@ -1,0 +1,299 @@
+"""Learners on differentiable games: NL, LA, LOLA and SOS with exact gradients.
+
+Every learner here sees the game only as a differentiable value function
+``values(theta1, theta2) -> (V1, V2)`` (see :mod:`interplay.agents.learners.differentiable`),
+never the other learner's object. Updates are gradient *ascent* on one's own value, with
+learning rate ``lr``; ``g_ij = grad_{theta_j} V_i``.
+
+* NL, the naive learner: ``theta1 += lr * g_11``.
+* LA, look-ahead (Zhang & Lesser 2010; the first-order form of Letcher et al. 2019, eq. 3):
+  the opponent's naive step is anticipated but treated as fixed:
+  ``theta1 += lr * [g_11 + eta * grad_1( g_21 . stop(g_22) )]``.
+* LOLA (Foerster et al. 2018, eq. 4 of the AAMAS paper, exact-gradient version):
+  ``theta1 += lr * [g_11 + c * grad_1( stop(g_12) . g_22 )]``; with ``lookahead_term=True``
+  the LA term is added too, which is the LOLA of Letcher et al. (2019, eq. 4).
+* SOS, stable opponent shaping (Letcher et al. 2019, Algorithm 1), in ascent form:
+  ``xi0 = g + alpha * LA-term``, ``chi = shaping term``; ``p1 = 1`` if ``<chi, xi0> >= 0`` else
+  ``min(1, a |xi0|^2 / -<chi, xi0> / alpha)``; ``p2 = |xi|^2`` if ``|xi| < b`` else 1;
+  ``theta += alpha * (xi0 + min(p1, p2) * alpha * chi)``. The vectors are joint (both players),
+  as in the paper, so an SOS player computes the whole game's terms.
+* Fixed: a policy that does not learn (e.g. tit-for-tat as 5 probabilities).
+
+A whole run (many seeds x many updates) is one array program: ``vmap`` over seeds of a
+``lax.scan`` over updates, compiled once per (game kind, pairing, number of updates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from interplay.agents.learners.differentiable import DifferentiableGame, value_function
+from interplay.errors import InterplayError
+
+_sg = jax.lax.stop_gradient
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NaiveLearner(_Config):
+    """NL: gradient ascent on its own exact value."""
+
+    kind: Literal["naive"] = "naive"
+    lr: float = Field(1.0, gt=0, description="learning rate (LOLA's exact setting: 1)")
+
+
+class LookAhead(_Config):
+    """LA (Zhang & Lesser 2010): anticipates the opponent's naive step, without shaping it."""
+
+    kind: Literal["lookahead"] = "lookahead"
+    lr: float = Field(1.0, gt=0, description="learning rate")
+    lookahead: float = Field(1.0, gt=0, description="eta, the opponent's assumed learning rate")
+
+
+class LOLA(_Config):
+    """LOLA with exact gradients (Foerster et al. 2018)."""
+
+    kind: Literal["lola"] = "lola"
+    lr: float = Field(1.0, gt=0, description="learning rate (delta in the paper)")
+    correction: float = Field(1.0, ge=0, description="c = eta, the weight of the shaping term")
+    lookahead_term: bool = Field(False, description="also add the LA term (Letcher et al.'s LOLA)")
+
+
+class SOS(_Config):
+    """SOS (Letcher et al. 2019, Algorithm 1); the IPD setting is alpha=1, a=0.5, b=0.1."""
+
+    kind: Literal["sos"] = "sos"
+    alpha: float = Field(1.0, gt=0, description="learning and look-ahead rate")
+    a: float = Field(0.5, gt=0, lt=1, description="keeps the update within (1-a)|xi0|^2 of LA's")
+    b: float = Field(0.1, gt=0, lt=1, description="below this gradient norm, p shrinks as |xi|^2")
+
+
+class FixedPolicy(_Config):
+    """A policy that does not learn: 5 probabilities (iterated) or a mixed strategy."""
+
+    kind: Literal["fixed"] = "fixed"
+    policy: tuple[float, ...] | str = Field(description="probabilities, or a memory-one name like 'Tit For Tat'")
+
+
+ExactLearner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy, Field(discriminator="kind")]
+
+#: Short names used by the CLI, YAML and the reproduction tables.
+LEARNER_NAMES: dict[str, type[_Config]] = {
+    "naive": NaiveLearner, "nl": NaiveLearner, "lookahead": LookAhead, "la": LookAhead,
+    "lola": LOLA, "sos": SOS,
+}
+
+
+def learner_from_name(name: str) -> _Config:
+    """A learner with default settings from its short name ('nl', 'la', 'lola', 'sos')."""
+    from interplay.errors import UnknownNameError
+
+    key = name.lower()
+    if key not in LEARNER_NAMES:
+        raise UnknownNameError("learner", name, LEARNER_NAMES)
+    return LEARNER_NAMES[key]()
+
+
+# ---------------------------------------------------------------------------------------
+# The update terms (small, tested functions)
+# ---------------------------------------------------------------------------------------
+
+
+def gradient_terms(values, th1: jax.Array, th2: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(g_11, LA term, shaping term) for player 1, at (th1, th2).
+
+    ``values(th1, th2) -> (V1, V2)``. LA term = ``grad_1( g_21 . stop(g_22) )``
+    = (d^2 V1 / d th1 d th2) g_22; shaping term = ``grad_1( stop(g_12) . g_22 )``
+    = (d^2 V2 / d th1 d th2) g_12 (Foerster et al. 2018, eq. 4's second-order term).
+    """
+    v1 = lambda a, b: values(a, b)[0]  # noqa: E731
+    v2 = lambda a, b: values(a, b)[1]  # noqa: E731
+    g11 = jax.grad(v1, 0)(th1, th2)
+    g12 = jax.grad(v1, 1)(th1, th2)
+    g22 = jax.grad(v2, 1)(th1, th2)
+    la = jax.grad(lambda a: jnp.vdot(jax.grad(v1, 1)(a, th2), _sg(g22)))(th1)
+    shaping = jax.grad(lambda a: jnp.vdot(_sg(g12), jax.grad(v2, 1)(a, th2)))(th1)
+    return g11, la, shaping
+
+
+def sos_p(xi: jax.Array, xi0: jax.Array, chi: jax.Array, alpha: float, a: float, b: float) -> jax.Array:
+    """SOS's interpolation weight p (Letcher et al. 2019, Algorithm 1), ascent form.
+
+    In the paper's loss form the test is ``<-alpha chi, xi0> >= 0``; with ascent directions
+    both vectors flip sign, so it reads ``alpha <chi, xi0> >= 0``.
+    """
+    dot = alpha * jnp.vdot(chi, xi0)
+    p1 = jnp.where(dot >= 0, 1.0, jnp.minimum(1.0, a * jnp.vdot(xi0, xi0) / jnp.maximum(-dot, 1e-30)))
+    norm2 = jnp.vdot(xi, xi)
+    p2 = jnp.where(jnp.sqrt(norm2) < b, norm2, 1.0)
+    return jnp.minimum(p1, p2)
+
+
+def _swap(values):
+    return lambda a, b: values(b, a)[::-1]
+
+
+def _directions(values, th1, th2, learners) -> tuple[jax.Array, jax.Array]:
+    """Each player's parameter change for one simultaneous update."""
+    kinds = {lr.kind for lr in learners}
+    need_second = bool(kinds & {"lookahead", "lola", "sos"})
+    if need_second:
+        t1 = gradient_terms(values, th1, th2)
+        t2 = gradient_terms(_swap(values), th2, th1)
+    else:
+        t1 = (jax.grad(lambda a: values(a, th2)[0])(th1), None, None)
+        t2 = (jax.grad(lambda b: values(th1, b)[1])(th2), None, None)
+    out = []
+    for me, terms in ((learners[0], t1), (learners[1], t2)):
+        g, la, sh = terms
+        if me.kind == "naive":
+            out.append(me.lr * g)
+        elif me.kind == "lookahead":
+            out.append(me.lr * (g + me.lookahead * la))
+        elif me.kind == "lola":
+            step = g + me.correction * sh
+            if me.lookahead_term:
+                step = step + me.correction * la
+            out.append(me.lr * step)
+        elif me.kind == "sos":
+            al = me.alpha
+            xi = jnp.concatenate([t1[0], t2[0]])
+            xi0 = jnp.concatenate([t1[0] + al * t1[1], t2[0] + al * t2[1]])
+            chi = jnp.concatenate([t1[2], t2[2]])
+            p = sos_p(xi, xi0, chi, al, me.a, me.b)
+            out.append(al * (g + al * la + p * al * sh))
+        else:  # fixed
+            out.append(jnp.zeros_like(g))
+    return out[0], out[1]
+
+
+@partial(jax.jit, static_argnames=("kind", "learners", "num_updates"))
+def _train(th1, th2, payoffs, discount, kind, learners, num_updates):
+    values = value_function(kind, payoffs, discount)
+
+    def one_seed(a, b):
+        def step(carry, _):
+            x, y = carry
+            v = values(x, y)
+            d1, d2 = _directions(values, x, y, learners)
+            return (x + d1, y + d2), (x, y, v)
+
+        (x, y), (h1, h2, hv) = jax.lax.scan(step, (a, b), None, length=num_updates)
+        v = values(x, y)
+        return (jnp.concatenate([h1, x[None]]), jnp.concatenate([h2, y[None]]),
+                jnp.concatenate([hv, v[None]]))
+
+    return jax.vmap(one_seed)(th1, th2)
+
+
+# ---------------------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExactRun:
+    """The whole history of a batch of runs of one pairing.
+
+    Attributes (S seeds, T updates, so T+1 snapshots; index 0 is the initial policy):
+        logits1, logits2: (S, T+1, D) parameters of each player.
+        probs1, probs2: (S, T+1, D) the policies they encode (P(cooperate) per state,
+            own view, start first, for iterated games; a mixed strategy otherwise).
+        values: (S, T+1, 2) exact values V1, V2 (discounted sums for iterated games).
+        rewards: (S, T+1, 2) average reward per step, (1 - gamma) V (= V for one-shot games).
+    """
+
+    game: DifferentiableGame
+    learners: tuple[object, object]
+    logits1: np.ndarray
+    logits2: np.ndarray
+    probs1: np.ndarray
+    probs2: np.ndarray
+    values: np.ndarray
+    rewards: np.ndarray
+
+    @property
+    def final_rewards(self) -> np.ndarray:
+        """(S, 2) average reward per step after the last update."""
+        return self.rewards[:, -1]
+
+    def final_policies(self) -> np.ndarray:
+        """(S, 2, D) final policies; for iterated games 5 probabilities each, own view, start first.
+
+        This is what a tournament takes as a learned memory-one entrant.
+        """
+        return np.stack([self.probs1[:, -1], self.probs2[:, -1]], axis=1)
+
+    def tft_like(self, threshold: float = 0.5) -> np.ndarray:
+        """(S, 2) bool: does the final policy round to tit-for-tat after every last joint action?
+
+        Our criterion (LOLA's paper does not spell one out): P(C | CC) and P(C | DC) above
+        ``threshold`` and P(C | CD) and P(C | DD) below it, states read in the player's own
+        view (own move first). The start state is ignored.
+        """
+        if not self.game.iterated:
+            raise InterplayError("tit-for-tat-like is defined for iterated 2x2 games only.")
+        p = self.final_policies()[..., 1:]
+        return (p[..., 0] > threshold) & (p[..., 2] > threshold) & (p[..., 1] < threshold) & (p[..., 3] < threshold)
+
+
+def _fixed_logits(policy, game: DifferentiableGame) -> jax.Array:
+    probs = game.policy_from_config(policy)
+    p = jnp.clip(jnp.asarray(probs, jnp.float32), 1e-6, 1 - 1e-6)
+    if game.iterated:
+        return jnp.log(p) - jnp.log1p(-p)
+    return jnp.log(p)
+
+
+def initial_logits(key: jax.Array, game: DifferentiableGame, learners, num_seeds: int,
+                   init_std: float = 1.0) -> tuple[jax.Array, jax.Array]:
+    """Logits drawn from N(0, init_std^2) per seed (LOLA's and SOS's setting), fixed ones set."""
+    k1, k2 = jax.random.split(key)
+    th = []
+    for k, learner, dim in ((k1, learners[0], game.dims[0]), (k2, learners[1], game.dims[1])):
+        if learner.kind == "fixed":
+            th.append(jnp.broadcast_to(_fixed_logits(learner.policy, game), (num_seeds, dim)))
+        else:
+            th.append(init_std * jax.random.normal(k, (num_seeds, dim)))
+    return th[0], th[1]
+
+
+def train_exact(game: DifferentiableGame, learner1, learner2, *, num_seeds: int = 50,
+                num_updates: int = 200, seed: int = 0, init_std: float = 1.0,
+                init: tuple[jax.Array, jax.Array] | None = None) -> ExactRun:
+    """Train a pairing on a differentiable game over many seeds at once.
+
+    ``init``: optional initial logits ((S, D1), (S, D2)); by default drawn from N(0, init_std^2).
+    """
+    if num_seeds < 1 or num_updates < 0:
+        raise InterplayError(f"train_exact: need num_seeds >= 1 and num_updates >= 0, got {num_seeds}, {num_updates}.")
+    learners = (learner1, learner2)
+    if init is None:
+        th1, th2 = initial_logits(jax.random.PRNGKey(seed), game, learners, num_seeds, init_std)
+    else:
+        th1, th2 = (jnp.asarray(t, jnp.float32) for t in init)
+    h1, h2, hv = _train(th1, th2, game.payoffs, game.discount, game.kind, learners, num_updates)
+    probs1 = np.asarray(jax.vmap(jax.vmap(game.policy))(h1))
+    probs2 = np.asarray(jax.vmap(jax.vmap(game.policy))(h2))
+    values = np.asarray(hv)
+    return ExactRun(game, learners, np.asarray(h1), np.asarray(h2), probs1, probs2, values,
+                    values * game.per_step)
+
+
+def learned_policies(game: DifferentiableGame, learner1, learner2, *, num_seeds: int = 1,
+                     num_updates: int = 200, seed: int = 0) -> np.ndarray:
+    """Final learned policies of a run, (num_seeds, 2, 5) for iterated games (own view, start first).
+
+    For the tournament engine: each row is a memory-one policy ready to enter a tournament.
+    """
+    return train_exact(game, learner1, learner2, num_seeds=num_seeds, num_updates=num_updates,
+                       seed=seed).final_policies()
