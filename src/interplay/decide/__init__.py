@@ -1,0 +1,1 @@
+"""Collective decisions from a mixture of experts: aggregation, advisor weighting, importance."""

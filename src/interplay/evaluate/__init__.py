@@ -1,0 +1,1 @@
+"""How well agents did: tournaments, metrics, ratings, alpha-Rank, equilibria, dynamics."""

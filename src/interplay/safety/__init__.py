@@ -1,0 +1,1 @@
+"""Safety: shields on actions, monitors on messages, constraint costs, audit log."""

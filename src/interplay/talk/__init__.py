@@ -1,0 +1,1 @@
+"""Language between agents: channels with visibility, cheap talk, debate, persuasion."""
