@@ -1,0 +1,161 @@
+"""Model configs (a small mapping, or a YAML file holding one) and :func:`load_model`.
+
+::
+
+    provider: openai                      # or: transformers, replay
+    base_url: http://127.0.0.1:8000/v1    # any OpenAI-compatible server
+    model: qwen2.5-7b-instruct
+    api_key_env: OPENAI_API_KEY           # the variable's NAME; null for local servers
+    cache: ~/.cache/interplay/llm.sqlite  # optional answer cache
+
+Relative paths (``cache``, ``record``, ``path``) are read from the YAML file's
+folder. A mapping with an ``api_key`` field is refused: keys live in the
+environment only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from interplay.errors import InterplayError
+from interplay.llm.base import ChatModel
+from interplay.llm.budget import Budget
+from interplay.llm.cache import LLMCache
+
+
+class _ModelBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(None, description="Display name in reports (default: the model or path).")
+    cache: str | None = Field(None, description="SQLite answer cache file; null = no cache.")
+    record: str | None = Field(None, description="Append every call (request and answer) to this JSONL file.")
+    max_concurrency: int = Field(8, ge=1, description="Calls in flight at once, per event loop.")
+    requests_per_minute: float | None = Field(None, gt=0, description="Rate limit on call starts; null = none.")
+    input_price: float = Field(0.0, ge=0, description="Price per million prompt tokens (for cost accounting).")
+    output_price: float = Field(0.0, ge=0, description="Price per million completion tokens.")
+
+
+class OpenAIConfig(_ModelBase):
+    """An OpenAI-compatible HTTP endpoint (OpenAI, vLLM, Ollama, llama.cpp server, LM Studio)."""
+
+    provider: Literal["openai"] = "openai"
+    model: str = Field(..., min_length=1, description="Model name as the server knows it.")
+    base_url: str | None = Field(None, description="Endpoint, e.g. http://127.0.0.1:8000/v1; null = api.openai.com.")
+    api_key_env: str | None = Field("OPENAI_API_KEY", description="NAME of the env variable holding the key.")
+    timeout: float = Field(60.0, gt=0, description="Seconds per request before it is retried.")
+    max_retries: int = Field(6, ge=0, description="Retries on 429, 5xx, timeouts and connection errors.")
+    backoff_base: float = Field(0.5, ge=0, description="First backoff in seconds (doubles, with jitter).")
+    backoff_max: float = Field(30.0, ge=0, description="Longest backoff in seconds.")
+    structured: Literal["auto", "json_schema", "guided_choice", "none"] = Field(
+        "auto", description="How choices are constrained: JSON schema, vLLM guided_choice, or parsing only.")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="Extra JSON fields for every request.")
+
+
+class TransformersConfig(_ModelBase):
+    """A local Hugging Face causal language model, loaded from a folder."""
+
+    provider: Literal["transformers"] = "transformers"
+    path: str = Field(..., description="Folder with the model and tokenizer (save_pretrained output).")
+    device: str = Field("cpu", description="torch device.")
+    dtype: Literal["float32", "float16", "bfloat16"] = Field("float32", description="Weights dtype.")
+    batch_size: int = Field(16, ge=1, description="Options scored per forward pass.")
+
+
+class ReplayConfig(_ModelBase):
+    """Answers from a recorded JSONL file of calls."""
+
+    provider: Literal["replay"] = "replay"
+    path: str = Field(..., description="The record file (see `record`).")
+    mode: Literal["exact", "sequential"] = Field("exact", description="Match by request, or answer in order.")
+    model: str | None = Field(None, description="Only records of this model name.")
+
+
+ModelConfig = Annotated[OpenAIConfig | TransformersConfig | ReplayConfig, Field(discriminator="provider")]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(ModelConfig)
+
+
+def _format_errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"][1:] if x is not None) or ".".join(str(x) for x in err["loc"])
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_model_config(spec: Any, *, where: str = "model") -> OpenAIConfig | TransformersConfig | ReplayConfig:
+    """Validate a model mapping (or return a config unchanged); errors name the field."""
+    if isinstance(spec, OpenAIConfig | TransformersConfig | ReplayConfig):
+        return spec
+    if not isinstance(spec, dict):
+        raise InterplayError(f"{where}: a model is a mapping like {{provider: openai, model: ...}}, got {spec!r}.")
+    if "api_key" in spec:
+        raise InterplayError(f"{where}: never put an API key in a config; put it in an environment variable and "
+                             "name the variable with api_key_env.")
+    spec = dict(spec)
+    spec.setdefault("provider", "openai")
+    try:
+        return _ADAPTER.validate_python(spec)
+    except ValidationError as exc:
+        raise InterplayError(f"{where}: {_format_errors(exc)}") from None
+
+
+def read_model_file(path: str | Path) -> tuple[OpenAIConfig | TransformersConfig | ReplayConfig, Path]:
+    """Read a model YAML file; returns the config and the folder relative paths are read from."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InterplayError(f"model file {p} does not exist.")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InterplayError(f"model file {p}: not valid YAML ({exc}).") from None
+    return parse_model_config(data, where=f"model file {p}"), p.parent
+
+
+def _resolve(path: str | None, base: Path | None) -> Path | None:
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    return p if p.is_absolute() or base is None else base / p
+
+
+def load_model(spec: Any, *, cache: LLMCache | str | Path | None = None, budget: Budget | None = None,
+               record: str | Path | None = None, base_dir: str | Path | None = None) -> ChatModel:
+    """Build a model from a mapping, a validated config, or the path of a YAML file.
+
+    ``cache``, ``budget`` and ``record`` given here override the config's (an
+    experiment passes its run-wide ones); ``base_dir`` is where relative paths in a
+    mapping are read from (default: the YAML file's folder, or the working folder).
+    """
+    base = Path(base_dir) if base_dir is not None else None
+    if isinstance(spec, str | Path):
+        cfg, base = read_model_file(spec)
+    else:
+        cfg = parse_model_config(spec)
+    if cache is None and cfg.cache is not None:
+        cache = _resolve(cfg.cache, base)
+    if isinstance(cache, str | Path):
+        cache = LLMCache(cache)
+    record_path = Path(record) if record is not None else _resolve(cfg.record, base)
+    common: dict[str, Any] = {"cache": cache, "budget": budget, "max_concurrency": cfg.max_concurrency,
+                              "requests_per_minute": cfg.requests_per_minute, "input_price": cfg.input_price,
+                              "output_price": cfg.output_price, "record": record_path}
+    if isinstance(cfg, OpenAIConfig):
+        from interplay.llm.openai_backend import OpenAIModel
+        from interplay.llm.retry import RetryPolicy
+
+        retry = RetryPolicy(max_retries=cfg.max_retries, base_delay=cfg.backoff_base, max_delay=cfg.backoff_max)
+        return OpenAIModel(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, timeout=cfg.timeout,
+                           retry=retry, structured=cfg.structured, extra_body=cfg.extra_body, name=cfg.name, **common)
+    if isinstance(cfg, TransformersConfig):
+        from interplay.llm.transformers_backend import TransformersModel
+
+        return TransformersModel(_resolve(cfg.path, base), device=cfg.device, dtype=cfg.dtype,
+                                 batch_size=cfg.batch_size, name=cfg.name, **common)
+    from interplay.llm.replay import ReplayModel
+
+    common["cache"] = None  # replayed answers are not cached again
+    return ReplayModel(_resolve(cfg.path, base), mode=cfg.mode, model=cfg.model, name=cfg.name, **common)
