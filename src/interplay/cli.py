@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -136,21 +135,15 @@ def run_cmd(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors become a one-paragraph message and exit status 2."""
+    """Entry point: user errors become a one-paragraph message and exit status 2.
+
+    Usage errors (unknown option, missing argument) also exit 2, from typer itself.
+    """
     try:
-        rv = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="interplay")
     except InterplayError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
-    except click.exceptions.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        err_console.print("interrupted; finished work was kept.")
-        raise SystemExit(130) from None
-    raise SystemExit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":
