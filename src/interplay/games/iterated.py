@@ -82,7 +82,8 @@ def average_rewards(p1: jax.Array, p2: jax.Array, payoffs: jax.Array, discount: 
     return (1.0 - discount) * exact_values(p1, p2, payoffs, discount, noise)
 
 
-def state_visits(p1: jax.Array, p2: jax.Array, discount: float | jax.Array, noise: float | jax.Array = 0.0) -> jax.Array:
+def state_visits(p1: jax.Array, p2: jax.Array, discount: float | jax.Array,
+                 noise: float | jax.Array = 0.0) -> jax.Array:
     """Normalised discounted visitation of CC, CD, DC, DD (sums to 1)."""
     p0, P = transition(p1, p2, noise)
     return (1.0 - discount) * jnp.linalg.solve((jnp.eye(4) - discount * P).T, p0)

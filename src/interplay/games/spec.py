@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 
-class UtilityKind(str, enum.Enum):
+class UtilityKind(enum.StrEnum):
     """How the players' payoffs relate (OpenSpiel's GameType.Utility, in words)."""
 
     ZERO_SUM = "zero-sum"
@@ -15,7 +15,7 @@ class UtilityKind(str, enum.Enum):
     IDENTICAL_INTEREST = "identical-interest"
 
 
-class Dynamics(str, enum.Enum):
+class Dynamics(enum.StrEnum):
     SIMULTANEOUS = "simultaneous"
     SEQUENTIAL = "sequential"
 

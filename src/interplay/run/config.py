@@ -95,7 +95,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             try:
                 node[int(keys[-1])] = value
             except (ValueError, IndexError):
-                raise InterplayError(f"--set {item!r}: {keys[-1]!r} is not an index of a list of {len(node)}.") from None
+                raise InterplayError(
+                    f"--set {item!r}: {keys[-1]!r} is not an index of a list of {len(node)}."
+                ) from None
         else:
             node[keys[-1]] = value
     return data

@@ -67,8 +67,14 @@ class RunContext:
         if self.quiet:
             yield from items
             return
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         if total is None and hasattr(items, "__len__"):
             total = len(items)  # type: ignore[arg-type]

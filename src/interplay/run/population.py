@@ -117,7 +117,8 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
         "Ranking (mean average reward per step over all opponents, self included)",
         [[k + 1, names[o], score_exact[o], score_sampled[o]] for k, o in enumerate(order)],
         ["rank", "agent", "exact", "sampled"],
-        note=f"{game.spec.id}, discount {game.discount}, {cfg.matches} sampled matches of {game.horizon} turns per pair.",
+        note=(f"{game.spec.id}, discount {game.discount}, {cfg.matches} sampled matches "
+              f"of {game.horizon} turns per pair."),
     )
     ctx.add_table(
         "Exact average reward per step (row player against column player)",
