@@ -142,49 +142,56 @@ def _swap(values):
     return lambda a, b: values(b, a)[::-1]
 
 
-def _directions(values, th1, th2, learners) -> tuple[jax.Array, jax.Array]:
-    """Each player's parameter change for one simultaneous update."""
-    kinds = {lr.kind for lr in learners}
-    need_second = bool(kinds & {"lookahead", "lola", "sos"})
-    if need_second:
-        t1 = gradient_terms(values, th1, th2)
-        t2 = gradient_terms(_swap(values), th2, th1)
+def coefficients(learner) -> jax.Array:
+    """A learner's rule as numbers ``[lr, c_la, c_shaping, use_sos_p, alpha, a, b]``.
+
+    Every rule here is ``lr * (g + c_la * LA + c_shaping * p * shaping)`` with ``p = 1``
+    except for SOS; so one compiled program serves every pairing.
+    """
+    k = learner.kind
+    if k == "naive":
+        c = [learner.lr, 0.0, 0.0, 0.0, 1.0, 0.5, 0.1]
+    elif k == "lookahead":
+        c = [learner.lr, learner.lookahead, 0.0, 0.0, 1.0, 0.5, 0.1]
+    elif k == "lola":
+        c = [learner.lr, learner.correction if learner.lookahead_term else 0.0, learner.correction, 0.0, 1.0, 0.5, 0.1]
+    elif k == "sos":
+        c = [learner.alpha, learner.alpha, learner.alpha, 1.0, learner.alpha, learner.a, learner.b]
+    elif k == "fixed":
+        c = [0.0, 0.0, 0.0, 0.0, 1.0, 0.5, 0.1]
     else:
-        t1 = (jax.grad(lambda a: values(a, th2)[0])(th1), None, None)
-        t2 = (jax.grad(lambda b: values(th1, b)[1])(th2), None, None)
+        raise InterplayError(f"no exact-gradient rule for learner kind {k!r}.")
+    return jnp.asarray(c, jnp.float32)
+
+
+def _step_with(values, th1, th2, coef1, coef2) -> tuple[jax.Array, jax.Array]:
+    t1 = gradient_terms(values, th1, th2)
+    t2 = gradient_terms(_swap(values), th2, th1)
+    xi = jnp.concatenate([t1[0], t2[0]])
+    chi = jnp.concatenate([t1[2], t2[2]])
     out = []
-    for me, terms in ((learners[0], t1), (learners[1], t2)):
-        g, la, sh = terms
-        if me.kind == "naive":
-            out.append(me.lr * g)
-        elif me.kind == "lookahead":
-            out.append(me.lr * (g + me.lookahead * la))
-        elif me.kind == "lola":
-            step = g + me.correction * sh
-            if me.lookahead_term:
-                step = step + me.correction * la
-            out.append(me.lr * step)
-        elif me.kind == "sos":
-            al = me.alpha
-            xi = jnp.concatenate([t1[0], t2[0]])
-            xi0 = jnp.concatenate([t1[0] + al * t1[1], t2[0] + al * t2[1]])
-            chi = jnp.concatenate([t1[2], t2[2]])
-            p = sos_p(xi, xi0, chi, al, me.a, me.b)
-            out.append(al * (g + al * la + p * al * sh))
-        else:  # fixed
-            out.append(jnp.zeros_like(g))
+    for c, (g, la, sh) in ((coef1, t1), (coef2, t2)):
+        lr, c_la, c_sh, use_sos, alpha, a, b = (c[i] for i in range(7))
+        xi0 = jnp.concatenate([t1[0] + alpha * t1[1], t2[0] + alpha * t2[1]])
+        p = jnp.where(use_sos > 0, sos_p(xi, xi0, chi, alpha, a, b), 1.0)
+        out.append(lr * (g + c_la * la + c_sh * p * sh))
     return out[0], out[1]
 
 
-@partial(jax.jit, static_argnames=("kind", "learners", "num_updates"))
-def _train(th1, th2, payoffs, discount, kind, learners, num_updates):
+def _directions(values, th1, th2, learners) -> tuple[jax.Array, jax.Array]:
+    """Each player's parameter change for one simultaneous update."""
+    return _step_with(values, th1, th2, coefficients(learners[0]), coefficients(learners[1]))
+
+
+@partial(jax.jit, static_argnames=("kind", "num_updates"))
+def _train(th1, th2, payoffs, discount, coef1, coef2, kind, num_updates):
     values = value_function(kind, payoffs, discount)
 
     def one_seed(a, b):
         def step(carry, _):
             x, y = carry
             v = values(x, y)
-            d1, d2 = _directions(values, x, y, learners)
+            d1, d2 = _step_with(values, x, y, coef1, coef2)
             return (x + d1, y + d2), (x, y, v)
 
         (x, y), (h1, h2, hv) = jax.lax.scan(step, (a, b), None, length=num_updates)
@@ -281,7 +288,8 @@ def train_exact(game: DifferentiableGame, learner1, learner2, *, num_seeds: int 
         th1, th2 = initial_logits(jax.random.PRNGKey(seed), game, learners, num_seeds, init_std)
     else:
         th1, th2 = (jnp.asarray(t, jnp.float32) for t in init)
-    h1, h2, hv = _train(th1, th2, game.payoffs, game.discount, game.kind, learners, num_updates)
+    h1, h2, hv = _train(th1, th2, game.payoffs, jnp.float32(game.discount), coefficients(learner1),
+                        coefficients(learner2), game.kind, num_updates)
     probs1 = np.asarray(jax.vmap(jax.vmap(game.policy))(h1))
     probs2 = np.asarray(jax.vmap(jax.vmap(game.policy))(h2))
     values = np.asarray(hv)
