@@ -1,0 +1,426 @@
+"""Per-turn play: agents that decide one move at a time, with optional cheap talk.
+
+LLM agents and humans cannot be compiled to tables, so they play through this
+small protocol, and fixed strategies join them through :class:`MachinePlayer`:
+
+* a :class:`Player` has a ``name`` and ``async act(view) -> Decision | int``;
+  optionally ``async speak(view, to) -> str`` for cheap talk (players without it
+  stay silent);
+* a :class:`View` is all a seat may know: the game's public spec and stage
+  payoffs, its seat, the history of joint actions and rewards, and the messages
+  it can read. Players are stateless between calls (everything is in the view),
+  so one agent object can sit in many concurrent matches and in both seats.
+
+:func:`play_match` plays one match under asyncio (both seats decide
+concurrently); :func:`round_robin` plays every pairing, many matches at once,
+bounded by ``max_matches``; calls to models are further bounded by each model's
+``max_concurrency`` and rate limit. A match that fails (budget spent, a server
+that stays down) is recorded as incomplete with the error; finished matches are
+always kept, and once the budget is spent no new match starts.
+
+Match semantics follow :mod:`interplay.games.iterated`: ``horizon`` turns, each
+chosen action flipped with probability ``noise``, the match ending after each
+turn with probability ``end_prob``; a normal-form game is one turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from interplay.errors import InterplayError
+from interplay.games.iterated import IteratedGame
+from interplay.games.normal_form import NormalFormGame
+from interplay.games.spec import GameSpec
+
+Visibility = Literal["public", "private"]
+
+
+@dataclass(frozen=True)
+class TalkMessage:
+    """One cheap-talk message; ``to`` lists its readers (sender excluded).
+
+    :meth:`to_dict` gives the transcript record of :mod:`interplay.talk.channel`
+    (sender, to, visibility, round, turn, text), so reports show both alike.
+    """
+
+    sender: str
+    text: str
+    round: int
+    visibility: Visibility
+    to: tuple[str, ...]
+    turn: int = 0
+    talk_round: int = 0
+
+    def visible_to(self, name: str) -> bool:
+        return name == self.sender or name in self.to
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sender": self.sender, "to": list(self.to), "visibility": self.visibility, "round": self.round,
+                "turn": self.turn, "text": self.text, "kind": "talk", "talk_round": self.talk_round}
+
+
+@dataclass(frozen=True)
+class View:
+    """What one seat knows when it speaks or acts."""
+
+    spec: GameSpec
+    payoffs: np.ndarray  # stage game, shape (n, a_1, ..., a_n)
+    seat: int
+    names: tuple[str, ...]
+    round: int
+    history: tuple[tuple[int, ...], ...] = ()
+    rewards: tuple[tuple[float, ...], ...] = ()
+    messages: tuple[TalkMessage, ...] = ()
+    seed: int = 0
+    horizon: int | None = None
+    discount: float | None = None
+    noise: float = 0.0
+    end_prob: float = 0.0
+
+    @property
+    def me(self) -> str:
+        return self.names[self.seat]
+
+    @property
+    def legal(self) -> tuple[str, ...]:
+        """This seat's action names (all legal in the games interplay ships)."""
+        return self.spec.actions[self.seat]
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        return tuple(n for i, n in enumerate(self.names) if i != self.seat)
+
+
+@dataclass
+class Decision:
+    """A move and how it came about.
+
+    ``text`` is the answer the move was read from (for the transcript); ``fallback``
+    says the move is the agent's declared fallback, not its own answer; ``invalid``
+    counts illegal or unparseable answers met on the way.
+    """
+
+    action: int
+    text: str = ""
+    fallback: bool = False
+    reason: str | None = None
+    invalid: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Player(Protocol):
+    """A per-turn agent (see the module docstring)."""
+
+    name: str
+
+    async def act(self, view: View) -> Decision | int: ...
+
+
+class MachinePlayer:
+    """A strategy given as a machine over joint actions (0 = first action, 1 = second).
+
+    ``coop[s]`` is the probability of action 0 in state ``s``; ``next[s, my, their]``
+    the state after a turn; state 0 starts. A memory-one policy ``[start, CC, CD, DC,
+    DD]`` is the 5-state machine with ``next[s, my, their] = 1 + 2 my + their``
+    (:meth:`memory_one`). Stochastic choices draw from a generator seeded by the
+    match seed, the seat and the round, so a match is reproducible.
+    """
+
+    def __init__(self, name: str, coop: Sequence[float], next: Any) -> None:
+        self.name = name
+        self.coop = np.asarray(coop, dtype=float)
+        self.next = np.asarray(next, dtype=np.int64)
+        if self.next.shape != (self.coop.shape[0], 2, 2):
+            raise InterplayError(f"strategy {name!r}: next must have shape (S, 2, 2) for S = {self.coop.shape[0]} "
+                                 f"states, got {self.next.shape}.")
+
+    @classmethod
+    def memory_one(cls, name: str, probs: Sequence[float]) -> MachinePlayer:
+        from interplay.agents.memory_one import memory_one
+
+        p = memory_one(list(probs) if not isinstance(probs, str) else probs, where=f"agent {name!r}")
+        nxt = np.array([[[1 + 2 * my + th for th in (0, 1)] for my in (0, 1)] for _ in range(5)])
+        return cls(name, p, nxt)
+
+    async def act(self, view: View) -> Decision:
+        if view.spec.num_actions[view.seat] != 2 or view.spec.num_players != 2:
+            raise InterplayError(f"strategy {self.name!r} plays two-player games with two actions, "
+                                 f"not {view.spec.id}.")
+        s = 0
+        for joint in view.history:
+            s = int(self.next[s, joint[view.seat], joint[1 - view.seat]])
+        p = float(self.coop[s])
+        if p in (0.0, 1.0):
+            a = 0 if p == 1.0 else 1
+        else:
+            rng = np.random.default_rng([view.seed, view.seat, view.round, 7])
+            a = 0 if rng.random() < p else 1
+        return Decision(action=a)
+
+
+class RandomPlayer:
+    """Uniformly random legal moves (seeded by match seed, seat and round)."""
+
+    def __init__(self, name: str = "Random") -> None:
+        self.name = name
+
+    async def act(self, view: View) -> Decision:
+        rng = np.random.default_rng([view.seed, view.seat, view.round, 11])
+        return Decision(action=int(rng.integers(len(view.legal))))
+
+
+@dataclass
+class MatchRecord:
+    """The outcome of one match: plain data, written to the run directory.
+
+    ``intended`` are the chosen actions, ``actions`` those played after noise.
+    ``events`` is the transcript: talk messages, moves and outcomes in order.
+    """
+
+    game: str
+    names: tuple[str, ...]
+    seed: int
+    actions: list[tuple[int, ...]] = field(default_factory=list)
+    intended: list[tuple[int, ...]] = field(default_factory=list)
+    rewards: list[tuple[float, ...]] = field(default_factory=list)
+    messages: list[TalkMessage] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    fallbacks: list[int] = field(default_factory=list)
+    invalid: list[int] = field(default_factory=list)
+    complete: bool = False
+    error: str | None = None
+    error_type: str | None = None
+    planned_length: int = 0
+
+    @property
+    def length(self) -> int:
+        return len(self.actions)
+
+    @property
+    def totals(self) -> np.ndarray:
+        n = len(self.names)
+        return np.sum(np.asarray(self.rewards, dtype=float).reshape(-1, n), axis=0)
+
+    @property
+    def mean_per_turn(self) -> np.ndarray:
+        return self.totals / max(self.length, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"game": self.game, "names": list(self.names), "seed": self.seed, "length": self.length,
+                "complete": self.complete, "error": self.error, "actions": [list(a) for a in self.actions],
+                "intended": [list(a) for a in self.intended], "rewards": [list(r) for r in self.rewards],
+                "totals": self.totals.tolist(), "fallbacks": self.fallbacks, "invalid": self.invalid,
+                "messages": [m.to_dict() for m in self.messages]}
+
+    def transcript(self) -> list[dict[str, Any]]:
+        return list(self.events)
+
+
+def _stage(game: Any) -> tuple[GameSpec, np.ndarray, int, float, float, float | None]:
+    """(spec, stage payoffs, horizon, noise, end_prob, discount) of a supported game."""
+    if isinstance(game, IteratedGame):
+        return (game.spec, np.asarray(game.stage.payoffs, dtype=float), int(game.horizon), float(game.noise),
+                float(game.end_prob), float(game.discount))
+    if isinstance(game, NormalFormGame):
+        return game.spec, np.asarray(game.payoffs, dtype=float), 1, 0.0, 0.0, None
+    raise InterplayError(f"per-turn play needs a normal-form or iterated game, got {type(game).__name__}.")
+
+
+def _as_decision(out: Decision | int, view: View, who: str) -> Decision:
+    d = out if isinstance(out, Decision) else Decision(action=int(out))
+    if not 0 <= d.action < len(view.legal):
+        raise InterplayError(f"agent {who!r} returned action {d.action} in {view.spec.id}; legal: "
+                             f"0..{len(view.legal) - 1} {list(view.legal)}.")
+    return d
+
+
+async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds: int | None = None,
+                     talk_rounds: int = 0, talk_visibility: Visibility = "public",
+                     names: Sequence[str] | None = None) -> MatchRecord:
+    """Play one match between per-turn players (one per seat); see the module docstring.
+
+    ``rounds`` overrides the game's horizon; ``talk_rounds`` rounds of cheap talk come
+    before each move (``"public"``: one message to everyone; ``"private"``: one message
+    to each other player, seen only by the two). Errors of a player end the match:
+    the record is returned with ``complete=False`` and the error.
+    """
+    spec, payoffs, horizon, noise, end_prob, discount = _stage(game)
+    if len(players) != spec.num_players:
+        raise InterplayError(f"{spec.id} has {spec.num_players} players; {len(players)} agents were given.")
+    if talk_visibility not in ("public", "private"):
+        raise InterplayError(f"talk visibility must be 'public' or 'private', got {talk_visibility!r}.")
+    if names is None:
+        names = [getattr(p, "name", f"player_{i}") for i, p in enumerate(players)]
+    names = tuple(names)
+    if len(set(names)) != len(names):  # self-play: tell the seats apart
+        names = tuple(f"{n} ({spec.players[i]})" for i, n in enumerate(names))
+    horizon = int(rounds) if rounds is not None else horizon
+    rng = np.random.default_rng([seed, 2024])
+    length = horizon
+    if end_prob > 0:
+        length = min(horizon, int(rng.geometric(end_prob)))
+    record = MatchRecord(game=spec.id, names=names, seed=seed, fallbacks=[0] * len(names), invalid=[0] * len(names),
+                         planned_length=length)
+
+    def view(seat: int, t: int) -> View:
+        return View(spec=spec, payoffs=payoffs, seat=seat, names=names, round=t, history=tuple(record.actions),
+                    rewards=tuple(record.rewards), seed=seed, horizon=horizon if rounds is not None or end_prob == 0
+                    else None, discount=discount, noise=noise, end_prob=end_prob,
+                    messages=tuple(m for m in record.messages if m.visible_to(names[seat])))
+
+    try:
+        for t in range(length):
+            for k in range(talk_rounds):
+                await _talk(players, names, view, t, k, talk_visibility, record)
+            views = [view(i, t) for i in range(len(players))]
+            outs = await asyncio.gather(*(p.act(v) for p, v in zip(players, views, strict=True)))
+            decisions = [_as_decision(o, v, n) for o, v, n in zip(outs, views, names, strict=True)]
+            intended = tuple(d.action for d in decisions)
+            flips = rng.random(len(intended)) < noise if noise > 0 else np.zeros(len(intended), bool)
+            played = tuple(int(1 - a) if f and spec.num_actions[i] == 2 else int(a)
+                           for i, (a, f) in enumerate(zip(intended, flips, strict=True)))
+            reward = tuple(float(x) for x in payoffs[(slice(None), *played)])
+            for i, d in enumerate(decisions):
+                record.fallbacks[i] += int(d.fallback)
+                record.invalid[i] += d.invalid
+                entry = {"sender": names[i], "to": [], "visibility": "public", "round": t,
+                         "turn": len(record.events), "kind": "move", "text": d.text,
+                         "action": spec.actions[i][d.action], "fallback": d.fallback}
+                if d.reason:
+                    entry["reason"] = d.reason
+                if d.invalid:
+                    entry["invalid"] = d.invalid
+                record.events.append(entry)
+            record.intended.append(intended)
+            record.actions.append(played)
+            record.rewards.append(reward)
+            label = ", ".join(spec.actions[i][a] for i, a in enumerate(played))
+            record.events.append({"sender": "game", "to": list(names), "visibility": "public", "round": t,
+                                  "turn": len(record.events), "kind": "outcome",
+                                  "text": f"played {label}; payoffs {', '.join(f'{r:g}' for r in reward)}"
+                                  + (" (noise flipped a move)" if played != intended else "")})
+        record.complete = True
+    except InterplayError as exc:
+        record.error, record.error_type = str(exc), type(exc).__name__
+    return record
+
+
+async def _talk(players: Sequence[Any], names: tuple[str, ...], view: Any, t: int, k: int, visibility: Visibility,
+                record: MatchRecord) -> None:
+    """One round of simultaneous messages (nobody sees the others' messages of the same round)."""
+    jobs: list[tuple[int, tuple[str, ...]]] = []
+    for i, p in enumerate(players):
+        if getattr(p, "speak", None) is None:
+            continue
+        if visibility == "public":
+            jobs.append((i, tuple(n for j, n in enumerate(names) if j != i)))
+        else:
+            jobs.extend((i, (n,)) for j, n in enumerate(names) if j != i)
+    texts = await asyncio.gather(*(players[i].speak(view(i, t), to) for i, to in jobs))
+    for (i, to), text in zip(jobs, texts, strict=True):
+        if text is None or not str(text).strip():
+            continue
+        msg = TalkMessage(sender=names[i], text=str(text).strip(), round=t, visibility=visibility, to=to,
+                          turn=len(record.events), talk_round=k)
+        record.messages.append(msg)
+        record.events.append(msg.to_dict())
+
+
+@dataclass
+class RoundRobinResult:
+    """Every pairing's matches; ``payoff_matrix[i][j]``: i's mean payoff per turn against j."""
+
+    names: list[str]
+    matches: list[MatchRecord]
+    payoff_matrix: np.ndarray
+    counts: np.ndarray
+    stopped: str | None = None
+
+    @property
+    def incomplete(self) -> list[MatchRecord]:
+        return [m for m in self.matches if not m.complete]
+
+    def scores(self) -> np.ndarray:
+        """Mean payoff per turn against the whole population (self-play included if played)."""
+        with np.errstate(invalid="ignore"):
+            return np.nanmean(self.payoff_matrix, axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"players": self.names, "payoff_matrix": [[None if math.isnan(x) else float(x) for x in row]
+                                                         for row in self.payoff_matrix],
+                "matches_played": int(sum(m.complete for m in self.matches)),
+                "matches_incomplete": len(self.incomplete), "stopped": self.stopped}
+
+
+def match_seed(seed: int, i: int, j: int, rep: int) -> int:
+    """The seed of repetition ``rep`` of pairing (i, j): a SeedSequence hash, independent per match."""
+    return int(np.random.SeedSequence([seed, i, j, rep]).generate_state(1)[0])
+
+
+async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int = 1, self_play: bool = False,
+                      seed: int = 0, max_matches: int = 64, rounds: int | None = None, talk_rounds: int = 0,
+                      talk_visibility: Visibility = "public", on_match: Any = None) -> RoundRobinResult:
+    """Every pair of players (``i <= j`` with self-play), ``repetitions`` times, matches run concurrently.
+
+    Player ``i`` takes the first seat against ``j``; ``payoff_matrix[i][j]`` averages i's
+    per-turn payoff over complete matches (a self-play entry averages both seats).
+    ``on_match(record)`` is called as each match ends. When a match fails with a
+    spent budget, no further match starts; matches already running finish.
+    """
+    from interplay.llm.budget import BudgetExceeded
+
+    spec = _stage(game)[0]
+    if spec.num_players != 2:
+        raise InterplayError(f"round_robin plays two-player games; {spec.id} has {spec.num_players} players.")
+    names = list(players)
+    agents = [players[n] for n in names]
+    n = len(names)
+    pairs = [(i, j, r) for i in range(n) for j in range(i if self_play else i + 1, n) for r in range(repetitions)]
+    sem = asyncio.Semaphore(max(1, int(max_matches)))
+    stop: dict[str, str | None] = {"reason": None}
+    records: list[MatchRecord | None] = [None] * len(pairs)
+
+    async def one(k: int, i: int, j: int, r: int) -> None:
+        async with sem:
+            if stop["reason"] is not None:
+                return
+            rec = await play_match(game, [agents[i], agents[j]], seed=match_seed(seed, i, j, r), rounds=rounds,
+                                   talk_rounds=talk_rounds, talk_visibility=talk_visibility,
+                                   names=[names[i], names[j]])
+            records[k] = rec
+            if rec.error_type == BudgetExceeded.__name__ and stop["reason"] is None:
+                stop["reason"] = rec.error
+            if on_match is not None:
+                on_match(rec)
+
+    await asyncio.gather(*(one(k, i, j, r) for k, (i, j, r) in enumerate(pairs)))
+    total = np.zeros((n, n))
+    counts = np.zeros((n, n))
+    done = []
+    for (i, j, _), rec in zip(pairs, records, strict=True):
+        if rec is None:
+            continue
+        done.append(rec)
+        if not rec.complete or rec.length == 0:
+            continue
+        m = rec.mean_per_turn
+        if i == j:
+            total[i, i] += (m[0] + m[1]) / 2
+            counts[i, i] += 1
+        else:
+            total[i, j] += m[0]
+            total[j, i] += m[1]
+            counts[i, j] += 1
+            counts[j, i] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
+    if not self_play:
+        np.fill_diagonal(matrix, np.nan)
+    return RoundRobinResult(names=names, matches=done, payoff_matrix=matrix, counts=counts, stopped=stop["reason"])

@@ -1,0 +1,384 @@
+"""An LLM agent: plays any registered normal-form or iterated game through a LanguageModel.
+
+The prompt is built from the game's public spec and the match so far (see
+:data:`SYSTEM_TEMPLATE`, :data:`MOVE_TEMPLATE`, :data:`TALK_TEMPLATE`; every
+template can be replaced from the config, with the placeholders listed in
+:data:`PLACEHOLDERS`). A move is decided in two steps, after the practice of
+letting a model reason before it commits (Wei et al. 2022, chain of thought):
+
+1. free reasoning, ending with a line ``ACTION: <name>`` (``reasoning: false``
+   asks for the action only);
+2. the final choice among the legal actions: parsed strictly from that answer
+   (``decision: parse``, one call a move) or asked again as a constrained choice
+   (``decision: choose``: JSON-schema enum / guided choice on HTTP servers,
+   option log-likelihoods on local models).
+
+An illegal or unparseable answer is never played: the agent re-asks up to
+``max_reasks`` times, telling the model what was wrong; then it plays its declared
+``fallback`` (``random``, or a named memory-one strategy), and the move is marked
+as a fallback in the transcript. :class:`AgentStats` counts calls, tokens, cost,
+invalid answers, re-asks and fallbacks per agent; a call that fails for good
+(server down after retries, budget spent) stops the match (``on_error: stop``) or
+falls back (``on_error: fallback``), and is counted either way.
+
+Cheap talk: with talk rounds on, :meth:`LLMAgent.speak` writes a short message
+before each move; the messages a seat can read are part of its move prompt.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from interplay.agents.interactive import Decision, MachinePlayer, RandomPlayer, View
+from interplay.errors import InterplayError
+from interplay.llm.base import Completion, InvalidAnswer, LanguageModel, ModelCallError
+from interplay.llm.parsing import parse_choice
+
+SYSTEM_TEMPLATE = """You are {me}, a player in a game: {game_name}.
+{rules}
+Players: {players}. You are {me}; the other player(s): {opponents}.
+Your possible actions: {actions}.
+Payoffs for each combination of actions (higher is better):
+{payoff_table}
+{horizon_text}
+Your goal is to get as high a total payoff as you can."""
+
+MOVE_TEMPLATE = """Round {round_number}{of_rounds}. Your total payoff so far: {score}.
+History of play:
+{history}
+{messages}
+Think briefly about what to do, then end your answer with one line of the form
+ACTION: <one of {actions}>"""
+
+MOVE_TEMPLATE_NO_REASONING = """Round {round_number}{of_rounds}. Your total payoff so far: {score}.
+History of play:
+{history}
+{messages}
+Reply with your action only: one of {actions}."""
+
+TALK_TEMPLATE = """Round {round_number}{of_rounds}. Before the moves of this round you may send a short {visibility} \
+message to {recipients}. Your total payoff so far: {score}.
+History of play:
+{history}
+{messages}
+Write only the message, in one or two sentences. It is cheap talk: nothing binds anyone to it."""
+
+REASK_TEMPLATE = """That answer cannot be played: {reason}. Reply again, ending with one line of the form
+ACTION: <one of {actions}>"""
+
+#: The placeholders every template may use.
+PLACEHOLDERS = ("me", "opponents", "players", "game_name", "game_id", "rules", "actions", "payoff_table",
+                "horizon_text", "round_number", "of_rounds", "history", "messages", "score", "recipients",
+                "visibility", "reason")
+
+
+def _check_template(text: str, field: str) -> str:
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"{field}: not a valid template ({exc})") from None
+    unknown = sorted(n for n in names if n not in PLACEHOLDERS)
+    if unknown:
+        raise ValueError(f"{field}: unknown placeholder(s) {unknown}; available: {list(PLACEHOLDERS)}")
+    return text
+
+
+class LLMAgentConfig(BaseModel):
+    """An LLM agent, as written in an experiment config (``agents: {name: {llm: ...}}``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: dict[str, Any] | str = Field(..., description="Model mapping (provider, model, ...) or a YAML file path.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of every call.")
+    max_tokens: int | None = Field(300, ge=1, description="Longest answer to a move prompt.")
+    reasoning: bool = Field(True, description="Let the model reason before its ACTION line.")
+    decision: Literal["parse", "choose"] = Field(
+        "parse", description="parse: read the ACTION line; choose: a second, constrained choice call.")
+    max_reasks: int = Field(2, ge=0, le=10, description="Re-asks after an illegal or unparseable answer.")
+    fallback: str = Field("random", description="Move after the re-asks: 'random' or a memory-one strategy name.")
+    on_error: Literal["stop", "fallback"] = Field(
+        "stop", description="When a call fails for good: stop the match, or play the fallback.")
+    history_window: int = Field(20, ge=0, description="Past rounds shown in the prompt (all totals still count).")
+    talk: bool = Field(True, description="Speak when the match has cheap-talk rounds.")
+    talk_max_tokens: int = Field(80, ge=1, description="Longest cheap-talk message, in tokens.")
+    talk_max_chars: int = Field(400, ge=1, description="Messages are cut to this many characters.")
+    system_template: str = Field(SYSTEM_TEMPLATE, description="System prompt template.")
+    move_template: str | None = Field(None, description="Move prompt template (default depends on `reasoning`).")
+    talk_template: str = Field(TALK_TEMPLATE, description="Cheap-talk prompt template.")
+    reask_template: str = Field(REASK_TEMPLATE, description="Sent after an invalid answer; has {reason}.")
+
+    @field_validator("system_template", "move_template", "talk_template", "reask_template")
+    @classmethod
+    def _templates(cls, v: str | None, info: Any) -> str | None:
+        return v if v is None else _check_template(v, info.field_name)
+
+    @field_validator("fallback")
+    @classmethod
+    def _fallback(cls, v: str) -> str:
+        if v != "random":
+            from interplay.agents.memory_one import CLASSIC
+
+            if v not in CLASSIC:
+                raise ValueError(f"fallback must be 'random' or one of {sorted(CLASSIC)}, got {v!r}")
+        return v
+
+
+def parse_agent_config(data: Any, where: str = "agent") -> LLMAgentConfig:
+    if isinstance(data, LLMAgentConfig):
+        return data
+    if isinstance(data, str):
+        data = {"model": data}
+    try:
+        return LLMAgentConfig.model_validate(data)
+    except ValidationError as exc:
+        parts = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise InterplayError(f"{where}: {'; '.join(parts)}") from None
+
+
+@dataclass
+class AgentStats:
+    """Per-agent accounting (what results.json reports for each LLM agent)."""
+
+    moves: int = 0
+    answers: int = 0
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    retries: int = 0
+    invalid_answers: int = 0
+    reasks: int = 0
+    fallbacks: int = 0
+    call_errors: int = 0
+    messages: int = 0
+
+    def add(self, c: Completion | None) -> None:
+        if c is None:
+            return
+        if c.cached:
+            self.cached_calls += 1
+        else:
+            self.calls += 1
+            self.cost += c.cost
+            self.retries += c.retries
+        self.prompt_tokens += c.prompt_tokens
+        self.completion_tokens += c.completion_tokens
+
+    @property
+    def invalid_rate(self) -> float:
+        """Invalid answers per answer received for a move."""
+        return self.invalid_answers / self.answers if self.answers else 0.0
+
+    @property
+    def fallback_rate(self) -> float:
+        """Moves that were the fallback, per move."""
+        return self.fallbacks / self.moves if self.moves else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "invalid_rate": self.invalid_rate, "fallback_rate": self.fallback_rate,
+                "total_tokens": self.prompt_tokens + self.completion_tokens}
+
+
+def _fmt_num(x: float) -> str:
+    return f"{x:g}"
+
+
+def payoff_table(view: View) -> str:
+    """The stage payoffs in words, from this seat's side (at most 64 lines)."""
+    spec, P, me = view.spec, view.payoffs, view.seat
+    lines = []
+    for joint in np.ndindex(*spec.num_actions):
+        if len(lines) >= 64:
+            lines.append("(more combinations omitted)")
+            break
+        mine = f"you play {spec.actions[me][joint[me]]}"
+        theirs = "; ".join(f"{view.names[i]} plays {spec.actions[i][a]}" for i, a in enumerate(joint) if i != me)
+        pay = [f"you get {_fmt_num(P[(me, *joint)])}"] + [f"{view.names[i]} gets {_fmt_num(P[(i, *joint)])}"
+                                                          for i in range(spec.num_players) if i != me]
+        lines.append(f"- If {mine} and {theirs}: {', '.join(pay)}.")
+    return "\n".join(lines)
+
+
+def horizon_text(view: View) -> str:
+    spec = view.spec
+    if not spec.repeated:
+        return "The game is played once."
+    if view.horizon is not None and view.end_prob == 0:
+        text = f"The game is repeated for {view.horizon} rounds; your payoffs add up over the rounds."
+    else:
+        cap = f" (at most {view.horizon} rounds)" if view.horizon is not None else ""
+        text = (f"The game is repeated: after each round it goes on with probability {1 - view.end_prob:g}"
+                f"{cap}; your payoffs add up over the rounds.")
+    if view.noise > 0:
+        text += f" Each chosen action is flipped to the other with probability {view.noise:g}."
+    return text
+
+
+def history_text(view: View, window: int) -> str:
+    if not view.history:
+        return "(no rounds played yet)"
+    start = max(0, len(view.history) - window) if window > 0 else len(view.history)
+    lines = [f"({start} earlier rounds not shown)"] if start else []
+    for t in range(start, len(view.history)):
+        joint, rew = view.history[t], view.rewards[t]
+        acts = [f"you played {view.spec.actions[view.seat][joint[view.seat]]}"] + [
+            f"{view.names[i]} played {view.spec.actions[i][a]}" for i, a in enumerate(joint) if i != view.seat]
+        pays = [f"you got {_fmt_num(rew[view.seat])}"] + [f"{view.names[i]} got {_fmt_num(r)}"
+                                                          for i, r in enumerate(rew) if i != view.seat]
+        lines.append(f"Round {t + 1}: {', '.join(acts)}; {', '.join(pays)}.")
+    return "\n".join(lines)
+
+
+def messages_text(view: View, limit: int = 20) -> str:
+    if not view.messages:
+        return ""
+    msgs = view.messages[-limit:]
+    lines = ["Messages you can read:"]
+    for m in msgs:
+        who = "you" if m.sender == view.me else m.sender
+        to = "everyone" if m.visibility == "public" else ", ".join("you" if r == view.me else r for r in m.to)
+        lines.append(f"[before round {m.round + 1}] {who} to {to}: {m.text}")
+    return "\n".join(lines)
+
+
+class LLMAgent:
+    """A per-turn player (:class:`~interplay.agents.interactive.Player`) backed by a LanguageModel.
+
+    Stateless between calls: one agent can play many concurrent matches and both seats.
+    """
+
+    def __init__(self, name: str, model: LanguageModel, config: LLMAgentConfig | dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.model = model
+        self.config = parse_agent_config(config or {"model": {"provider": "openai", "model": getattr(model, "name",
+                                                                                                    "model")}},
+                                         where=f"agent {name!r}")
+        self.stats = AgentStats()
+        cfg = self.config
+        self._move_template = cfg.move_template or (MOVE_TEMPLATE if cfg.reasoning else MOVE_TEMPLATE_NO_REASONING)
+        self._fallback = (RandomPlayer(f"{name}/fallback") if cfg.fallback == "random"
+                          else MachinePlayer.memory_one(f"{name}/fallback", cfg.fallback))
+
+    @classmethod
+    def from_config(cls, name: str, config: Any, *, model: LanguageModel | None = None, cache: Any = None,
+                    budget: Any = None, record: Any = None, base_dir: str | Path | None = None) -> LLMAgent:
+        """Build an agent (and its model, unless one is given to share) from a config mapping."""
+        cfg = parse_agent_config(config, where=f"agent {name!r}")
+        if model is None:
+            from interplay.llm.config import load_model
+
+            spec: Any = cfg.model
+            if isinstance(spec, str) and base_dir is not None and not Path(spec).expanduser().is_absolute():
+                spec = Path(base_dir) / spec
+            model = load_model(spec, cache=cache, budget=budget, record=record, base_dir=base_dir)
+        return cls(name, model, cfg)
+
+    # -- prompts -------------------------------------------------------------------
+    def fields(self, view: View, **extra: str) -> dict[str, str]:
+        spec = view.spec
+        of_rounds = f" of {view.horizon}" if spec.repeated and view.horizon is not None and view.end_prob == 0 else ""
+        score = sum(r[view.seat] for r in view.rewards)
+        values = {
+            "me": view.me, "opponents": ", ".join(view.others), "players": ", ".join(view.names),
+            "game_name": spec.name, "game_id": spec.id, "rules": spec.description or "",
+            "actions": ", ".join(view.legal), "payoff_table": payoff_table(view), "horizon_text": horizon_text(view),
+            "round_number": str(view.round + 1), "of_rounds": of_rounds,
+            "history": history_text(view, self.config.history_window), "messages": messages_text(view),
+            "score": _fmt_num(score), "recipients": ", ".join(view.others), "visibility": "public", "reason": "",
+        }
+        values.update(extra)
+        return values
+
+    def move_messages(self, view: View) -> list[dict[str, str]]:
+        f = self.fields(view)
+        return [{"role": "system", "content": self.config.system_template.format(**f)},
+                {"role": "user", "content": self._move_template.format(**f)}]
+
+    def _seed(self, view: View, *parts: int) -> int:
+        return int(np.random.SeedSequence([view.seed, view.seat, view.round, *parts]).generate_state(1)[0] >> 1)
+
+    # -- the Player protocol -------------------------------------------------------
+    async def act(self, view: View) -> Decision:
+        cfg = self.config
+        legal = list(view.legal)
+        msgs = self.move_messages(view)
+        invalid, reason, texts = 0, None, []
+        self.stats.moves += 1
+        for attempt in range(cfg.max_reasks + 1):
+            if attempt:
+                self.stats.reasks += 1
+            try:
+                if cfg.decision == "parse":
+                    c = await self.model.agenerate(msgs, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                                                   seed=self._seed(view, attempt, 0))
+                    self.stats.add(c)
+                    self.stats.answers += 1
+                    texts.append(c.text)
+                    index = parse_choice(c.text, legal)  # InvalidAnswer (without a completion) if garbage
+                else:
+                    if cfg.reasoning and attempt == 0:
+                        c = await self.model.agenerate(msgs, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                                                       seed=self._seed(view, attempt, 1))
+                        self.stats.add(c)
+                        texts.append(c.text)
+                        msgs = [*msgs, {"role": "assistant", "content": c.text}]
+                    choice = await self.model.achoose(msgs, legal, temperature=cfg.temperature,
+                                                      seed=self._seed(view, attempt, 2))
+                    self.stats.add(choice.completion)
+                    self.stats.answers += 1
+                    texts.append(choice.completion.text)
+                    index = choice.index
+                return Decision(action=index, text="\n".join(texts), invalid=invalid,
+                                meta={"attempts": attempt + 1})
+            except InvalidAnswer as exc:
+                if exc.completion is not None:  # a constrained choice: its call is accounted here
+                    self.stats.add(exc.completion)
+                    self.stats.answers += 1
+                    texts.append(exc.text)
+                invalid += 1
+                self.stats.invalid_answers += 1
+                reason = exc.reason
+                msgs = [*msgs, {"role": "assistant", "content": exc.text},
+                        {"role": "user", "content": cfg.reask_template.format(
+                            **self.fields(view, reason=exc.reason))}]
+            except ModelCallError as exc:
+                self.stats.call_errors += 1
+                if cfg.on_error == "stop":
+                    self.stats.moves -= 1
+                    raise
+                reason = f"call failed: {exc}"
+                break
+        return await self._fall_back(view, reason, invalid, texts)
+
+    async def _fall_back(self, view: View, reason: str | None, invalid: int, texts: list[str]) -> Decision:
+        self.stats.fallbacks += 1
+        d = await self._fallback.act(view)
+        return Decision(action=d.action, text="\n".join(texts), fallback=True,
+                        reason=f"fallback ({self.config.fallback}) after: {reason}", invalid=invalid)
+
+    async def speak(self, view: View, to: tuple[str, ...]) -> str | None:
+        cfg = self.config
+        if not cfg.talk:
+            return None
+        visibility = "public" if set(to) == set(view.others) else "private"
+        f = self.fields(view, recipients=", ".join(to), visibility=visibility)
+        msgs = [{"role": "system", "content": cfg.system_template.format(**f)},
+                {"role": "user", "content": cfg.talk_template.format(**f)}]
+        try:
+            c = await self.model.agenerate(msgs, temperature=cfg.temperature, max_tokens=cfg.talk_max_tokens,
+                                           seed=self._seed(view, len(view.messages), 3))
+        except ModelCallError:
+            self.stats.call_errors += 1
+            if cfg.on_error == "stop":
+                raise
+            return None
+        self.stats.add(c)
+        self.stats.messages += 1
+        return c.text.strip()[:cfg.talk_max_chars]
