@@ -112,3 +112,9 @@ def test_numeric_extraction(text, expected):
 def test_choice_extraction(text, expected):
     q = Question(id="q", question="?", answer="paraffin", choices=("paraffin", "whale oil", "coal gas"))
     assert extract_answer(text, q) == expected
+
+
+def test_a_closing_answer_without_a_number_is_unparseable_not_a_guess():
+    q = Question(id="q", question="?", answer="17")
+    assert extract_answer("Round 3 was hard.\nAnswer: I cannot tell", q) is None
+    assert extract_answer("The answer is computed as follows:\n3*4+5 = 17", q) == "17"

@@ -8,7 +8,8 @@ way everywhere.
 A message has a sender, a visibility and, for private messages, recipients:
 
 * ``"public"``: every participant and every judge sees it;
-* ``"private"``: only the sender and the listed recipients see it;
+* ``"private"``: only the sender and the listed recipients see it (``to=[]`` is a
+  note only its sender sees, e.g. an answer in a debate without communication);
 * ``"judge"``: only the sender and the judges see it (e.g. a closing statement,
   or the final answers handed to an aggregating judge).
 
@@ -141,8 +142,9 @@ class Channel:
                 raise InterplayError(f"channel: {sender!r} sent a message to the judge, but there is no judge.")
             return tuple(j for j in self.judges if j != sender)
         if visibility == "private":
-            if not to:
-                raise InterplayError(f"channel: a private message from {sender!r} needs recipients (`to`).")
+            if to is None:
+                raise InterplayError(f"channel: a private message from {sender!r} needs recipients (`to`; "
+                                     "an empty list makes a note only its sender sees).")
             unknown = [r for r in to if r not in self.members]
             if unknown:
                 raise InterplayError(f"channel: {sender!r} wrote to {unknown}, who are not on the channel "

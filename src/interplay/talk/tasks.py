@@ -282,8 +282,9 @@ def extract_answer(text: str | None, question: Question) -> str | None:
     """The final answer stated in ``text`` for ``question``, in canonical form, or ``None``.
 
     Numeric questions, in order: a JSON ``{"answer": ...}``; the last ``\\boxed{...}``;
-    the last "answer is / answer: / result is" phrase (the last number of its sentence); else the
-    last number in the text (Du et al.'s own parser reads the last number too).
+    the last "answer is / answer: / result is" phrase (the last number of its sentence; if
+    that phrase closes the text and names no number, the answer is unparseable); else
+    the last number in the text (Du et al.'s own parser reads the last number too).
     Choice questions: :func:`interplay.llm.parsing.parse_choice` over the choice texts,
     then over the letters (A), (B)...; ``None`` when it names none or several.
     """
@@ -300,11 +301,13 @@ def extract_answer(text: str | None, question: Question) -> str | None:
             found = _last_number(boxed[-1])
             if found is not None:
                 return found
-        labelled = _LABELLED.findall(text)
-        for phrase in reversed(labelled):
-            found = _last_number(re.split(r"\.\s", phrase, maxsplit=1)[0])  # up to the sentence's end
+        labelled = list(_LABELLED.finditer(text))
+        for k, m in enumerate(reversed(labelled)):
+            found = _last_number(re.split(r"\.\s", m.group(1), maxsplit=1)[0])  # up to the sentence's end
             if found is not None:
                 return found
+            if k == 0 and not text[m.end():].strip():
+                return None  # the closing "Answer: ..." names no number: unparseable, not a guess
         return _last_number(text)
     labelled = _LABELLED.findall(text)
     if labelled:

@@ -1,0 +1,241 @@
+"""Multi-agent debate (Du et al. 2023, "Improving Factuality and Reasoning in Language
+Models through Multiagent Debate", ICML 2024), with a visibility graph and vote controls.
+
+Protocol, per question:
+
+1. round 0: each of N agents answers the question independently;
+2. rounds 1..R: each agent reads the latest answers of the agents it is connected
+   to (``graph``: everyone, a ring, none, or any directed graph) and answers again,
+   in its own growing conversation (Du et al.'s "agent contexts");
+3. the final answer is the majority of round R (ties: the first answer given
+   reaching the top count, as in Du et al.'s ``most_frequent``) or a judge model's
+   choice among the agents' distinct final answers.
+
+Note on counting: ``rounds`` is the number of debate rounds *after* the independent
+answers, so each agent answers R+1 times. Du et al.'s code counts the independent
+answer as a round (their ``rounds = 2`` is our ``rounds = 1``).
+
+Prompts are the paper's arithmetic prompts (Appendix, Figure 15): start "What is the
+result of ...? Make sure to state your answer at the end of the response."; debate
+"These are the recent/updated opinions from other agents: ... Use these opinions
+carefully as additional advice, can you provide an updated answer? Make sure to
+state your answer at the end of the response." An agent with no neighbours is asked
+to double-check its answer (the paper's self-reflection control).
+
+Each answer is posted on a :class:`~interplay.talk.channel.Channel` addressed to the
+agents that read its author (and to the judge), and the next round's prompt is built
+from the agent's inbox, so the graph is enforced by the channel: an agent never sees
+a message not addressed to it. With ``vote_samples`` the protocol also draws N*R more
+independent answers per question, so the metrics can compare the debate with a
+majority vote over the same number of model calls (the control that matters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from interplay.errors import InterplayError
+from interplay.llm.base import Completion, InvalidAnswer, LanguageModel
+from interplay.talk.channel import Channel, Monitor, graph_neighbours
+from interplay.talk.metrics import majority
+from interplay.talk.tasks import Question, extract_answer
+
+ANSWER_HINT = "Make sure to state your answer at the end of the response."
+DEBATE_PROMPT = ("These are the recent/updated opinions from other agents:{others}\n\n"
+                 "Use these opinions carefully as additional advice, can you provide an updated answer? ")
+REFLECT_PROMPT = "Can you double check that your answer is correct? "
+JUDGE_PROMPT = ("You are the judge of a debate between {n} agents on the question below. Read their final "
+                "responses and choose the correct answer.\n\nQuestion:\n{question}\n\nFinal responses:{responses}")
+
+
+class DebateSettings(BaseModel):
+    """Parameters of a multi-agent debate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agents: int = Field(3, ge=1, le=64, description="number of debating agents N")
+    rounds: int = Field(2, ge=0, le=20, description="debate rounds R after the independent answers")
+    graph: str | dict[str, list[str]] | list[list[int]] = Field(
+        "all", description="who reads whom: 'all', 'ring', 'none', {reader: [authors]}, or a 0/1 matrix")
+    aggregate: Literal["majority", "judge"] = Field("majority", description="how the final answer is chosen")
+    temperature: float = Field(1.0, ge=0, le=2, description="sampling temperature of the agents")
+    max_tokens: int | None = Field(512, ge=1, description="token limit per answer")
+    vote_samples: bool = Field(True, description="draw N*R extra independent answers for the equal-calls vote")
+    show_source: bool = Field(True, description="show a question's source text (if any) to the agents")
+    answer_hint: str = Field(ANSWER_HINT, description="appended to every prompt")
+
+
+@dataclass
+class DebateResult:
+    """A debated question: its metrics record, transcript and call accounting."""
+
+    question: Question
+    record: dict[str, Any]
+    transcript: list[dict[str, Any]]
+    calls: int = 0
+    tokens: int = 0
+    cached: int = 0
+    texts: list[list[str]] = field(default_factory=list)
+
+
+def call_seed(*parts: int) -> int:
+    """A 31-bit seed per call, from (run seed, question, agent, round): distinct and reproducible."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def agent_names(n: int) -> list[str]:
+    return [f"agent-{i + 1}" for i in range(n)]
+
+
+def _models(models: LanguageModel | Sequence[LanguageModel], n: int) -> list[LanguageModel]:
+    if isinstance(models, Sequence) and not isinstance(models, str):
+        ms = list(models)
+        if len(ms) == 1:
+            return ms * n
+        if len(ms) != n:
+            raise InterplayError(f"debate: {len(ms)} models given for {n} agents; give one, or one per agent.")
+        return ms
+    return [models] * n
+
+
+class _Calls:
+    """Counts calls, tokens and cache hits of one protocol run."""
+
+    def __init__(self) -> None:
+        self.calls = self.tokens = self.cached = 0
+
+    def add(self, c: Completion) -> None:
+        self.calls += 1
+        self.tokens += c.total_tokens
+        self.cached += int(c.cached)
+
+    @staticmethod
+    def meta(c: Completion, model: LanguageModel) -> dict[str, Any]:
+        return {"model": getattr(model, "name", "?"), "tokens": c.total_tokens, "cached": c.cached}
+
+
+async def debate_question(question: Question, models: LanguageModel | Sequence[LanguageModel],
+                          settings: DebateSettings | None = None, *, judge: LanguageModel | None = None,
+                          seed: int = 0, index: int = 0, monitors: Sequence[Monitor] = ()) -> DebateResult:
+    """Debate one question; see the module doc for the protocol."""
+    s = settings or DebateSettings()
+    names = agent_names(s.agents)
+    ms = _models(models, s.agents)
+    if s.aggregate == "judge" and judge is None:
+        raise InterplayError("debate: aggregate 'judge' needs a judge model.")
+    readers_of = graph_neighbours(s.graph, names)  # reader -> authors it reads
+    audience = {a: [r for r in names if a in readers_of[r]] for a in names}  # author -> readers
+    judges = ("judge",) if s.aggregate == "judge" else ()
+    channel = Channel(names, judges=judges, monitors=monitors)
+    calls = _Calls()
+    start = f"{question.render(with_source=s.show_source)} {s.answer_hint}"
+    contexts: dict[str, list[dict[str, str]]] = {a: [{"role": "user", "content": start}] for a in names}
+    answers: list[list[str | None]] = []
+    texts: list[list[str]] = []
+
+    for r in range(s.rounds + 1):
+        if r > 0:
+            for a in names:
+                heard = [m for m in channel.inbox(a, round=r - 1) if m.sender in names]
+                if heard:
+                    others = "".join(f"\n\n One agent response: ```{m.text}```" for m in heard)
+                    prompt = DEBATE_PROMPT.format(others=others) + s.answer_hint
+                else:
+                    prompt = REFLECT_PROMPT + s.answer_hint
+                contexts[a].append({"role": "user", "content": prompt})
+        completions = await asyncio.gather(*(
+            ms[i].agenerate(contexts[a], temperature=s.temperature, max_tokens=s.max_tokens,
+                            seed=call_seed(seed, index, i, r)) for i, a in enumerate(names)))
+        row: list[str | None] = []
+        row_texts = []
+        for i, (a, c) in enumerate(zip(names, completions, strict=True)):
+            calls.add(c)
+            contexts[a].append({"role": "assistant", "content": c.text})
+            ans = extract_answer(c.text, question)
+            channel.post(a, c.text, visibility="private", to=[*audience[a], *judges], answer=ans, round=r,
+                         parsed=ans is not None, **_Calls.meta(c, ms[i]))
+            row.append(ans)
+            row_texts.append(c.text)
+        answers.append(row)
+        texts.append(row_texts)
+        channel.next_round()
+
+    # the final answer
+    final, tie = majority(answers[-1])
+    judged = None
+    if s.aggregate == "judge" and judge is not None:
+        final, judged = await _judge_final(question, channel, judge, calls, seed, index)
+
+    # the vote control: N*R more independent answers to the start prompt (no debate)
+    samples: list[str | None] = list(answers[0])
+    if s.vote_samples and s.rounds > 0:
+        extra = await asyncio.gather(*(
+            ms[k % s.agents].agenerate([{"role": "user", "content": start}], temperature=s.temperature,
+                                       max_tokens=s.max_tokens, seed=call_seed(seed, index, s.agents + k, 0))
+            for k in range(s.agents * s.rounds)))
+        for c in extra:
+            calls.add(c)
+            samples.append(extract_answer(c.text, question))
+
+    record = {"question_id": question.id, "correct": question.canonical(question.answer), "answers": answers,
+              "final": final, "tie": tie, "samples": samples}
+    if judged is not None:
+        record["judge"] = judged
+    transcript = [{"sender": "task", "to": "all", "visibility": "public", "round": 0, "text": start,
+                   "answer": question.canonical(question.answer)}, *channel.transcript()]
+    return DebateResult(question, record, transcript, calls.calls, calls.tokens, calls.cached, texts)
+
+
+async def _judge_final(question: Question, channel: Channel, judge: LanguageModel, calls: _Calls, seed: int,
+                       index: int) -> tuple[str | None, dict[str, Any]]:
+    """The judge picks among the distinct parsed final answers it received."""
+    last = [m for m in channel.inbox("judge", round=channel.round - 1) if m.sender != "judge"]
+    options = list(dict.fromkeys(m.answer for m in last if m.answer is not None))
+    if not options:
+        channel.post("judge", "No agent gave a readable final answer.", answer=None)
+        return None, {"options": [], "chosen": None, "called": False}
+    if len(options) == 1:
+        channel.post("judge", f"All readable answers agree: {options[0]}.", answer=options[0])
+        return options[0], {"options": options, "chosen": options[0], "called": False}
+    responses = "".join(f"\n\n{m.sender}: ```{m.text}```" for m in last)
+    prompt = JUDGE_PROMPT.format(n=len(last), question=question.render(), responses=responses)
+    try:
+        choice = await judge.achoose([{"role": "user", "content": prompt}], [str(o) for o in options],
+                                     temperature=0.0, seed=call_seed(seed, index, 9999))
+    except InvalidAnswer as exc:
+        if exc.completion is not None:
+            calls.add(exc.completion)
+        channel.post("judge", exc.text, answer=None, invalid=exc.reason)
+        return None, {"options": options, "chosen": None, "called": True, "invalid": exc.reason}
+    calls.add(choice.completion)
+    chosen = options[choice.index]
+    channel.post("judge", choice.completion.text or str(chosen), answer=chosen,
+                 **_Calls.meta(choice.completion, judge))
+    return chosen, {"options": options, "chosen": chosen, "called": True}
+
+
+async def run_debates(questions: Sequence[Question], models: LanguageModel | Sequence[LanguageModel],
+                      settings: DebateSettings | None = None, *, judge: LanguageModel | None = None, seed: int = 0,
+                      monitors: Sequence[Monitor] = (), concurrency: int = 8,
+                      on_result: Callable[[DebateResult], None] | None = None) -> list[DebateResult]:
+    """Debate every question, ``concurrency`` questions at a time; results in question order.
+
+    ``on_result`` is called as each question finishes (the experiment writes its
+    transcript and metrics row at once, so an interrupted run keeps finished work).
+    """
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(k: int, q: Question) -> DebateResult:
+        async with gate:
+            res = await debate_question(q, models, settings, judge=judge, seed=seed, index=k, monitors=monitors)
+        if on_result is not None:
+            on_result(res)
+        return res
+
+    return list(await asyncio.gather(*(one(k, q) for k, q in enumerate(questions))))
