@@ -134,6 +134,31 @@ def run_cmd(
     console.print(f"report: {run_dir / 'report.html'}")
 
 
+# -- audit (safety) ----------------------------------------------------------------
+audit_app = typer.Typer(help="Tamper-evident audit logs of runs (hash chains).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify_cmd(
+    run_dir: Path = typer.Argument(..., help="run directory (or its audit.jsonl)"),
+    key_env: str | None = typer.Option(None, "--key-env", help="environment variable holding the HMAC key"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Check a run's audit log; exit 0 if intact, 1 naming the first bad entry."""
+    from interplay.safety.audit import verify
+
+    report = verify(run_dir, key_env=key_env)
+    if as_json:
+        print_json(report.to_dict())
+    elif report.ok:
+        console.print(f"[green]ok[/] {report.path}: {report.message}")
+    else:
+        console.print(f"[bold red]TAMPERED[/] {report.path}: {report.message}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become a one-paragraph message and exit status 2.
 
