@@ -1,0 +1,324 @@
+"""Advisors: people at a terminal, LLM agents, policies and fixed heuristics.
+
+One protocol for the role: ``advise(question, rng) -> Advice`` (a ranking of the
+options, best first, ties allowed, and the distribution over options it recommends;
+EXP4 reads the distribution, votes read the ranking, Hedge and EXP3 follow the top),
+and ``observe(question, losses)`` after the round (for advisors that learn). A voter in
+a one-off decision is an advisor too: its ranking is its ballot.
+
+Origins of the heuristics: the noisy oracle is the standard "expert of accuracy p"
+model of the prediction-with-expert-advice literature (Cesa-Bianchi and Lugosi 2006,
+ch. 2); fictitious play is Brown (1951); Cournot best response answers the last move.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+import numpy as np
+
+from interplay.decide.tasks import Question
+from interplay.errors import InterplayError
+
+
+@dataclass(frozen=True)
+class Advice:
+    """An advisor's ranking (tiers, best first) and recommended distribution over options."""
+
+    advisor: str
+    ranking: tuple[tuple[str, ...], ...]
+    probs: tuple[float, ...]
+    meta: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def top(self) -> tuple[str, ...]:
+        return self.ranking[0] if self.ranking else ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"advisor": self.advisor, "ranking": [list(t) for t in self.ranking],
+                "probs": list(self.probs), **dict(self.meta)}
+
+
+def make_advice(advisor: str, options: Sequence[str], ranking: Sequence[Sequence[str]] | Sequence[str],
+                probs: Sequence[float] | None = None, meta: Mapping[str, Any] | None = None) -> Advice:
+    """Advice from a ranking (names or tie groups); ``probs`` default: uniform over the top tier.
+
+    Options left out of the ranking are appended as one last tier.
+    """
+    tiers = [tuple([t]) if isinstance(t, str) else tuple(t) for t in ranking]
+    listed = {o for t in tiers for o in t}
+    rest = tuple(o for o in options if o not in listed)
+    if rest:
+        tiers.append(rest)
+    if probs is None:
+        top = set(tiers[0])
+        p = np.array([1.0 if o in top else 0.0 for o in options])
+        p /= p.sum()
+    else:
+        p = np.asarray(probs, dtype=float)
+    return Advice(advisor, tuple(tiers), tuple(float(x) for x in p), tuple((meta or {}).items()))
+
+
+class Advisor(Protocol):
+    name: str
+    kind: str
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice: ...
+
+    def observe(self, question: Question, losses: np.ndarray) -> None: ...
+
+
+class _Base:
+    kind = "advisor"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def observe(self, question: Question, losses: np.ndarray) -> None:
+        return None
+
+    def describe(self) -> str:
+        return self.kind
+
+
+def _rest_random(options: Sequence[str], first: str, rng: np.random.Generator) -> list[str]:
+    rest = [o for o in options if o != first]
+    return [first, *[rest[i] for i in rng.permutation(len(rest))]]
+
+
+def _needs_losses(q: Question, who: str) -> tuple[float, ...]:
+    if q.losses is None:
+        raise InterplayError(f"advisor {who!r} needs questions with known outcomes; this task reveals them "
+                             "only after the decision (e.g. a game): use a policy advisor.")
+    return q.losses
+
+
+class FixedRanking(_Base):
+    """Always the same ranking (a scripted person or a fixed preference)."""
+
+    kind = "scripted"
+
+    def __init__(self, name: str, ranking: Sequence[Sequence[str] | str]) -> None:
+        super().__init__(name)
+        self.ranking = list(ranking)
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        bad = [o for t in self.ranking for o in ([t] if isinstance(t, str) else t) if o not in question.options]
+        if bad:
+            raise InterplayError(f"advisor {self.name!r}: option(s) {bad} not among {list(question.options)}.")
+        return make_advice(self.name, question.options, self.ranking)
+
+
+class Recorded(_Base):
+    """The advice recorded under this advisor's name in each question (JSONL ``advice``)."""
+
+    kind = "recorded"
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        r = question.recorded(self.name)
+        if r is None:
+            raise InterplayError(f"advisor {self.name!r}: question {question.id!r} has no recorded advice for it.")
+        return make_advice(self.name, question.options, r)
+
+
+class Oracle(_Base):
+    """A noisy oracle: suggests a best option with probability ``accuracy``, else a random other one.
+
+    ``accuracy`` may be a schedule ``[[from_round, p], ...]`` (1-based rounds), to model
+    an advisor whose reliability changes.
+    """
+
+    kind = "oracle"
+
+    def __init__(self, name: str, accuracy: float | Sequence[Sequence[float]]) -> None:
+        super().__init__(name)
+        if isinstance(accuracy, int | float):
+            self.schedule = [(1, float(accuracy))]
+        else:
+            self.schedule = sorted((int(r), float(p)) for r, p in accuracy)
+        if not self.schedule or any(not 0 <= p <= 1 for _, p in self.schedule):
+            raise InterplayError(f"advisor {name!r}: accuracy must be in [0, 1] (or [[round, p], ...]).")
+
+    def accuracy_at(self, round_: int) -> float:
+        p = self.schedule[0][1]
+        for r, q in self.schedule:
+            if round_ >= r:
+                p = q
+        return p
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        losses = np.asarray(_needs_losses(question, self.name))
+        best = np.flatnonzero(losses == losses.min())
+        others = np.flatnonzero(losses != losses.min())
+        round_ = int(question.ctx.get("round", 1))
+        right = rng.random() < self.accuracy_at(round_) or len(others) == 0
+        pick = int(rng.choice(best if right else others))
+        return make_advice(self.name, question.options, _rest_random(question.options, question.options[pick], rng))
+
+    def describe(self) -> str:
+        return "oracle, accuracy " + ", ".join(f"{p:g} from round {r}" for r, p in self.schedule)
+
+
+class Constant(_Base):
+    """Always suggests the same option."""
+
+    kind = "constant"
+
+    def __init__(self, name: str, option: str) -> None:
+        super().__init__(name)
+        self.option = option
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        if self.option not in question.options:
+            raise InterplayError(f"advisor {self.name!r}: option {self.option!r} not among {list(question.options)}.")
+        return make_advice(self.name, question.options, _rest_random(question.options, self.option, rng))
+
+
+class UniformRandom(_Base):
+    """A uniformly random ranking."""
+
+    kind = "random"
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        order = [question.options[i] for i in rng.permutation(len(question.options))]
+        return make_advice(self.name, question.options, order)
+
+
+class Contrarian(_Base):
+    """Ranks the options worst first (knows the outcome; an adversarial advisor)."""
+
+    kind = "contrarian"
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        losses = np.asarray(_needs_losses(question, self.name))
+        order = np.lexsort((rng.random(len(losses)), -losses))
+        return make_advice(self.name, question.options, [question.options[i] for i in order])
+
+
+class MemoryOnePolicy(_Base):
+    """A memory-one policy of a 2x2 game task (e.g. Tit For Tat) suggesting our move.
+
+    Reads the last joint action from the question's context (our move first); suggests
+    action 0 with the policy's probability for that state.
+    """
+
+    kind = "policy"
+
+    def __init__(self, name: str, policy: str | Sequence[float]) -> None:
+        from interplay.agents.memory_one import memory_one
+
+        super().__init__(name)
+        self.policy_name = policy if isinstance(policy, str) else "memory-one " + str(list(policy))
+        self.p = memory_one(policy, where=f"advisor {name!r}")
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        if len(question.options) != 2 or "last_index" not in question.ctx:
+            raise InterplayError(f"advisor {self.name!r}: a memory-one policy advises in 2x2 game tasks only.")
+        last = question.ctx["last_index"]
+        state = 0 if last is None else 1 + 2 * int(last[0]) + int(last[1])
+        p0 = float(self.p[state])
+        move = 0 if rng.random() < p0 else 1
+        order = [question.options[move], question.options[1 - move]]
+        return make_advice(self.name, question.options, order, probs=[p0, 1 - p0])
+
+    def describe(self) -> str:
+        return f"policy {self.policy_name}"
+
+
+class BestResponse(_Base):
+    """Best response in a game task: to the opponent's empirical mix (fictitious play, Brown
+    1951) or, with ``memory="last"``, to its last move (Cournot). Needs the game's payoffs."""
+
+    kind = "best-response"
+
+    def __init__(self, name: str, utility: np.ndarray, memory: str = "all") -> None:
+        super().__init__(name)
+        if memory not in ("all", "last"):
+            raise InterplayError(f"advisor {name!r}: memory must be 'all' or 'last', got {memory!r}.")
+        self.u = np.asarray(utility, dtype=float)
+        self.memory = memory
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        ctx = question.ctx
+        if "opponent_counts" not in ctx:
+            raise InterplayError(f"advisor {self.name!r}: best response advises in game tasks only.")
+        counts = np.asarray(ctx["opponent_counts"], dtype=float)
+        if self.memory == "last" and ctx.get("last_index") is not None:
+            counts = np.zeros_like(counts)
+            counts[int(ctx["last_index"][1])] = 1.0
+        belief = counts / counts.sum() if counts.sum() > 0 else np.full(len(counts), 1 / len(counts))
+        ev = self.u @ belief
+        order = np.lexsort((rng.random(len(ev)), -ev))
+        tiers: list[list[str]] = []
+        prev: float | None = None
+        for i in order:
+            if prev is not None and np.isclose(ev[i], prev):
+                tiers[-1].append(question.options[i])
+            else:
+                tiers.append([question.options[i]])
+            prev = float(ev[i])
+        return make_advice(self.name, question.options, tiers)
+
+
+class Human(_Base):
+    """A person at a terminal: shown the question and options, types a ranking.
+
+    Accepts an option's number or name for a single choice, or a ranking such as
+    ``B > A > C`` (``=`` ties: ``B > A = C``). Re-asks on bad input (up to ``retries``).
+    ``stdin``/``stdout`` can be any text streams (tests pass StringIO).
+    """
+
+    kind = "human"
+
+    def __init__(self, name: str, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
+                 retries: int = 5) -> None:
+        super().__init__(name)
+        self.stdin = stdin
+        self.stdout = stdout
+        self.retries = retries
+
+    def parse(self, text: str, options: Sequence[str]) -> list[list[str]]:
+        by_name = {o.lower(): o for o in options}
+        tiers: list[list[str]] = []
+        seen: set[str] = set()
+        for part in text.split(">"):
+            tier = []
+            for tok in part.split("="):
+                t = tok.strip()
+                if not t:
+                    raise ValueError("empty item")
+                if t.isdigit() and 1 <= int(t) <= len(options):
+                    o = options[int(t) - 1]
+                elif t.lower() in by_name:
+                    o = by_name[t.lower()]
+                else:
+                    raise ValueError(f"{t!r} is not an option")
+                if o in seen:
+                    raise ValueError(f"{o!r} given twice")
+                seen.add(o)
+                tier.append(o)
+            tiers.append(tier)
+        return tiers
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        out = self.stdout or sys.stdout
+        inp = self.stdin or sys.stdin
+        out.write(f"\n[{self.name}] {question.prompt or question.id}\n")
+        for i, o in enumerate(question.options, 1):
+            out.write(f"  {i}. {o}\n")
+        for _ in range(self.retries):
+            out.write("Your choice (number or name; or a ranking like 2 > 1 = 3): ")
+            out.flush()
+            line = inp.readline()
+            if not line:
+                raise InterplayError(f"advisor {self.name!r}: input ended before an answer was given.")
+            try:
+                tiers = self.parse(line.strip(), question.options)
+            except ValueError as exc:
+                out.write(f"  not understood: {exc}.\n")
+                continue
+            return make_advice(self.name, question.options, tiers, meta={"typed": line.strip()})
+        raise InterplayError(f"advisor {self.name!r}: no valid answer after {self.retries} tries.")
