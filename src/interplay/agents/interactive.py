@@ -365,12 +365,15 @@ def match_seed(seed: int, i: int, j: int, rep: int) -> int:
 
 
 async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int = 1, self_play: bool = False,
-                      seed: int = 0, max_matches: int = 64, rounds: int | None = None, talk_rounds: int = 0,
-                      talk_visibility: Visibility = "public", on_match: Any = None) -> RoundRobinResult:
-    """Every pair of players (``i <= j`` with self-play), ``repetitions`` times, matches run concurrently.
+                      both_seats: bool = False, seed: int = 0, max_matches: int = 64, rounds: int | None = None,
+                      talk_rounds: int = 0, talk_visibility: Visibility = "public",
+                      on_match: Any = None) -> RoundRobinResult:
+    """Every pair of players, ``repetitions`` times, matches run concurrently.
 
-    Player ``i`` takes the first seat against ``j``; ``payoff_matrix[i][j]`` averages i's
-    per-turn payoff over complete matches (a self-play entry averages both seats).
+    Pairings are ``i < j`` (``i <= j`` with ``self_play``), player ``i`` in the first seat;
+    ``both_seats`` plays every ordered pair (i, j), i != j, so each meets the other from
+    both seats (asymmetric games). ``payoff_matrix[i][j]`` averages i's per-turn payoff
+    over complete matches (a self-play entry averages both seats).
     ``on_match(record)`` is called as each match ends. When a match fails with a
     spent budget, no further match starts; matches already running finish.
     """
@@ -382,7 +385,8 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
     names = list(players)
     agents = [players[n] for n in names]
     n = len(names)
-    pairs = [(i, j, r) for i in range(n) for j in range(i if self_play else i + 1, n) for r in range(repetitions)]
+    pairs = [(i, j, r) for i in range(n) for j in range(n) for r in range(repetitions)
+             if (i == j and self_play) or (i < j) or (i > j and both_seats)]
     sem = asyncio.Semaphore(max(1, int(max_matches)))
     stop: dict[str, str | None] = {"reason": None}
     records: list[MatchRecord | None] = [None] * len(pairs)

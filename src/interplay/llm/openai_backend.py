@@ -28,6 +28,7 @@ import weakref
 from typing import Any, Literal
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from interplay.errors import InterplayError
 from interplay.llm.base import ChatModel, Choice, Completion, InvalidAnswer, ModelCallError
@@ -132,10 +133,12 @@ class OpenAIModel(ChatModel):
         client = self._client()
         extra = {**self.extra_body, **params.pop("extra_body", {})}
         params = {k: v for k, v in params.items() if v is not None}
+        body = {"model": self.model, **params, **extra}
         try:
-            resp = await with_retries(
-                lambda: client.chat.completions.create(model=self.model, extra_body=extra or None, **params),
-                self.retry, classify_openai_error, attempts)
+            # the client's low-level post: our body is plain JSON already, so the per-field
+            # transform of ``chat.completions.create`` (about 1.5 ms a call) is skipped
+            resp = await with_retries(lambda: client.post("/chat/completions", cast_to=ChatCompletion, body=body),
+                                      self.retry, classify_openai_error, attempts)
         except (openai.BadRequestError, openai.UnprocessableEntityError):
             raise
         except Exception as exc:

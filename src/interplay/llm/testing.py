@@ -28,6 +28,7 @@ in :attr:`LoopbackServer.requests` so tests can check what was sent.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -150,10 +151,12 @@ class LoopbackServer:
         default: what answers once the script is used up (Reply, str, or function of the request).
         supports_json_schema: if False, requests with ``response_format`` get HTTP 400.
         model: the model name reported back (``model_name``).
+        port: the port to listen on (0: any free port).
     """
 
     def __init__(self, script: Iterable[Reply | str] = (), *, default: Reply | str | Responder | None = None,
-                 supports_json_schema: bool = True, model: str = "loopback") -> None:
+                 supports_json_schema: bool = True, model: str = "loopback", port: int = 0) -> None:
+        self._port = int(port)
         self._script: deque[Reply | str] = deque(script)
         self.default = default
         self.supports_json_schema = supports_json_schema
@@ -168,10 +171,7 @@ class LoopbackServer:
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> LoopbackServer:
         handler = _make_handler(self)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.request_queue_size = 128
+        server = _Server(("127.0.0.1", self._port), handler)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="interplay-loopback", daemon=True)
@@ -280,12 +280,25 @@ class LoopbackServer:
         return 200, out_headers, json.dumps(payload).encode()
 
 
+class _Server(ThreadingHTTPServer):
+    # A listen backlog of 5 (the default) drops connection attempts when many clients
+    # connect at once, and a dropped SYN costs the client a 1 s retransmission.
+    request_queue_size = 1024
+    daemon_threads = True
+    block_on_close = False
+
+
 def _make_handler(owner: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
+
+        def setup(self) -> None:
+            super().setup()
+            # no Nagle: a small response must not wait for the client's delayed ACK (~40 ms)
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
             try:
@@ -294,8 +307,9 @@ def _make_handler(owner: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(body)
+                self._headers_buffer.append(b"\r\n")  # end of headers, sent with the body in one write
+                self.wfile.write(b"".join(self._headers_buffer) + body)
+                self._headers_buffer = []
             except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
                 self.close_connection = True
 
@@ -321,3 +335,37 @@ def _make_handler(owner: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             self._send(status, headers, out)
 
     return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m interplay.llm.testing [--port P] [--delay S] [--answer TEXT]``: serve until interrupted.
+
+    Every request is answered with ``--answer`` (default ``ACTION: C``; a JSON
+    ``{"choice": first option}`` when structured output is asked) after ``--delay``
+    seconds. Prints the base URL on its first line, for scripts and benchmarks.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m interplay.llm.testing", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--answer", default="ACTION: C")
+    args = parser.parse_args(argv)
+
+    def answer(req: ChatRequest) -> Reply:
+        if req.options:
+            return Reply.choice(req.options[0], delay=args.delay)
+        return Reply.text(args.answer, delay=args.delay)
+
+    server = LoopbackServer(default=answer, port=args.port).start()
+    print(server.base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
