@@ -134,6 +134,63 @@ def run_cmd(
     console.print(f"report: {run_dir / 'report.html'}")
 
 
+# -- play (LLM agents, humans, strategies) ----------------------------------------
+@app.command("play")
+def play_cmd(
+    game_id: str = typer.Argument(..., help="registered game id, e.g. ipd-v1"),
+    agent: list[str] = typer.Option(..., "--agent", "-a", help="one per seat: llm:MODEL.yaml, human, random, "
+                                    "learned:lola, a strategy name, or [p_start,p_CC,p_CD,p_DC,p_DD]"),
+    rounds: int | None = typer.Option(None, "--rounds", "-r", help="turns (default: the game's horizon)"),
+    param: list[str] = typer.Option([], "--param", "-p", help="game parameter: discount=0.9 (repeatable)"),
+    talk: int = typer.Option(0, "--talk", help="cheap-talk rounds before each move"),
+    private: bool = typer.Option(False, "--private", help="cheap talk in private pairs instead of public"),
+    seed: int = typer.Option(0, "--seed", help="match seed (noise, random moves, sampling)"),
+    cache: Path | None = typer.Option(None, "--cache", help="SQLite answer cache for the LLM agents"),
+    as_json: bool = typer.Option(False, "--json", help="print the match record as JSON"),
+) -> None:
+    """Play one match between any agents, printing moves, messages and payoffs."""
+    import asyncio
+
+    import yaml
+
+    from interplay.agents.interactive import play_match, player_from_spec
+    from interplay.games.registry import make
+
+    params = {}
+    for item in param:
+        if "=" not in item:
+            raise InterplayError(f"--param {item!r}: expected NAME=VALUE, e.g. discount=0.9.")
+        k, v = item.split("=", 1)
+        params[k.strip()] = yaml.safe_load(v)
+    game = make(game_id, **params)
+    models: dict[str, Any] = {}
+    players = [player_from_spec(a, game, cache=cache, models=models) for a in agent]
+    record = asyncio.run(play_match(game, players, seed=seed, rounds=rounds, talk_rounds=talk,
+                                    talk_visibility="private" if private else "public"))
+    stats = {p.name: p.stats.as_dict() for p in players if hasattr(p, "stats")}
+    if as_json:
+        print_json({**record.to_dict(), "events": record.events, "llm_stats": stats})
+    else:
+        for e in record.events:
+            if e["kind"] == "talk":
+                to = "all" if e["visibility"] == "public" else ", ".join(e["to"])
+                console.print(f"[cyan]r{e['round'] + 1}[/] [bold]{e['sender']}[/] -> {to}: {e['text']}",
+                              highlight=False)
+            elif e["kind"] == "move":
+                note = " [yellow](fallback)[/]" if e.get("fallback") else ""
+                console.print(f"[cyan]r{e['round'] + 1}[/] [bold]{e['sender']}[/] plays {e['action']}{note}",
+                              highlight=False)
+            else:
+                console.print(f"[cyan]r{e['round'] + 1}[/] {e['text']}", highlight=False)
+        totals = ", ".join(f"{n}: {t:g}" for n, t in zip(record.names, record.totals.tolist(), strict=True))
+        console.print(f"[green]total payoffs[/] {totals} over {record.length} rounds", highlight=False)
+        for name, s in stats.items():
+            console.print(f"{name}: {s['calls']} calls ({s['cached_calls']} cached), {s['total_tokens']} tokens, "
+                          f"{s['invalid_answers']} invalid answers, {s['fallbacks']} fallbacks", highlight=False)
+    if not record.complete:
+        raise InterplayError(f"the match stopped after {record.length} rounds: {record.error}")
+
+
 # -- audit (safety) ----------------------------------------------------------------
 audit_app = typer.Typer(help="Tamper-evident audit logs of runs (hash chains).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")

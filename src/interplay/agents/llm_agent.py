@@ -382,3 +382,28 @@ class LLMAgent:
         self.stats.add(c)
         self.stats.messages += 1
         return c.text.strip()[:cfg.talk_max_chars]
+
+
+def load_agent_file(path: str | Path) -> LLMAgentConfig:
+    """An agent from a YAML file: a model mapping, optionally with agent options under ``agent:``.
+
+    ``model.yaml`` holding just ``{provider, model, ...}`` gives an agent with default
+    options; relative paths in the model mapping are read from the file's folder.
+    """
+    import yaml
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InterplayError(f"agent model file {p} does not exist.")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InterplayError(f"agent model file {p}: not valid YAML ({exc}).") from None
+    if not isinstance(data, dict):
+        raise InterplayError(f"agent model file {p}: expected a mapping, got {type(data).__name__}.")
+    data = dict(data)
+    options = data.pop("agent", None) or {}
+    for key in ("cache", "record", "path"):
+        if isinstance(data.get(key), str) and not Path(data[key]).expanduser().is_absolute():
+            data[key] = str(p.parent / data[key])
+    return parse_agent_config({**options, "model": data}, where=f"agent model file {p}")
