@@ -453,7 +453,7 @@ class _KeyStream:
             import jax
 
             self._root = jax.random.PRNGKey(self._seed) if self._root is None else self._root
-            block = jax.random.split(self._root, 257)
+            block = np.asarray(jax.random.split(self._root, 257))  # host copies: no device op per key
             self._root = block[0]
             self._buf = list(block[1:])[::-1]
         return self._buf.pop()
