@@ -191,6 +191,51 @@ def play_cmd(
         raise InterplayError(f"the match stopped after {record.length} rounds: {record.error}")
 
 
+# -- debate (talk) -----------------------------------------------------------------
+@app.command("debate")
+def debate_cmd(
+    task: str = typer.Option("arithmetic", "--task", help="arithmetic, reading, or a JSONL file of questions"),
+    agents: int = typer.Option(3, "--agents", help="number of debating agents"),
+    rounds: int = typer.Option(2, "--rounds", help="debate rounds after the independent answers"),
+    model: Path | None = typer.Option(None, "--model", help="model YAML file (see docs/llm.md)"),
+    simulate: bool = typer.Option(False, "--simulate", help="use the simulated model on a loopback server"),
+    questions: int = typer.Option(20, "--questions", "-n", help="number of questions"),
+    graph: str = typer.Option("all", "--graph", help="who reads whom: all, ring, none"),
+    aggregate: str = typer.Option("majority", "--aggregate", help="majority or judge"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/debate-TIME)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Multi-agent debate with its controls: single agent, vote of N, vote of as many calls, debate."""
+    from interplay.run.runner import load_config, run_experiment
+    from interplay.run.talk import check_model_file, debate_table
+
+    if (model is None) == (not simulate):
+        raise InterplayError("debate: give --model MODEL.yaml, or --simulate for the simulated model.")
+    if model is not None:
+        check_model_file(model)
+    data = {"kind": "debate", "name": "debate", "seed": seed, "task": task, "questions": questions,
+            "debate": {"agents": agents, "rounds": rounds, "graph": graph, "aggregate": aggregate}}
+    data.update({"model": str(model)} if model is not None else {"simulate": {}})
+    cfg = load_config(data=data)
+    run_dir = run_experiment(cfg, out, quiet=True)
+    summary = json.loads((run_dir / "results.json").read_text())["summary"]
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(title=f"debate: {agents} agents, {rounds} rounds, {summary['questions']} questions ({task})")
+    for col in ("method", "accuracy", "95% CI", "n"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for name, acc, ci, n in debate_table(summary):
+        table.add_row(name, f"{acc:.3f}", ci, str(n))
+    console.print(table)
+    key = "debate_minus_vote_equal_calls" if "debate_minus_vote_equal_calls" in summary else "debate_minus_vote_n"
+    d = summary[key]
+    console.print(f"debate - vote ({'same calls' if 'equal' in key else 'N samples'}), paired by question: "
+                  f"{d['value']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]", highlight=False)
+    console.print(f"report: {run_dir / 'report.html'}")
+
+
 # -- audit (safety) ----------------------------------------------------------------
 audit_app = typer.Typer(help="Tamper-evident audit logs of runs (hash chains).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")

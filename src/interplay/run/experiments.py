@@ -19,6 +19,9 @@ C = TypeVar("C", bound=ExperimentConfig)
 #: kind -> module that registers it (imported on first use).
 _KIND_MODULES: dict[str, str] = {
     "population": "interplay.run.population",
+    "debate": "interplay.run.talk",
+    "judged-debate": "interplay.run.talk",
+    "persuasion": "interplay.run.talk",
 }
 
 

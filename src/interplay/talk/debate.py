@@ -187,7 +187,7 @@ async def debate_question(question: Question, models: LanguageModel | Sequence[L
               "final": final, "tie": tie, "samples": samples}
     if judged is not None:
         record["judge"] = judged
-    transcript = [{"sender": "task", "to": "all", "visibility": "public", "round": 0, "text": start,
+    transcript = [{"sender": "task", "to": list(names), "visibility": "public", "round": 0, "text": start,
                    "answer": question.canonical(question.answer)}, *channel.transcript()]
     return DebateResult(question, record, transcript, calls.calls, calls.tokens, calls.cached, texts)
 

@@ -1,0 +1,266 @@
+"""Experiment kinds of the talk protocols: ``debate``, ``judged-debate`` and ``persuasion``.
+
+Each kind takes a model (a model mapping as in docs/llm.md, or the path of a model
+YAML file) or ``simulate:`` (the simulated model of :mod:`interplay.talk.simulated`
+behind a loopback OpenAI-compatible server started for the run: no network, no
+weights; its numbers show the protocols working, not facts about LLMs). Every model
+call is recorded in the run directory's ``llm-calls.jsonl`` (replayable with
+``provider: replay``), every question's transcript is appended to
+``transcripts.jsonl`` as it finishes, and the first few are shown in the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from interplay.errors import InterplayError
+from interplay.llm.base import run_sync
+from interplay.run.config import ExperimentConfig
+from interplay.run.context import RunContext, to_jsonable
+from interplay.run.experiments import experiment
+from interplay.talk.debate import DebateSettings, run_debates
+from interplay.talk.judged import JudgedSettings, TerminalJudge, run_judged
+from interplay.talk.metrics import debate_summary, judge_accuracy, persuasion_effect
+from interplay.talk.persuasion import PersuasionSettings, load_claims, run_persuasion
+from interplay.talk.simulated import SimulatedAgents, simulated_server
+from interplay.talk.tasks import get_questions
+
+ModelSpec = dict[str, Any] | str
+
+
+class _TalkConfig(ExperimentConfig):
+    model: ModelSpec | None = Field(None, description="model mapping or model YAML path (see docs/llm.md)")
+    simulate: SimulatedAgents | None = Field(None, description="use the simulated model on a loopback server")
+    concurrency: int = Field(8, ge=1, description="questions (or conversations) in flight at once")
+    show_transcripts: int = Field(3, ge=0, description="transcripts shown in the report (all are saved)")
+
+    @model_validator(mode="after")
+    def _one_model(self) -> _TalkConfig:
+        if (self.model is None) == (self.simulate is None):
+            raise ValueError("give exactly one of `model` (a model mapping or file) and `simulate`")
+        return self
+
+
+@contextlib.contextmanager
+def _model_factory(cfg: _TalkConfig, ctx: RunContext) -> Iterator[Any]:
+    """Yields ``make(spec)``: a model for a spec (None = the run's main model), recording calls in the run dir."""
+    from interplay.llm.config import load_model
+
+    record = ctx.dir / "llm-calls.jsonl"
+    made: list[Any] = []
+    server = simulated_server(cfg.simulate).start() if cfg.simulate is not None else None
+
+    def make(spec: ModelSpec | None = None) -> Any:
+        if spec is None and server is not None:
+            m = server.model(record=record, name="simulated")
+        else:
+            m = load_model(spec if spec is not None else cfg.model, record=record)
+        made.append(m)
+        return m
+
+    try:
+        yield make
+    finally:
+        ctx.results["llm"] = {getattr(m, "name", "?"): m.totals.as_dict() for m in made if hasattr(m, "totals")}
+        if server is not None:
+            server.stop()
+
+
+def _append(ctx: RunContext, name: str, row: dict[str, Any]) -> None:
+    with (ctx.dir / name).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(to_jsonable(row)) + "\n")
+
+
+def _ci(p: dict[str, Any]) -> str:
+    if p.get("low") is None or p["low"] != p["low"]:
+        return ""
+    return f"[{p['low']:.2f}, {p['high']:.2f}]"
+
+
+# -- debate ---------------------------------------------------------------------------
+
+
+class DebateConfig(_TalkConfig):
+    """Multi-agent debate (Du et al. 2023) with its vote controls."""
+
+    kind: Literal["debate"] = "debate"
+    task: str = Field("arithmetic", description="'arithmetic', 'reading', or a JSONL file of questions")
+    questions: int = Field(20, ge=1, description="number of questions (arithmetic: generated from the seed)")
+    debate: DebateSettings = Field(default_factory=DebateSettings)
+    judge_model: ModelSpec | None = Field(None, description="judge for aggregate: judge (default: the main model)")
+
+
+def debate_table(summary: dict[str, Any]) -> list[list[Any]]:
+    return [[name, p["value"], _ci(p), p["n"]] for name, p in summary["table"].items()]
+
+
+@experiment("debate", DebateConfig)
+def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
+    questions = get_questions(cfg.task, cfg.questions, cfg.seed)
+    shown: list[Any] = []
+
+    def done(res: Any) -> None:
+        _append(ctx, "transcripts.jsonl", {"question_id": res.question.id, "record": res.record,
+                                           "messages": res.transcript})
+        rec = res.record
+        ctx.log_metric(question=rec["question_id"], correct=rec["correct"], final=rec["final"],
+                       final_correct=rec["final"] == rec["correct"], answers=rec["answers"], calls=res.calls)
+
+    with _model_factory(cfg, ctx) as make:
+        model = make()
+        judge = make(cfg.judge_model) if cfg.debate.aggregate == "judge" else None
+        results = run_sync(run_debates(questions, model, cfg.debate, judge=judge, seed=cfg.seed,
+                                       concurrency=cfg.concurrency, on_result=done))
+    records = [r.record for r in results]
+    summary = debate_summary(records, seed=cfg.seed)
+    ctx.results.update({"task": cfg.task, "summary": summary, "records": records,
+                        "calls": sum(r.calls for r in results), "tokens": sum(r.tokens for r in results)})
+    s = cfg.debate
+    diff = summary.get("debate_minus_vote_equal_calls") or summary["debate_minus_vote_n"]
+    ctx.add_table("Accuracy with its controls", debate_table(summary), ["method", "accuracy", "95% CI", "n"],
+                  note=(f"{len(questions)} questions ({cfg.task}), {s.agents} agents, {s.rounds} debate rounds, "
+                        f"graph {s.graph!r}, final answer by {s.aggregate}. Debate minus the equal-calls vote, paired "
+                        f"by question: {diff['value']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}] (bootstrap)."))
+    ctx.add_table("Per round", [[p["round"], p["accuracy"]["value"], p["majority"]["value"], p["consensus"],
+                                 p["agreement"], p["unparseable"]] for p in summary["per_round"]],
+                  ["round", "mean accuracy", "majority accuracy", "consensus", "agreement", "unparseable"])
+    if summary["switches"]:
+        ctx.add_table("Answer changes between rounds",
+                      [[f"{x['from_round']}->{x['to_round']}", x["right_to_wrong"], x["wrong_to_right"],
+                        x["changed_wrong"], x["unchanged"]] for x in summary["switches"]],
+                      ["rounds", "right->wrong", "wrong->right", "wrong->other wrong", "unchanged"])
+    _debate_figure(ctx, summary)
+    shown = results[:cfg.show_transcripts]
+    for r in shown:
+        ctx.add_transcript(f"debate-{r.question.id}", r.transcript, title=f"Transcript: {r.question.id}")
+
+
+def _debate_figure(ctx: RunContext, summary: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rounds = [p["round"] for p in summary["per_round"]]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(rounds, [p["accuracy"]["value"] for p in summary["per_round"]], "o-", label="mean single answer")
+    ax.plot(rounds, [p["majority"]["value"] for p in summary["per_round"]], "s-", label="majority of agents")
+    for (name, p), style in zip(list(summary["table"].items())[1:-1], (":", "--"), strict=False):
+        ax.axhline(p["value"], ls=style, color="grey", label=name)
+    ax.set_xticks(rounds)
+    ax.set_xlabel("round (0 = independent answers)")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    ctx.add_figure("debate-accuracy", fig, "Accuracy per round against the vote controls (grey).")
+
+
+# -- judged debate --------------------------------------------------------------------
+
+
+class JudgedConfig(_TalkConfig):
+    """Judged debate vs consultancy vs judge alone (Khan et al. 2024)."""
+
+    kind: Literal["judged-debate"] = "judged-debate"
+    task: str = Field("reading", description="'reading' (shipped), 'arithmetic', or a JSONL file of questions")
+    questions: int | None = Field(None, ge=1, description="use only the first N questions")
+    judged: JudgedSettings = Field(default_factory=JudgedSettings)
+    judge_model: ModelSpec | None = Field(None, description="the judge: a model, 'person' (terminal), or the main model")
+
+
+@experiment("judged-debate", JudgedConfig)
+def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
+    questions = get_questions(cfg.task, cfg.questions, cfg.seed)
+
+    def done(res: Any) -> None:
+        _append(ctx, "transcripts.jsonl", {"question_id": res.question.id, "protocol": res.protocol,
+                                           "record": res.record, "messages": res.transcript})
+        ctx.log_metric(question=res.question.id, protocol=res.protocol, correct=res.record["correct"],
+                       chosen=res.record["chosen"], judge_correct=res.record["chosen"] == res.record["correct"])
+
+    with _model_factory(cfg, ctx) as make:
+        debater = make()
+        person = cfg.judge_model == "person"
+        judge = TerminalJudge() if person else make(cfg.judge_model)
+        results = run_sync(run_judged(questions, debater, judge, cfg.judged, seed=cfg.seed,
+                                      concurrency=1 if person else cfg.concurrency, on_result=done))
+    records = [r.record for r in results]
+    acc = judge_accuracy(records)
+    ctx.results.update({"task": cfg.task, "judge_accuracy": acc, "records": records})
+    rows = []
+    for protocol in cfg.judged.protocols:
+        e = acc.get(protocol)
+        if e is None:
+            continue
+        rows.append([protocol, e["accuracy"]["value"], _ci(e["accuracy"]), e["accuracy"]["n"], e["no_decision"]])
+        if protocol == "consultancy":
+            for label in ("honest_consultant", "dishonest_consultant"):
+                rows.append([f"  {label.replace('_', ' ')}", e[label]["value"], _ci(e[label]), e[label]["n"], ""])
+    side = acc.get("debate", {}).get("side_a_win_rate")
+    asym = "denied" if not cfg.judged.judge_sees_source else "shown"
+    ctx.add_table("Judge accuracy", rows, ["protocol", "accuracy", "95% CI", "n", "no decision"],
+                  note=(f"{len(questions)} questions ({cfg.task}); the judge was {asym} the source text; "
+                        f"{cfg.judged.rounds} rounds. In debate, accuracy = win rate of the side arguing the correct "
+                        "answer" + (f"; debater A won {side['value']:.2f} of debates (position bias check)."
+                                    if side else ".")))
+    for r in results[:cfg.show_transcripts * len(cfg.judged.protocols)]:
+        ctx.add_transcript(f"{r.protocol}-{r.question.id}", r.transcript, title=f"{r.protocol}: {r.question.id}")
+
+
+# -- persuasion -----------------------------------------------------------------------
+
+
+class PersuasionConfig(_TalkConfig):
+    """A persuader moving a persuadee's stance, against a control arm."""
+
+    kind: Literal["persuasion"] = "persuasion"
+    claims: str = Field("shipped", description="'shipped' or a JSONL file of {id, claim}")
+    persuasion: PersuasionSettings = Field(default_factory=PersuasionSettings)
+    persuader_model: ModelSpec | None = Field(None, description="the persuader (default: the main model)")
+
+
+@experiment("persuasion", PersuasionConfig)
+def run_persuasion_experiment(cfg: PersuasionConfig, ctx: RunContext) -> None:
+    claims = load_claims(cfg.claims if cfg.claims == "shipped" else Path(cfg.claims))
+
+    def done(res: Any) -> None:
+        _append(ctx, "transcripts.jsonl", {"claim_id": res.claim.id, "arm": res.arm, "record": res.record,
+                                           "messages": res.transcript})
+        ctx.log_metric(**res.record)
+
+    with _model_factory(cfg, ctx) as make:
+        persuadee = make()
+        persuader = make(cfg.persuader_model) if cfg.persuader_model is not None else persuadee
+        results = run_sync(run_persuasion(claims, persuader, persuadee, cfg.persuasion, seed=cfg.seed,
+                                          concurrency=cfg.concurrency, on_result=done))
+    records = [r.record for r in results]
+    eff = persuasion_effect(records)
+    ctx.results.update({"effect": eff, "records": records})
+    rows = [[arm, a["mean_shift"], f"[{a['low']:.2f}, {a['high']:.2f}]", a["n"], a["unparseable"]]
+            for arm, a in eff["arms"].items()]
+    if "difference" in eff:
+        d, es = eff["difference"], eff["effect_size"]
+        rows.append(["treatment - control", d["value"], f"[{d['low']:.2f}, {d['high']:.2f}]", "", ""])
+        rows.append(["Cohen's d", es["d"], f"[{es['low']:.2f}, {es['high']:.2f}]", "", ""])
+    lo, hi = cfg.persuasion.scale
+    ctx.add_table("Stance shift towards the persuader's side", rows,
+                  ["arm", "mean signed shift", "95% CI", "n", "unparseable"],
+                  note=(f"{len(claims)} claims x {cfg.persuasion.repeats} repeats per arm, scale {lo}-{hi}; control "
+                        f"arm: {cfg.persuasion.control!r}; directions: {cfg.persuasion.direction}."))
+    for r in results[:2 * cfg.show_transcripts]:
+        ctx.add_transcript(f"persuasion-{r.claim.id}-{r.arm}", r.transcript, title=f"{r.arm}: {r.claim.id}")
+
+
+def check_model_file(path: str | Path) -> None:
+    """Fail early, with the model file's own error, before a run starts."""
+    from interplay.llm.config import read_model_file
+
+    if not Path(path).expanduser().is_file():
+        raise InterplayError(f"model file {path} does not exist.")
+    read_model_file(path)
