@@ -171,7 +171,7 @@ class JudgedConfig(_TalkConfig):
     task: str = Field("reading", description="'reading' (shipped), 'arithmetic', or a JSONL file of questions")
     questions: int | None = Field(None, ge=1, description="use only the first N questions")
     judged: JudgedSettings = Field(default_factory=JudgedSettings)
-    judge_model: ModelSpec | None = Field(None, description="the judge: a model, 'person' (terminal), or the main model")
+    judge_model: ModelSpec | None = Field(None, description="the judge: a model, 'person' (terminal), or the main")
 
 
 @experiment("judged-debate", JudgedConfig)
