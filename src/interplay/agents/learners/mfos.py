@@ -1,0 +1,193 @@
+"""M-FOS, model-free opponent shaping (Lu et al. 2022, ICML), on exact iterated games.
+
+The meta-game (Lu et al. 2022, Sec. 4 and Algorithm 1): one meta-episode is a whole
+learning run of the opponent. At meta-step t the meta-agent observes both inner
+policies (its own last memory-one policy and the opponent's, 10 probabilities), and
+outputs its next inner policy as 5 logits (a Gaussian action). Both inner policies play
+the exact iterated game; the meta-agent's reward is its average reward per step
+``(1 - gamma) V``; then the opponent takes one learning step (a naive learner with lr 1 by
+default, or any exact-gradient learner of :mod:`interplay.agents.learners.exact`). A
+meta-episode lasts ``meta_steps`` opponent updates (100 in the paper) from an opponent
+drawn from N(0, 1) logits. The meta-policy is trained with PPO
+(:mod:`interplay.agents.learners.ppo`) over batches of parallel meta-episodes, outer gamma
+0.99.
+
+Reported metric, as in the paper's tables: reward per step averaged over all meta-steps
+of an episode (not only the last).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from interplay.agents.learners import ppo
+from interplay.agents.learners.differentiable import DifferentiableGame, value_function
+from interplay.agents.learners.exact import FixedPolicy, NaiveLearner, _step_with, coefficients
+from interplay.agents.learners.ppo import PPOConfig
+from interplay.errors import InterplayError
+
+
+def _default_ppo() -> PPOConfig:
+    return PPOConfig(lr=2e-3, gamma=0.99, gae_lambda=0.95, epochs=4, minibatches=4, entropy_coef=0.0,
+                         max_grad_norm=1.0)
+
+
+class MFOSConfig(BaseModel):
+    """M-FOS settings (Lu et al. 2022: PPO lr about 0.002, outer gamma 0.99, 100 meta-steps)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["mfos"] = "mfos"
+    iterations: int = Field(150, ge=1, description="PPO iterations, each on a batch of meta-episodes")
+    episodes: int = Field(128, ge=4, description="parallel meta-episodes (opponents) per iteration")
+    meta_steps: int = Field(100, ge=2, description="opponent learning steps per meta-episode")
+    reward_scale: float = Field(0.1, gt=0, description="PPO sees reward per step times this")
+    init_std: float = Field(1.0, ge=0, description="std of the opponent's initial logits")
+    init_log_std: float = Field(-1.0, description="initial log std of the meta-policy's Gaussian over logits")
+    ppo: PPOConfig = Field(default_factory=_default_ppo, description="PPO settings of the meta-agent")
+
+
+def _meta_step_fn(game: DifferentiableGame, opponent) -> Callable:
+    values = value_function(game.kind, game.payoffs, jnp.float32(game.discount))
+    coef_me = coefficients(FixedPolicy(policy="Cooperator"))  # the meta-agent does not learn by gradient
+    coef_opp = coefficients(opponent)
+    naive = opponent.kind == "naive"
+    per_step = game.per_step
+
+    def step(me_logits, opp):
+        v = values(me_logits, opp)
+        if naive:
+            d = opponent.lr * jax.grad(lambda b: values(me_logits, b)[1])(opp)
+        else:
+            d = _step_with(values, me_logits, opp, coef_me, coef_opp)[1]
+        return opp + d, v * per_step
+
+    return step
+
+
+def _obs(prev_me: jax.Array, opp_logits: jax.Array, frac: jax.Array) -> jax.Array:
+    """Meta-state: both inner policies (M-FOS, Sec. 4) and the fraction of the episode elapsed.
+
+    The time feature lets the critic predict the return of a finite meta-episode (Pardo et
+    al. 2018, "Time limits in reinforcement learning").
+    """
+    time = jnp.broadcast_to(frac, prev_me.shape[:-1] + (1,))
+    return jnp.concatenate([prev_me, jax.nn.sigmoid(opp_logits), time], axis=-1)
+
+
+def _rollout(params, key, game_step, episodes, meta_steps, init_std, deterministic):
+    """Run ``episodes`` meta-episodes; time-major outputs."""
+    k_opp, k_me, k_act = jax.random.split(key, 3)
+    opp = init_std * jax.random.normal(k_opp, (episodes, 5))
+    prev = jax.nn.sigmoid(jax.random.normal(k_me, (episodes, 5)))
+
+    def t_step(carry, xs):
+        opp, prev = carry
+        k, t = xs
+        obs = _obs(prev, opp, t / meta_steps)
+        out, value = ppo.policy_and_value(params, obs)
+        act = out if deterministic else ppo.sample_action(k, params, out)
+        act = jnp.clip(act, -10.0, 10.0)
+        logp = ppo.log_prob(params, out, act)
+        new_opp, rew = jax.vmap(game_step)(act, opp)
+        me = jax.nn.sigmoid(act)
+        return (new_opp, me), (obs, act, logp, value, rew, me, jax.nn.sigmoid(opp))
+
+    xs = (jax.random.split(k_act, meta_steps), jnp.arange(meta_steps, dtype=jnp.float32))
+    (opp, prev), traj = jax.lax.scan(t_step, (opp, prev), xs)
+    last_value = ppo.policy_and_value(params, _obs(prev, opp, jnp.float32(1.0)))[1]
+    return traj, last_value
+
+
+@dataclass(frozen=True)
+class MFOSRun:
+    """Evaluation of a trained meta-agent against fresh opponents (S seeds, T meta-steps).
+
+    mfos_probs, opp_probs: (S, T, 5) inner policies at each meta-step (own view, start first).
+    rewards: (S, T, 2) average reward per step of (M-FOS, opponent) at each meta-step.
+    """
+
+    mfos_probs: np.ndarray
+    opp_probs: np.ndarray
+    rewards: np.ndarray
+
+    @property
+    def mean_rewards(self) -> np.ndarray:
+        """(S, 2): reward per step averaged over the meta-steps of each episode (the paper's metric)."""
+        return self.rewards.mean(axis=1)
+
+    def final_policies(self) -> np.ndarray:
+        """(S, 2, 5) the last inner policies of M-FOS and of its opponent."""
+        return np.stack([self.mfos_probs[:, -1], self.opp_probs[:, -1]], axis=1)
+
+
+@dataclass(frozen=True)
+class MFOSAgent:
+    """A trained meta-agent: PPO parameters plus what it was trained on."""
+
+    params: Any
+    game: DifferentiableGame
+    opponent: Any
+    config: MFOSConfig
+    curve: np.ndarray  # (iterations, 2) mean reward per step of (M-FOS, opponent) per iteration
+
+    def evaluate(self, num_seeds: int = 50, seed: int = 1, deterministic: bool = True,
+                 meta_steps: int | None = None) -> MFOSRun:
+        """Play fresh opponents (N(0, init_std) logits) for ``meta_steps`` learning steps."""
+        steps = meta_steps or self.config.meta_steps
+        game_step = _meta_step_fn(self.game, self.opponent)
+        run = jax.jit(lambda p, k: _rollout(p, k, game_step, num_seeds, steps, self.config.init_std, deterministic))
+        traj, _ = run(self.params, jax.random.PRNGKey(seed))
+        _, _, _, _, rew, me, opp = (np.asarray(x) for x in traj)
+        return MFOSRun(np.swapaxes(me, 0, 1), np.swapaxes(opp, 0, 1), np.swapaxes(rew, 0, 1))
+
+
+def train_mfos(game: DifferentiableGame, opponent=None, config: MFOSConfig | None = None, seed: int = 0,
+               callback: Callable[[int, dict[str, float]], None] | None = None) -> MFOSAgent:
+    """Train an M-FOS meta-agent against a learning opponent on an exact iterated game.
+
+    ``callback(iteration, info)`` is called after each PPO iteration (for progress bars and
+    metrics) with the batch's mean reward per step of both players.
+    """
+    if not game.iterated:
+        raise InterplayError(f"M-FOS here plays iterated 2x2 games with memory-one policies; {game.id} is not one.")
+    opponent = opponent or NaiveLearner()
+    cfg = config or MFOSConfig()
+    pcfg = cfg.ppo
+    key = jax.random.PRNGKey(seed)
+    key, k_init = jax.random.split(key)
+    params = ppo.init_actor_critic(k_init, 11, 5, pcfg.hidden, continuous=True, init_log_std=cfg.init_log_std)
+    optimizer = ppo.make_optimizer(pcfg)
+    opt_state = optimizer.init(params)
+    game_step = _meta_step_fn(game, opponent)
+
+    @jax.jit
+    def iteration(params, opt_state, key):
+        k_roll, k_upd = jax.random.split(key)
+        traj, last_value = _rollout(params, k_roll, game_step, cfg.episodes, cfg.meta_steps, cfg.init_std, False)
+        obs, act, logp, value, rew, _, _ = traj
+        r = rew[..., 0] * cfg.reward_scale
+        dones = jnp.zeros_like(r).at[-1].set(1.0)
+        adv, ret = ppo.gae(r, value, dones, last_value, pcfg.gamma, pcfg.gae_lambda)
+        flat = lambda x: x.reshape((-1, *x.shape[2:]))  # noqa: E731
+        batch = ppo.Batch(flat(obs), flat(act), flat(logp), flat(adv), flat(ret))
+        params, opt_state, info = ppo.ppo_update(params, opt_state, batch, k_upd, pcfg, optimizer)
+        return params, opt_state, rew.mean(axis=(0, 1)), info
+
+    curve = []
+    for i in range(cfg.iterations):
+        key, k = jax.random.split(key)
+        params, opt_state, mean_rew, info = iteration(params, opt_state, k)
+        mean_rew = np.asarray(mean_rew)
+        curve.append(mean_rew)
+        if callback is not None:
+            callback(i, {"mfos_reward": float(mean_rew[0]), "opponent_reward": float(mean_rew[1]),
+                         **{k2: float(v) for k2, v in info.items()}})
+    return MFOSAgent(params, game, opponent, cfg, np.asarray(curve))
