@@ -349,7 +349,10 @@ class RoundRobinResult:
 
     def scores(self) -> np.ndarray:
         """Mean payoff per turn against the whole population (self-play included if played)."""
-        with np.errstate(invalid="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an agent with no complete match scores NaN
             return np.nanmean(self.payoff_matrix, axis=1)
 
     def to_dict(self) -> dict[str, Any]:

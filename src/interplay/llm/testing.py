@@ -28,6 +28,7 @@ in :attr:`LoopbackServer.requests` so tests can check what was sent.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -337,27 +338,49 @@ def _make_handler(owner: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m interplay.llm.testing [--port P] [--delay S] [--answer TEXT]``: serve until interrupted.
+_PLAYED = re.compile(r"Round \d+: you played (\S+?), (?:.+?) played (\S+?)[;,]")
 
-    Every request is answered with ``--answer`` (default ``ACTION: C``; a JSON
-    ``{"choice": first option}`` when structured output is asked) after ``--delay``
-    seconds. Prints the base URL on its first line, for scripts and benchmarks.
+
+def tit_for_tat_answer(req: ChatRequest) -> str:
+    """A scripted "model" for demos: copies the opponent's last move as read from an interplay prompt.
+
+    Cooperative talk for cheap-talk prompts; the first legal action on the first round.
+    """
+    if "message to" in req.last_user:
+        return "I will cooperate as long as you do."
+    moves = _PLAYED.findall(req.last_user)
+    if moves:
+        return f"You played {moves[-1][1]} last round, so I answer in kind.\nACTION: {moves[-1][1]}"
+    legal = re.search(r"ACTION: <one of ([^>]+)>", req.last_user)
+    first = legal.group(1).split(",")[0].strip() if legal else "C"
+    return f"I open by cooperating.\nACTION: {first}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m interplay.llm.testing [--port P] [--delay S] [--policy P] [--answer TEXT]``.
+
+    Serves until interrupted. ``--policy constant`` answers ``--answer`` (default
+    ``ACTION: C``) to every request (a JSON ``{"choice": first option}`` when structured
+    output is asked); ``--policy tit-for-tat`` reads interplay's prompt and copies the
+    opponent's last move. Every answer comes after ``--delay`` seconds. Prints the base
+    URL on its first line, for scripts and benchmarks.
     """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m interplay.llm.testing", description=main.__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--policy", choices=["constant", "tit-for-tat"], default="constant")
     parser.add_argument("--answer", default="ACTION: C")
     args = parser.parse_args(argv)
 
     def answer(req: ChatRequest) -> Reply:
         if req.options:
             return Reply.choice(req.options[0], delay=args.delay)
-        return Reply.text(args.answer, delay=args.delay)
+        text = tit_for_tat_answer(req) if args.policy == "tit-for-tat" else args.answer
+        return Reply.text(text, delay=args.delay)
 
-    server = LoopbackServer(default=answer, port=args.port).start()
+    server = LoopbackServer(default=answer, port=args.port, model="loopback").start()
     print(server.base_url, flush=True)
     try:
         threading.Event().wait()

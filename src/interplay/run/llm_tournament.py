@@ -1,0 +1,220 @@
+"""The ``llm-tournament`` experiment: LLM agents, fixed strategies and learned policies in one population.
+
+Every pairing plays per-turn matches (:func:`interplay.agents.interactive.round_robin`),
+concurrently under asyncio, bounded by ``max_matches`` and each model's
+``max_concurrency``. The run directory gets:
+
+* results.json: the payoff matrix (mean payoff per turn of row against column),
+  ranking, cooperation rates, alpha-Rank (Omidshafiei et al. 2019, OpenSpiel's
+  implementation) when every entry is known, per-agent LLM accounting (calls,
+  cached calls, tokens, cost, retries, invalid-answer and fallback rates), the
+  budget, the cache's hits and any problem with it;
+* transcripts/: the messages and moves of the matches LLM agents played;
+* llm-calls.jsonl: every call, replayable with ``provider: replay``;
+* report.html: tables, a payoff heatmap and the transcripts.
+
+A spent budget stops the tournament cleanly: no new match starts, finished ones
+are kept and reported, and ``stopped`` says why. With the cache, re-running the
+same config makes no calls for the matches already played and gives the same numbers.
+The API key is never written: configs name the environment variable only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from interplay.errors import InterplayError
+from interplay.run.config import ExperimentConfig, GameConfig, Strict
+from interplay.run.context import RunContext
+from interplay.run.experiments import experiment
+
+
+class BudgetConfig(Strict):
+    """Per-run limits on LLM use (null = unlimited)."""
+
+    max_calls: int | None = Field(None, ge=0, description="uncached calls")
+    max_tokens: int | None = Field(None, ge=0, description="prompt + completion tokens of uncached calls")
+    max_cost: float | None = Field(None, ge=0, description="cost, in the unit of the models' prices")
+
+
+class LLMTournamentConfig(ExperimentConfig):
+    """A round robin among LLM agents, strategies and learned policies."""
+
+    kind: Literal["llm-tournament"] = "llm-tournament"
+    game: GameConfig = Field(default_factory=lambda: GameConfig(id="ipd-v1", params={"horizon": 10}))
+    agents: dict[str, str | dict[str, Any]] = Field(
+        ..., description="display name -> 'Tit For Tat' | 'learned:lola' | 'random' | 'llm:MODEL.yaml' | "
+                         "{llm: {model: {...}, temperature: ..., ...}}")
+    repetitions: int = Field(1, ge=1, description="matches per pairing")
+    self_play: bool = Field(True, description="each agent also meets itself (needed for alpha-Rank)")
+    rounds: int | None = Field(None, ge=1, description="turns per match (default: the game's horizon)")
+    talk_rounds: int = Field(0, ge=0, description="cheap-talk rounds before each move")
+    talk_visibility: Literal["public", "private"] = "public"
+    max_matches: int = Field(32, ge=1, description="matches in progress at once")
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    cache: str | None = Field("~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
+    transcripts: int = Field(50, ge=0, description="at most this many match transcripts in the run directory")
+    alpha: float = Field(10.0, gt=0, description="alpha-Rank selection intensity")
+
+    def check(self) -> None:
+        game = self.game.make()
+        from interplay.agents.interactive import _stage
+
+        spec = _stage(game)[0]
+        if spec.num_players != 2:
+            raise InterplayError(f"game.id: llm-tournament plays two-player games; {spec.id} has "
+                                 f"{spec.num_players}.")
+        if len(self.agents) < 2:
+            raise InterplayError("agents: a tournament needs at least two agents.")
+        for name, a in self.agents.items():
+            if isinstance(a, dict) and set(a) != {"llm"}:
+                raise InterplayError(f"agents.{name}: a mapping agent is {{llm: {{model: ..., ...}}}}, "
+                                     f"got keys {sorted(a)}.")
+
+
+def build_players(cfg: LLMTournamentConfig, game: Any, *, cache: Any, budget: Any, record: Any) -> dict[str, Any]:
+    """The population: one player per configured agent; LLM agents with the same model share it."""
+    from interplay.agents.interactive import player_from_spec
+    from interplay.agents.llm_agent import LLMAgent, parse_agent_config
+
+    models: dict[str, Any] = {}
+    players: dict[str, Any] = {}
+    for name, spec in cfg.agents.items():
+        if isinstance(spec, dict):
+            acfg = parse_agent_config(spec["llm"], where=f"agents.{name}.llm")
+            key = json.dumps(acfg.model, sort_keys=True)
+            agent = LLMAgent.from_config(name, acfg, model=models.get(key), cache=cache, budget=budget,
+                                         record=record)
+            models[key] = agent.model
+            players[name] = agent
+        else:
+            players[name] = player_from_spec(spec, game, name=name, cache=cache, budget=budget, record=record,
+                                             models=models)
+    return players
+
+
+def alpha_rank(matrix: np.ndarray, alpha: float) -> np.ndarray | None:
+    """Single-population alpha-Rank stationary distribution (OpenSpiel), or None if entries are missing."""
+    if np.isnan(matrix).any():
+        return None
+    from open_spiel.python.egt import alpharank
+
+    n = matrix.shape[0]
+    _, _, pi, _, _ = alpharank.compute([np.asarray(matrix, dtype=float)], m=max(n, 2), alpha=alpha)
+    return np.asarray(pi, dtype=float)
+
+
+@experiment("llm-tournament", LLMTournamentConfig)
+def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
+    from interplay.agents.interactive import round_robin
+    from interplay.llm.budget import Budget
+    from interplay.llm.cache import LLMCache
+
+    cfg.check()
+    game = cfg.game.make()
+    cache = LLMCache(cfg.cache) if cfg.cache else None
+    budget = Budget(max_calls=cfg.budget.max_calls, max_tokens=cfg.budget.max_tokens, max_cost=cfg.budget.max_cost)
+    players = build_players(cfg, game, cache=cache, budget=budget, record=ctx.dir / "llm-calls.jsonl")
+    llm_names = [n for n, p in players.items() if hasattr(p, "stats")]
+    done = {"n": 0}
+
+    def on_match(rec: Any) -> None:
+        done["n"] += 1
+        ctx.log_metric(match=done["n"], players=list(rec.names), complete=rec.complete, length=rec.length,
+                       totals=rec.totals.tolist(), error=rec.error)
+
+    result = asyncio.run(round_robin(game, players, repetitions=cfg.repetitions, self_play=cfg.self_play,
+                                     seed=cfg.seed, max_matches=cfg.max_matches, rounds=cfg.rounds,
+                                     talk_rounds=cfg.talk_rounds, talk_visibility=cfg.talk_visibility,
+                                     on_match=on_match))
+    names = result.names
+    M = result.payoff_matrix
+    scores = result.scores()
+    order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(scores[i], nan=-math.inf))
+    coop_num = np.zeros(len(names))
+    coop_den = np.zeros(len(names))
+    index = {n: i for i, n in enumerate(names)}
+    for rec in result.matches:
+        if not rec.complete:
+            continue
+        for seat, who in enumerate(rec.names):
+            base = who.rsplit(" (", 1)[0] if who not in index else who
+            i = index[base]
+            coop_num[i] += sum(1 for a in rec.actions if a[seat] == 0)
+            coop_den[i] += rec.length
+    cooperation = np.where(coop_den > 0, coop_num / np.maximum(coop_den, 1), np.nan)
+    pi = alpha_rank(M, cfg.alpha)
+    stats = {n: players[n].stats.as_dict() for n in llm_names}
+
+    ctx.results.update({
+        "players": names,
+        "payoff_matrix": [[None if math.isnan(x) else float(x) for x in row] for row in M],
+        "scores": {n: (None if math.isnan(scores[i]) else float(scores[i])) for i, n in enumerate(names)},
+        "ranked_names": [names[i] for i in order],
+        "cooperation": {n: (None if math.isnan(cooperation[i]) else float(cooperation[i]))
+                        for i, n in enumerate(names)},
+        "alpha_rank": None if pi is None else {n: float(pi[i]) for i, n in enumerate(names)},
+        "matches_played": sum(m.complete for m in result.matches),
+        "matches_incomplete": [{"players": list(m.names), "rounds": m.length, "error": m.error}
+                               for m in result.incomplete],
+        "stopped": result.stopped,
+        "llm": stats,
+        "budget": budget.as_dict(),
+        "cache": None if cache is None else {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses,
+                                             "problems": cache.problems,
+                                             "set_aside": str(cache.set_aside) if cache.set_aside else None},
+    })
+
+    ctx.add_table("Ranking (mean payoff per turn against the population)",
+                  [[r + 1, names[i], _fmt(scores[i]), _fmt(cooperation[i]), _fmt(pi[i]) if pi is not None else "-"]
+                   for r, i in enumerate(order)], ["rank", "agent", "score", "cooperation", "alpha-Rank mass"])
+    ctx.add_table("Payoff matrix (row's mean payoff per turn against column)",
+                  [[names[i], *[_fmt(x) for x in M[i]]] for i in range(len(names))], ["", *names])
+    if stats:
+        ctx.add_table("LLM agents: calls, tokens, answers",
+                      [[n, s["calls"], s["cached_calls"], s["total_tokens"], f"{s['cost']:.4f}", s["retries"],
+                        s["invalid_answers"], f"{s['invalid_rate']:.3f}", s["fallbacks"], f"{s['fallback_rate']:.3f}",
+                        s["call_errors"]] for n, s in stats.items()],
+                      ["agent", "calls", "cached", "tokens", "cost", "retries", "invalid", "invalid rate",
+                       "fallbacks", "fallback rate", "call errors"])
+    if result.stopped:
+        ctx.add_text("Stopped early", f"{result.stopped}. {len(result.matches)} matches were started; the "
+                     f"{sum(m.complete for m in result.matches)} complete ones are reported above.")
+    _heatmap(ctx, names, M)
+    shown = 0
+    for k, rec in enumerate(result.matches):
+        if shown >= cfg.transcripts:
+            break
+        if any(n.rsplit(" (", 1)[0] in llm_names or n in llm_names for n in rec.names):
+            ctx.add_transcript(f"match-{k:03d}", rec.events, title=f"{rec.names[0]} vs {rec.names[1]} "
+                               f"(seed {rec.seed}{'' if rec.complete else ', incomplete'})")
+            shown += 1
+
+
+def _fmt(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+def _heatmap(ctx: RunContext, names: list[str], M: np.ndarray) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1.2 + 0.8 * len(names), 1.0 + 0.7 * len(names)))
+    im = ax.imshow(np.ma.masked_invalid(M), cmap="viridis")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if not math.isnan(M[i, j]):
+                ax.text(j, i, f"{M[i, j]:.2f}", ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(im, ax=ax, label="mean payoff per turn")
+    ax.set_title("Row's payoff against column")
+    ctx.add_figure("payoff-matrix", fig, caption="Mean payoff per turn of the row agent against the column agent.")
