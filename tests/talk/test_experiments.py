@@ -46,9 +46,11 @@ def test_debate_run_directory_and_exact_replay(tmp_path):
 
 def test_judged_and_persuasion_kinds(tmp_path):
     judged = {"kind": "judged-debate", "name": "j", "task": "reading", "questions": 4,
-              "judged": {"rounds": 1}, "simulate": {}}
+              "judged": {"rounds": 1}, "simulate": {}, "monitors": [{"kind": "injection", "action": "block"}]}
     run = run_experiment(load_config(data=judged), tmp_path / "j", quiet=True)
     res = json.loads((run / "results.json").read_text())
+    # safety's monitor read every message: per question, debate 2 arguments + verdict, consultancy 1 + verdict
+    assert res["monitors"]["monitors"][0]["checked"] == 4 * 5 and res["monitors"]["blocked"] == 0
     assert set(res["judge_accuracy"]) == {"debate", "consultancy", "judge-alone"}
     assert len(res["records"]) == 12 and len(lines(run / "transcripts.jsonl")) == 12
     assert "Judge accuracy" in (run / "report.html").read_text()

@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 
 from interplay.errors import InterplayError
 from interplay.llm.base import run_sync
-from interplay.run.config import ExperimentConfig
+from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext, to_jsonable
 from interplay.run.experiments import experiment
 from interplay.talk.debate import DebateSettings, run_debates
@@ -34,8 +34,16 @@ from interplay.talk.tasks import get_questions
 ModelSpec = dict[str, Any] | str
 
 
+class MonitorSpec(Strict):
+    """A message monitor of interplay.safety put on every message of the protocol."""
+
+    kind: Literal["injection", "covert-channel"] = Field(description="which monitor")
+    action: Literal["log", "flag", "block"] = Field("flag", description="what a finding does to the message")
+
+
 class _TalkConfig(ExperimentConfig):
     model: ModelSpec | None = Field(None, description="model mapping or model YAML path (see docs/llm.md)")
+    monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every message")
     simulate: SimulatedAgents | None = Field(None, description="use the simulated model on a loopback server")
     concurrency: int = Field(8, ge=1, description="questions (or conversations) in flight at once")
     show_transcripts: int = Field(3, ge=0, description="transcripts shown in the report (all are saved)")
@@ -70,6 +78,25 @@ def _model_factory(cfg: _TalkConfig, ctx: RunContext) -> Iterator[Any]:
         ctx.results["llm"] = {getattr(m, "name", "?"): m.totals.as_dict() for m in made if hasattr(m, "totals")}
         if server is not None:
             server.stop()
+
+
+def _monitors(cfg: _TalkConfig) -> list[Any]:
+    """Safety's MonitorSuite over the configured monitors (an empty list when none)."""
+    if not cfg.monitors:
+        return []
+    from interplay.safety.monitors import CovertChannelMonitor, InjectionMonitor, MonitorSuite
+
+    kinds = {"injection": InjectionMonitor, "covert-channel": CovertChannelMonitor}
+    return [MonitorSuite([kinds[m.kind](action=m.action) for m in cfg.monitors])]
+
+
+def _report_monitors(ctx: RunContext, monitors: list[Any]) -> None:
+    if not monitors:
+        return
+    summary = monitors[0].summary()
+    ctx.results["monitors"] = summary
+    ctx.add_table("Message monitors", [[c.get("name", c.get("monitor", "?")), c["flagged"], c["blocked"], c["logged"]]
+                                       for c in summary["monitors"]], ["monitor", "flagged", "blocked", "logged"])
 
 
 def _append(ctx: RunContext, name: str, row: dict[str, Any]) -> None:
@@ -115,7 +142,8 @@ def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
     with _model_factory(cfg, ctx) as make:
         model = make()
         judge = make(cfg.judge_model) if cfg.debate.aggregate == "judge" else None
-        results = run_sync(run_debates(questions, model, cfg.debate, judge=judge, seed=cfg.seed,
+        monitors = _monitors(cfg)
+        results = run_sync(run_debates(questions, model, cfg.debate, judge=judge, seed=cfg.seed, monitors=monitors,
                                        concurrency=cfg.concurrency, on_result=done))
     records = [r.record for r in results]
     summary = debate_summary(records, seed=cfg.seed)
@@ -136,6 +164,7 @@ def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
                         x["changed_wrong"], x["unchanged"]] for x in summary["switches"]],
                       ["rounds", "right->wrong", "wrong->right", "wrong->other wrong", "unchanged"])
     _debate_figure(ctx, summary)
+    _report_monitors(ctx, monitors)
     shown = results[:cfg.show_transcripts]
     for r in shown:
         ctx.add_transcript(f"debate-{r.question.id}", r.transcript, title=f"Transcript: {r.question.id}")
@@ -188,7 +217,8 @@ def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
         debater = make()
         person = cfg.judge_model == "person"
         judge = TerminalJudge() if person else make(cfg.judge_model)
-        results = run_sync(run_judged(questions, debater, judge, cfg.judged, seed=cfg.seed,
+        monitors = _monitors(cfg)
+        results = run_sync(run_judged(questions, debater, judge, cfg.judged, seed=cfg.seed, monitors=monitors,
                                       concurrency=1 if person else cfg.concurrency, on_result=done))
     records = [r.record for r in results]
     acc = judge_accuracy(records)
@@ -202,6 +232,7 @@ def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
         if protocol == "consultancy":
             for label in ("honest_consultant", "dishonest_consultant"):
                 rows.append([f"  {label.replace('_', ' ')}", e[label]["value"], _ci(e[label]), e[label]["n"], ""])
+    _report_monitors(ctx, monitors)
     side = acc.get("debate", {}).get("side_a_win_rate")
     asym = "denied" if not cfg.judged.judge_sees_source else "shown"
     ctx.add_table("Judge accuracy", rows, ["protocol", "accuracy", "95% CI", "n", "no decision"],
@@ -237,8 +268,9 @@ def run_persuasion_experiment(cfg: PersuasionConfig, ctx: RunContext) -> None:
     with _model_factory(cfg, ctx) as make:
         persuadee = make()
         persuader = make(cfg.persuader_model) if cfg.persuader_model is not None else persuadee
+        monitors = _monitors(cfg)
         results = run_sync(run_persuasion(claims, persuader, persuadee, cfg.persuasion, seed=cfg.seed,
-                                          concurrency=cfg.concurrency, on_result=done))
+                                          monitors=monitors, concurrency=cfg.concurrency, on_result=done))
     records = [r.record for r in results]
     eff = persuasion_effect(records)
     ctx.results.update({"effect": eff, "records": records})
@@ -248,6 +280,7 @@ def run_persuasion_experiment(cfg: PersuasionConfig, ctx: RunContext) -> None:
         d, es = eff["difference"], eff["effect_size"]
         rows.append(["treatment - control", d["value"], f"[{d['low']:.2f}, {d['high']:.2f}]", "", ""])
         rows.append(["Cohen's d", es["d"], f"[{es['low']:.2f}, {es['high']:.2f}]", "", ""])
+    _report_monitors(ctx, monitors)
     lo, hi = cfg.persuasion.scale
     ctx.add_table("Stance shift towards the persuader's side", rows,
                   ["arm", "mean signed shift", "95% CI", "n", "unparseable"],
