@@ -1,0 +1,94 @@
+"""The iterated prisoner's dilemma strategy library, as data.
+
+    from interplay.agents.strategies import get, names
+    tft = get("Tit For Tat")
+    tft.machine().play([C, D, D, C])      # -> [0, 0, 1, 1]
+
+Every strategy compiles to a :class:`Machine` (see :mod:`.core`), so a tournament is one
+batched array program. A memory-one policy given as 5 probabilities ``[start, CC, CD, DC, DD]``
+(own view, as in :mod:`interplay.games.iterated`) enters the same way through :func:`memory_one`,
+e.g. a policy learned by an opponent-shaping learner.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from interplay.agents.strategies.core import (
+    ACTION_NAMES,
+    DEFAULT_PAYOFFS,
+    C,
+    Context,
+    D,
+    Machine,
+    Rule,
+    Strategy,
+    compile_rule,
+)
+from interplay.agents.strategies.families import FSM, Lookup, MemoryOne
+from interplay.agents.strategies.library import LIBRARY
+from interplay.errors import InterplayError, UnknownNameError
+
+__all__ = [
+    "ACTION_NAMES", "C", "D", "DEFAULT_PAYOFFS", "FSM", "LIBRARY", "Context", "Lookup", "Machine", "MemoryOne",
+    "Rule", "Strategy", "compile_rule", "get", "memory_one", "names", "resolve", "strategies",
+]
+
+_BY_NAME: dict[str, Strategy] = {}
+for _s in LIBRARY:
+    for _n in (_s.name, *_s.aliases):
+        if _n in _BY_NAME:
+            raise RuntimeError(f"duplicate strategy name {_n!r}")  # a programming error in the library
+        _BY_NAME[_n] = _s
+_LOWER = {k.lower(): v for k, v in _BY_NAME.items()}
+
+
+def names() -> list[str]:
+    """The canonical names of the library's strategies, in library order."""
+    return [s.name for s in LIBRARY]
+
+
+def strategies() -> list[Strategy]:
+    return list(LIBRARY)
+
+
+def get(name: str) -> Strategy:
+    """A library strategy by name or alias (case-insensitive); unknown names list the closest ones."""
+    s = _BY_NAME.get(name) or _LOWER.get(name.strip().lower())
+    if s is None:
+        raise UnknownNameError("strategy", name, _BY_NAME, listing="interplay strategies")
+    return s
+
+
+def memory_one(probs: Sequence[float], name: str | None = None, origin: str = "a memory-one policy") -> Strategy:
+    """A strategy from 5 probabilities of cooperating ``[start, CC, CD, DC, DD]`` (own move first)."""
+    arr = np.asarray(probs, dtype=float)
+    if arr.shape != (5,) or not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
+        raise InterplayError(
+            f"{name or 'memory-one policy'}: needs 5 probabilities in [0, 1] [start, CC, CD, DC, DD], "
+            f"got {list(np.atleast_1d(arr).tolist())}."
+        )
+    probs5 = tuple(float(x) for x in arr)
+    label = name or "Memory One: " + ", ".join(f"{p:.3g}" for p in probs5)
+    return Strategy(name=label, rule=MemoryOne(probs5), origin=origin, memory_depth=1 if len(set(probs5[1:])) > 1
+                    else 0, stochastic=any(0 < p < 1 for p in probs5), kind="memory-one")
+
+
+def resolve(entry: str | Strategy | Sequence[float], name: str | None = None) -> Strategy:
+    """A strategy from a library name, a :class:`Strategy`, or 5 memory-one probabilities."""
+    if isinstance(entry, Strategy):
+        return entry
+    if isinstance(entry, str):
+        return get(entry)
+    try:
+        return memory_one(entry, name=name)
+    except TypeError:
+        raise InterplayError(f"{name or 'player'}: expected a strategy name or 5 probabilities, got {entry!r}.") \
+            from None
+
+
+def is_finite(depth: float) -> bool:
+    return math.isfinite(depth)
