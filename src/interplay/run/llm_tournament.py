@@ -61,6 +61,7 @@ class LLMTournamentConfig(ExperimentConfig):
     cache: str | None = Field("~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
     transcripts: int = Field(50, ge=0, description="at most this many match transcripts in the run directory")
     alpha: float = Field(10.0, gt=0, description="alpha-Rank selection intensity")
+    population_size: int = Field(50, ge=2, description="alpha-Rank population size m (OpenSpiel's default 50)")
 
     def check(self) -> None:
         game = self.game.make()
@@ -99,14 +100,13 @@ def build_players(cfg: LLMTournamentConfig, game: Any, *, cache: Any, budget: An
     return players
 
 
-def alpha_rank(matrix: np.ndarray, alpha: float) -> np.ndarray | None:
+def alpha_rank(matrix: np.ndarray, alpha: float, m: int = 50) -> np.ndarray | None:
     """Single-population alpha-Rank stationary distribution (OpenSpiel), or None if entries are missing."""
     if np.isnan(matrix).any():
         return None
     from open_spiel.python.egt import alpharank
 
-    n = matrix.shape[0]
-    _, _, pi, _, _ = alpharank.compute([np.asarray(matrix, dtype=float)], m=max(n, 2), alpha=alpha)
+    _, _, pi, _, _ = alpharank.compute([np.asarray(matrix, dtype=float)], m=m, alpha=alpha)
     return np.asarray(pi, dtype=float)
 
 
@@ -149,7 +149,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
             coop_num[i] += sum(1 for a in rec.actions if a[seat] == 0)
             coop_den[i] += rec.length
     cooperation = np.where(coop_den > 0, coop_num / np.maximum(coop_den, 1), np.nan)
-    pi = alpha_rank(M, cfg.alpha)
+    pi = alpha_rank(M, cfg.alpha, cfg.population_size)
     stats = {n: players[n].stats.as_dict() for n in llm_names}
 
     ctx.results.update({
