@@ -83,3 +83,16 @@ def test_debate_command(tmp_path, capsys):
     assert summary["agents"] == 3 and summary["rounds"] == 2
     assert cli("debate") == 2
     assert cli("debate", "--model", str(tmp_path / "missing.yaml")) == 2
+
+
+@pytest.mark.parametrize("config", [
+    {"kind": "judged-debate", "name": "j", "task": "reading", "questions": 3, "judged": {"rounds": 1}},
+    {"kind": "persuasion", "name": "p", "persuasion": {"control": "neutral"}},
+])
+def test_judged_and_persuasion_rerun_exactly_from_the_call_record(tmp_path, config):
+    live = run_experiment(load_config(data={**config, "simulate": {}}), tmp_path / "live", quiet=True)
+    replay = {**config, "model": {"provider": "replay", "path": str(live / "llm-calls.jsonl")}}
+    again = run_experiment(load_config(data=replay), tmp_path / "again", quiet=True)
+    first, second = (json.loads((d / "results.json").read_text()) for d in (live, again))
+    assert second["records"] == first["records"]
+    assert second["llm"][next(iter(second["llm"]))]["calls"] == first["llm"]["simulated"]["calls"]
