@@ -23,6 +23,7 @@ _KIND_MODULES: dict[str, str] = {
     "debate": "interplay.run.talk",
     "judged-debate": "interplay.run.talk",
     "persuasion": "interplay.run.talk",
+    "redteam": "interplay.run.redteam",
 }
 
 
