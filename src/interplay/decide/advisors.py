@@ -322,3 +322,87 @@ class Human(_Base):
                 continue
             return make_advice(self.name, question.options, tiers, meta={"typed": line.strip()})
         raise InterplayError(f"advisor {self.name!r}: no valid answer after {self.retries} tries.")
+
+
+LLM_SYSTEM = "You are {name}, one of several advisors helping a group decide. {persona}"
+LLM_FIRST = ("{prompt}\n\nThe options are:\n{listing}\n\n"
+             "Which option do you recommend most? Answer with the option's name only.")
+LLM_NEXT = "Of the remaining options ({remaining}), which do you recommend most? Answer with the option's name only."
+
+
+class LLMAdvisor(_Base):
+    """An LLM agent that ranks the options through the LLM layer (``interplay.llm``).
+
+    The ranking is elicited one place at a time, as a conversation: the model picks
+    its favourite among the options (a constrained ``choose`` call: a JSON-schema enum
+    on HTTP servers, option log-likelihoods on local models), then its favourite among
+    the rest, and so on; the last option is ranked last. Since the order in which
+    options are shown changes LLM answers (position bias; Zheng et al. 2023, "Judging
+    LLM-as-a-judge"), the order is shuffled per advisor and per question with the
+    round's seeded generator, and recorded in the advice (``ballot_order``), together
+    with the calls' token counts. An answer naming no option is re-asked up to
+    ``max_reasks`` times with the reason; then the advisor fails with an error naming it.
+    """
+
+    kind = "llm"
+
+    def __init__(self, name: str, model: Any, *, persona: str = "", temperature: float = 0.0,
+                 shuffle: bool = True, max_reasks: int = 2, system: str = LLM_SYSTEM) -> None:
+        super().__init__(name)
+        self.model = model
+        self.persona = persona
+        self.temperature = temperature
+        self.shuffle = shuffle
+        self.max_reasks = max_reasks
+        self.system = system
+        self.calls = 0
+        self.tokens = 0
+
+    def _choose(self, messages: list[dict[str, str]], options: list[str], seed: int) -> Any:
+        from interplay.llm.base import InvalidAnswer
+
+        for attempt in range(self.max_reasks + 1):
+            try:
+                choice = self.model.choose(messages, options, temperature=self.temperature, seed=seed)
+            except InvalidAnswer as exc:
+                self.calls += 1
+                if exc.completion is not None:
+                    self.tokens += exc.completion.total_tokens
+                if attempt == self.max_reasks:
+                    raise InterplayError(f"advisor {self.name!r}: no valid option after {attempt + 1} tries "
+                                         f"({exc.reason}).") from None
+                messages = [*messages, {"role": "assistant", "content": exc.text},
+                            {"role": "user", "content": f"That was not one of the options ({exc.reason}). "
+                                                        f"Answer with exactly one of: {', '.join(options)}."}]
+                continue
+            self.calls += 1
+            self.tokens += choice.completion.total_tokens
+            return choice
+        raise InterplayError(f"advisor {self.name!r}: no answer.")  # unreachable: the loop returns or raises
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        opts = list(question.options)
+        order = [opts[i] for i in rng.permutation(len(opts))] if self.shuffle else opts
+        seed = int(rng.integers(2**31 - 1))
+        messages = [{"role": "system", "content": self.system.format(name=self.name, persona=self.persona).strip()},
+                    {"role": "user", "content": LLM_FIRST.format(
+                        prompt=question.prompt or f"Decision {question.id}.",
+                        listing="\n".join(f"- {o}" for o in order))}]
+        ranking: list[str] = []
+        remaining = list(order)
+        calls0, tokens0 = self.calls, self.tokens
+        while len(remaining) > 1:
+            choice = self._choose(messages, remaining, seed)
+            pick = remaining[choice.index]
+            ranking.append(pick)
+            remaining.remove(pick)
+            messages = [*messages, {"role": "assistant", "content": pick}]
+            if len(remaining) > 1:
+                messages.append({"role": "user", "content": LLM_NEXT.format(remaining=", ".join(remaining))})
+        ranking.extend(remaining)
+        return make_advice(self.name, question.options, ranking,
+                           meta={"ballot_order": order, "llm_calls": self.calls - calls0,
+                                 "llm_tokens": self.tokens - tokens0, "model": getattr(self.model, "name", "?")})
+
+    def describe(self) -> str:
+        return f"LLM {getattr(self.model, 'name', '?')}"

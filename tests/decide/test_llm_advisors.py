@@ -1,0 +1,87 @@
+"""LLM agents as voters and advisors, against a real loopback HTTP server and the replay backend."""
+
+import numpy as np
+import pytest
+
+from interplay.decide.advisors import FixedRanking, LLMAdvisor
+from interplay.decide.loop import decide_once
+from interplay.decide.tasks import Question
+from interplay.errors import InterplayError
+from interplay.llm.config import load_model
+from interplay.llm.testing import LoopbackServer, Reply
+
+Q = Question("budget", ("parks", "roads", "schools", "libraries"), "Where should the city spend its surplus?",
+             (0.6, 1.0, 0.0, 0.3))
+TASTES = {"Ada": ["schools", "libraries", "parks", "roads"], "Bo": ["roads", "parks", "schools", "libraries"],
+          "Cy": ["parks", "schools", "roads", "libraries"]}
+
+
+def by_persona(req):
+    """A scripted model: the advisor named in the system prompt picks by its fixed taste."""
+    system = req.messages[0]["content"]
+    who = next(n for n in TASTES if f"You are {n}," in system)
+    if req.options is None:  # plain-text mode: the options are named in the last user message
+        return Reply.text(next(o for o in TASTES[who] if o in req.last_user))
+    return Reply.choice(next(o for o in TASTES[who] if o in req.options))
+
+
+def first_listed(req):
+    """A maximally position-biased model: always the first option it is shown."""
+    return Reply.choice(req.options[0])
+
+
+def test_llm_voters_rank_through_the_llm_layer_with_shuffled_recorded_order():
+    with LoopbackServer(default=by_persona) as server:
+        model = server.model()
+        voters = [LLMAdvisor(n, model, persona=f"You care about {TASTES[n][0]}.") for n in TASTES]
+        voters.append(FixedRanking("Dee", ["libraries", "schools", "parks", "roads"]))
+        rep = decide_once(Q, voters, rules=["plurality", "borda", "schulze"], axioms=["condorcet_winner"], seed=4)
+        assert server.calls == 3 * 3  # three places elicited per LLM voter (the last is implied)
+    d = rep.as_dict()
+    for b in d["ballots"][:3]:
+        assert b["ranking"] == [[o] for o in TASTES[b["voter"]]]
+        assert sorted(b["ballot_order"]) == sorted(Q.options) and b["llm_calls"] == 3
+    orders = [tuple(b["ballot_order"]) for b in d["ballots"][:3]]
+    assert len(set(orders)) > 1  # shuffled per voter
+    # Borda (points 3, 2, 1, 0): schools 3+1+2+2=8, parks 1+2+3+1=7, libraries 2+0+0+3=5, roads 0+3+1+0=4
+    assert d["winners"]["borda"] == ["schools"]
+    # schools ties parks 2-2 and beats the rest 3-1; parks ties schools and libraries: both are weak
+    # Condorcet winners, and there is no Condorcet winner
+    assert d["majority"]["condorcet_winner"] is None
+    assert d["majority"]["weak_condorcet_winners"] == ["parks", "schools"]
+    assert sum(p["shapley"] for p in d["importance"]["players"].values()) == pytest.approx(
+        d["importance"]["v_all"] - d["importance"]["v_empty"])
+
+
+def test_shuffling_exposes_position_bias():
+    with LoopbackServer(default=first_listed) as server:
+        model = server.model()
+        rng = np.random.default_rng(0)
+        shuffled = LLMAdvisor("Pos", model).advise(Q, rng)
+        fixed = LLMAdvisor("Pos", model, shuffle=False).advise(Q, rng)
+    meta = dict(shuffled.meta)
+    assert [t[0] for t in shuffled.ranking] == meta["ballot_order"] != list(Q.options)
+    assert [t[0] for t in fixed.ranking] == list(Q.options)
+
+
+def test_invalid_answer_is_reasked_then_fails_with_the_advisor_named():
+    with LoopbackServer([Reply.text("bananas"), Reply.choice("roads")], default=by_persona) as server:
+        adv = LLMAdvisor("Bo", server.model(structured="none")).advise(Q, np.random.default_rng(1))
+        assert adv.top == ("roads",)
+        assert dict(adv.meta)["llm_calls"] == 4  # one re-ask
+    with (LoopbackServer(default=Reply.text("bananas")) as server,
+          pytest.raises(InterplayError, match="advisor 'Bo': no valid option after 2 tries")):
+        LLMAdvisor("Bo", server.model(structured="none"), max_reasks=1).advise(Q, np.random.default_rng(1))
+
+
+def test_replay_reproduces_the_ballots_without_a_server(tmp_path):
+    record = tmp_path / "calls.jsonl"
+    with LoopbackServer(default=by_persona) as server:
+        live = [LLMAdvisor(n, server.model(record=record)).advise(Q, np.random.default_rng([7, i]))
+                for i, n in enumerate(TASTES)]
+    replay = load_model({"provider": "replay", "path": str(record)})
+    again = [LLMAdvisor(n, replay).advise(Q, np.random.default_rng([7, i])) for i, n in enumerate(TASTES)]
+    assert [a.ranking for a in again] == [a.ranking for a in live]
+    assert [dict(a.meta)["ballot_order"] for a in again] == [dict(a.meta)["ballot_order"] for a in live]
+    with pytest.raises(InterplayError):  # a different shuffle is a request never recorded
+        LLMAdvisor("Ada", replay).advise(Q, np.random.default_rng([8, 0]))
