@@ -100,3 +100,10 @@ def test_graphs():
         graph_neighbours({"a0": ["a0"]}, names)
     with pytest.raises(InterplayError, match="'all', 'ring'"):
         graph_neighbours("star", names)
+
+
+def test_an_empty_private_recipient_list_is_a_note_to_self():
+    ch = Channel(["a", "b"], judges=["J"])
+    note = ch.post("a", "my rating: 5", visibility="private", to=[])
+    assert note.to == () and ch.inbox("b") == [] and ch.inbox("J") == []
+    assert ch.view("a") == [note]

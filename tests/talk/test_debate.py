@@ -155,3 +155,21 @@ async def test_settings_are_validated():
         await debate_question(Q, [object(), object()], DebateSettings(agents=3))
     with pytest.raises(InterplayError, match="needs a judge"):
         await debate_question(Q, [object()], DebateSettings(aggregate="judge"))
+
+
+async def test_a_blocked_answer_counts_for_its_author_but_reaches_nobody():
+    from interplay.talk.channel import Flag
+
+    names = ["agent-1", "agent-2", "agent-3"]
+    answers = {"agent-1": ["13", "13"], "agent-2": ["11", "11"], "agent-3": ["11", "11"]}
+
+    def block_agent_1(msg, channel):
+        return Flag("test", "blocked", block=True) if msg.sender == "agent-1" else None
+
+    with LoopbackServer(default=marker_responder(answers)) as server:
+        res = await debate_question(Q, agent_models(server, names), DebateSettings(agents=3, rounds=1,
+                                    vote_samples=False), monitors=[block_agent_1])
+        later = [r.messages[-1]["content"] for r in server.requests if round_of(r.messages) == 1]
+    assert res.record["answers"][0] == ["13", "11", "11"]
+    assert len(later) == 3 and not any("[agent-1 says" in p for p in later)
+    assert all(m.get("blocked") for m in res.transcript if m["sender"] == "agent-1")

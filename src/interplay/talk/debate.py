@@ -25,7 +25,8 @@ to double-check its answer (the paper's self-reflection control).
 Each answer is posted on a :class:`~interplay.talk.channel.Channel` addressed to the
 agents that read its author (and to the judge), and the next round's prompt is built
 from the agent's inbox, so the graph is enforced by the channel: an agent never sees
-a message not addressed to it. With ``vote_samples`` the protocol also draws N*R more
+a message not addressed to it. A message a monitor blocks still counts as its
+author's answer but reaches no one. With ``vote_samples`` the protocol also draws N*R more
 independent answers per question, so the metrics can compare the debate with a
 majority vote over the same number of model calls (the control that matters).
 """
