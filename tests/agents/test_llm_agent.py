@@ -160,3 +160,22 @@ def test_config_validation_and_custom_templates():
         out = asyncio.run(play_match(interplay.make("matching-pennies-v1"), [agent, TFT]))
     assert out.actions == [(1, 0)]
     assert server.requests[0].last_user == "Pick one of Heads, Tails in matching-pennies-v1."
+
+
+def test_llm_agent_in_the_library_tournament_agrees_with_round_robin():
+    from interplay.agents.interactive import TournamentPlayer, strategy_player
+    from interplay.evaluate.tournament import run_tournament
+    from interplay.llm.testing import tit_for_tat_answer
+
+    names = ["Tit For Tat", "Defector", "Grudger", "Alternator"]
+    with LoopbackServer(default=tit_for_tat_answer) as server:
+        agent = LLMAgent("LLM", server.model())
+        lib = run_tournament([TournamentPlayer(agent), *names], turns=6, repetitions=1, self_play=False)
+        game = interplay.make("ipd-v1", horizon=6)
+        ours = asyncio.run(round_robin(game, {"LLM": agent, **{n: strategy_player(n, game) for n in names}}))
+    lib_m = np.array(lib.payoff_matrix, dtype=float)
+    ours_m = ours.payoff_matrix
+    off = ~np.eye(5, dtype=bool)
+    np.testing.assert_allclose(lib_m[off], ours_m[off])
+    # the scripted model plays tit for tat: the same row as the library's Tit For Tat
+    np.testing.assert_allclose(lib_m[0, 2:], lib_m[1, 2:])

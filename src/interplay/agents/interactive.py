@@ -470,9 +470,69 @@ def player_from_spec(spec: str, game: Any, *, name: str | None = None, cache: An
     if spec.startswith("["):
         import yaml
 
-        probs = yaml.safe_load(spec)
-        return MachinePlayer.memory_one(name or spec, probs)
-    return MachinePlayer.memory_one(name or spec, spec)
+        return strategy_player(yaml.safe_load(spec), game, name=name or spec)
+    return strategy_player(spec, game, name=name)
+
+
+def strategy_player(entry: Any, game: Any, *, name: str | None = None) -> MachinePlayer:
+    """A library strategy (any name of :mod:`interplay.agents.strategies`, or 5 memory-one
+    probabilities) compiled for this game's payoffs, horizon and noise, played per turn."""
+    from interplay.agents.strategies import Context, resolve
+
+    spec, payoffs, horizon, noise, end_prob, _ = _stage(game)
+    if spec.num_players != 2 or spec.num_actions != (2, 2):
+        raise InterplayError(f"strategy {entry!r} plays 2x2 games; {spec.id} has actions {spec.num_actions}.")
+    strategy = resolve(entry, name=name)
+    own = payoffs[0]
+    ctx = Context(payoffs=(float(own[0, 0]), float(own[0, 1]), float(own[1, 0]), float(own[1, 1])),
+                  turns=int(horizon), length_known=end_prob == 0, noisy=noise > 0)
+    machine = strategy.machine(ctx)
+    return MachinePlayer(name or strategy.name, machine.coop, machine.next)
+
+
+class TournamentPlayer:
+    """A per-turn interplay player (LLM agent, human) in the strategy library's tournaments.
+
+    Adapts :class:`Player` (``act(view)``) to the tournament engine's per-turn protocol
+    (:class:`interplay.agents.strategies.player.Player`: ``reset(info, rng)`` then
+    ``act(my_history, their_history)``), so LLM agents enter
+    :func:`interplay.evaluate.tournament.run_tournament` beside the library's strategies.
+    The view is built from the match info: an iterated prisoner's dilemma with the
+    tournament's payoffs, turns, noise and end probability, this player in the first seat.
+    """
+
+    def __init__(self, player: Any, name: str | None = None) -> None:
+        self.player = player
+        self.name = name or player.name
+        self._game: Any = None
+        self._names: tuple[str, str] = (self.name, "opponent")
+        self._seed = 0
+
+    def reset(self, info: Any, rng: np.random.Generator) -> None:
+        from interplay.games.catalogue import prisoners_dilemma
+        from interplay.games.iterated import iterated
+
+        R, S, T, P = info.payoffs
+        turns = int(info.turns) if info.turns is not None else 1000
+        self._game = iterated(prisoners_dilemma(R=R, S=S, T=T, P=P), id="ipd-v1", horizon=turns,
+                              noise=info.noise, end_prob=info.prob_end)
+        opponent = info.opponent or "opponent"
+        self._names = (self.name, opponent if opponent != self.name else f"{opponent} (copy)")
+        self._seed = int(rng.integers(2**31))
+        self._known_length = info.turns is not None
+
+    async def act(self, my_history: Sequence[int], their_history: Sequence[int]) -> int:
+        spec, payoffs, horizon, noise, end_prob, discount = _stage(self._game)
+        history = tuple((int(a), int(b)) for a, b in zip(my_history, their_history, strict=True))
+        rewards = tuple(tuple(float(x) for x in payoffs[(slice(None), *joint)]) for joint in history)
+        view = View(spec=spec, payoffs=payoffs, seat=0, names=self._names, round=len(history), history=history,
+                    rewards=rewards, seed=self._seed, horizon=horizon if self._known_length else None,
+                    discount=discount, noise=noise, end_prob=end_prob)
+        out = await self.player.act(view)
+        return int(out.action if isinstance(out, Decision) else out)
+
+    def clone(self) -> TournamentPlayer:
+        return TournamentPlayer(self.player, self.name)
 
 
 def cfg_name(cfg: Any, path: str) -> str:
@@ -493,4 +553,4 @@ def learned_player(learner: str, game: Any, *, name: str | None = None, num_upda
 
     lrn = learner_from_name(learner)
     probs = learned_policies(differentiable(game), lrn, lrn, num_seeds=1, num_updates=num_updates, seed=seed)
-    return MachinePlayer.memory_one(name or f"{learner.upper()} (learned)", np.clip(probs[0, 0], 0.0, 1.0).tolist())
+    return strategy_player(np.clip(probs[0, 0], 0.0, 1.0).tolist(), game, name=name or f"{learner.upper()} (learned)")
