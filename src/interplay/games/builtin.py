@@ -61,3 +61,6 @@ for _base, _factory, _alias in [
     _doc = f"Iterated {_base.replace('-', ' ')}: the 2x2 stage game repeated, memory-one policies."
     register(_iid, _iterated_factory(_factory, _iid, _doc), aliases=(_alias,) if _alias else (),
              summary=_doc, kind="iterated")
+
+# The coin game registers its ids on import (coin-game-v1, coin-game-2coin-v1).
+from interplay.games import coin_game as _coin_game  # noqa: E402, F401
