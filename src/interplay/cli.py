@@ -261,6 +261,35 @@ def audit_verify_cmd(
         raise typer.Exit(1)
 
 
+@app.command("redteam")
+def redteam_cmd(
+    scenarios: list[str] = typer.Argument(None, help="injection, extraction, collusion (default: all)"),
+    rounds: int = typer.Option(6, "--rounds", "-r", min=1, help="rounds of each match"),
+    seed: int = typer.Option(0, "--seed", help="root seed"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Run the built-in red-team scenarios with the offline personas; print what the monitors caught."""
+    from interplay.safety.redteam import SCENARIOS, run_scenario
+
+    out = {}
+    for name in scenarios or list(SCENARIOS):
+        out[name] = run_scenario(name, rounds=rounds, seed=seed)[0]
+    if as_json:
+        print_json(out)
+        return
+    for name, summary in out.items():
+        table = Table(title=f"red team: {name}", caption=summary["description"])
+        for col in ("condition", "honest payoff/round", "vs control", "adversary payoff/round", "adversary msgs",
+                    "flagged", "delivered", "blocked", "secret leaked", "joint deviations"):
+            table.add_column(col, justify="left" if col == "condition" else "right")
+        for cond, r in summary["conditions"].items():
+            table.add_row(cond, f"{r['honest_payoff_per_round']:.3g}", f"{r.get('honest_payoff_change', 0):+.3g}",
+                          f"{r['adversary_payoff_per_round']:.3g}", str(r["adversary_messages"]),
+                          str(r["adversary_flagged"]), str(r["adversary_delivered"]), str(r["blocked"]),
+                          "yes" if r["secret_leaked"] else "no", str(r["joint_deviations"]))
+        console.print(table)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become a one-paragraph message and exit status 2.
 
