@@ -24,6 +24,7 @@ _KIND_MODULES: dict[str, str] = {
     "judged-debate": "interplay.run.talk",
     "persuasion": "interplay.run.talk",
     "redteam": "interplay.run.redteam",
+    "decide": "interplay.run.decide",
 }
 
 
