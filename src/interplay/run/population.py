@@ -16,6 +16,8 @@ from interplay.games.iterated import IteratedGame, batched_average_rewards, samp
 from interplay.run.config import ExperimentConfig, GameConfig
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
+from interplay.safety.evaluation import memory_one_columns
+from interplay.safety.spec import SafetyConfig
 
 DEFAULT_AGENTS: dict[str, Any] = {
     "Cooperator": "Cooperator",
@@ -36,6 +38,8 @@ class PopulationConfig(ExperimentConfig):
         description="display name -> strategy name or 5 probabilities [start, CC, CD, DC, DD]",
     )
     matches: int = Field(1000, ge=2, description="sampled matches per ordered pair")
+    safety: SafetyConfig | None = Field(None, description="forbidden (joint) actions: adds exact violations and "
+                                                          "costs per turn to the safety columns")
 
     def check(self) -> None:
         game = self.game.make()
@@ -110,6 +114,16 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
         "max_abs_z": float(z.max()),
         "within_99ci_fraction": float((z <= 2.576).mean()),
     })
+    # safety columns (interplay.safety.evaluation): exact exploitability, welfare lost, violations
+    spec = cfg.safety.build(game) if cfg.safety is not None else None
+    safety_rows = memory_one_columns(game, names, probs, spec)
+    ctx.results["safety"] = safety_rows
+    safety_cols = [c for c in ("exploitability", "welfare_lost_per_turn", "violations_per_turn", "cost_per_turn")
+                   if c in safety_rows[0]]
+    ctx.add_table("Safety (exact)", [[r["name"], *(r[c] for c in safety_cols)] for r in safety_rows],
+                  ["agent", *safety_cols],
+                  note="exploitability: what a best response gains over self-play, per step; welfare lost: the "
+                       "social optimum minus the pair's welfare, per step, mean over opponents.")
     for i in range(n):
         for j in range(n):
             ctx.log_metric(row=names[i], col=names[j], exact=exact[i, j], sampled=sampled[i, j], stderr=se[i, j])
