@@ -84,14 +84,14 @@ class Reproduction:
     title: str
     source: str
     default_seeds: int
-    run: Callable[[int, int], list[Row]] = field(repr=False)
+    run: Callable[[int, int, bool], list[Row]] = field(repr=False)
 
 
 _REPRODUCTIONS: dict[str, Reproduction] = {}
 
 
 def _register(name: str, title: str, source: str, default_seeds: int):
-    def wrap(fn: Callable[[int, int], list[Row]]) -> Callable[[int, int], list[Row]]:
+    def wrap(fn: Callable[[int, int, bool], list[Row]]) -> Callable[[int, int, bool], list[Row]]:
         _REPRODUCTIONS[name] = Reproduction(name, title, source, default_seeds, fn)
         return fn
 
@@ -108,13 +108,17 @@ def get_reproduction(name: str) -> Reproduction:
     return _REPRODUCTIONS[name]
 
 
-def reproduce(name: str, seeds: int | None = None, seed: int = 0) -> list[Row]:
-    """Run a published result with ``seeds`` runs (default: the paper's number)."""
+def reproduce(name: str, seeds: int | None = None, seed: int = 0, quick: bool = False) -> list[Row]:
+    """Run a published result with ``seeds`` runs (default: the paper's number).
+
+    ``quick``: a shorter training budget where one applies (M-FOS: half the PPO iterations),
+    for CI; the claims checked are the same.
+    """
     rep = get_reproduction(name)
     n = rep.default_seeds if seeds is None else int(seeds)
     if n < 2:
         raise InterplayError(f"reproduce {name}: --seeds must be at least 2, got {n}.")
-    return rep.run(n, seed)
+    return rep.run(n, seed, quick)
 
 
 def _widen(tol: float, default: int, seeds: int) -> float:
@@ -130,7 +134,7 @@ def _mean_std(x: np.ndarray) -> tuple[float, float]:
 
 @_register("lola-ipd", "LOLA on the iterated prisoner's dilemma (exact gradients)",
            "Foerster et al. 2018, AAMAS, Fig. 3 / Sec. 4.1", 50)
-def _lola_ipd(seeds: int, seed: int) -> list[Row]:
+def _lola_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
     from interplay.agents.learners import LOLA, NaiveLearner, differentiable, train_exact
 
     game = differentiable("ipd-v1", convention="lola", discount=0.96)
@@ -161,7 +165,7 @@ def _lola_ipd(seeds: int, seed: int) -> list[Row]:
 
 @_register("lola-mp", "LOLA on iterated matching pennies (exact gradients)",
            "Foerster et al. 2018, AAMAS, Fig. 4", 50)
-def _lola_mp(seeds: int, seed: int) -> list[Row]:
+def _lola_mp(seeds: int, seed: int, quick: bool) -> list[Row]:
     from interplay.agents.learners import LOLA, NaiveLearner, differentiable, train_exact
 
     game = differentiable("imp-v1", discount=0.9)
@@ -180,7 +184,7 @@ def _lola_mp(seeds: int, seed: int) -> list[Row]:
 
 @_register("sos-ipd", "SOS vs LOLA, LA and NL on the iterated prisoner's dilemma",
            "Letcher et al. 2019, ICLR, Sec. 6 (IPD figure)", 50)
-def _sos_ipd(seeds: int, seed: int) -> list[Row]:
+def _sos_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
     from interplay.agents.learners import LOLA, SOS, LookAhead, NaiveLearner, differentiable, train_exact
 
     game = differentiable("ipd-v1", convention="lola", discount=0.96)
@@ -195,3 +199,25 @@ def _sos_ipd(seeds: int, seed: int) -> list[Row]:
         rows.append(Row(f"{name} vs {name}: reward per step after 100 steps", target, *_mean_std(rew),
                         w(0.15 if name in ("SOS", "LOLA") else 0.2), source=src))
     return rows
+
+
+@_register("mfos-ipd", "M-FOS exploits a naive learner on the iterated prisoner's dilemma",
+           "Lu et al. 2022, ICML, Sec. 6.1", 50)
+def _mfos_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
+    from interplay.agents.learners import NaiveLearner, differentiable
+    from interplay.agents.learners.mfos import MFOSConfig, train_mfos
+
+    game = differentiable("ipd-v1", convention="lola", discount=0.96)
+    cfg = MFOSConfig(iterations=300 if quick else 600)
+    agent = train_mfos(game, NaiveLearner(lr=1.0), cfg, seed=seed)
+    run = agent.evaluate(num_seeds=seeds, seed=seed + 1)
+    mean = run.mean_rewards  # (S, 2), averaged over the meta-steps
+    src = "Lu et al. 2022 (M-FOS extorts a naive learner)"
+    return [
+        Row("M-FOS vs NL: M-FOS's reward per step (mean over meta-steps)", -1.0, *_mean_std(mean[:, 0]), 0.0,
+            "above", source=src + ": above mutual cooperation"),
+        Row("M-FOS vs NL: M-FOS's minus NL's reward per step", 0.0, *_mean_std(mean[:, 0] - mean[:, 1]), 0.0,
+            "above", source=src + ": above the naive learner"),
+        Row("M-FOS vs NL: NL's reward per step (mean over meta-steps)", -1.0, *_mean_std(mean[:, 1]), 0.0,
+            "below", source=src + ": the naive learner is exploited"),
+    ]
