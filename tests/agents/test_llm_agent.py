@@ -43,7 +43,7 @@ async def test_exact_moves_and_payoffs_against_tit_for_tat():
 async def test_illegal_answers_reask_then_declared_fallback():
     script = ["banana", "ACTION: X", Reply.empty()]
     with LoopbackServer(script, default="ACTION: C") as server:
-        agent = LLMAgent("llm", server.model(), {"model": "unused.yaml", "max_reasks": 2, "fallback": "Defector"})
+        agent = LLMAgent("llm", server.model(), {"max_reasks": 2, "fallback": "Defector"})
         rec = await play_match(interplay.make("ipd-v1", horizon=2), [agent, TFT], seed=0)
     assert rec.actions == [(1, 0), (0, 1)]  # round 1: fallback Defector plays D; round 2: C
     move = rec.events[0]
@@ -60,7 +60,7 @@ async def test_illegal_answers_reask_then_declared_fallback():
 
 async def test_choose_mode_reasons_then_constrained_choice():
     with LoopbackServer(["I will hunt the stag.", Reply.choice("Hare")]) as server:
-        agent = LLMAgent("llm", server.model(), {"model": "m.yaml", "decision": "choose"})
+        agent = LLMAgent("llm", server.model(), {"decision": "choose"})
         rec = await play_match(interplay.make("stag-hunt-v1"), [agent, MachinePlayer.memory_one("C", "Cooperator")])
     assert rec.actions == [(1, 0)] and rec.totals.tolist() == [3.0, 0.0]
     assert "response_format" not in server.requests[0].body
@@ -129,7 +129,7 @@ async def test_rerun_with_cache_makes_no_calls_and_replay_matches(tmp_path):
     record = tmp_path / "calls.jsonl"
 
     async def study(model):
-        agent = LLMAgent("llm", model, {"model": "m.yaml", "temperature": 0.7})
+        agent = LLMAgent("llm", model, {"temperature": 0.7})
         return await round_robin(game, {"llm": agent, "Tit For Tat": TFT, "Defector": DEFECTOR}, repetitions=2,
                                  seed=3, talk_rounds=1)
 

@@ -94,7 +94,9 @@ class LLMAgentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: dict[str, Any] | str = Field(..., description="Model mapping (provider, model, ...) or a YAML file path.")
+    model: dict[str, Any] | str | None = Field(
+        None, description="Model mapping (provider, model, ...) or a YAML file path; needed when the agent loads "
+                          "its own model (configs, `llm:` specs), not when a model object is handed to LLMAgent.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of every call.")
     max_tokens: int | None = Field(300, ge=1, description="Longest answer to a move prompt.")
     reasoning: bool = Field(True, description="Let the model reason before its ACTION line.")
@@ -257,9 +259,7 @@ class LLMAgent:
     def __init__(self, name: str, model: LanguageModel, config: LLMAgentConfig | dict[str, Any] | None = None) -> None:
         self.name = name
         self.model = model
-        self.config = parse_agent_config(config or {"model": {"provider": "openai", "model": getattr(model, "name",
-                                                                                                    "model")}},
-                                         where=f"agent {name!r}")
+        self.config = parse_agent_config(config or {}, where=f"agent {name!r}")
         self.stats = AgentStats()
         cfg = self.config
         self._move_template = cfg.move_template or (MOVE_TEMPLATE if cfg.reasoning else MOVE_TEMPLATE_NO_REASONING)
@@ -271,6 +271,8 @@ class LLMAgent:
                     budget: Any = None, record: Any = None, base_dir: str | Path | None = None) -> LLMAgent:
         """Build an agent (and its model, unless one is given to share) from a config mapping."""
         cfg = parse_agent_config(config, where=f"agent {name!r}")
+        if model is None and cfg.model is None:
+            raise InterplayError(f"agent {name!r}: no model given (set `model:` to a mapping or a YAML file).")
         if model is None:
             from interplay.llm.config import load_model
 
