@@ -134,6 +134,43 @@ def run_cmd(
     console.print(f"report: {run_dir / 'report.html'}")
 
 
+# -- reproduce (published opponent-shaping results) --------------------------------
+@app.command("reproduce")
+def reproduce_cmd(
+    name: str | None = typer.Argument(None, help="which result, e.g. lola-ipd (see --list)"),
+    list_: bool = typer.Option(False, "--list", help="list the published results that can be re-run"),
+    seeds: int | None = typer.Option(None, "--seeds", help="number of runs (default: the paper's)"),
+    seed: int = typer.Option(0, "--seed", help="root random seed"),
+    quick: bool = typer.Option(False, "--quick", help="shorter training where it applies (M-FOS)"),
+    as_json: bool = typer.Option(False, "--json", help="print the rows as JSON"),
+) -> None:
+    """Re-run a published result and compare it, row by row, with the paper's numbers."""
+    from interplay.evaluate.reproduce import list_reproductions, reproduce
+
+    if list_ or name is None:
+        reps = list_reproductions()
+        if as_json:
+            print_json([{"name": r.name, "title": r.title, "source": r.source, "seeds": r.default_seeds}
+                        for r in reps])
+            return
+        t = Table("name", "result", "source", "seeds")
+        for r in reps:
+            t.add_row(r.name, r.title, r.source, str(r.default_seeds))
+        console.print(t)
+        return
+    rows = reproduce(name, seeds=seeds, seed=seed, quick=quick)
+    if as_json:
+        print_json([r.to_dict() for r in rows])
+    else:
+        t = Table("row", "published", "measured", "std", "within?", title=name)
+        for r in rows:
+            std = "" if r.std is None else f"{r.std:.3f}"
+            t.add_row(r.name, r.expected, f"{r.measured:.3f}", std, "[green]yes[/]" if r.ok else "[red]NO[/]")
+        console.print(t)
+    if not all(r.ok for r in rows):
+        raise typer.Exit(1)
+
+
 # -- play (LLM agents, humans, strategies) ----------------------------------------
 @app.command("play")
 def play_cmd(
