@@ -386,7 +386,7 @@ class LLMAdvisor(_Base):
         seed = int(rng.integers(2**31 - 1))
         messages = [{"role": "system", "content": self.system.format(name=self.name, persona=self.persona).strip()},
                     {"role": "user", "content": LLM_FIRST.format(
-                        prompt=question.prompt or f"Decision {question.id}.",
+                        prompt=question.prompt.strip() or f"Decision {question.id}.",
                         listing="\n".join(f"- {o}" for o in order))}]
         ranking: list[str] = []
         remaining = list(order)

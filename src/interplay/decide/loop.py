@@ -224,7 +224,7 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
             algo = Exp3(m, n_rounds, learning_rate)
         elif lname == "exp4":
             algo = Exp4(m, k, n_rounds, learning_rate)
-        if algo is not None:
+        if algo is not None and lname != "uniform":
             run.bound, run.eta = algo.bound, algo.eta
         rounds = range(n_rounds) if progress is None else progress(range(n_rounds), f"{lname}")
         cum = np.zeros(m)
