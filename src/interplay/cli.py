@@ -327,6 +327,54 @@ def redteam_cmd(
         console.print(table)
 
 
+# -- decide (mixtures of experts) ---------------------------------------------------
+@app.command("decide")
+def decide_cmd(
+    config: Path = typer.Argument(..., help="a `kind: decide` experiment YAML"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/NAME-TIME)"),
+    set_: list[str] = typer.Option([], "--set", help="override a field: task.rounds=100 (repeatable)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+) -> None:
+    """Aggregate advice: winners under each rule and advisors' Shapley values, or Hedge/EXP3/EXP4 over a task."""
+    from interplay.run.runner import load_config, run_experiment
+
+    cfg = load_config(config, set_)
+    if cfg.kind != "decide":
+        raise InterplayError(f"{config}: `interplay decide` runs `kind: decide` configs, this one is {cfg.kind!r} "
+                             "(use `interplay run`).")
+    run_dir = run_experiment(cfg, out, quiet=quiet)
+    res = json.loads((run_dir / "results.json").read_text())
+    if "winners" in res:
+        maj = res["majority"]
+        t = Table("rule", "winners", "axioms violated here", title="Winners under each rule")
+        for rule, ws in res["winners"].items():
+            t.add_row(rule, " = ".join(ws), ", ".join(res["axioms_violated"][rule]) or "-")
+        console.print(t)
+        if maj["condorcet_winner"] is not None:
+            console.print(f"Condorcet winner: {maj['condorcet_winner']}")
+        else:
+            cycles = "; ".join(" > ".join([*c, c[0]]) for c in maj["cycles"][:3])
+            console.print(f"No Condorcet winner; Smith set {', '.join(maj['smith_set'])}; cycle: {cycles}")
+        if res.get("importance"):
+            t = Table("advisor", "Shapley", "Banzhaf", "leave-one-out",
+                      title=f"Importance for the quality of the {res['importance_rule']} decision")
+            for name, v in res["importance"]["players"].items():
+                t.add_row(name, f"{v['shapley']:+.3f}", f"{v['banzhaf']:+.3f}", f"{v['leave_one_out']:+.3f}")
+            console.print(t)
+    else:
+        t = Table("learner", "expected loss", "best advisor", "regret", "bound", title=f"{res['task']}")
+        for name, s in res["learners"].items():
+            bound = "" if s["bound"] is None else f"{s['bound']:.1f}"
+            t.add_row(name, f"{s['expected_loss']:.1f}", f"{s['best_advisor_loss']:.1f}", f"{s['regret']:.1f}", bound)
+        console.print(t)
+        t = Table("advisor", "loss if followed", "mean Shapley", "pivotal", title="Advisors")
+        for name, v in res["importance"].items():
+            t.add_row(name, f"{res['advisor_loss'][name]:.0f}", f"{v['shapley']:+.3f}", f"{v['pivotal_fraction']:.2f}")
+        console.print(t)
+    console.print(f"[green]done[/] results: {run_dir / 'results.json'}")
+    console.print(f"report: {run_dir / 'report.html'}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become a one-paragraph message and exit status 2.
 
