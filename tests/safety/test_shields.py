@@ -188,3 +188,27 @@ def test_step_with_no_shield_matches_as_actor_sampling():
     freq = np.mean(np.array(draws) == 0, axis=0)
     np.testing.assert_allclose(freq, [0.3, 0.9], atol=0.03)
     assert spec.num_states == 1
+
+
+def test_per_turn_players_llm_and_machine_are_shielded_in_play_match():
+    """An LLM agent that always answers D (over the loopback server) and a defector: the
+    centralised shield changes exactly one of them each round; factored shields both."""
+    from interplay.agents.interactive import MachinePlayer, play_match
+    from interplay.agents.llm_agent import LLMAgent
+    from interplay.llm.base import run_sync
+    from interplay.llm.testing import LoopbackServer
+    from interplay.safety.shields import shield_players
+
+    game = interplay.make("ipd-v1", horizon=5)
+    spec = safety_spec(game, forbid_joint=[{"joint": ["D", "D"]}])
+    with LoopbackServer(default="I defect.\nACTION: D") as server:
+        llm = LLMAgent("llm", server.model())
+        for shield, expected in ((Shield.centralised(spec), [0, 1]), (Shield.factored(spec), [0, 0])):
+            players = shield_players([llm, MachinePlayer.memory_one("defector", "Defector")], shield)
+            rec = run_sync(play_match(game, players, seed=0))
+            assert rec.complete and rec.intended == [tuple(expected)] * 5
+            assert shield.interventions.tolist() == [5, 5 * (expected[1] == 0)]
+            moves = [e for e in rec.events if e.get("kind") == "move" and e["sender"] == "llm"]
+            assert all(e["reason"] == "shield replaced D by C" for e in moves)
+    with pytest.raises(InterplayError, match="post-posed"):
+        shield_players([llm, llm], Shield.centralised(spec, "pre-emptive"))

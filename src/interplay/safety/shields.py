@@ -461,3 +461,89 @@ class _KeyStream:
 
 def all_joint_actions(spec: SafetySpec) -> list[tuple[int, ...]]:
     return list(itertools.product(*map(range, spec.num_actions)))
+
+
+# -- shields around per-turn players (LLM agents, humans, machines in play_match) ------------------
+class _Turn:
+    """The proposals of one round of one match, gathered until the group is complete."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.proposals: dict[int, tuple[int, np.ndarray | None]] = {}
+        self.done: dict[int, asyncio.Event] = {}
+        self.result: dict[int, int] = {}
+
+
+class ShieldedPlayer:
+    """A per-turn player (``async act(view)``) whose moves pass a post-posed shield.
+
+    Build them with :func:`shield_players`: the wrappers of one shield share the proposals of
+    each round, so a centralised (or grouped) shield sees its whole group's joint action before
+    correcting it; the players' code is unchanged and they never see the shield. The spec's
+    state is read from the view's history (the last joint action of an iterated game).
+    """
+
+    def __init__(self, player: Any, shield: Shield, turns: dict[Any, _Turn]) -> None:
+        if shield.mode != "post-posed":
+            raise InterplayError("per-turn players can only be shielded post-posed (their options are fixed by the "
+                                 "game's spec); use mode='post-posed'.")
+        self.player = player
+        self.name = getattr(player, "name", "player")
+        self.shield = shield
+        self._turns = turns
+        if getattr(player, "speak", None) is not None:
+            self.speak = player.speak
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.player, attr)
+
+    def _state(self, view: Any) -> int:
+        if self.shield.spec.num_states == 5 and view.history:
+            a = view.history[-1]
+            return 1 + 2 * int(a[0]) + int(a[1])
+        return 0
+
+    async def act(self, view: Any) -> Any:
+        import asyncio
+
+        out = await self.player.act(view)
+        action = int(getattr(out, "action", out))
+        seat = int(view.seat)
+        g = self.shield.group_of[seat]
+        key = (view.seed, view.round, tuple(view.names), g)
+        turn = self._turns.setdefault(key, _Turn())
+        members = self.shield.groups[g]
+        for m in members:
+            turn.done.setdefault(m, asyncio.Event())
+        turn.proposals[seat] = (action, None)
+        if all(m in turn.proposals for m in members):
+            state = self._state(view)
+            joint = [0] * self.shield.spec.num_players
+            for m in members:
+                joint[m] = turn.proposals[m][0]
+            fixed = self.shield.correct(state, joint)
+            self.shield.steps += 1
+            for m in members:
+                turn.result[m] = fixed[m]
+                self.shield.interventions[m] += int(fixed[m] != joint[m])
+                turn.done[m].set()
+            del self._turns[key]
+        await turn.done[seat].wait()
+        new = turn.result[seat]
+        if new == action:
+            return out
+        from interplay.agents.interactive import Decision
+
+        text = getattr(out, "text", "")
+        return Decision(action=new, text=text, reason=f"shield replaced {view.spec.actions[seat][action]} by "
+                                                       f"{view.spec.actions[seat][new]}",
+                        invalid=int(getattr(out, "invalid", 0)), fallback=bool(getattr(out, "fallback", False)))
+
+
+def shield_players(players: Sequence[Any], shield: Shield) -> list[ShieldedPlayer]:
+    """Wrap the per-turn players of a match (seat order) in one post-posed shield."""
+    if len(players) != shield.spec.num_players:
+        raise InterplayError(f"shield_players: {len(players)} players for a spec of {shield.spec.num_players}.")
+    turns: dict[Any, _Turn] = {}
+    return [ShieldedPlayer(p, shield, turns) for p in players]
