@@ -25,6 +25,7 @@ _KIND_MODULES: dict[str, str] = {
     "persuasion": "interplay.run.talk",
     "redteam": "interplay.run.redteam",
     "decide": "interplay.run.decide",
+    "opponent-shaping": "interplay.run.opponent_shaping",
 }
 
 
