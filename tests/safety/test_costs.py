@@ -86,3 +86,19 @@ def test_lagrangian_config_and_errors():
     with pytest.raises(InterplayError, match="iterated"):
         train_constrained(interplay.make("prisoners-dilemma-v1"),
                           safety_spec(interplay.make("prisoners-dilemma-v1")), [1, 0], Lagrangian(0.1))
+
+
+def test_lagrangian_ppo_learns_within_the_budget():
+    """Sampled-play PPO against always-cooperate, each D costing 1: its cost per step averages the
+    budget, lambda the KKT value T - R = 2, and reward = R + (T - R) x cost holds batch by batch."""
+    from interplay.safety.costs import train_lagrangian_ppo
+
+    game = interplay.make("ipd-v1", discount=0.9)
+    spec = safety_spec(game, forbid_actions=[{"player": 0, "actions": ["D"]}])
+    coop = memory_one("Cooperator")
+    run = train_lagrangian_ppo(game, spec, coop, Lagrangian(0.3, lr=0.5, kp=2.0), iterations=60, seed=1)
+    np.testing.assert_allclose(run.reward, 3.0 + 2.0 * run.cost, atol=1e-5)
+    assert abs(run.cost[20:].mean() - 0.3) < 0.05
+    assert abs(run.multiplier[20:].mean() - 2.0) < 0.3
+    free = train_lagrangian_ppo(game, spec, coop, Lagrangian(1.0, lr=0.5), iterations=30, seed=1)
+    assert free.multiplier.max() == 0.0 and free.cost[-5:].mean() > 0.9  # unconstrained: it learns to defect

@@ -20,6 +20,7 @@ action). This module
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,3 +222,80 @@ def train_constrained(game: Any, spec: SafetySpec, opponent: Any, lagrangian: La
         mult.append(lagrangian.update(float(c)))
         pol.append(np.asarray(jax.nn.sigmoid(theta)))
     return ConstrainedRun(np.array(pol), np.array(rew), np.array(cst), np.array(mult))
+
+
+@dataclass
+class PPORun:
+    """A Lagrangian PPO run: per iteration the learner's reward and cost per step and the multiplier;
+    ``policy`` is the final P(action 0) in each memory-one state (start, CC, CD, DC, DD)."""
+
+    reward: np.ndarray
+    cost: np.ndarray
+    multiplier: np.ndarray
+    policy: np.ndarray
+
+
+def train_lagrangian_ppo(game: Any, spec: SafetySpec, opponent: Any, lagrangian: Lagrangian, *,
+                         ppo: Any = None, iterations: int = 60, matches: int = 64, steps: int = 32,
+                         seed: int = 0) -> PPORun:
+    """PPO (:mod:`interplay.agents.learners.ppo`) within a cost budget, against a fixed memory-one opponent.
+
+    The learner sits in the first seat of an iterated 2x2 game and observes its memory-one
+    state (one-hot, own view). Each iteration plays ``matches`` x ``steps`` sampled turns, replaces
+    the reward by ``r - lambda c`` (:meth:`Lagrangian.penalise`) before GAE, takes a PPO update,
+    then moves lambda with the batch's cost per step (:meth:`Lagrangian.update`): the
+    Lagrangian PPO of Ray et al. (2019), with the PI option of Stooke et al. (2020).
+    """
+    from interplay.agents.learners.ppo import PPOConfig, init_actor_critic, policy_and_value
+    from interplay.games.iterated import IteratedGame
+
+    if not isinstance(game, IteratedGame):
+        raise InterplayError(f"{spec.game_id}: Lagrangian PPO here needs an iterated 2x2 game.")
+    cfg = ppo if ppo is not None else PPOConfig(gamma=0.9, lr=0.01, hidden=(16,))
+    opt, learn = _ppo_program(cfg, int(matches), int(steps))
+    key = jax.random.PRNGKey(seed)
+    key, k0 = jax.random.split(key)
+    params = init_actor_critic(k0, 5, 2, cfg.hidden)
+    opt_state = opt.init(params)
+    tables = (jnp.asarray(opponent, jnp.float32), jnp.asarray(game.payoffs)[0],
+              jnp.asarray(spec.cost, jnp.float32)[..., 0])
+    rew, cst, mult = [], [], []
+    for _ in range(iterations):
+        key, k = jax.random.split(key)
+        params, opt_state, r, c = learn(params, opt_state, k, jnp.float32(lagrangian.multiplier), *tables)
+        rew.append(float(r))
+        cst.append(float(c))
+        mult.append(lagrangian.update(float(c)))
+    out, _ = policy_and_value(params, jnp.eye(5))
+    return PPORun(np.array(rew), np.array(cst), np.array(mult), np.asarray(jax.nn.softmax(out)[:, 0]))
+
+
+@functools.lru_cache(maxsize=8)
+def _ppo_program(cfg: Any, matches: int, steps: int) -> tuple[Any, Any]:
+    """(optimizer, jitted rollout + penalised GAE + PPO update), compiled once per settings."""
+    from interplay.agents.learners.ppo import Batch, gae, log_prob, make_optimizer, policy_and_value, ppo_update
+
+    opt = make_optimizer(cfg)
+    eye = jnp.eye(5)
+
+    @jax.jit
+    def learn(params: Any, opt_state: Any, key: jax.Array, multiplier: jax.Array, opp: jax.Array,
+              pay: jax.Array, cost_tab: jax.Array) -> tuple[Any, ...]:
+        def turn(s: jax.Array, k: jax.Array) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+            ka, kb = jax.random.split(k)
+            obs = eye[s]
+            out, value = policy_and_value(params, obs)
+            a = jax.random.categorical(ka, out)
+            b = (jax.random.uniform(kb, s.shape) >= opp[_SWAP5[s]]).astype(jnp.int32)  # opponent's own view
+            return 1 + 2 * a + b, (obs, a, log_prob(params, out, a), value, pay[a, b], cost_tab[s, a, b])
+
+        kr, ku = jax.random.split(key)
+        last, (obs, a, logp, values, r, c) = jax.lax.scan(turn, jnp.zeros(matches, jnp.int32),
+                                                          jax.random.split(kr, steps))
+        _, last_value = policy_and_value(params, eye[last])
+        adv, ret = gae(r - multiplier * c, values, jnp.zeros_like(r), last_value, cfg.gamma, cfg.gae_lambda)
+        batch = Batch(obs.reshape(-1, 5), a.reshape(-1), logp.reshape(-1), adv.reshape(-1), ret.reshape(-1))
+        params, opt_state, _ = ppo_update(params, opt_state, batch, ku, cfg, opt)
+        return params, opt_state, r.mean(), c.mean()
+
+    return opt, learn
