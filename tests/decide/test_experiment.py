@@ -82,3 +82,19 @@ def test_bad_configs_exit_2(tmp_path, capsys, patch, msg):
     code, _, err = run_cli(["decide", str(p), "-o", str(tmp_path / "o")], capsys)
     assert code == 2 and msg in err.replace("\n", " ")
     assert "Traceback" not in err
+
+
+def test_jsonl_task_with_recorded_advice(tmp_path):
+    from interplay.run.runner import load_config, run_experiment
+
+    lines = [json.dumps({"options": ["x", "y", "z"], "best": ["x", "y", "z"][t % 3],
+                         "advice": {"right": ["x", "y", "z"][t % 3], "stuck": "x"}}) for t in range(30)]
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    cfg = load_config(data={"kind": "decide", "task": {"type": "jsonl", "path": str(path)},
+                            "advisors": [{"name": "right", "type": "recorded"}, {"name": "stuck", "type": "recorded"}],
+                            "learners": ["hedge", "vote:borda"]})
+    res = json.loads((run_experiment(cfg, tmp_path / "j", quiet=True) / "results.json").read_text())
+    assert res["advisor_loss"] == {"right": 0.0, "stuck": 20.0}
+    assert res["best_advisor"] == "right"
+    assert res["learners"]["hedge"]["final_weights"]["right"] > 0.9
