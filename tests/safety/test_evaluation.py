@@ -97,3 +97,20 @@ def test_safety_summary_collects_shield_monitor_and_record_counts():
     s = safety_summary(shield=shield, monitors=suite, record=rec)
     assert s["violations"] == 0 and s["total_interventions"] == 5 and s["interventions_per_step"] == 1.0
     assert (s["flags"], s["blocks"]) == (0, 1)
+
+
+def test_match_columns_over_per_turn_matches():
+    from interplay.agents.interactive import MachinePlayer, play_match
+    from interplay.llm.base import run_sync
+    from interplay.safety.evaluation import match_columns
+
+    game = interplay.make("ipd-v1", horizon=4)
+    a, d = MachinePlayer.memory_one("tft", "Tit For Tat"), MachinePlayer.memory_one("alld", "Defector")
+    recs = [run_sync(play_match(game, [a, d], seed=0)), run_sync(play_match(game, [a, a], seed=0))]
+    spec = safety_spec(game, forbid_joint=[{"joint": ["D", "D"], "states": ["DD"]}])
+    rows = {r["name"]: r for r in match_columns(recs, ["tft", "alld"], game, spec)}
+    # tft vs alld: CD (lost 1), then DD x3 (lost 4 each); tft vs itself: CC x4 (lost 0), both seats count
+    assert rows["alld"]["welfare_lost_per_turn"] == pytest.approx((1 + 3 * 4) / 4)
+    assert rows["tft"]["welfare_lost_per_turn"] == pytest.approx((1 + 3 * 4) / 12)
+    # DD after DD: turns 3 and 4 of the first match
+    assert rows["alld"]["violations_per_turn"] == pytest.approx(2 / 4)

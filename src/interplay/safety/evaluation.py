@@ -143,3 +143,43 @@ def safety_summary(*, shield: Any = None, monitors: Any = None, record: Any = No
         s = monitors.summary()
         out.update({"flags": s["flagged"], "blocks": s["blocked"], "logged": s["logged"]})
     return out
+
+
+def match_columns(matches: Sequence[Any], names: Sequence[str], game: Any, spec: SafetySpec | None = None
+                  ) -> list[dict[str, Any]]:
+    """Per player of a set of per-turn matches (:class:`~interplay.agents.interactive.MatchRecord`):
+    welfare lost to conflict per turn, and with a spec its violations per turn (read on the
+    executed joint actions, with the memory-one state of iterated games). Incomplete matches
+    are skipped; a self-play seat name like ``"A (player_1)"`` counts for ``A``."""
+    stage = getattr(game, "stage", game)
+    optimum = social_optimum(stage)
+    index = {n: i for i, n in enumerate(names)}
+    lost = np.zeros(len(names))
+    viol = np.zeros(len(names))
+    turns = np.zeros(len(names))
+    for rec in matches:
+        if not rec.complete:
+            continue
+        seats = [index.get(w, index.get(w.rsplit(" (", 1)[0])) for w in rec.names]
+        prev: tuple[int, ...] | None = None
+        for joint, rew in zip(rec.actions, rec.rewards):
+            w = optimum - float(np.sum(rew))
+            state = 0
+            if spec is not None and spec.num_states == 5 and prev is not None:
+                state = 1 + 2 * int(prev[0]) + int(prev[1])
+            blamed = spec.blamed(state, joint) if spec is not None else np.zeros(len(joint), bool)
+            for seat, i in enumerate(seats):
+                if i is None:
+                    continue
+                lost[i] += w
+                viol[i] += float(blamed[seat])
+                turns[i] += 1
+            prev = tuple(joint)
+    out = []
+    for i, n in enumerate(names):
+        t = max(turns[i], 1.0)
+        row: dict[str, Any] = {"name": n, "welfare_lost_per_turn": float(lost[i] / t) if turns[i] else None}
+        if spec is not None:
+            row["violations_per_turn"] = float(viol[i] / t) if turns[i] else None
+        out.append(row)
+    return out
