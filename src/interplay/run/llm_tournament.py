@@ -171,6 +171,9 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
                                              "set_aside": str(cache.set_aside) if cache.set_aside else None},
     })
 
+    from interplay.safety.evaluation import match_columns  # safety columns: welfare lost to conflict
+
+    ctx.results["safety"] = match_columns(result.matches, names, game)
     ctx.add_table("Ranking (mean payoff per turn against the population)",
                   [[r + 1, names[i], _fmt(scores[i]), _fmt(cooperation[i]), _fmt(pi[i]) if pi is not None else "-"]
                    for r, i in enumerate(order)], ["rank", "agent", "score", "cooperation", "alpha-Rank mass"])
