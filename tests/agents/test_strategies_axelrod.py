@@ -13,7 +13,7 @@ import axelrod as axl
 import numpy as np
 import pytest
 
-from interplay.agents.strategies import LIBRARY, Context
+from interplay.agents.strategies import LIBRARY, Context, get
 from interplay.agents.strategies.families import _MemoryOneBase
 
 TURNS = 40
@@ -43,9 +43,10 @@ def _axelrod_vs(player: str, opponent: axl.Player) -> tuple[list[int], list[int]
 
 def test_library_is_large_and_named_as_axelrod():
     assert len(LIBRARY) >= 60
-    names = {str(_ax(s.axelrod)) for s in REFERENCED} | {_ax(s.axelrod).name for s in REFERENCED}
     for s in REFERENCED:
-        assert s.name in names or any(a in names for a in s.aliases), s.name
+        ref = _ax(s.axelrod)
+        assert s.name in (ref.name, str(ref)), s.name
+        assert get(str(ref)) is s  # the Axelrod library's display name resolves to the same strategy
 
 
 @pytest.mark.parametrize("strategy", DETERMINISTIC, ids=lambda s: s.name)

@@ -278,7 +278,7 @@ class TournamentResult:
 
     @property
     def ranking(self) -> list[int]:
-        med = np.nanmedian(self.normalised_scores, axis=1)
+        med = np.round(np.nanmedian(self.normalised_scores, axis=1), 10)  # exact ties keep the players' order
         return sorted(range(len(self.players)), key=lambda k: -med[k])
 
     @property

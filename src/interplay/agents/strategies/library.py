@@ -10,6 +10,7 @@ action sequences and payoff matrices. Origins below name the first source.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from interplay.agents.strategies.core import C, D, Rule, Strategy
 from interplay.agents.strategies.families import (
@@ -434,3 +435,22 @@ _proc("Adaptive", _adaptive, 0.0, INF,
 _proc("Omega TFT", _omega_tft, (0, 0), INF,
       "Tit for tat that breaks C/D deadlocks and defects against random-looking opponents (Slany and Kienreich "
       "2007).", "OmegaTFT", window=2, t_cap=2)
+
+# The Axelrod library's str() of a parametrised player (as in its ranked_names) resolves too.
+_PARAMETRISED_NAMES = {
+    "ZD-Extort-2": "ZD-Extort-2: 0.1111111111111111, 0.5",
+    "ZD-Extort-2 v2": "ZD-Extort-2 v2: 0.125, 0.5, 1",
+    "ZD-Extort3": "ZD-Extort3: 0.11538461538461539, 0.3333333333333333, 1",
+    "ZD-Extort-4": "ZD-Extort-4: 0.23529411764705882, 0.25, 1",
+    "ZD-Extortion": "ZD-Extortion: 0.2, 0.1, 1",
+    "ZD-GTFT-2": "ZD-GTFT-2: 0.25, 0.5",
+    "ZD-GEN-2": "ZD-GEN-2: 0.125, 0.5, 3",
+    "ZD-Mischief": "ZD-Mischief: 0.1, 0.0, 1",
+    "ZD-SET-2": "ZD-SET-2: 0.25, 0.0, 2",
+    "First by Davis": "First by Davis: 10",
+    "Random Tit for Tat": "Random Tit for Tat: 0.5",
+    "N Tit(s) For M Tat(s)": "N Tit(s) For M Tat(s): 3, 2",
+    "Omega TFT": "Omega TFT: 3, 8",
+}
+LIBRARY[:] = [replace(s, aliases=(*s.aliases, _PARAMETRISED_NAMES[s.name])) if s.name in _PARAMETRISED_NAMES else s
+              for s in LIBRARY]
