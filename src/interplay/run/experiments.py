@@ -18,6 +18,7 @@ C = TypeVar("C", bound=ExperimentConfig)
 
 #: kind -> module that registers it (imported on first use).
 _KIND_MODULES: dict[str, str] = {
+    "tournament": "interplay.run.tournament",
     "llm-tournament": "interplay.run.llm_tournament",
     "population": "interplay.run.population",
     "debate": "interplay.run.talk",

@@ -1,0 +1,222 @@
+"""The ``tournament`` experiment: a round robin of library strategies and memory-one policies,
+then the population analyses: ranking with spread, cooperation, alpha-Rank, Moran fixation,
+replicator dynamics, meta-game equilibria and ratings.
+
+:func:`tournament_report` adds all of it to any run (the showcase calls it on its own result).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from interplay.errors import InterplayError
+from interplay.run.config import ExperimentConfig, Strict
+from interplay.run.context import RunContext
+from interplay.run.experiments import experiment
+
+
+class PayoffsConfig(Strict):
+    """Prisoner's dilemma payoffs of the row player (Axelrod's defaults)."""
+
+    R: float = 3.0
+    S: float = 0.0
+    T: float = 5.0
+    P: float = 1.0
+
+    def tuple(self) -> tuple[float, float, float, float]:
+        return (self.R, self.S, self.T, self.P)
+
+
+class AnalysisConfig(Strict):
+    """Settings of the population analyses after the tournament."""
+
+    alpha: float = Field(5.0, gt=0, description="alpha-Rank selection intensity")
+    m: int = Field(50, ge=2, description="alpha-Rank population size")
+    moran_size: int = Field(20, ge=2, description="population size of the Moran fixation analysis")
+    moran_w: float = Field(0.5, gt=0, le=1, description="Moran selection intensity w (fitness 1 - w + w * payoff)")
+    top: int = Field(8, ge=2, description="strategies shown in the Moran and replicator analyses (by rank)")
+    replicator_time: float = Field(30.0, gt=0, description="time span of the replicator trajectories")
+
+
+class TournamentConfig(ExperimentConfig):
+    """A round-robin iterated prisoner's dilemma tournament (Axelrod-library conventions)."""
+
+    kind: Literal["tournament"] = "tournament"
+    strategies: list[str] = Field(
+        default_factory=lambda: ["Tit For Tat", "Defector", "Cooperator", "Grudger", "Random: 0.5",
+                                 "Win-Stay Lose-Shift", "GTFT", "ZD-Extort-2", "Tit For 2 Tats", "Prober"],
+        description="library strategy names (see `interplay strategies`), or ['all']")
+    policies: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="extra players: display name -> memory-one policy [start, CC, CD, DC, DD] (e.g. learned)")
+    turns: int = Field(200, ge=1, description="turns per match (the most, with prob_end)")
+    repetitions: int = Field(10, ge=1, description="matches per pair")
+    noise: float = Field(0.0, ge=0, le=0.5, description="probability each action is flipped")
+    prob_end: float = Field(0.0, ge=0, lt=1, description="per-turn probability that a match ends")
+    payoffs: PayoffsConfig = Field(default_factory=PayoffsConfig)
+    self_play: bool = Field(True, description="each player also meets a copy of itself")
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+
+    @field_validator("strategies")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from interplay.agents.strategies import get
+
+        if v != ["all"]:
+            for name in v:
+                get(name)
+        return v
+
+    def players(self) -> list[Any]:
+        from interplay.agents.strategies import get, memory_one, strategies
+
+        out: list[Any] = list(strategies()) if self.strategies == ["all"] else [get(n) for n in self.strategies]
+        out += [memory_one(p, name=name, origin="a memory-one policy given in the config")
+                for name, p in self.policies.items()]
+        return out
+
+    def settings(self) -> Any:
+        from interplay.evaluate.tournament import TournamentSettings
+
+        return TournamentSettings(turns=self.turns, repetitions=self.repetitions, noise=self.noise,
+                                  prob_end=self.prob_end, payoffs=self.payoffs.tuple(), self_play=self.self_play,
+                                  seed=self.seed)
+
+
+def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | None = None,
+                      prefix: str = "") -> dict[str, Any]:
+    """Add the tournament's tables and plots to a run, and return the analyses as a dict
+    (also stored under ``ctx.results[prefix + "tournament"]``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from interplay.evaluate.alpharank import alpharank, plot_alpharank
+    from interplay.evaluate.dynamics import fixation_probability, replicator_continuous
+    from interplay.evaluate.metagame import antisymmetrize, nash_average, symmetric_nash
+    from interplay.evaluate.ratings import elo, openskill, tournament_outcomes
+
+    a = analysis or AnalysisConfig()
+    names = result.players
+    n = len(names)
+    M = np.asarray(result.payoff_matrix, dtype=float)
+    out = result.to_dict()
+    summary = out["summary"]
+    ctx.add_table(f"{prefix}Ranking (median normalised score per turn over repetitions)",
+                  [[r["rank"], r["name"], r["median_score"], r["score_q10"], r["score_q90"], r["median_wins"],
+                    r["cooperation_rating"]] for r in summary],
+                  ["rank", "strategy", "median", "10%", "90%", "wins", "cooperation"],
+                  note=_settings_note(result))
+    metrics = out["metrics"]
+    ctx.add_table(f"{prefix}Population metrics", [[k, v] for k, v in metrics.items()], ["metric", "value"],
+                  note="welfare: mean of both players' payoffs per turn over pairs of distinct players; efficiency: "
+                       "welfare over the social optimum; Gini: inequality of mean scores.")
+
+    order = result.ranking
+    label = [names[k] for k in order]
+    # payoff heatmap and cooperation matrix, in rank order
+    for key, mat, title, cmap in (("payoff-heatmap", M, "mean payoff per turn (row against column)", "viridis"),
+                                  ("cooperation-matrix", result.normalised_cooperation,
+                                   "cooperation rate of row against column", "Blues")):
+        fig, ax = plt.subplots(figsize=(0.32 * n + 3.5, 0.3 * n + 2.8))
+        im = ax.imshow(np.asarray(mat)[np.ix_(order, order)], cmap=cmap)
+        ax.set_xticks(range(n), label, rotation=90, fontsize=6 if n > 30 else 8)
+        ax.set_yticks(range(n), label, fontsize=6 if n > 30 else 8)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+        ax.set_title(title)
+        ctx.add_figure(f"{prefix}{key}", fig, f"{title}; players in rank order.")
+    # ranking with spread
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.25 * n + 2), 4))
+    ax.boxplot([result.normalised_scores[k] for k in order], showfliers=False)
+    ax.set_xticks(range(1, n + 1), label, rotation=90, fontsize=6 if n > 30 else 8)
+    ax.set_ylabel("normalised score per turn")
+    ax.set_title("ranking, with spread over repetitions")
+    ctx.add_figure(f"{prefix}ranking", fig, "Normalised scores over repetitions, best first.")
+
+    # alpha-Rank
+    ar = alpharank(M, names, alpha=a.alpha, m=a.m)
+    fig, ax = plt.subplots(figsize=(7, 7))
+    plot_alpharank(ar, ax=ax)
+    ctx.add_figure(f"{prefix}alpharank", fig, "alpha-Rank response graph (Omidshafiei et al. 2019): node size is "
+                   "the stationary mass; arrows where a mutant fixes more likely than by drift.")
+    ctx.add_table(f"{prefix}alpha-Rank", [[nm, p] for nm, p in ar.ranking[:15]], ["strategy", "stationary mass"],
+                  note=f"alpha={a.alpha}, m={a.m} (OpenSpiel).")
+
+    # Moran fixation among the top strategies and replicator trajectories
+    top = order[: min(a.top, n)]
+    tl = [names[k] for k in top]
+    sub = M[np.ix_(top, top)]
+    N = a.moran_size
+    rho = np.array([[fixation_probability(M, i, j, N, w=a.moran_w) if i != j else np.nan for j in top] for i in top])
+    fig, ax = plt.subplots(figsize=(0.5 * len(top) + 3.5, 0.45 * len(top) + 2.5))
+    im = ax.imshow(rho * N, cmap="coolwarm", vmin=0, vmax=2)
+    ax.set_xticks(range(len(top)), tl, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(top)), tl, fontsize=8)
+    ax.set_xlabel("resident")
+    ax.set_ylabel("mutant")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="fixation probability x N (1 = neutral)")
+    ax.set_title(f"Moran fixation, N={N}, w={a.moran_w}")
+    ctx.add_figure(f"{prefix}moran-fixation", fig, "Exact fixation probability of one mutant among N - 1 residents "
+                   "(Nowak 2006, eq. 6.13), relative to neutral drift 1/N.")
+    t = np.linspace(0, a.replicator_time, 200)
+    xs = replicator_continuous(sub, np.full(len(top), 1 / len(top)), t)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for k in range(len(top)):
+        ax.plot(t, xs[:, k], label=tl[k])
+    ax.set_xlabel("time")
+    ax.set_ylabel("share")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("replicator dynamics from the uniform mixture of the top strategies")
+    ctx.add_figure(f"{prefix}replicator", fig, "Continuous replicator dynamics over the top strategies' payoffs.")
+
+    # meta-game and ratings
+    eqs = symmetric_nash(sub) if len(top) <= 10 else []
+    p_na, skill = nash_average(antisymmetrize(M))
+    outcomes = tournament_outcomes(result)
+    elo_board, os_board = elo(outcomes, players=names), openskill(outcomes, players=names)
+    ctx.add_table(f"{prefix}Ratings from wins and losses",
+                  [[k + 1, e.name, e.rating, o.name, o.rating] for k, (e, o) in enumerate(zip(elo_board, os_board))],
+                  ["rank", "Elo", "rating", "OpenSkill", "mu - 3 sigma"], note="Elo with K=32 from 1500; outcomes "
+                  "applied repetition by repetition.")
+    analyses = {
+        "alpharank": ar.to_dict(),
+        "moran": {"N": N, "w": a.moran_w, "strategies": tl, "fixation": rho.tolist(), "neutral": 1 / N},
+        "replicator": {"strategies": tl, "final_shares": dict(zip(tl, xs[-1].tolist()))},
+        "nash_equilibria_top": [dict(zip(tl, e.tolist())) for e in eqs],
+        "nash_averaging": {"mass": dict(zip(names, p_na.tolist())), "skill": dict(zip(names, skill.tolist()))},
+        "elo": [r.to_dict() for r in elo_board],
+        "openskill": [r.to_dict() for r in os_board],
+    }
+    ctx.results[prefix + "tournament"] = {**out, "analyses": analyses}
+    return analyses
+
+
+def _settings_note(result: Any) -> str:
+    s = result.settings
+    parts = [f"{len(result.players)} players", f"{s.turns} turns", f"{s.repetitions} repetitions",
+             f"payoffs R,S,T,P={tuple(s.payoffs)}"]
+    if s.noise:
+        parts.append(f"noise {s.noise}")
+    if s.prob_end:
+        parts.append(f"end probability {s.prob_end}")
+    return ", ".join(parts) + f", seed {s.seed}."
+
+
+@experiment("tournament", TournamentConfig)
+def run_tournament_experiment(cfg: TournamentConfig, ctx: RunContext) -> None:
+    from interplay.evaluate.tournament import run_tournament
+    from interplay.run.executors import get_executor
+
+    players = cfg.players()
+    if len(players) < 2:
+        raise InterplayError("strategies: a tournament needs at least two players.")
+    result = run_tournament(players, cfg.settings(), executor=get_executor(cfg.executor))
+    analyses = tournament_report(result, ctx, cfg.analysis)
+    for row in result.summary():
+        ctx.log_metric(**row)
+    ctx.add_text("Summary", f"Winner: {result.ranked_names[0]}. alpha-Rank's top strategy: "
+                 f"{analyses['alpharank']['ranking'][0]['name']}.")
