@@ -375,6 +375,57 @@ def decide_cmd(
     console.print(f"report: {run_dir / 'report.html'}")
 
 
+# -- strategies and tournaments (evaluate) ------------------------------------------
+@app.command("strategies")
+def strategies_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """List the strategy library: name, kind, memory depth, stochastic, origin."""
+    from interplay.agents.strategies import strategies
+
+    rows = [s.properties() for s in strategies()]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"interplay strategies ({len(rows)})")
+    for col in ("name", "kind", "memory", "stochastic", "origin"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], r["kind"], str(r["memory_depth"]), "yes" if r["stochastic"] else "no", r["origin"])
+    console.print(table)
+
+
+@app.command("tournament")
+def tournament_cmd(
+    strategies: str = typer.Option("Tit For Tat,Defector,Cooperator,Grudger,Random: 0.5,Win-Stay Lose-Shift",
+                                   "--strategies", "-s", help="comma-separated strategy names"),
+    all_: bool = typer.Option(False, "--all", help="every strategy of the library"),
+    turns: int = typer.Option(200, "--turns", help="turns per match"),
+    repetitions: int = typer.Option(10, "--repetitions", "-r", help="matches per pair"),
+    noise: float = typer.Option(0.0, "--noise", help="probability each action is flipped"),
+    prob_end: float = typer.Option(0.0, "--prob-end", help="per-turn end probability (turns is then the cap)"),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Play a round-robin iterated prisoner's dilemma tournament and print the ranking."""
+    from interplay.agents.strategies import names
+    from interplay.evaluate.tournament import TournamentSettings, run_tournament
+
+    players = names() if all_ else [n.strip() for n in strategies.split(",") if n.strip()]
+    settings = TournamentSettings(turns=turns, repetitions=repetitions, noise=noise, prob_end=prob_end, seed=seed)
+    res = run_tournament(players, settings)
+    if as_json:
+        d = res.to_dict()
+        print_json({k: d[k] for k in ("players", "payoff_matrix", "ranked_names", "scores", "cooperation",
+                                      "normalised_scores", "wins", "metrics", "settings")})
+        return
+    table = Table(title=f"tournament: {len(players)} players, {turns} turns, {repetitions} repetitions")
+    for col in ("rank", "strategy", "median score", "mean", "wins", "cooperation"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for r in res.summary():
+        table.add_row(str(r["rank"]), r["name"], f"{r['median_score']:.3f}", f"{r['mean_score']:.3f}",
+                      f"{r['median_wins']:g}", f"{r['cooperation_rating']:.2f}")
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become a one-paragraph message and exit status 2.
 
