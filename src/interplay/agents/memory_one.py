@@ -13,23 +13,33 @@ import numpy as np
 
 from interplay.errors import InterplayError, UnknownNameError
 
-#: The classic memory-one strategies (names as in the Axelrod library).
+#: The classic memory-one strategies shown by default; every memory-one strategy of the
+#: strategy library (:mod:`interplay.agents.strategies`, the one source of truth) resolves too.
+_CLASSIC_NAMES = ("Cooperator", "Defector", "Tit For Tat", "Win-Stay Lose-Shift", "Random: 0.5",
+                  "Generous Tit For Tat", "Suspicious Tit For Tat")
+
+
+def _library_vector(name: str) -> tuple[float, float, float, float, float] | None:
+    from interplay.agents.strategies import get
+
+    return get(name).memory_one_vector()  # type: ignore[return-value]
+
+
 CLASSIC: dict[str, tuple[float, float, float, float, float]] = {
-    # Always cooperates.
-    "Cooperator": (1.0, 1.0, 1.0, 1.0, 1.0),
-    # Always defects.
-    "Defector": (0.0, 0.0, 0.0, 0.0, 0.0),
-    # Tit for tat (Rapoport; Axelrod 1980): cooperate first, then copy the opponent.
-    "Tit For Tat": (1.0, 1.0, 0.0, 1.0, 0.0),
-    # Win-stay lose-shift / Pavlov (Nowak and Sigmund 1993): repeat after R or T, switch after S or P.
-    "Win-Stay Lose-Shift": (1.0, 1.0, 0.0, 0.0, 1.0),
-    # Uniformly random.
-    "Random: 0.5": (0.5, 0.5, 0.5, 0.5, 0.5),
-    # Generous tit for tat (Nowak and Sigmund 1992): forgive a defection with probability 1/3.
-    "Generous Tit For Tat": (1.0, 1.0, 1.0 / 3.0, 1.0, 1.0 / 3.0),
-    # Suspicious tit for tat: tit for tat that defects first.
-    "Suspicious Tit For Tat": (0.0, 1.0, 0.0, 1.0, 0.0),
+    n: _library_vector(n) for n in _CLASSIC_NAMES  # type: ignore[misc]
 }
+
+
+def _memory_one_library() -> dict[str, tuple[float, ...]]:
+    from interplay.agents.strategies import strategies
+
+    out: dict[str, tuple[float, ...]] = {}
+    for s in strategies():
+        vec = s.memory_one_vector()
+        if vec is not None:
+            for n in (s.name, *s.aliases):
+                out[n] = vec
+    return out
 
 
 def memory_one_names() -> list[str]:
@@ -39,9 +49,10 @@ def memory_one_names() -> list[str]:
 def memory_one(name_or_probs: str | Sequence[float], *, where: str = "policy") -> np.ndarray:
     """A memory-one policy by name, or validated from 5 probabilities."""
     if isinstance(name_or_probs, str):
-        if name_or_probs not in CLASSIC:
-            raise UnknownNameError("memory-one strategy", name_or_probs, CLASSIC)
-        return np.array(CLASSIC[name_or_probs], dtype=float)
+        known = _memory_one_library()
+        if name_or_probs not in known:
+            raise UnknownNameError("memory-one strategy", name_or_probs, known, listing="interplay strategies")
+        return np.array(known[name_or_probs], dtype=float)
     arr = np.asarray(name_or_probs, dtype=float)
     if arr.shape != (5,):
         raise InterplayError(

@@ -261,6 +261,11 @@ class Strategy:
         """The compiled machine for this match context (cached)."""
         return _cached_machine(self.rule, ctx or Context())
 
+    def memory_one_vector(self, ctx: Context | None = None) -> tuple[float, ...] | None:
+        """The 5 probabilities ``[start, CC, CD, DC, DD]`` if this is a memory-one strategy, else None."""
+        vector = getattr(self.rule, "vector", None)
+        return tuple(float(x) for x in vector(ctx or Context())) if vector is not None else None
+
     def properties(self) -> dict[str, Any]:
         return {
             "name": self.name,
