@@ -59,6 +59,18 @@ def timed_interplay(strategies: list, turns: int, reps: int) -> float:
     return time.perf_counter() - t
 
 
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss survives exec on Linux, so it is the fallback)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def big(turns: int = 200, reps: int = 100, n: int = 200) -> None:
     """Run in a child process: a 200-strategy tournament; print its time and peak RSS."""
     from interplay.agents.strategies import LIBRARY, memory_one
@@ -67,14 +79,14 @@ def big(turns: int = 200, reps: int = 100, n: int = 200) -> None:
     rng = np.random.default_rng(0)
     players = list(LIBRARY)[:n]
     players += [memory_one(rng.uniform(0, 1, 5), name=f"random memory-one {k}") for k in range(n - len(players))]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mib()
     t = time.perf_counter()
     res = run_tournament(players, turns=turns, repetitions=reps, seed=0)
     dt = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mib()
     matches = len(players) * (len(players) + 1) // 2 * reps
     print(f"big: {len(players)} players, {turns} turns, {reps} repetitions = {matches:,} matches: {dt:.1f} s, "
-          f"peak RSS {peak / 1024:.0f} MiB (before the tournament {before / 1024:.0f} MiB); "
+          f"peak RSS {peak:.0f} MiB (before the tournament {before:.0f} MiB); "
           f"winner {res.ranked_names[0]!r}")
 
 

@@ -422,11 +422,11 @@ def _name(e: Any) -> str:
 def prepare(players: Sequence[Any]) -> list[Any]:
     """Resolve names and 5-probability vectors to strategies; keep per-turn players as they are."""
     out: list[Any] = []
-    for k, p in enumerate(players):
+    for p in players:
         if isinstance(p, Strategy) or (not isinstance(p, str) and isinstance(p, Player)):
             out.append(p)
         else:
-            out.append(resolve(p, name=None if isinstance(p, str) else f"player {k}"))
+            out.append(resolve(p))
     if len(out) < 2:
         raise InterplayError(f"tournament: needs at least 2 players, got {len(out)}.")
     names = [_name(e) for e in out]
