@@ -12,7 +12,6 @@ e.g. a policy learned by an opponent-shaping learner.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,6 +88,3 @@ def resolve(entry: str | Strategy | Sequence[float], name: str | None = None) ->
         raise InterplayError(f"{name or 'player'}: expected a strategy name or 5 probabilities, got {entry!r}.") \
             from None
 
-
-def is_finite(depth: float) -> bool:
-    return math.isfinite(depth)
