@@ -21,6 +21,7 @@ _KIND_MODULES: dict[str, str] = {
     "tournament": "interplay.run.tournament",
     "llm-tournament": "interplay.run.llm_tournament",
     "population": "interplay.run.population",
+    "showcase": "interplay.run.showcase",
     "debate": "interplay.run.talk",
     "judged-debate": "interplay.run.talk",
     "persuasion": "interplay.run.talk",

@@ -114,16 +114,6 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
         "max_abs_z": float(z.max()),
         "within_99ci_fraction": float((z <= 2.576).mean()),
     })
-    # safety columns (interplay.safety.evaluation): exact exploitability, welfare lost, violations
-    spec = cfg.safety.build(game) if cfg.safety is not None else None
-    safety_rows = memory_one_columns(game, names, probs, spec)
-    ctx.results["safety"] = safety_rows
-    safety_cols = [c for c in ("exploitability", "welfare_lost_per_turn", "violations_per_turn", "cost_per_turn")
-                   if c in safety_rows[0]]
-    ctx.add_table("Safety (exact)", [[r["name"], *(r[c] for c in safety_cols)] for r in safety_rows],
-                  ["agent", *safety_cols],
-                  note="exploitability: what a best response gains over self-play, per step; welfare lost: the "
-                       "social optimum minus the pair's welfare, per step, mean over opponents.")
     for i in range(n):
         for j in range(n):
             ctx.log_metric(row=names[i], col=names[j], exact=exact[i, j], sampled=sampled[i, j], stderr=se[i, j])
@@ -134,6 +124,16 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
         note=(f"{game.spec.id}, discount {game.discount}, {cfg.matches} sampled matches "
               f"of {game.horizon} turns per pair."),
     )
+    # safety columns (interplay.safety.evaluation): exact exploitability, welfare lost, violations
+    spec = cfg.safety.build(game) if cfg.safety is not None else None
+    safety_rows = memory_one_columns(game, names, probs, spec)
+    ctx.results["safety"] = safety_rows
+    safety_cols = [c for c in ("exploitability", "welfare_lost_per_turn", "violations_per_turn", "cost_per_turn")
+                   if c in safety_rows[0]]
+    ctx.add_table("Safety (exact)", [[r["name"], *(r[c] for c in safety_cols)] for r in safety_rows],
+                  ["agent", *safety_cols],
+                  note="exploitability: what a best response gains over self-play, per step; welfare lost: the "
+                       "social optimum minus the pair's welfare, per step, mean over opponents.")
     ctx.add_table(
         "Exact average reward per step (row player against column player)",
         [[names[i], *exact[i]] for i in range(n)], ["", *names],
@@ -151,7 +151,8 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
                 ax.text(j, i, f"{mat[i, j]:.2f}", ha="center", va="center", fontsize=7,
                         color="white" if mat[i, j] < (lo + hi) / 2 else "black")
     fig.colorbar(im, ax=axes, shrink=0.8, label="reward per step (row player)")
-    ctx.add_figure("payoff-heatmaps", fig, "Average reward per step of the row agent, exact and sampled.")
+    ctx.add_figure("payoff-heatmaps", fig, "Average reward per step of the row agent, exact and sampled.",
+                   title="Payoff matrices, exact and sampled")
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.errorbar(exact.ravel(), sampled.ravel(), yerr=2.576 * se.ravel(), fmt="o", ms=4, alpha=0.8)
@@ -159,7 +160,8 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
     ax.set_xlabel("exact (1-γ)V")
     ax.set_ylabel("sampled mean ± 99% CI")
     ax.set_title(f"exact vs sampled: {int((z <= 2.576).sum())}/{z.size} pairs within the 99% CI")
-    ctx.add_figure("exact-vs-sampled", fig, "Every ordered pair: sampled estimate against the exact value.")
+    ctx.add_figure("exact-vs-sampled", fig, "Every ordered pair: sampled estimate against the exact value.",
+                   title="Exact vs sampled")
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
     xs = np.arange(n)
@@ -168,4 +170,4 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
     ax.set_xticks(xs, [names[o] for o in order], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("mean reward per step")
     ax.legend()
-    ctx.add_figure("scores", fig, "Mean reward per step against the whole population.")
+    ctx.add_figure("scores", fig, "Mean reward per step against the whole population.", title="Scores")

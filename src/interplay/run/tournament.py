@@ -89,7 +89,9 @@ class TournamentConfig(ExperimentConfig):
 def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | None = None,
                       prefix: str = "") -> dict[str, Any]:
     """Add the tournament's tables and plots to a run, and return the analyses as a dict
-    (also stored under ``ctx.results[prefix + "tournament"]``)."""
+    (also stored under ``ctx.results[prefix + "tournament"]``). ``prefix`` names the files;
+    section titles get "Tournament: " when it is set."""
+    head = "Tournament: " if prefix else ""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -106,13 +108,13 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
     M = np.asarray(result.payoff_matrix, dtype=float)
     out = result.to_dict()
     summary = out["summary"]
-    ctx.add_table(f"{prefix}Ranking (median normalised score per turn over repetitions)",
+    ctx.add_table(f"{head}Ranking (median normalised score per turn over repetitions)",
                   [[r["rank"], r["name"], r["median_score"], r["score_q10"], r["score_q90"], r["median_wins"],
                     r["cooperation_rating"]] for r in summary],
                   ["rank", "strategy", "median", "10%", "90%", "wins", "cooperation"],
                   note=_settings_note(result))
     metrics = out["metrics"]
-    ctx.add_table(f"{prefix}Population metrics", [[k, v] for k, v in metrics.items()], ["metric", "value"],
+    ctx.add_table(f"{head}Population metrics", [[k, v] for k, v in metrics.items()], ["metric", "value"],
                   note="welfare: mean of both players' payoffs per turn over pairs of distinct players; efficiency: "
                        "welfare over the social optimum; Gini: inequality of mean scores.")
 
@@ -128,22 +130,24 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
         ax.set_yticks(range(n), label, fontsize=6 if n > 30 else 8)
         fig.colorbar(im, ax=ax, shrink=0.8)
         ax.set_title(title)
-        ctx.add_figure(f"{prefix}{key}", fig, f"{title}; players in rank order.")
+        ctx.add_figure(f"{prefix}{key}", fig, f"{title}; players in rank order.", title=f"{head}{title}")
     # ranking with spread
     fig, ax = plt.subplots(figsize=(max(6.0, 0.25 * n + 2), 4))
     ax.boxplot([result.normalised_scores[k] for k in order], showfliers=False)
     ax.set_xticks(range(1, n + 1), label, rotation=90, fontsize=6 if n > 30 else 8)
     ax.set_ylabel("normalised score per turn")
     ax.set_title("ranking, with spread over repetitions")
-    ctx.add_figure(f"{prefix}ranking", fig, "Normalised scores over repetitions, best first.")
+    ctx.add_figure(f"{prefix}ranking", fig, "Normalised scores over repetitions, best first.",
+                   title=f"{head}ranking with spread")
 
     # alpha-Rank
     ar = alpharank(M, names, alpha=a.alpha, m=a.m)
     fig, ax = plt.subplots(figsize=(7, 7))
     plot_alpharank(ar, ax=ax)
-    ctx.add_figure(f"{prefix}alpharank", fig, "alpha-Rank response graph (Omidshafiei et al. 2019): node size is "
+    ctx.add_figure(f"{prefix}alpharank", fig, title=f"{head}alpha-Rank response graph",
+                   caption="alpha-Rank response graph (Omidshafiei et al. 2019): node size is "
                    "the stationary mass; arrows where a mutant fixes more likely than by drift.")
-    ctx.add_table(f"{prefix}alpha-Rank", [[nm, p] for nm, p in ar.ranking[:15]], ["strategy", "stationary mass"],
+    ctx.add_table(f"{head}alpha-Rank", [[nm, p] for nm, p in ar.ranking[:15]], ["strategy", "stationary mass"],
                   note=f"alpha={a.alpha}, m={a.m} (OpenSpiel).")
 
     # Moran fixation among the top strategies and replicator trajectories
@@ -160,7 +164,8 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
     ax.set_ylabel("mutant")
     fig.colorbar(im, ax=ax, shrink=0.8, label="fixation probability x N (1 = neutral)")
     ax.set_title(f"Moran fixation, N={N}, w={a.moran_w}")
-    ctx.add_figure(f"{prefix}moran-fixation", fig, "Exact fixation probability of one mutant among N - 1 residents "
+    ctx.add_figure(f"{prefix}moran-fixation", fig, title=f"{head}Moran fixation",
+                   caption="Exact fixation probability of one mutant among N - 1 residents "
                    "(Nowak 2006, eq. 6.13), relative to neutral drift 1/N.")
     t = np.linspace(0, a.replicator_time, 200)
     xs = replicator_continuous(sub, np.full(len(top), 1 / len(top)), t)
@@ -171,14 +176,15 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
     ax.set_ylabel("share")
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("replicator dynamics from the uniform mixture of the top strategies")
-    ctx.add_figure(f"{prefix}replicator", fig, "Continuous replicator dynamics over the top strategies' payoffs.")
+    ctx.add_figure(f"{prefix}replicator", fig, title=f"{head}replicator dynamics",
+                   caption="Continuous replicator dynamics over the top strategies' payoffs.")
 
     # meta-game and ratings
     eqs = symmetric_nash(sub) if len(top) <= 10 else []
     p_na, skill = nash_average(antisymmetrize(M))
     outcomes = tournament_outcomes(result)
     elo_board, os_board = elo(outcomes, players=names), openskill(outcomes, players=names)
-    ctx.add_table(f"{prefix}Ratings from wins and losses",
+    ctx.add_table(f"{head}Ratings from wins and losses",
                   [[k + 1, e.name, e.rating, o.name, o.rating] for k, (e, o) in enumerate(zip(elo_board, os_board))],
                   ["rank", "Elo", "rating", "OpenSkill", "mu - 3 sigma"], note="Elo with K=32 from 1500; outcomes "
                   "applied repetition by repetition.")

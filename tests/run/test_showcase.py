@@ -1,0 +1,30 @@
+"""The showcase (what `make demo` runs), at reduced size: every part lands in one run."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from interplay.run.runner import load_config, run_experiment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_showcase_runs_end_to_end(tmp_path):
+    cfg = load_config(ROOT / "examples" / "showcase.yaml",
+                      ["population.matches=100", "learning.seeds=4", "tournament.repetitions=3"])
+    out = run_experiment(cfg, tmp_path / "run", quiet=True)
+    res = json.loads((out / "results.json").read_text())
+    # part 1: exact values with the LOLA payoffs (TFT vs Defector: -2.04 per step)
+    names = res["players"]
+    assert res["exact_payoff_matrix"][names.index("Tit For Tat")][names.index("Defector")] == pytest.approx(-2.04,
+                                                                                                           abs=1e-4)
+    # part 2: naive learners end in mutual defection (-2 per step); LOLA does much better
+    assert res["learning"]["NL vs NL"]["reward_per_step_mean"][0] == pytest.approx(-2.0, abs=0.02)
+    assert res["learning"]["LOLA vs LOLA"]["reward_per_step_mean"][0] > -1.5
+    # part 3: the learned policies are tournament players
+    players = res["tournament-tournament"]["players"]
+    assert "LOLA (learned vs LOLA)" in players and "NL (learned vs NL)" in players
+    assert "alpharank" in res["tournament-tournament"]["analyses"]
+    for png in ("payoff-heatmaps.png", "learning-1.png", "tournament-alpharank.png", "tournament-moran-fixation.png"):
+        assert (out / png).is_file(), png
