@@ -7,37 +7,17 @@ as JSON), so an interrupted run keeps its finished work.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
+from interplay.serialize import to_jsonable
+
+__all__ = ["RunContext", "Section", "to_jsonable"]
 
 T = TypeVar("T")
-
-
-def to_jsonable(x: Any) -> Any:
-    """Convert numpy/jax scalars and arrays, tuples and dataclass-like objects to JSON types."""
-    if isinstance(x, dict):
-        return {str(k): to_jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [to_jsonable(v) for v in x]
-    if hasattr(x, "tolist") and not isinstance(x, str):
-        return to_jsonable(x.tolist())
-    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
-        return None
-    if isinstance(x, np.generic):
-        return x.item()
-    if hasattr(x, "model_dump"):
-        return to_jsonable(x.model_dump())
-    if hasattr(x, "to_dict"):
-        return to_jsonable(x.to_dict())
-    if isinstance(x, Path):
-        return str(x)
-    return x
 
 
 @dataclass

@@ -63,7 +63,7 @@ def entry_hash(entry: dict[str, Any], key: bytes | None = None) -> str:
 
 def _jsonable(x: Any) -> Any:
     try:
-        from interplay.run.context import to_jsonable  # numpy/jax values, dataclasses
+        from interplay.serialize import to_jsonable  # numpy/jax values, dataclasses
 
         return to_jsonable(x)
     except ImportError:  # pragma: no cover - run is always installed with safety
