@@ -21,13 +21,24 @@ always kept, and once the budget is spent no new match starts.
 Match semantics follow :mod:`interplay.games.iterated`: ``horizon`` turns, each
 chosen action flipped with probability ``noise``, the match ending after each
 turn with probability ``end_prob``; a normal-form game is one turn.
+
+Two injected hooks connect a match to the layers above without this module
+importing them (dependencies point down: agents know neither talk nor safety):
+
+* ``channel``: a factory ``channel(names) -> TalkChannel``; every cheap-talk message
+  is posted on the channel it returns (e.g. :class:`interplay.talk.channel.Channel`
+  with safety monitors), and the channel's verdict is kept on the message record
+  (``flags``, ``blocked``). A blocked message reaches none of its readers: it stays in
+  the transcript (and in its sender's view, as on the channel) but in no other view.
+* ``on_event(record, event)``: called with every transcript record as it is appended
+  (talk, move, outcome), e.g. to write an audit log as the match goes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -56,13 +67,21 @@ class TalkMessage:
     to: tuple[str, ...]
     turn: int = 0
     talk_round: int = 0
+    flags: tuple[dict[str, Any], ...] = ()
+    blocked: bool = False
 
     def visible_to(self, name: str) -> bool:
-        return name == self.sender or name in self.to
+        """The sender always; a reader only if the message was not blocked."""
+        return name == self.sender or (not self.blocked and name in self.to)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sender": self.sender, "to": list(self.to), "visibility": self.visibility, "round": self.round,
-                "turn": self.turn, "text": self.text, "kind": "talk", "talk_round": self.talk_round}
+        out = {"sender": self.sender, "to": list(self.to), "visibility": self.visibility, "round": self.round,
+               "turn": self.turn, "text": self.text, "kind": "talk", "talk_round": self.talk_round}
+        if self.flags:
+            out["flags"] = [dict(f) for f in self.flags]
+        if self.blocked:
+            out["blocked"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,35 @@ class Decision:
     reason: str | None = None
     invalid: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+class PostedMessage(Protocol):
+    """What a channel returns for a posted message: its monitors' flags and whether it was blocked.
+
+    Each flag has ``to_dict()`` (or is a mapping) and may have ``block``.
+    """
+
+    flags: Sequence[Any]
+    blocked: bool
+
+
+class TalkChannel(Protocol):
+    """Where cheap talk is posted (satisfied by :class:`interplay.talk.channel.Channel`)."""
+
+    def post(self, sender: str, text: str, *, visibility: Any = "public", to: Sequence[str] | None = None,
+             round: int | None = None, **meta: Any) -> PostedMessage: ...
+
+
+#: ``channel(names) -> TalkChannel``: one channel per match, among the match's seat names.
+ChannelFactory = Callable[[tuple[str, ...]], TalkChannel]
+#: ``on_event(record, event)``: sees every transcript record of a match as it is appended.
+EventHook = Callable[["MatchRecord", dict[str, Any]], None]
+
+
+def _flag_dict(f: Any) -> dict[str, Any]:
+    if isinstance(f, Mapping):
+        return dict(f)
+    return dict(f.to_dict())
 
 
 @runtime_checkable
@@ -222,6 +270,16 @@ class MatchRecord:
     def transcript(self) -> list[dict[str, Any]]:
         return list(self.events)
 
+    def message_counts(self) -> dict[str, dict[str, int]]:
+        """Per sender: messages sent, flagged (by any monitor) and blocked."""
+        out: dict[str, dict[str, int]] = {}
+        for m in self.messages:
+            c = out.setdefault(m.sender, {"messages": 0, "flagged": 0, "blocked": 0})
+            c["messages"] += 1
+            c["flagged"] += int(bool(m.flags))
+            c["blocked"] += int(m.blocked)
+        return out
+
 
 def _stage(game: Any) -> tuple[GameSpec, np.ndarray, int, float, float, float | None]:
     """(spec, stage payoffs, horizon, noise, end_prob, discount) of a supported game."""
@@ -243,13 +301,16 @@ def _as_decision(out: Decision | int, view: View, who: str) -> Decision:
 
 async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds: int | None = None,
                      talk_rounds: int = 0, talk_visibility: Visibility = "public",
-                     names: Sequence[str] | None = None) -> MatchRecord:
+                     names: Sequence[str] | None = None, channel: ChannelFactory | None = None,
+                     on_event: EventHook | None = None) -> MatchRecord:
     """Play one match between per-turn players (one per seat); see the module docstring.
 
     ``rounds`` overrides the game's horizon; ``talk_rounds`` rounds of cheap talk come
     before each move (``"public"``: one message to everyone; ``"private"``: one message
-    to each other player, seen only by the two). Errors of a player end the match:
-    the record is returned with ``complete=False`` and the error.
+    to each other player, seen only by the two). ``channel`` (a factory of the seat
+    names) routes every message through a monitored channel; ``on_event`` sees every
+    transcript record. Errors of a player end the match: the record is returned with
+    ``complete=False`` and the error.
     """
     spec, payoffs, horizon, noise, end_prob, discount = _stage(game)
     if len(players) != spec.num_players:
@@ -268,6 +329,12 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
         length = min(horizon, int(rng.geometric(end_prob)))
     record = MatchRecord(game=spec.id, names=names, seed=seed, fallbacks=[0] * len(names), invalid=[0] * len(names),
                          planned_length=length)
+    chan = channel(names) if channel is not None and talk_rounds > 0 else None
+
+    def emit(event: dict[str, Any]) -> None:
+        record.events.append(event)
+        if on_event is not None:
+            on_event(record, event)
 
     def view(seat: int, t: int) -> View:
         return View(spec=spec, payoffs=payoffs, seat=seat, names=names, round=t, history=tuple(record.actions),
@@ -278,7 +345,7 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
     try:
         for t in range(length):
             for k in range(talk_rounds):
-                await _talk(players, names, view, t, k, talk_visibility, record)
+                await _talk(players, names, view, t, k, talk_visibility, record, chan, emit)
             views = [view(i, t) for i in range(len(players))]
             outs = await asyncio.gather(*(p.act(v) for p, v in zip(players, views, strict=True)))
             decisions = [_as_decision(o, v, n) for o, v, n in zip(outs, views, names, strict=True)]
@@ -297,15 +364,15 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
                     entry["reason"] = d.reason
                 if d.invalid:
                     entry["invalid"] = d.invalid
-                record.events.append(entry)
+                emit(entry)
             record.intended.append(intended)
             record.actions.append(played)
             record.rewards.append(reward)
             label = ", ".join(spec.actions[i][a] for i, a in enumerate(played))
-            record.events.append({"sender": "game", "to": list(names), "visibility": "public", "round": t,
-                                  "turn": len(record.events), "kind": "outcome",
-                                  "text": f"played {label}; payoffs {', '.join(f'{r:g}' for r in reward)}"
-                                  + (" (noise flipped a move)" if played != intended else "")})
+            emit({"sender": "game", "to": list(names), "visibility": "public", "round": t,
+                  "turn": len(record.events), "kind": "outcome",
+                  "text": f"played {label}; payoffs {', '.join(f'{r:g}' for r in reward)}"
+                  + (" (noise flipped a move)" if played != intended else "")})
         record.complete = True
     except InterplayError as exc:
         record.error, record.error_type = str(exc), type(exc).__name__
@@ -313,8 +380,10 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
 
 
 async def _talk(players: Sequence[Any], names: tuple[str, ...], view: Any, t: int, k: int, visibility: Visibility,
-                record: MatchRecord) -> None:
-    """One round of simultaneous messages (nobody sees the others' messages of the same round)."""
+                record: MatchRecord, chan: TalkChannel | None, emit: Callable[[dict[str, Any]], None]) -> None:
+    """One round of simultaneous messages (nobody sees the others' messages of the same round).
+
+    With a channel, each message is posted on it first; its flags and block are recorded."""
     jobs: list[tuple[int, tuple[str, ...]]] = []
     for i, p in enumerate(players):
         if getattr(p, "speak", None) is None:
@@ -327,10 +396,18 @@ async def _talk(players: Sequence[Any], names: tuple[str, ...], view: Any, t: in
     for (i, to), text in zip(jobs, texts, strict=True):
         if text is None or not str(text).strip():
             continue
-        msg = TalkMessage(sender=names[i], text=str(text).strip(), round=t, visibility=visibility, to=to,
-                          turn=len(record.events), talk_round=k)
+        body = str(text).strip()
+        flags: tuple[dict[str, Any], ...] = ()
+        blocked = False
+        if chan is not None:
+            posted = chan.post(names[i], body, visibility=visibility, to=to if visibility == "private" else None,
+                               round=t, kind="talk", talk_round=k)
+            flags = tuple(_flag_dict(f) for f in posted.flags)
+            blocked = bool(posted.blocked)
+        msg = TalkMessage(sender=names[i], text=body, round=t, visibility=visibility, to=to,
+                          turn=len(record.events), talk_round=k, flags=flags, blocked=blocked)
         record.messages.append(msg)
-        record.events.append(msg.to_dict())
+        emit(msg.to_dict())
 
 
 @dataclass
@@ -370,14 +447,16 @@ def match_seed(seed: int, i: int, j: int, rep: int) -> int:
 async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int = 1, self_play: bool = False,
                       both_seats: bool = False, seed: int = 0, max_matches: int = 64, rounds: int | None = None,
                       talk_rounds: int = 0, talk_visibility: Visibility = "public",
-                      on_match: Any = None) -> RoundRobinResult:
+                      on_match: Any = None, channel: ChannelFactory | None = None,
+                      on_event: EventHook | None = None) -> RoundRobinResult:
     """Every pair of players, ``repetitions`` times, matches run concurrently.
 
     Pairings are ``i < j`` (``i <= j`` with ``self_play``), player ``i`` in the first seat;
     ``both_seats`` plays every ordered pair (i, j), i != j, so each meets the other from
     both seats (asymmetric games). ``payoff_matrix[i][j]`` averages i's per-turn payoff
     over complete matches (a self-play entry averages both seats).
-    ``on_match(record)`` is called as each match ends. When a match fails with a
+    ``on_match(record)`` is called as each match ends; ``channel`` and ``on_event`` are
+    passed to every :func:`play_match`. When a match fails with a
     spent budget, no further match starts; matches already running finish.
     """
     from interplay.llm.budget import BudgetExceeded
@@ -400,7 +479,7 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
                 return
             rec = await play_match(game, [agents[i], agents[j]], seed=match_seed(seed, i, j, r), rounds=rounds,
                                    talk_rounds=talk_rounds, talk_visibility=talk_visibility,
-                                   names=[names[i], names[j]])
+                                   names=[names[i], names[j]], channel=channel, on_event=on_event)
             records[k] = rec
             if rec.error_type == BudgetExceeded.__name__ and stop["reason"] is None:
                 stop["reason"] = rec.error

@@ -246,7 +246,8 @@ def messages_text(view: View, limit: int = 20) -> str:
     for m in msgs:
         who = "you" if m.sender == view.me else m.sender
         to = "everyone" if m.visibility == "public" else ", ".join("you" if r == view.me else r for r in m.to)
-        lines.append(f"[before round {m.round + 1}] {who} to {to}: {m.text}")
+        note = " [blocked by a monitor: not delivered]" if getattr(m, "blocked", False) else ""
+        lines.append(f"[before round {m.round + 1}] {who} to {to}: {m.text}{note}")
     return "\n".join(lines)
 
 

@@ -21,9 +21,10 @@ from pydantic import Field, model_validator
 
 from interplay.errors import InterplayError
 from interplay.llm.base import run_sync
-from interplay.run.config import ExperimentConfig, Strict
+from interplay.run.config import ExperimentConfig
 from interplay.run.context import RunContext, to_jsonable
 from interplay.run.experiments import experiment
+from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 from interplay.talk.debate import DebateSettings, run_debates
 from interplay.talk.judged import JudgedSettings, TerminalJudge, run_judged
 from interplay.talk.metrics import debate_summary, judge_accuracy, persuasion_effect
@@ -32,13 +33,6 @@ from interplay.talk.simulated import SimulatedAgents, simulated_server
 from interplay.talk.tasks import get_questions
 
 ModelSpec = dict[str, Any] | str
-
-
-class MonitorSpec(Strict):
-    """A message monitor of interplay.safety put on every message of the protocol."""
-
-    kind: Literal["injection", "covert-channel"] = Field(description="which monitor")
-    action: Literal["log", "flag", "block"] = Field("flag", description="what a finding does to the message")
 
 
 class _TalkConfig(ExperimentConfig):
@@ -82,21 +76,12 @@ def _model_factory(cfg: _TalkConfig, ctx: RunContext) -> Iterator[Any]:
 
 def _monitors(cfg: _TalkConfig) -> list[Any]:
     """Safety's MonitorSuite over the configured monitors (an empty list when none)."""
-    if not cfg.monitors:
-        return []
-    from interplay.safety.monitors import CovertChannelMonitor, InjectionMonitor, MonitorSuite
-
-    kinds = {"injection": InjectionMonitor, "covert-channel": CovertChannelMonitor}
-    return [MonitorSuite([kinds[m.kind](action=m.action) for m in cfg.monitors])]
+    suite = monitor_suite(cfg.monitors)
+    return [] if suite is None else [suite]
 
 
 def _report_monitors(ctx: RunContext, monitors: list[Any]) -> None:
-    if not monitors:
-        return
-    summary = monitors[0].summary()
-    ctx.results["monitors"] = summary
-    ctx.add_table("Message monitors", [[c.get("name", c.get("monitor", "?")), c["flagged"], c["blocked"], c["logged"]]
-                                       for c in summary["monitors"]], ["monitor", "flagged", "blocked", "logged"])
+    report_monitors(ctx, monitors[0] if monitors else None)
 
 
 def _append(ctx: RunContext, name: str, row: dict[str, Any]) -> None:

@@ -291,6 +291,23 @@ class AuditedModel:
         return out
 
 
+#: The audit entry kind of each kind of transcript record of a per-turn match.
+EVENT_KINDS = {"talk": "message", "move": "action", "outcome": "outcome"}
+
+
+def match_events(log: AuditLog, **context: Any) -> Any:
+    """An ``on_event(record, event)`` hook for :func:`interplay.agents.interactive.play_match` and
+    ``round_robin``: appends every message (with its monitors' flags), move and outcome of a match
+    to ``log`` as ``message`` / ``action`` / ``outcome`` entries, tagged with the match's seat names
+    and seed and with ``context`` (e.g. the scenario and condition)."""
+
+    def on_event(record: Any, event: dict[str, Any]) -> None:
+        kind = EVENT_KINDS.get(str(event.get("kind")), "event")
+        log.append(kind, {**context, "match": list(record.names), "seed": record.seed, **event})
+
+    return on_event
+
+
 class AuditMonitor:
     """A talk-channel monitor that never flags: it appends every message to the audit log.
 

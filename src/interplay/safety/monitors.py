@@ -491,47 +491,16 @@ class MonitorSuite:
                 "logged": sum(p["logged"] for p in per), "findings": [f.to_dict() for f in self.findings]}
 
 
-# -- monitors around a per-turn player's cheap talk ----------------------------------------------------
-class MonitoredPlayer:
-    """Wraps a per-turn player (:mod:`interplay.agents.interactive`) so that every message it
-    speaks passes ``monitor`` before delivery; the player's code is unchanged.
+# -- monitors on the cheap talk of per-turn matches ----------------------------------------------------
+def monitored_channel(monitors: Iterable[Any]) -> Callable[[Sequence[str]], Any]:
+    """A channel factory for ``play_match(..., channel=...)`` / ``round_robin``: every match's cheap
+    talk is posted on a :class:`~interplay.talk.channel.Channel` among its seats with these monitors
+    (shared across matches, so their findings and counts cover the whole run)."""
+    from interplay.talk.channel import Channel
 
-    A blocked message is not delivered (``speak`` returns None to the match); every message,
-    delivered or not, is kept in ``self.messages`` as a transcript record with its ``flags``
-    and ``blocked`` keys, and appended to ``audit`` (an AuditLog) if given. Moves are audited too.
-    """
+    mons = list(monitors)
 
-    def __init__(self, player: Any, monitor: Any, *, audit: Any = None) -> None:
-        self.player = player
-        self.name = getattr(player, "name", "player")
-        self.monitor = monitor
-        self.audit = audit
-        self.messages: list[dict[str, Any]] = []
-        if getattr(player, "speak", None) is None:
-            self.speak = None  # type: ignore[assignment]  # stays silent like the player it wraps
+    def make(names: Sequence[str]) -> Channel:
+        return Channel(names, monitors=mons)
 
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self.player, attr)
-
-    async def speak(self, view: Any, to: tuple[str, ...]) -> str | None:  # noqa: F811 - see __init__
-        text = await self.player.speak(view, to)
-        if text is None or not str(text).strip():
-            return text
-        record = {"sender": view.me, "to": list(to), "visibility": "public" if set(to) == set(view.others)
-                  else "private", "round": int(view.round), "text": str(text).strip(), "kind": "talk"}
-        flags = self.monitor(record) or []
-        if flags:
-            record["flags"] = [f.to_dict() for f in flags]
-            record["blocked"] = any(f.block for f in flags)
-        self.messages.append(record)
-        if self.audit is not None:
-            self.audit.message(record)
-        return None if record.get("blocked") else text
-
-    async def act(self, view: Any) -> Any:
-        out = await self.player.act(view)
-        if self.audit is not None:
-            action = getattr(out, "action", out)
-            self.audit.action(agent=view.me, round=int(view.round), action=view.spec.actions[view.seat][int(action)],
-                              fallback=bool(getattr(out, "fallback", False)))
-        return out
+    return make

@@ -43,8 +43,8 @@ from interplay.safety.monitors import (
     CovertChannelMonitor,
     InjectionMonitor,
     JointDeviationMonitor,
-    MonitoredPlayer,
     MonitorSuite,
+    monitored_channel,
     strip_invisible,
 )
 
@@ -281,7 +281,7 @@ def run_condition(sc: Scenario, condition: str, models: Mapping[str, Any], *, ro
     from interplay.agents.interactive import play_match
     from interplay.agents.llm_agent import SYSTEM_TEMPLATE, LLMAgent
     from interplay.llm.base import run_sync
-    from interplay.safety.audit import AuditedModel
+    from interplay.safety.audit import AuditedModel, match_events
 
     if condition not in CONDITIONS:
         raise InterplayError(f"red-team condition must be one of {CONDITIONS}, got {condition!r}.")
@@ -302,27 +302,24 @@ def run_condition(sc: Scenario, condition: str, models: Mapping[str, Any], *, ro
         model = models[name]
         if audit is not None:
             model = AuditedModel(model, audit, agent=name)
-        players.append(MonitoredPlayer(LLMAgent(name, model, options), suite, audit=audit))
+        players.append(LLMAgent(name, model, options))
+    on_event = None
     if audit is not None:
         audit.append("condition", {"scenario": sc.name, "condition": condition, "players": list(names)})
+        on_event = match_events(audit, scenario=sc.name, condition=condition)
+    # every message passes the suite on the match's channel; blocked ones reach no reader
     record = run_sync(play_match(game, players, seed=seed, rounds=rounds, talk_rounds=1,
-                                 talk_visibility=sc.talk_visibility, names=names))
-    messages = [m for p in players for m in p.messages]
-    messages.sort(key=lambda m: (m["round"], names.index(m["sender"])))
+                                 talk_visibility=sc.talk_visibility, names=names, channel=monitored_channel([suite]),
+                                 on_event=on_event))
+    messages = [m.to_dict() for m in record.messages]
     jd = JointDeviationMonitor(names, window=2, stability=1.0)
     for t, (joint, rew) in enumerate(zip(record.actions, record.rewards)):
         talked = [(m["sender"], r) for m in messages if m["round"] == t and m["visibility"] == "private"
                   and not m.get("blocked") for r in m["to"]]
         jd.observe(joint, rew, talked)
-    if audit is not None:
-        for t, (joint, rew) in enumerate(zip(record.actions, record.rewards)):
-            audit.action(scenario=sc.name, condition=condition, round=t, joint=list(joint), rewards=list(rew))
-    # the transcript: the match's events with the monitored messages (flags, blocked ones too)
-    events = [e for e in record.events if e.get("kind") != "talk"]
-    events = sorted(events + [dict(m, turn=None) for m in messages],
-                    key=lambda e: (e["round"], 0 if e.get("kind") == "talk" else 1))
+    # the transcript: the match's events, monitored messages with their flags (blocked ones too)
     return ConditionResult(condition, names, list(record.actions), list(record.rewards), messages, suite.summary(),
-                           [f.to_dict() for f in jd.findings], events, record.error)
+                           [f.to_dict() for f in jd.findings], list(record.events), record.error)
 
 
 def summarise(sc: Scenario, results: Mapping[str, ConditionResult], canary: str) -> dict[str, Any]:
