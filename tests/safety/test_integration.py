@@ -3,6 +3,8 @@ log of an llm-tournament run, and the safety columns of the tournament kind."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import interplay
@@ -51,3 +53,72 @@ def test_play_match_cheap_talk_goes_through_the_monitored_channel(action):
         assert not any(m.blocked for m in mallory)
         assert all(bool(m.flags) == (action == "flag") for m in mallory)
         assert all(("flags" in e) == (action == "flag") and "blocked" not in e for e in talk)
+
+
+def _llm(server):
+    return {"llm": {"model": {"provider": "openai", "base_url": server.base_url, "model": "persona",
+                              "api_key_env": None, "backoff_base": 0.01}, "temperature": 0.0}}
+
+
+def test_llm_tournament_monitors_block_injection_flags_in_results_and_audit_verifies(tmp_path):
+    from interplay.cli import main
+    from interplay.run.runner import load_config, run_experiment
+    from interplay.safety.audit import verify
+
+    rounds = 3
+    with LoopbackServer(default=persona_responder(PERSONAS)) as server:
+        cfg = load_config(data={
+            "kind": "llm-tournament", "name": "monitored", "game": {"id": "ipd-v1", "params": {"horizon": rounds}},
+            "agents": {"mallory": _llm(server), "victor": _llm(server), "TFT": "Tit For Tat"},
+            "self_play": False, "talk_rounds": 1, "cache": None, "audit": True,
+            "monitors": [{"kind": "injection", "action": "block"}, {"kind": "covert-channel", "action": "flag"}]})
+        run = run_experiment(cfg, tmp_path / "run", quiet=True)
+        victor = _victor_prompts(server)
+        calls = server.calls
+    assert victor and not any(INJECTION in p for p in victor)  # blocked: never in the victim's prompt
+    r = json.loads((run / "results.json").read_text())
+    # mallory talks in 2 matches x 3 rounds, every message blocked; victor's 6 pass; TFT never talks
+    safety = {row["name"]: row for row in r["safety"]}
+    assert (safety["mallory"]["messages"], safety["mallory"]["messages_flagged"],
+            safety["mallory"]["messages_blocked"]) == (6, 6, 6)
+    assert (safety["victor"]["messages"], safety["victor"]["messages_flagged"]) == (6, 0)
+    assert safety["TFT"]["messages"] == 0
+    assert r["monitors"]["blocked"] == 6 and r["monitors"]["flagged"] == 0
+    assert {f["monitor"] for f in r["monitors"]["findings"]} == {"injection"}
+    # the victim is not fooled: tit for tat against a defector, C then D, D
+    i, j = r["players"].index("victor"), r["players"].index("mallory")
+    assert r["payoff_matrix"][i][j] == pytest.approx((0 + 1 + 1) / 3)
+    # the transcripts mark the blocked messages, and the report styles them
+    talk = [e for f in (run / "transcripts").glob("*.json") for e in json.loads(f.read_text())
+            if e.get("kind") == "talk" and e["sender"] == "mallory"]
+    assert len(talk) == 6 and all(e["blocked"] and e["flags"][0]["monitor"] == "injection" for e in talk)
+    assert (run / "report.html").read_text().count("flagged blocked'") == 6
+    # audit: every model call, message and move; intact, then one edit is caught and named
+    entries = [json.loads(x) for x in (run / "audit.jsonl").read_text().splitlines()]
+    kinds = [e["kind"] for e in entries]
+    assert kinds.count("model_call") == calls and kinds.count("message") == 12
+    assert kinds.count("action") == 3 * rounds * 2 and kinds.count("outcome") == 3 * rounds
+    assert r["audit"]["ok"] and verify(run).ok
+    blocked_entry = next(k for k, e in enumerate(entries) if e["kind"] == "message" and e["data"].get("blocked"))
+    with pytest.raises(SystemExit) as ok:
+        main(["audit", "verify", str(run)])
+    assert ok.value.code == 0
+    lines = (run / "audit.jsonl").read_text().splitlines()
+    entry = json.loads(lines[blocked_entry])
+    entry["data"]["blocked"] = False  # someone hides that the message was blocked
+    lines[blocked_entry] = json.dumps(entry)
+    (run / "audit.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SystemExit) as bad:
+        main(["audit", "verify", str(run)])
+    assert bad.value.code == 1
+    report = verify(run)
+    assert not report.ok and report.bad_line == blocked_entry + 1 and report.problem == "edited"
+
+
+def test_llm_tournament_monitors_need_cheap_talk():
+    from interplay.errors import InterplayError
+    from interplay.run.runner import load_config
+
+    with pytest.raises(InterplayError, match="talk_rounds"):
+        load_config(data={"kind": "llm-tournament", "agents": {"a": "Tit For Tat", "b": "Defector"},
+                          "monitors": [{"kind": "injection"}], "cache": None})

@@ -11,7 +11,14 @@ concurrently under asyncio, bounded by ``max_matches`` and each model's
   budget, the cache's hits and any problem with it;
 * transcripts/: the messages and moves of the matches LLM agents played;
 * llm-calls.jsonl: every call, replayable with ``provider: replay``;
-* report.html: tables, a payoff heatmap and the transcripts.
+* report.html: tables, a payoff heatmap and the transcripts;
+* with ``monitors:``, every cheap-talk message passes the message monitors of
+  :mod:`interplay.safety.monitors` on a talk channel before delivery (a blocked message
+  reaches no reader); flags and blocks are marked in the transcripts, counted per agent
+  in ``results.json["safety"]`` and summarised under ``results.json["monitors"]``;
+* with ``audit: true``, audit.jsonl: every model call, message (with its flags) and move,
+  hash-chained (:mod:`interplay.safety.audit`), checked at the end and by
+  ``interplay audit verify RUN_DIR``.
 
 A spent budget stops the tournament cleanly: no new match starts, finished ones
 are kept and reported, and ``stopped`` says why. With the cache, re-running the
@@ -33,6 +40,7 @@ from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
+from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 
 
 class BudgetConfig(Strict):
@@ -62,6 +70,9 @@ class LLMTournamentConfig(ExperimentConfig):
     transcripts: int = Field(50, ge=0, description="at most this many match transcripts in the run directory")
     alpha: float = Field(10.0, gt=0, description="alpha-Rank selection intensity")
     population_size: int = Field(50, ge=2, description="alpha-Rank population size m (OpenSpiel's default 50)")
+    monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every cheap-talk "
+                                        "message (needs talk_rounds > 0)")
+    audit: bool = Field(False, description="write audit.jsonl: every model call, message and move, hash-chained")
 
     def check(self) -> None:
         game = self.game.make()
@@ -77,6 +88,8 @@ class LLMTournamentConfig(ExperimentConfig):
             if isinstance(a, dict) and set(a) != {"llm"}:
                 raise InterplayError(f"agents.{name}: a mapping agent is {{llm: {{model: ..., ...}}}}, "
                                      f"got keys {sorted(a)}.")
+        if self.monitors and self.talk_rounds == 0:
+            raise InterplayError("monitors: message monitors need cheap talk; set talk_rounds >= 1.")
 
 
 def build_players(cfg: LLMTournamentConfig, game: Any, *, cache: Any, budget: Any, record: Any) -> dict[str, Any]:
@@ -122,6 +135,21 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     budget = Budget(max_calls=cfg.budget.max_calls, max_tokens=cfg.budget.max_tokens, max_cost=cfg.budget.max_cost)
     players = build_players(cfg, game, cache=cache, budget=budget, record=ctx.dir / "llm-calls.jsonl")
     llm_names = [n for n, p in players.items() if hasattr(p, "stats")]
+    suite = monitor_suite(cfg.monitors)
+    channel = None
+    if suite is not None:
+        from interplay.safety.monitors import monitored_channel
+
+        channel = monitored_channel([suite])
+    audit, on_event = None, None
+    if cfg.audit:
+        from interplay.safety.audit import AuditedModel, AuditLog, match_events
+
+        audit = AuditLog(ctx.dir)
+        audit.append("run", {"kind": cfg.kind, "name": cfg.name, "seed": cfg.seed, "players": list(players)})
+        for n in llm_names:  # every model call of each agent is recorded; the model is unchanged
+            players[n].model = AuditedModel(players[n].model, audit, agent=n)
+        on_event = match_events(audit)
     done = {"n": 0}
 
     def on_match(rec: Any) -> None:
@@ -132,7 +160,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     result = asyncio.run(round_robin(game, players, repetitions=cfg.repetitions, self_play=cfg.self_play,
                                      seed=cfg.seed, max_matches=cfg.max_matches, rounds=cfg.rounds,
                                      talk_rounds=cfg.talk_rounds, talk_visibility=cfg.talk_visibility,
-                                     on_match=on_match))
+                                     on_match=on_match, channel=channel, on_event=on_event))
     names = result.names
     M = result.payoff_matrix
     scores = result.scores()
@@ -173,7 +201,31 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
 
     from interplay.safety.evaluation import match_columns  # safety columns: welfare lost to conflict
 
-    ctx.results["safety"] = match_columns(result.matches, names, game)
+    safety = match_columns(result.matches, names, game)
+    if suite is not None:  # flags and blocks of each agent's messages, over all its matches
+        counts = {n: {"messages": 0, "flagged": 0, "blocked": 0} for n in names}
+        for rec in result.matches:
+            for who, c in rec.message_counts().items():
+                base = who if who in counts else who.rsplit(" (", 1)[0]
+                for k, v in c.items():
+                    counts[base][k] += v
+        for row in safety:
+            row.update({f"messages_{k}" if k != "messages" else k: v for k, v in counts[row["name"]].items()})
+        report_monitors(ctx, suite)
+        ctx.add_table("Safety: messages flagged and blocked per agent",
+                      [[r["name"], r["messages"], r["messages_flagged"], r["messages_blocked"],
+                        _fmt(r["welfare_lost_per_turn"])] for r in safety],
+                      ["agent", "messages", "flagged", "blocked", "welfare lost per turn"])
+    ctx.results["safety"] = safety
+    if audit is not None:
+        from interplay.safety.audit import verify
+
+        audit.append("results", {"players": names, "payoff_matrix": ctx.results["payoff_matrix"],
+                                 "stopped": result.stopped})
+        report = verify(ctx.dir)
+        ctx.results["audit"] = report.to_dict()
+        ctx.add_text("Audit log", f"{report.message} ({audit.path.name}; check with `interplay audit verify "
+                                  f"{ctx.dir}`).")
     ctx.add_table("Ranking (mean payoff per turn against the population)",
                   [[r + 1, names[i], _fmt(scores[i]), _fmt(cooperation[i]), _fmt(pi[i]) if pi is not None else "-"]
                    for r, i in enumerate(order)], ["rank", "agent", "score", "cooperation", "alpha-Rank mass"])
