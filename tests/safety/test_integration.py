@@ -122,3 +122,45 @@ def test_llm_tournament_monitors_need_cheap_talk():
     with pytest.raises(InterplayError, match="talk_rounds"):
         load_config(data={"kind": "llm-tournament", "agents": {"a": "Tit For Tat", "b": "Defector"},
                           "monitors": [{"kind": "injection"}], "cache": None})
+
+
+def test_tournament_safety_columns_by_hand(tmp_path):
+    from interplay.run.runner import load_config, run_experiment
+
+    cfg = load_config(data={
+        "kind": "tournament", "strategies": ["Cooperator", "Defector", "Tit For Tat", "Tit For 2 Tats"],
+        "turns": 10, "repetitions": 1, "analysis": {"top": 4},
+        "safety": {"forbid_joint": [{"joint": ["D", "D"]}], "discount": 0.5}})
+    run = run_experiment(cfg, tmp_path / "run", quiet=True)
+    r = json.loads((run / "results.json").read_text())["safety"]
+    rows = {row["name"]: row for row in r["players"]}
+    assert r["discount"] == 0.5
+    # welfare lost per turn (optimum 6 = CC) over 3 opponents x 10 turns. Cooperator: vs D CD (lost 1) x10,
+    # vs TFT and TF2T CC; Defector: vs C DC x10 (1), vs TFT DC then DD x9 (1 + 36), vs TF2T DC, DC, DD x8 (2 + 32)
+    assert rows["Cooperator"]["welfare_lost_per_turn"] == pytest.approx(10 / 30)
+    assert rows["Defector"]["welfare_lost_per_turn"] == pytest.approx((10 + 37 + 34) / 30)
+    assert rows["Tit For Tat"]["welfare_lost_per_turn"] == pytest.approx(37 / 30)
+    # violations (D, D forbidden): only the Defector's matches with TFT (9) and TF2T (8) reach DD
+    assert rows["Defector"]["violations_per_turn"] == pytest.approx(17 / 30)
+    assert rows["Tit For Tat"]["violations_per_turn"] == pytest.approx(9 / 30)
+    assert rows["Cooperator"]["violations_per_turn"] == 0.0
+    assert rows["Tit For 2 Tats"]["violations_per_turn"] == pytest.approx(8 / 30)
+    # exploitability at gamma = 1/2: against AllC, AllD earns T = 5 over R = 3; AllD is unexploitable;
+    # against TFT, alternating D, C earns 5 (1 - g) / (1 - g^2) = 5 / (1 + g) = 10/3 over R = 3
+    assert rows["Cooperator"]["exploitability"] == pytest.approx(2.0, abs=1e-5)
+    assert rows["Defector"]["exploitability"] == pytest.approx(0.0, abs=1e-5)
+    assert rows["Tit For Tat"]["exploitability"] == pytest.approx(1 / 3, abs=1e-5)
+    assert rows["Tit For 2 Tats"]["exploitability"] is None  # not memory-one: no exact value
+    assert "<h2" in (html := (run / "report.html").read_text()) and "Safety" in html
+
+
+def test_tournament_safety_rules_are_checked_before_play(tmp_path):
+    from interplay.errors import InterplayError
+    from interplay.run.runner import load_config, run_experiment
+
+    cfg = load_config(data={"kind": "tournament", "strategies": ["Cooperator", "Defector"], "turns": 5,
+                            "repetitions": 1, "safety": {"forbid_joint": [{"joint": ["D", "X"]}]}})
+    with pytest.raises(InterplayError, match="X"):
+        run_experiment(cfg, tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run" / "tournament.json").exists() and "tournament" not in json.loads(
+        (tmp_path / "run" / "results.json").read_text())  # failed before the tournament was played

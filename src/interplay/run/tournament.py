@@ -1,6 +1,8 @@
 """The ``tournament`` experiment: a round robin of library strategies and memory-one policies,
 then the population analyses: ranking with spread, cooperation, alpha-Rank, Moran fixation,
-replicator dynamics, meta-game equilibria and ratings.
+replicator dynamics, meta-game equilibria and ratings. With ``safety:``, safety columns
+(:mod:`interplay.safety.evaluation`): welfare lost to conflict, violations and cost of the
+forbidden joint actions, and the exact exploitability of every memory-one player.
 
 :func:`tournament_report` adds all of it to any run (the showcase calls it on its own result).
 """
@@ -16,6 +18,7 @@ from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
+from interplay.safety.spec import SafetyConfig
 
 
 class PayoffsConfig(Strict):
@@ -41,6 +44,14 @@ class AnalysisConfig(Strict):
     replicator_time: float = Field(30.0, gt=0, description="time span of the replicator trajectories")
 
 
+class TournamentSafetyConfig(SafetyConfig):
+    """Safety rules on the stage game (state-free: the tournament counts joint actions), plus the
+    continuation probability under which memory-one players' exploitability is exact."""
+
+    discount: float | None = Field(None, gt=0, lt=1, description="continuation probability gamma of the exact "
+                                   "exploitability; default 1 - prob_end, or 1 - 1/turns for fixed-length matches")
+
+
 class TournamentConfig(ExperimentConfig):
     """A round-robin iterated prisoner's dilemma tournament (Axelrod-library conventions)."""
 
@@ -59,6 +70,9 @@ class TournamentConfig(ExperimentConfig):
     payoffs: PayoffsConfig = Field(default_factory=PayoffsConfig)
     self_play: bool = Field(True, description="each player also meets a copy of itself")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    safety: TournamentSafetyConfig | None = Field(
+        None, description="adds safety columns: welfare lost, violations and cost of forbidden (joint) actions of "
+                          "the stage game, exact exploitability of memory-one players")
 
     @field_validator("strategies")
     @classmethod
@@ -220,9 +234,53 @@ def run_tournament_experiment(cfg: TournamentConfig, ctx: RunContext) -> None:
     players = cfg.players()
     if len(players) < 2:
         raise InterplayError("strategies: a tournament needs at least two players.")
+    spec = cfg.safety.build(_stage_game(cfg)) if cfg.safety is not None else None  # bad rules fail before play
     result = run_tournament(players, cfg.settings(), executor=get_executor(cfg.executor))
     analyses = tournament_report(result, ctx, cfg.analysis)
+    if cfg.safety is not None:
+        safety_report(cfg, players, result, spec, ctx)
     for row in result.summary():
         ctx.log_metric(**row)
     ctx.add_text("Summary", f"Winner: {result.ranked_names[0]}. alpha-Rank's top strategy: "
                  f"{analyses['alpharank']['ranking'][0]['name']}.")
+
+
+def _stage_game(cfg: TournamentConfig) -> Any:
+    from interplay.games.catalogue import prisoners_dilemma
+
+    return prisoners_dilemma(**cfg.payoffs.model_dump())
+
+
+def safety_report(cfg: TournamentConfig, players: list[Any], result: Any, spec: Any, ctx: RunContext) -> None:
+    """``results.json["safety"]`` and a table: per player, welfare lost to conflict per turn and, with
+    rules, violations and cost per turn against the others (from the joint-action counts;
+    :func:`interplay.safety.evaluation.tournament_columns`), and for memory-one players the exact
+    exploitability in the iterated game with continuation probability gamma (what a best response
+    gains per turn over the player's self-play; :func:`interplay.safety.evaluation.exploitability`)."""
+    from interplay.agents.strategies import Context
+    from interplay.games.iterated import iterated
+    from interplay.safety.evaluation import exploitability, tournament_columns
+
+    safety = cfg.safety
+    if safety is None:
+        return
+    gamma = safety.discount
+    if gamma is None:
+        gamma = 1.0 - cfg.prob_end if cfg.prob_end > 0 else 1.0 - 1.0 / max(cfg.turns, 2)
+    game = iterated(_stage_game(cfg), id="ipd-v1", discount=gamma, noise=cfg.noise)
+    sctx = Context(payoffs=cfg.payoffs.tuple(), turns=cfg.turns, length_known=cfg.prob_end == 0,
+                   noisy=cfg.noise > 0)
+    has_rules = bool(safety.forbid_actions or safety.forbid_joint)
+    rows = tournament_columns(result, spec if has_rules else None)
+    for row, player in zip(rows, players, strict=True):
+        vec = player.memory_one_vector(sctx)
+        row["exploitability"] = None if vec is None else exploitability(game, np.asarray(vec, dtype=float))
+    ctx.results["safety"] = {"discount": gamma, "rules": spec.description if has_rules else None, "players": rows}
+    cols = [c for c in ("welfare_lost_per_turn", "violations_per_turn", "cost_per_turn", "exploitability")
+            if c in rows[0]]
+    order = result.ranking
+    ctx.add_table("Safety", [[rows[k]["name"], *("-" if rows[k][c] is None else round(rows[k][c], 4) for c in cols)]
+                             for k in order], ["player", *cols],
+                  note=f"Against the other players, per turn; exploitability exact for memory-one players with "
+                       f"continuation probability {gamma:g} ('-': not memory-one)."
+                       + (f" Rules: {spec.description}." if has_rules and spec.description else ""))
