@@ -28,3 +28,44 @@ def to_jsonable(x: Any) -> Any:
     if isinstance(x, Path):
         return str(x)
     return x
+
+
+def parse_jsonl(lines: Any, where: str, build: Any, what: str = "records") -> list[Any]:
+    """Records from JSONL lines, every bad line reported together, each by its number.
+
+    ``build(obj, lineno)`` turns one JSON value into a record with an ``id`` attribute, or
+    raises ValueError saying what is wrong with it. Blank lines are skipped; an id used twice
+    is an error naming both lines. Raises :class:`interplay.errors.InterplayError`.
+    """
+    import json
+
+    from interplay.errors import InterplayError
+
+    out: list[Any] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        try:
+            record = build(obj, lineno)
+        except ValueError as exc:
+            errors.append(f"line {lineno}: {exc}")
+            continue
+        rid = str(record.id)
+        if rid in seen:
+            errors.append(f"line {lineno}: id {rid!r} already used on line {seen[rid]}")
+            continue
+        seen[rid] = lineno
+        out.append(record)
+    if errors:
+        shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
+        raise InterplayError(f"{where}: {len(errors)} bad line(s):\n  " + "\n  ".join(shown))
+    if not out:
+        raise InterplayError(f"{where}: no {what} (the file is empty).")
+    return out

@@ -24,7 +24,6 @@ ratings are unparseable and counted, never guessed.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.errors import InterplayError
 from interplay.llm.base import LanguageModel
+from interplay.serialize import parse_jsonl
 from interplay.talk.channel import Channel, Monitor
 from interplay.talk.debate import _Calls, call_seed
 
@@ -65,30 +65,15 @@ def shipped_claims() -> list[Claim]:
     return parse_claims(text.splitlines(), "interplay/talk/data/claims.jsonl")
 
 
+def _claim_from(obj: object, lineno: int) -> Claim:
+    if not isinstance(obj, dict) or not isinstance(obj.get("claim"), str) or not obj["claim"].strip():
+        raise ValueError("expected an object with a non-empty 'claim'")
+    return Claim(str(obj.get("id", f"line-{lineno}")), obj["claim"].strip())
+
+
 def parse_claims(lines: Sequence[str], where: str) -> list[Claim]:
-    out, errors, seen = [], [], set()
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"line {lineno}: not valid JSON ({exc.msg})")
-            continue
-        if not isinstance(obj, dict) or not isinstance(obj.get("claim"), str) or not obj["claim"].strip():
-            errors.append(f"line {lineno}: expected an object with a non-empty 'claim'")
-            continue
-        cid = str(obj.get("id", f"line-{lineno}"))
-        if cid in seen:
-            errors.append(f"line {lineno}: id {cid!r} is used twice")
-            continue
-        seen.add(cid)
-        out.append(Claim(cid, obj["claim"].strip()))
-    if errors:
-        raise InterplayError(f"{where}: {len(errors)} bad line(s):\n  " + "\n  ".join(errors[:20]))
-    if not out:
-        raise InterplayError(f"{where}: no claims.")
-    return out
+    """Claims from JSONL lines of ``{"id", "claim"}``; all bad lines are reported together."""
+    return parse_jsonl(lines, where, _claim_from, "claims")
 
 
 def load_claims(source: str | Path | None) -> list[Claim]:

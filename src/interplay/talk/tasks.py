@@ -36,6 +36,7 @@ import numpy as np
 from interplay.errors import InterplayError, UnknownNameError
 from interplay.llm.base import InvalidAnswer
 from interplay.llm.parsing import parse_choice
+from interplay.serialize import parse_jsonl
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -169,33 +170,7 @@ def _question_from(obj: Any, line: int) -> Question:
 
 def parse_questions(lines: Sequence[str], where: str) -> list[Question]:
     """Questions from JSONL lines; all bad lines are reported together, each by number."""
-    out: list[Question] = []
-    errors: list[str] = []
-    seen: dict[str, int] = {}
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        try:
-            question = _question_from(obj, lineno)
-        except ValueError as exc:
-            errors.append(f"line {lineno}: {exc}")
-            continue
-        if question.id in seen:
-            errors.append(f"line {lineno}: id {question.id!r} already used on line {seen[question.id]}")
-            continue
-        seen[question.id] = lineno
-        out.append(question)
-    if errors:
-        shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
-        raise InterplayError(f"{where}: {len(errors)} bad line(s):\n  " + "\n  ".join(shown))
-    if not out:
-        raise InterplayError(f"{where}: no questions (the file is empty).")
-    return out
+    return parse_jsonl(lines, where, _question_from, "questions")
 
 
 def load_questions(path: str | Path) -> list[Question]:
