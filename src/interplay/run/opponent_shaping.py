@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from interplay.agents.learners.dice import DiCEConfig, train_dice
 from interplay.agents.learners.differentiable import DifferentiableGame, differentiable
 from interplay.agents.learners.exact import LOLA, SOS, FixedPolicy, LookAhead, NaiveLearner, train_exact
 from interplay.agents.learners.mfos import MFOSConfig, train_mfos
@@ -30,7 +31,8 @@ from interplay.run.config import ExperimentConfig, GameConfig
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 
-Learner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy | MFOSConfig, Field(discriminator="kind")]
+Learner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy | MFOSConfig | DiCEConfig,
+                    Field(discriminator="kind")]
 
 STATE_NAMES = ("start", "CC", "CD", "DC", "DD")
 
@@ -44,7 +46,8 @@ class Pairing(BaseModel):
     learners: tuple[Learner, Learner] = Field(description="the two learners' settings, by kind")
 
     def label(self) -> str:
-        short = {"naive": "NL", "lookahead": "LA", "lola": "LOLA", "sos": "SOS", "fixed": "Fixed", "mfos": "M-FOS"}
+        short = {"naive": "NL", "lookahead": "LA", "lola": "LOLA", "sos": "SOS", "fixed": "Fixed", "mfos": "M-FOS",
+                 "pg": "PG", "lola-dice": "LOLA-DiCE"}
         return self.name or " vs ".join(short[lr.kind] for lr in self.learners)
 
 
@@ -65,6 +68,8 @@ class OpponentShapingConfig(ExperimentConfig):
     seeds: int = Field(50, ge=1, description="independent runs per pairing (batched)")
     updates: int = Field(200, ge=1, description="learning steps per run (M-FOS: opponent updates per episode)")
     init_std: float = Field(1.0, ge=0, description="std of the initial logits, N(0, init_std^2)")
+    rollout_batch: int = Field(128, ge=1, description="sampled-play learners (pg, lola-dice): episodes per update")
+    rollout_length: int = Field(150, ge=1, description="sampled-play learners: steps per episode")
 
     def check(self) -> DifferentiableGame:
         game = differentiable(self.game.make())
@@ -72,8 +77,11 @@ class OpponentShapingConfig(ExperimentConfig):
             kinds = [lr.kind for lr in p.learners]
             if kinds[1] == "mfos":
                 raise InterplayError(f"pairings[{i}]: M-FOS must sit in the first seat.")
-            if kinds[0] == "mfos" and not game.iterated:
-                raise InterplayError(f"pairings[{i}]: M-FOS needs an iterated 2x2 game, got {self.game.id!r}.")
+            sampled = [k in ("pg", "lola-dice") for k in kinds]
+            if any(sampled) and not all(sampled):
+                raise InterplayError(f"pairings[{i}]: sampled-play learners (pg, lola-dice) play each other only.")
+            if (kinds[0] == "mfos" or any(sampled)) and not game.iterated:
+                raise InterplayError(f"pairings[{i}]: {kinds[0]} needs an iterated 2x2 game, got {self.game.id!r}.")
             for j, lr in enumerate(p.learners):
                 if lr.kind == "fixed":
                     game.policy_from_config(lr.policy)
@@ -130,6 +138,13 @@ def run_opponent_shaping(cfg: OpponentShapingConfig, ctx: RunContext) -> None:
             final = run.final_policies()
             headline = run.mean_rewards  # the paper's metric: mean over meta-steps
             xlabel = "meta-step (opponent update)"
+        elif l1.kind in ("pg", "lola-dice"):
+            run = train_dice(game, l1, l2, num_seeds=cfg.seeds, num_updates=cfg.updates, batch=cfg.rollout_batch,
+                             horizon=cfg.rollout_length, seed=cfg.seed + idx, init_std=cfg.init_std)
+            rewards, probs = run.rewards, (run.probs1, run.probs2)
+            final = run.final_policies()
+            headline = run.final_rewards
+            xlabel = "update"
         else:
             run = train_exact(game, l1, l2, num_seeds=cfg.seeds, num_updates=cfg.updates,
                               seed=cfg.seed + idx, init_std=cfg.init_std)

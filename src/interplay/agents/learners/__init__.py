@@ -4,6 +4,7 @@ SOS), sampled-play policy-gradient learners (PG, LOLA-DiCE), PPO and M-FOS.
 See docs/opponent-shaping.md.
 """
 
+from interplay.agents.learners.dice import DiCEConfig, train_dice
 from interplay.agents.learners.differentiable import DifferentiableGame, differentiable
 from interplay.agents.learners.exact import (
     LOLA,
@@ -18,6 +19,7 @@ from interplay.agents.learners.exact import (
 )
 
 __all__ = [
-    "LOLA", "SOS", "DifferentiableGame", "ExactRun", "FixedPolicy", "LookAhead", "NaiveLearner",
-    "differentiable", "learned_policies", "learner_from_name", "train_exact",
+    "LOLA", "SOS", "DiCEConfig", "DifferentiableGame", "ExactRun", "FixedPolicy", "LookAhead", "NaiveLearner",
+    "differentiable", "learned_policies", "learner_from_name", "train_dice",
+    "train_exact",
 ]
