@@ -17,10 +17,11 @@ Sources of the published numbers (also in docs/opponent-shaping.md):
 * ``sos-ipd``: Letcher et al. 2019 ("Stable Opponent Shaping"), IPD, alpha 1, a 0.5, b 0.1,
   50 runs x 100 steps: SOS and LOLA reach cooperation (about -1.05 per step, read off the
   IPD figure), LA and NL defect (about -2). LOLA here is the paper's, with the LA term.
-* ``mfos-ipd``: Lu et al. 2022 ("Model-Free Opponent Shaping"), M-FOS against a naive
+* ``mfos-ipd`` and ``mfos-imp``: Lu et al. 2022 ("Model-Free Opponent Shaping"), M-FOS against a naive
   learner on the exact IPD: the paper's claim is that M-FOS extorts, i.e. its reward per
   step (averaged over the 100 meta-steps) is above mutual cooperation's -1 and above the
-  naive learner's.
+  naive learner's. ``mfos-imp``: the same on iterated matching pennies (gamma 0.9), where
+  exploiting the naive learner means a reward per step above the game's value, 0.
 """
 
 from __future__ import annotations
@@ -221,3 +222,17 @@ def _mfos_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
         Row("M-FOS vs NL: NL's reward per step (mean over meta-steps)", -1.0, *_mean_std(mean[:, 1]), 0.0,
             "below", source=src + ": the naive learner is exploited"),
     ]
+
+
+@_register("mfos-imp", "M-FOS exploits a naive learner on iterated matching pennies",
+           "Lu et al. 2022, ICML, Sec. 6.1 (IMP)", 50)
+def _mfos_imp(seeds: int, seed: int, quick: bool) -> list[Row]:
+    from interplay.agents.learners import NaiveLearner, differentiable
+    from interplay.agents.learners.mfos import MFOSConfig, train_mfos
+
+    game = differentiable("imp-v1", discount=0.9)
+    agent = train_mfos(game, NaiveLearner(lr=1.0), MFOSConfig(iterations=150 if quick else 300), seed=seed)
+    mean = agent.evaluate(num_seeds=seeds, seed=seed + 1).mean_rewards
+    src = "Lu et al. 2022 (M-FOS exploits a naive learner in a zero-sum game)"
+    return [Row("M-FOS vs NL: M-FOS's reward per step (mean over meta-steps)", 0.0, *_mean_std(mean[:, 0]), 0.0,
+                "above", source=src + ": above the game's value, 0")]
