@@ -14,12 +14,14 @@ their environment; they hand over a :class:`Batch`.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # optax (the "learn" extra) is imported only when training starts
+    import optax
 
 Params = dict[str, Any]
 
@@ -142,12 +144,20 @@ def ppo_loss(params: Params, batch: Batch, cfg: PPOConfig) -> tuple[jax.Array, d
 
 
 def make_optimizer(cfg: PPOConfig) -> optax.GradientTransformation:
+    try:
+        import optax
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        from interplay.errors import InterplayError
+
+        raise InterplayError("PPO and M-FOS need optax: pip install 'interplay[learn]'.") from exc
     return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), optax.adam(cfg.lr, eps=1e-5))
 
 
 def ppo_update(params: Params, opt_state: Any, batch: Batch, key: jax.Array, cfg: PPOConfig,
                optimizer: optax.GradientTransformation) -> tuple[Params, Any, dict[str, jax.Array]]:
     """``cfg.epochs`` passes of ``cfg.minibatches`` shuffled minibatches (jit-able)."""
+    import optax
+
     n = batch.obs.shape[0]
     size = n // cfg.minibatches
 
