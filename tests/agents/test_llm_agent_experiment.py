@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from interplay.llm.testing import LoopbackServer, tit_for_tat_answer
@@ -47,6 +48,13 @@ def test_mixed_population_run_and_rerun_from_cache(tmp_path, monkeypatch):
     assert llm["moves"] == 7 * 4 and llm["calls"] == calls and llm["invalid_rate"] == 0.0
     assert r2["llm"]["LLM"]["calls"] == 0 and r2["llm"]["LLM"]["cached_calls"] == calls
     assert r1["matches_played"] == 21 and r1["stopped"] is None
+    # ratings from match wins: self-play is left out, so each of 6 players has 5 rated games; the
+    # defector never loses a prisoner's dilemma match, so its Elo cannot fall below the start
+    elo = {e["name"]: e for e in r1["ratings"]["elo"]}
+    assert {e["games"] for e in elo.values()} == {5}
+    assert elo["Defector"]["rating"] >= 1500 and elo["Defector"]["rating"] > elo["LLM"]["rating"]
+    assert sum(e["rating"] for e in elo.values()) == pytest.approx(6 * 1500)  # Elo is zero-sum
+    assert {o["name"] for o in r1["ratings"]["openskill"]} == set(names)
     transcripts = sorted((run1 / "transcripts").glob("*.json"))
     assert len(transcripts) == 6
     first = json.loads(transcripts[0].read_text())

@@ -37,3 +37,12 @@ def test_tournament_outcomes_feed_the_ratings():
     assert outcomes.count(("Defector", "Cooperator", 1.0)) == 4
     assert outcomes.count(("Cooperator", "Tit For Tat", 0.5)) == 4
     assert elo(outcomes)[0].name == "Defector" and openskill(outcomes)[0].name == "Defector"
+
+
+def test_outcomes_from_match_totals():
+    from interplay.evaluate.ratings import outcomes_from_totals
+
+    got = outcomes_from_totals([("a", "b", 3.0, 1.0), ("b", "c", 2.0, 2.0), ("c", "c", 9.0, 0.0), ("c", "a", 0.0, 5.0)])
+    assert got == [("a", "b", 1.0), ("b", "c", 0.5), ("c", "a", 0.0)]
+    board = {r.name: r.rating for r in elo(got)}
+    assert board["a"] > board["b"] and board["a"] > board["c"]

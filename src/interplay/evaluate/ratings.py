@@ -97,3 +97,14 @@ def tournament_outcomes(result: Any) -> list[Outcome]:
                 else:
                     out.append((names[i], names[j], 0.5))
     return out
+
+
+def outcomes_from_totals(matches: Iterable[tuple[str, str, float, float]], tol: float = 1e-9) -> list[Outcome]:
+    """Win/draw/loss outcomes from per-match totals ``(a, b, total of a, total of b)``, in order;
+    self-play matches (``a == b``) are left out. For per-match records such as LLM matches."""
+    out: list[Outcome] = []
+    for a, b, ta, tb in matches:
+        if a == b:
+            continue
+        out.append((a, b, 1.0 if ta > tb + tol else 0.0 if tb > ta + tol else 0.5))
+    return out

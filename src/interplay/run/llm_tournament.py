@@ -179,6 +179,16 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     cooperation = np.where(coop_den > 0, coop_num / np.maximum(coop_den, 1), np.nan)
     pi = alpha_rank(M, cfg.alpha, cfg.population_size)
     stats = {n: players[n].stats.as_dict() for n in llm_names}
+    # Elo and OpenSkill leaderboards from each complete match's winner (higher total payoff)
+    from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
+
+    def _base(who: str) -> str:
+        return who if who in index else who.rsplit(" (", 1)[0]
+
+    outcomes = outcomes_from_totals((_base(r.names[0]), _base(r.names[1]), float(r.totals[0]), float(r.totals[1]))
+                                    for r in result.matches if r.complete)
+    ratings = {"elo": [r.to_dict() for r in elo(outcomes, players=names)],
+               "openskill": [r.to_dict() for r in openskill(outcomes, players=names)]}
 
     ctx.results.update({
         "players": names,
@@ -188,6 +198,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         "cooperation": {n: (None if math.isnan(cooperation[i]) else float(cooperation[i]))
                         for i, n in enumerate(names)},
         "alpha_rank": None if pi is None else {n: float(pi[i]) for i, n in enumerate(names)},
+        "ratings": ratings,
         "matches_played": sum(m.complete for m in result.matches),
         "matches_incomplete": [{"players": list(m.names), "rounds": m.length, "error": m.error}
                                for m in result.incomplete],
@@ -231,6 +242,10 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
                    for r, i in enumerate(order)], ["rank", "agent", "score", "cooperation", "alpha-Rank mass"])
     ctx.add_table("Payoff matrix (row's mean payoff per turn against column)",
                   [[names[i], *[_fmt(x) for x in M[i]]] for i in range(len(names))], ["", *names])
+    ctx.add_table("Ratings from match wins (Elo K=32 from 1500; OpenSkill Plackett-Luce ordinal mu - 3 sigma)",
+                  [[k + 1, e["name"], f"{e['rating']:.1f}", o["name"], f"{o['rating']:.2f}", e["games"]]
+                   for k, (e, o) in enumerate(zip(ratings["elo"], ratings["openskill"]))],
+                  ["rank", "Elo", "rating", "OpenSkill", "ordinal", "games"])
     if stats:
         ctx.add_table("LLM agents: calls, tokens, answers",
                       [[n, s["calls"], s["cached_calls"], s["total_tokens"], f"{s['cost']:.4f}", s["retries"],
