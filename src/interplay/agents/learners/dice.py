@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import Any, Literal, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -51,11 +51,92 @@ class DiCEConfig(BaseModel):
     lr: float = Field(0.2, gt=0, description="outer learning rate (DiCE paper: 0.2)")
     lr_inner: float = Field(0.3, gt=0, description="look-ahead step of the opponent (lola-dice only; 0.3)")
     baseline: bool = Field(True, description="use the batch-mean baseline of Mao et al. 2019")
+    hidden: tuple[int, ...] = Field((), description="coin game only: hidden layer sizes of the policy over "
+                                    "the observation (() = a linear softmax policy)")
 
 
 def magic_box(w: jax.Array) -> jax.Array:
     """DiCE's magic box: evaluates to 1, its derivative is ``box(w) * dw``."""
     return jnp.exp(w - _sg(w))
+
+
+def dice_surrogate(w1: jax.Array, w2: jax.Array, r: jax.Array, gamma: float, baseline: bool) -> jax.Array:
+    """The DiCE objective (eq. 6 of the DiCE paper) from per-step quantities, any game.
+
+    ``w1, w2``: (T, B) log-probabilities of each player's sampled action at step t, as
+    functions of the parameters; ``r``: (T, B) the rewards of the player whose objective this
+    is. With ``baseline``, adds Mao et al.'s ``sum_t (1 - box(w_t)) gamma^t b_t``, ``b_t`` the
+    batch mean of ``r_t``.
+    """
+    w = w1 + w2  # stochastic nodes of step t
+    disc = gamma ** jnp.arange(r.shape[0], dtype=jnp.float32)[:, None]
+    obj = jnp.sum(disc * r * magic_box(jnp.cumsum(w, axis=0)), axis=0).mean()
+    if baseline:
+        b = _sg(r.mean(axis=1, keepdims=True))
+        obj = obj + jnp.sum(disc * (1.0 - magic_box(w)) * b, axis=0).mean()
+    return obj
+
+
+class SampledPlay(Protocol):
+    """What the DiCE learners need from a game played by sampling (one per game family).
+
+    ``sample(key, th1, th2)`` plays a batch of episodes (gradients stopped);
+    ``log_pi(th, player, episodes)`` recomputes (T, B) log-probabilities of ``player``'s
+    sampled actions under parameters ``th`` (any pytree); ``reward(episodes, player)`` is (T, B).
+    """
+
+    def sample(self, key: jax.Array, th1: Any, th2: Any) -> Any: ...
+
+    def log_pi(self, th: Any, player: int, episodes: Any) -> jax.Array: ...
+
+    def reward(self, episodes: Any, player: int) -> jax.Array: ...
+
+
+def play_objective(play: SampledPlay, th1: Any, th2: Any, episodes: Any, gamma: float, player: int,
+                   baseline: bool) -> jax.Array:
+    """DiCE objective of ``player`` on ``episodes`` sampled from ``play``."""
+    return dice_surrogate(play.log_pi(th1, 0, episodes), play.log_pi(th2, 1, episodes),
+                          play.reward(episodes, player), gamma, baseline)
+
+
+def _seat(me: int, mine: Any, other: Any) -> tuple[Any, Any]:
+    return (mine, other) if me == 0 else (other, mine)
+
+
+def lookahead_objective(play: SampledPlay, key: jax.Array, t_me: Any, t_other: Any, episodes: Any, me: int,
+                        gamma: float, lr_inner: float, baseline: bool) -> jax.Array:
+    """LOLA-DiCE's outer objective (DiCE paper, Sec. 5.2), a function of ``t_me``.
+
+    The opponent takes its naive DiCE step on ``episodes``, ``t_o' = t_o + lr_inner *
+    grad_o L_o(t_me, t_o)``, which keeps its dependence on ``t_me`` (second-order DiCE
+    terms); then ``L_me(t_me, t_o')`` is evaluated on a fresh batch played against ``t_o'``.
+    """
+    other = 1 - me
+    g_o = jax.grad(lambda t_o: play_objective(play, *_seat(me, t_me, t_o), episodes, gamma, other, baseline))(t_other)
+    t_o_new = jax.tree_util.tree_map(lambda p, g: p + lr_inner * g, t_other, g_o)
+    pair = _seat(me, t_me, t_o_new)
+    return play_objective(play, *pair, play.sample(key, *pair), gamma, me, baseline)
+
+
+def learner_direction(play: SampledPlay, key: jax.Array, th1: Any, th2: Any, episodes: Any, me: int,
+                      cfg: DiCEConfig, gamma: float) -> Any:
+    """The ascent direction of player ``me``: ``grad L_me`` (pg) or LOLA-DiCE's look-ahead gradient."""
+    mine, other = (th1, th2) if me == 0 else (th2, th1)
+    if cfg.kind == "pg":
+        return jax.grad(lambda t: play_objective(play, *_seat(me, t, other), episodes, gamma, me, cfg.baseline))(mine)
+    return jax.grad(lambda t: lookahead_objective(play, key, t, other, episodes, me, gamma, cfg.lr_inner,
+                                                  cfg.baseline))(mine)
+
+
+def dice_update(play: SampledPlay, key: jax.Array, th1: Any, th2: Any, gamma: float, cfg1: DiCEConfig,
+                cfg2: DiCEConfig) -> tuple[Any, Any, Any]:
+    """One simultaneous update of both learners; returns (th1', th2', the shared batch)."""
+    k1, k2, k3 = jax.random.split(key, 3)
+    ep = play.sample(k1, th1, th2)
+    d1 = learner_direction(play, k2, th1, th2, ep, 0, cfg1, gamma)
+    d2 = learner_direction(play, k3, th1, th2, ep, 1, cfg2, gamma)
+    step = lambda lr: lambda p, d: p + lr * d  # noqa: E731
+    return (jax.tree_util.tree_map(step(cfg1.lr), th1, d1), jax.tree_util.tree_map(step(cfg2.lr), th2, d2), ep)
 
 
 def _log_pi(theta: jax.Array, states: jax.Array, actions: jax.Array) -> jax.Array:
@@ -85,45 +166,26 @@ def sample_episodes(key: jax.Array, th1: jax.Array, th2: jax.Array, payoffs: jax
     return out
 
 
+class IteratedPlay(NamedTuple):
+    """Sampled play of an iterated 2x2 game by memory-one logits (a :class:`SampledPlay`)."""
+
+    payoffs: jax.Array | None
+    batch: int
+    horizon: int
+
+    def sample(self, key, th1, th2):
+        return sample_episodes(key, th1, th2, self.payoffs, self.batch, self.horizon)
+
+    def log_pi(self, th, player, episodes):
+        return _log_pi(th, episodes[2 * player], episodes[2 * player + 1])
+
+    def reward(self, episodes, player):
+        return episodes[4 + player]
+
+
 def dice_objective(th1, th2, episodes, gamma: float, player: int, baseline: bool) -> jax.Array:
-    """DiCE objective (with the optional baseline) of ``player`` (0 or 1) on sampled episodes."""
-    s1, a1, s2, a2, r1, r2 = episodes
-    w = _log_pi(th1, s1, a1) + _log_pi(th2, s2, a2)  # (T, B) stochastic nodes of step t
-    W = jnp.cumsum(w, axis=0)
-    r = r1 if player == 0 else r2
-    disc = gamma ** jnp.arange(r.shape[0], dtype=jnp.float32)[:, None]
-    obj = jnp.sum(disc * r * magic_box(W), axis=0).mean()
-    if baseline:
-        b = _sg(r.mean(axis=1, keepdims=True))
-        obj = obj + jnp.sum(disc * (1.0 - magic_box(w)) * b, axis=0).mean()
-    return obj
-
-
-def _update(key, th1, th2, payoffs, gamma, batch, horizon, cfg1: DiCEConfig, cfg2: DiCEConfig):
-    k1, k2, k3 = jax.random.split(key, 3)
-    ep = sample_episodes(k1, th1, th2, payoffs, batch, horizon)
-
-    def direction(me: int, cfg: DiCEConfig, k_look):
-        if cfg.kind == "pg":
-            return jax.grad(lambda t: dice_objective(*((t, th2) if me == 0 else (th1, t)), ep, gamma, me,
-                                                     cfg.baseline))(th1 if me == 0 else th2)
-
-        def outer(t_me):
-            pair = (t_me, th2) if me == 0 else (th1, t_me)
-            other = 1 - me
-            # the opponent's naive DiCE step, as a function of my parameters
-            g_other = jax.grad(lambda t_o: dice_objective(*((pair[0], t_o) if me == 0 else (t_o, pair[1])),
-                                                          ep, gamma, other, cfg.baseline))(pair[other])
-            t_o_new = pair[other] + cfg.lr_inner * g_other
-            new_pair = (t_me, t_o_new) if me == 0 else (t_o_new, t_me)
-            ep2 = sample_episodes(k_look, *new_pair, payoffs, batch, horizon)
-            return dice_objective(*new_pair, ep2, gamma, me, cfg.baseline)
-
-        return jax.grad(outer)(th1 if me == 0 else th2)
-
-    d1 = direction(0, cfg1, k2)
-    d2 = direction(1, cfg2, k3)
-    return th1 + cfg1.lr * d1, th2 + cfg2.lr * d2
+    """DiCE objective (with the optional baseline) of ``player`` (0 or 1) on sampled iterated-game episodes."""
+    return play_objective(IteratedPlay(None, 0, 0), th1, th2, episodes, gamma, player, baseline)
 
 
 @partial(jax.jit, static_argnames=("cfg1", "cfg2", "batch", "horizon", "num_updates"))
@@ -131,7 +193,7 @@ def _train_dice(key, th1, th2, payoffs, gamma, cfg1, cfg2, batch, horizon, num_u
     def one_seed(k, a, b):
         def step(carry, kk):
             x, y = carry
-            x2, y2 = _update(kk, x, y, payoffs, gamma, batch, horizon, cfg1, cfg2)
+            x2, y2, _ = dice_update(IteratedPlay(payoffs, batch, horizon), kk, x, y, gamma, cfg1, cfg2)
             return (x2, y2), (x, y)
 
         (x, y), (h1, h2) = jax.lax.scan(step, (a, b), jax.random.split(k, num_updates))
