@@ -4,7 +4,9 @@ Every pairing trains over many seeds at once (see :mod:`interplay.agents.learner
 the report shows, per pairing, the learning curves (reward per step of both players and
 P(cooperate) per state) and a table of the final numbers. Learners: ``naive``,
 ``lookahead``, ``lola``, ``sos``, ``fixed`` (any seat) and ``mfos`` (first seat, against a
-learner with exact gradients).
+learner with exact gradients); ``pg`` and ``lola-dice`` from sampled play, on an iterated
+game or on the coin game (``game: {id: coin-game-v1}``, see
+:mod:`interplay.run.opponent_shaping_coin`).
 
     kind: opponent-shaping
     game: {id: ipd-v1, params: {convention: lola, discount: 0.96}}
@@ -27,6 +29,7 @@ from interplay.agents.learners.differentiable import DifferentiableGame, differe
 from interplay.agents.learners.exact import LOLA, SOS, FixedPolicy, LookAhead, NaiveLearner, train_exact
 from interplay.agents.learners.mfos import MFOSConfig, train_mfos
 from interplay.errors import InterplayError
+from interplay.games.coin_game import CoinGame
 from interplay.run.config import ExperimentConfig, GameConfig
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
@@ -70,9 +73,18 @@ class OpponentShapingConfig(ExperimentConfig):
     init_std: float = Field(1.0, ge=0, description="std of the initial logits, N(0, init_std^2)")
     rollout_batch: int = Field(128, ge=1, description="sampled-play learners (pg, lola-dice): episodes per update")
     rollout_length: int = Field(150, ge=1, description="sampled-play learners: steps per episode")
+    coin_discount: float = Field(0.96, gt=0, le=1, description="coin game: gamma of the DiCE objective")
 
-    def check(self) -> DifferentiableGame:
-        game = differentiable(self.game.make())
+    def check(self) -> DifferentiableGame | CoinGame:
+        built = self.game.make()
+        if isinstance(built, CoinGame):
+            for i, p in enumerate(self.pairings):
+                other = [lr.kind for lr in p.learners if lr.kind not in ("pg", "lola-dice")]
+                if other:
+                    raise InterplayError(f"pairings[{i}]: on the coin game only sampled-play learners (pg, "
+                                         f"lola-dice) play; got {', '.join(other)}.")
+            return built
+        game = differentiable(built)
         for i, p in enumerate(self.pairings):
             kinds = [lr.kind for lr in p.learners]
             if kinds[1] == "mfos":
@@ -83,6 +95,9 @@ class OpponentShapingConfig(ExperimentConfig):
             if (kinds[0] == "mfos" or any(sampled)) and not game.iterated:
                 raise InterplayError(f"pairings[{i}]: {kinds[0]} needs an iterated 2x2 game, got {self.game.id!r}.")
             for j, lr in enumerate(p.learners):
+                if lr.kind in ("pg", "lola-dice") and lr.hidden:
+                    raise InterplayError(f"pairings[{i}].learners[{j}]: hidden layers are for coin-game policies; "
+                                         "on an iterated game the policy is 5 memory-one logits.")
                 if lr.kind == "fixed":
                     game.policy_from_config(lr.policy)
                 if lr.kind == "mfos" and kinds[1] == "fixed":
@@ -124,6 +139,11 @@ def _curves_figure(label: str, game: DifferentiableGame, rewards: np.ndarray, pr
 @experiment("opponent-shaping", OpponentShapingConfig)
 def run_opponent_shaping(cfg: OpponentShapingConfig, ctx: RunContext) -> None:
     game = cfg.check()
+    if isinstance(game, CoinGame):
+        from interplay.run.opponent_shaping_coin import run_coin_pairings
+
+        run_coin_pairings(cfg, game, ctx)
+        return
     rows = []
     results: dict[str, Any] = {}
     for idx, pairing in enumerate(ctx.progress(cfg.pairings, "pairings")):
