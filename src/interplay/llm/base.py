@@ -400,6 +400,28 @@ class ChatModel(ABC):
                 self.record_path.parent.mkdir(parents=True, exist_ok=True)
                 with self.record_path.open("a", encoding="utf-8") as fh:
                     fh.write(line + "\n")
+        for fn in list(_CALL_OBSERVERS):
+            fn(self.identity(), request, response, completion)
+
+
+#: Callables ``fn(model_identity, request, response, completion)`` told of every call of every
+#: ChatModel (cached answers included), e.g. the run-level audit log. Use :func:`observe_calls`.
+_CALL_OBSERVERS: list[Any] = []
+
+
+class observe_calls:  # noqa: N801  (a context manager used like a function)
+    """``with observe_calls(fn): ...``: ``fn`` sees every model call made inside the block."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __enter__(self) -> Any:
+        _CALL_OBSERVERS.append(self.fn)
+        return self.fn
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.fn in _CALL_OBSERVERS:
+            _CALL_OBSERVERS.remove(self.fn)
 
 
 def _close(call: Awaitable[Any]) -> None:

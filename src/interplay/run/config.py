@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -45,6 +45,11 @@ class ExperimentConfig(Strict):
     description: str = ""
     seed: int = Field(0, ge=0, description="root seed; every random key is split from it")
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    audit: bool = Field(False, description="write audit.jsonl: a hash chain of the run's model calls, messages, "
+                                           "metric rows and results; check it with `interplay audit verify RUN_DIR`")
+
+    #: True for kinds that write their own, finer audit log (per move and message) when ``audit`` is set.
+    own_audit: ClassVar[bool] = False
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:

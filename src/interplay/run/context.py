@@ -40,6 +40,8 @@ class RunContext:
         self.quiet = quiet
         self._metrics_path = self.dir / "metrics.jsonl"
         self._t0 = time.time()
+        #: the run-level audit log (an ``interplay.safety.audit.AuditLog``) when the config asks for one
+        self.audit: Any = None
 
     # -- progress --------------------------------------------------------------
     def progress(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
@@ -70,6 +72,8 @@ class RunContext:
         """Append one row of metrics (e.g. step=..., reward=...) to metrics.jsonl."""
         with self._metrics_path.open("a") as fh:
             fh.write(json.dumps(to_jsonable(row)) + "\n")
+        if self.audit is not None:
+            self.audit.append("metric", row)
 
     def add_table(self, title: str, rows: Sequence[Sequence[Any]], columns: Sequence[str],
                   note: str = "") -> None:
@@ -98,6 +102,9 @@ class RunContext:
         path = tdir / f"{safe}.json"
         data = to_jsonable(list(messages))
         path.write_text(json.dumps(data, indent=1))
+        if self.audit is not None:
+            for m in data:
+                self.audit.append("message", {"transcript": path.name, **m} if isinstance(m, dict) else m)
         self.sections.append(Section("transcript", title or name, {"file": f"transcripts/{path.name}",
                                                                    "messages": data}))
         return path

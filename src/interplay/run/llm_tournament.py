@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -73,6 +73,7 @@ class LLMTournamentConfig(ExperimentConfig):
     monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every cheap-talk "
                                         "message (needs talk_rounds > 0)")
     audit: bool = Field(False, description="write audit.jsonl: every model call, message and move, hash-chained")
+    own_audit: ClassVar[bool] = True
 
     def check(self) -> None:
         game = self.game.make()

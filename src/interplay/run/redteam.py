@@ -6,7 +6,7 @@ call goes into the run's tamper-evident audit log (``audit.jsonl``), verified at
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -34,6 +34,7 @@ class RedTeamConfig(ExperimentConfig):
     judge: dict[str, Any] | str | None = Field(None, description="model mapping of an LLM judge for the injection "
                                                                  "monitor (optional)")
     audit: bool = Field(True, description="write audit.jsonl (hash chain) and verify it")
+    own_audit: ClassVar[bool] = True
 
     def check(self) -> None:
         from interplay.safety.redteam import scenario

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import platform
@@ -60,8 +61,12 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
     (run_dir / "config.yaml").write_text(yaml.safe_dump(to_jsonable(cfg.model_dump()), sort_keys=False))
     entry = get_kind(cfg.kind)
     status, error = "completed", None
+    observer = contextlib.nullcontext()
+    if cfg.audit and not cfg.own_audit:
+        observer = _start_audit(cfg, ctx)
     try:
-        entry.run(cfg, ctx)
+        with observer:
+            entry.run(cfg, ctx)
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted by the user"
         raise
@@ -81,6 +86,8 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
             "finished": _dt.datetime.now().isoformat(timespec="seconds"),
             "python": platform.python_version(),
         }
+        if ctx.audit is not None:
+            _close_audit(ctx, status)
         results = {"meta": {**meta, "error": error}, "config": cfg.model_dump(), **ctx.results}
         (run_dir / "results.json").write_text(json.dumps(to_jsonable(results), indent=1))
         title = f"{cfg.name}" + (f" ({status})" if status != "completed" else "")
@@ -88,6 +95,31 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
             ctx.sections.insert(0, _intro(cfg.description))
         write_report(run_dir, title, ctx.sections, meta)
     return run_dir
+
+
+def _start_audit(cfg: ExperimentConfig, ctx: RunContext) -> Any:
+    """Open the run's audit log; every model call made during the run is appended to it."""
+    from interplay.llm.base import observe_calls
+    from interplay.safety.audit import AuditLog
+
+    ctx.audit = AuditLog(ctx.dir)
+    ctx.audit.append("run", {"kind": cfg.kind, "name": cfg.name, "seed": cfg.seed})
+
+    def on_call(model: Any, request: Any, response: Any, completion: Any) -> None:
+        ctx.audit.append("model_call", {"model": model, "request": request, "response": response,
+                                        "cached": bool(getattr(completion, "cached", False))})
+
+    return observe_calls(on_call)
+
+
+def _close_audit(ctx: RunContext, status: str) -> None:
+    from interplay.safety.audit import verify
+
+    ctx.audit.append("results", {"status": status, "results": ctx.results})
+    report = verify(ctx.audit.path)
+    ctx.results["audit"] = report.to_dict()
+    ctx.add_text("Audit log", f"{report.message} ({ctx.audit.path.name}; check it with `interplay audit verify "
+                              f"{ctx.dir}`).")
 
 
 def _intro(text: str) -> Any:
