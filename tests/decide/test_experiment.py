@@ -98,3 +98,31 @@ def test_jsonl_task_with_recorded_advice(tmp_path):
     assert res["advisor_loss"] == {"right": 0.0, "stuck": 20.0}
     assert res["best_advisor"] == "right"
     assert res["learners"]["hedge"]["final_weights"]["right"] > 0.9
+
+
+def test_config_voters_give_approvals_and_scores(tmp_path):
+    """Scripted voters in a config can approve or grade instead of ranking; approval and score
+    rules then count those ballots (hand counts below)."""
+    from interplay.run.runner import load_config, run_experiment
+
+    approvals = {"kind": "decide", "name": "appr", "rules": ["approval"],
+                 "task": {"type": "question", "prompt": "Which?", "options": ["A", "B", "C"]},
+                 "advisors": [{"name": "v1", "type": "scripted", "approvals": ["A", "B"]},
+                              {"name": "v2", "type": "scripted", "approvals": ["B"]},
+                              {"name": "v3", "type": "scripted", "approvals": ["C"]},
+                              {"name": "v4", "type": "scripted", "approvals": ["A", "C"]},
+                              {"name": "v5", "type": "scripted", "approvals": ["C"]}]}
+    run = run_experiment(load_config(data=approvals), tmp_path / "a", quiet=True)
+    res = json.loads((run / "results.json").read_text())
+    assert res["winners"]["approval"] == ["C"]  # A 2, B 2, C 3
+    assert res["ballots"][0]["approvals"] == ["A", "B"]
+
+    scores = {"kind": "decide", "name": "score", "rules": ["score", "plurality"],
+              "task": {"type": "question", "prompt": "Which?", "options": ["A", "B", "C"]},
+              "advisors": [{"name": "v1", "type": "scripted", "scores": {"A": 5, "B": 4, "C": 0}},
+                           {"name": "v2", "type": "scripted", "scores": {"A": 0, "B": 5, "C": 4}},
+                           {"name": "v3", "type": "scripted", "scores": {"A": 5, "B": 3, "C": 0}}]}
+    run = run_experiment(load_config(data=scores), tmp_path / "s", quiet=True)
+    res = json.loads((run / "results.json").read_text())
+    assert res["winners"]["score"] == ["B"]  # A 10, B 12, C 4
+    assert res["winners"]["plurality"] == ["A"]  # tops: A, B, A

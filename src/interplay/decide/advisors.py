@@ -13,6 +13,7 @@ ch. 2); fictitious play is Brown (1951); Cournot best response answers the last 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class Advice:
     ranking: tuple[tuple[str, ...], ...]
     probs: tuple[float, ...]
     meta: tuple[tuple[str, Any], ...] = field(default=())
+    approvals: frozenset[str] | None = None  # approval ballots (a voter that approves, not ranks)
+    scores: tuple[tuple[str, int], ...] | None = None  # 0..5 grades (score, STAR, majority judgement)
 
     @property
     def top(self) -> tuple[str, ...]:
@@ -101,15 +104,32 @@ class FixedRanking(_Base):
 
     kind = "scripted"
 
-    def __init__(self, name: str, ranking: Sequence[Sequence[str] | str]) -> None:
+    def __init__(self, name: str, ranking: Sequence[Sequence[str] | str] | None = None, *,
+                 approvals: Sequence[str] | None = None, scores: Mapping[str, int] | None = None) -> None:
         super().__init__(name)
-        self.ranking = list(ranking)
+        if ranking is None and approvals is None and scores is None:
+            raise InterplayError(f"advisor {name!r}: give a ranking, approvals or scores.")
+        self.ranking = None if ranking is None else list(ranking)
+        self.approvals = None if approvals is None else frozenset(approvals)
+        self.scores = None if scores is None else dict(scores)
 
     def advise(self, question: Question, rng: np.random.Generator) -> Advice:
-        bad = [o for t in self.ranking for o in ([t] if isinstance(t, str) else t) if o not in question.options]
+        named = [o for t in self.ranking or [] for o in ([t] if isinstance(t, str) else t)]
+        named += sorted(self.approvals or ()) + list(self.scores or {})
+        bad = sorted({o for o in named if o not in question.options})
         if bad:
             raise InterplayError(f"advisor {self.name!r}: option(s) {bad} not among {list(question.options)}.")
-        return make_advice(self.name, question.options, self.ranking)
+        ranking: list[Any]
+        if self.ranking is not None:
+            ranking = self.ranking
+        elif self.scores is not None:  # equal grades tie; ungraded options come last
+            grades = sorted(set(self.scores.values()), reverse=True)
+            ranking = [[o for o in question.options if self.scores.get(o) == g] for g in grades]
+        else:
+            ranking = [[o for o in question.options if o in (self.approvals or ())]] if self.approvals else []
+        advice = make_advice(self.name, question.options, ranking or [list(question.options)])
+        scores = None if self.scores is None else tuple((o, int(s)) for o, s in self.scores.items())
+        return dataclasses.replace(advice, approvals=self.approvals, scores=scores)
 
 
 class Recorded(_Base):

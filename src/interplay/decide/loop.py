@@ -49,7 +49,8 @@ def advice_profile(advice: Sequence[Advice], options: Sequence[str],
     w = [1.0] * len(advice) if weights is None else list(weights)
     out: list[Ballot] = []
     for a, wi in zip(advice, w):
-        out.append(ballot(a.advisor, options, ranking=[list(t) for t in a.ranking], weight=wi, meta=dict(a.meta)))
+        out.append(ballot(a.advisor, options, ranking=[list(t) for t in a.ranking], weight=wi, meta=dict(a.meta),
+                          approvals=a.approvals, scores=None if a.scores is None else dict(a.scores)))
     return Profile(options, out)
 
 

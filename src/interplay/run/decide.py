@@ -41,6 +41,8 @@ class AdvisorConfig(Strict):
                                           "policy | best-response | human | llm")
     weight: float = Field(1.0, gt=0, description="voting weight (2 counts as two voters)")
     ranking: list[str | list[str]] | None = Field(None, description="scripted: fixed ranking, best first")
+    approvals: list[str] | None = Field(None, description="scripted: approved options (approval voting)")
+    scores: dict[str, int] | None = Field(None, description="scripted: grades 0..5 per option (score, STAR)")
     accuracy: float | list[list[float]] | None = Field(
         None, description="oracle: P(suggests a best option), or a schedule [[from_round, p], ...]")
     option: str | None = Field(None, description="constant: the option it always suggests")
@@ -55,6 +57,8 @@ class AdvisorConfig(Strict):
     @model_validator(mode="after")
     def _fields(self) -> AdvisorConfig:
         need = _NEEDS.get(self.type)
+        if self.type == "scripted" and (self.approvals is not None or self.scores is not None):
+            need = None
         if need is not None and getattr(self, need) is None:
             raise ValueError(f"advisor {self.name!r} of type {self.type!r} needs `{need}`")
         return self
@@ -181,7 +185,7 @@ def build_advisors(cfg: DecideConfig, task: Any, models: _Models) -> list[Any]:
     out = []
     for a in cfg.advisors:
         if a.type == "scripted":
-            out.append(A.FixedRanking(a.name, a.ranking))  # type: ignore[arg-type]
+            out.append(A.FixedRanking(a.name, a.ranking, approvals=a.approvals, scores=a.scores))
         elif a.type == "recorded":
             out.append(A.Recorded(a.name))
         elif a.type == "oracle":
