@@ -426,11 +426,29 @@ def tournament_cmd(
     console.print(table)
 
 
+def _compilation_cache() -> None:
+    """Keep JAX's compiled programs between runs of the command (unless the user chose a
+    cache directory with JAX_COMPILATION_CACHE_DIR), so a repeated run skips compilation."""
+    import os
+
+    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    try:
+        import jax
+
+        jax.config.update("jax_compilation_cache_dir", os.path.join(base, "interplay", "jax"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    except Exception:  # an unwritable home or an old JAX: run without the cache
+        return
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become a one-paragraph message and exit status 2.
 
     Usage errors (unknown option, missing argument) also exit 2, from typer itself.
     """
+    _compilation_cache()
     try:
         app(args=argv, prog_name="interplay")
     except InterplayError as exc:
