@@ -79,3 +79,18 @@ def test_budget_stops_cleanly_and_reports(tmp_path, monkeypatch):
     assert r["payoff_matrix"][0][1] == 3.0 and r["payoff_matrix"][1][2] is None  # never started
     assert r["budget"]["calls"] == 12 and r["alpha_rank"] is None
     assert "Stopped early" in (run / "report.html").read_text()
+
+
+def test_safety_rules_give_violation_columns(tmp_path, monkeypatch):
+    """LLM (tit for tat) vs Defector, 4 turns: C/D, D/D, D/D, D/D. With D/D forbidden and blamed on
+    both, each agent violates on 3 of 4 turns; welfare lost per turn (optimum 6): (1 + 4 + 4 + 4) / 4."""
+    monkeypatch.setenv("EXP_TEST_KEY", "k")
+    with LoopbackServer(default=tit_for_tat_answer) as server:
+        data = _config(tmp_path, server, self_play=False).model_dump()
+        data["agents"] = {"LLM": data["agents"]["LLM"], "Defector": "Defector"}
+        data["safety"] = {"forbid_joint": [{"joint": ["D", "D"]}]}
+        run = run_experiment(load_config(data=data), tmp_path / "run", quiet=True)
+    rows = {r["name"]: r for r in json.loads((run / "results.json").read_text())["safety"]}
+    assert rows["LLM"]["violations_per_turn"] == pytest.approx(0.75)
+    assert rows["Defector"]["violations_per_turn"] == pytest.approx(0.75)
+    assert rows["LLM"]["welfare_lost_per_turn"] == pytest.approx(13 / 4)

@@ -41,6 +41,7 @@ from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
+from interplay.safety.spec import SafetyConfig
 
 
 class BudgetConfig(Strict):
@@ -63,6 +64,8 @@ class LLMTournamentConfig(ExperimentConfig):
     self_play: bool = Field(True, description="each agent also meets itself (needed for alpha-Rank)")
     rounds: int | None = Field(None, ge=1, description="turns per match (default: the game's horizon)")
     talk_rounds: int = Field(0, ge=0, description="cheap-talk rounds before each move")
+    safety: SafetyConfig | None = Field(None, description="forbidden (joint) actions: adds violations and "
+                                                          "cost per turn to the safety columns")
     talk_visibility: Literal["public", "private"] = "public"
     max_matches: int = Field(32, ge=1, description="matches in progress at once")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
@@ -89,6 +92,8 @@ class LLMTournamentConfig(ExperimentConfig):
             if isinstance(a, dict) and set(a) != {"llm"}:
                 raise InterplayError(f"agents.{name}: a mapping agent is {{llm: {{model: ..., ...}}}}, "
                                      f"got keys {sorted(a)}.")
+        if self.safety is not None:
+            self.safety.build(game)  # bad rules fail before any model call
         if self.monitors and self.talk_rounds == 0:
             raise InterplayError("monitors: message monitors need cheap talk; set talk_rounds >= 1.")
 
@@ -213,7 +218,12 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
 
     from interplay.safety.evaluation import match_columns  # safety columns: welfare lost to conflict
 
-    safety = match_columns(result.matches, names, game)
+    safety = match_columns(result.matches, names, game, cfg.safety.build(game) if cfg.safety else None)
+    if cfg.safety is not None:
+        cols = [c for c in ("welfare_lost_per_turn", "violations_per_turn", "cost_per_turn") if c in safety[0]]
+        ctx.add_table("Safety: forbidden actions per agent", [[r["name"], *(_fmt(r[c]) for c in cols)]
+                                                             for r in safety], ["agent", *cols],
+                      note=cfg.safety.description or "per turn, over the agent's complete matches")
     if suite is not None:  # flags and blocks of each agent's messages, over all its matches
         counts = {n: {"messages": 0, "flagged": 0, "blocked": 0} for n in names}
         for rec in result.matches:
