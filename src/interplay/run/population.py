@@ -130,7 +130,8 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
     ctx.results["safety"] = safety_rows
     safety_cols = [c for c in ("exploitability", "welfare_lost_per_turn", "violations_per_turn", "cost_per_turn")
                    if c in safety_rows[0]]
-    ctx.add_table("Safety (exact)", [[r["name"], *(round(float(r[c]), 4) + 0.0 for c in safety_cols)] for r in safety_rows],
+    ctx.add_table("Safety (exact)",
+                  [[r["name"], *(round(float(r[c]), 4) + 0.0 for c in safety_cols)] for r in safety_rows],
                   ["agent", *safety_cols],
                   note="exploitability: what a best response gains over self-play, per step; welfare lost: the "
                        "social optimum minus the pair's welfare, per step, mean over opponents.")
