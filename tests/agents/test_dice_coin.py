@@ -1,14 +1,20 @@
 """PG and LOLA-DiCE on the coin game: the DiCE gradient against REINFORCE, the look-ahead
 against the chain rule, and learning to pick coins."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
+import yaml
 from jax.flatten_util import ravel_pytree
 
 from interplay.agents.learners.dice import DiCEConfig, learner_direction, play_objective
 from interplay.agents.learners.dice_coin import CoinPlay, init_policy, policy_logits, train_dice_coin
+from interplay.errors import InterplayError
 from interplay.games.coin_game import coin_game
+from interplay.run.runner import load_config, run_experiment
 
 GAMMA = 0.9
 
@@ -79,7 +85,7 @@ def test_lola_dice_lookahead_differentiates_through_the_opponent_step():
     cfg = DiCEConfig(kind="lola-dice", lr_inner=1.0)
     key_ep, key_look = jax.random.split(jax.random.PRNGKey(5))
     ep = play.sample(key_ep, th1, th2)
-    lola = ravel_pytree(learner_direction(play, key_look, th1, th2, ep, 0, cfg, GAMMA))[0]
+    lola = ravel_pytree(jax.jit(lambda: learner_direction(play, key_look, th1, th2, ep, 0, cfg, GAMMA))())[0]
 
     # second computation, by the chain rule: d/dth1 L1(th1, th2'(th1)) with
     # th2' = th2 + lr_in * g2(th1), g2 = grad_2 L2 on ep; its Jacobian by forward mode
@@ -89,8 +95,8 @@ def test_lola_dice_lookahead_differentiates_through_the_opponent_step():
     th2_new = flat2 + cfg.lr_inner * g2(flat1)
     ep2 = play.sample(key_look, th1, un2(th2_new))
     l1 = lambda f1, f2: play_objective(play, un1(f1), un2(f2), ep2, GAMMA, 0, True)  # noqa: E731
-    direct = jax.grad(l1, argnums=0)(flat1, th2_new)
-    through = cfg.lr_inner * jax.jacfwd(g2)(flat1).T @ jax.grad(l1, argnums=1)(flat1, th2_new)
+    direct = jax.jit(jax.grad(l1, argnums=0))(flat1, th2_new)
+    through = cfg.lr_inner * jax.jit(jax.jacfwd(g2))(flat1).T @ jax.jit(jax.grad(l1, argnums=1))(flat1, th2_new)
     np.testing.assert_allclose(lola, direct + through, rtol=1e-3, atol=1e-5)
     # the shaping term is there, and a sizeable part of the direction
     assert np.linalg.norm(through) > 0.05 * np.linalg.norm(direct)
@@ -111,3 +117,24 @@ def test_naive_pg_learners_learn_to_pick_coins():
     assert run.picks.shape == (2, 60, 2, 2)
     m = run.metrics()
     assert 0.3 < m["own_coin_rate"][0] < 0.75  # naive learners stay selfish
+
+
+def test_coin_pairings_from_yaml_and_bad_configs(tmp_path):
+    base = {"kind": "opponent-shaping", "name": "t", "seeds": 2, "updates": 3, "rollout_batch": 4, "rollout_length": 5,
+            "game": {"id": "coin-game-v1", "params": {"grid_size": 2}}}
+    cfg = dict(base, pairings=[{"learners": [{"kind": "pg", "hidden": [4]}, {"kind": "pg"}]}])
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    run_dir = run_experiment(load_config(path, []), tmp_path / "out", quiet=True)
+    res = json.loads((run_dir / "results.json").read_text())
+    assert res["game"] == "coin-game-v1"
+    row = res["pairings"]["PG vs PG"]
+    assert len(row["curve_own_coin_rate"]) == 3 and len(row["curve_coins_per_step"][0]) == 2
+    assert (run_dir / "coin-curves-1.png").exists()
+    assert "own-coin rate" in (run_dir / "report.html").read_text()
+    for pairing, game, match in (
+            ([{"kind": "lola"}, {"kind": "pg"}], base["game"], "only sampled-play learners"),
+            ([{"kind": "pg", "hidden": [8]}, {"kind": "pg"}], {"id": "ipd-v1"}, "hidden layers")):
+        path.write_text(yaml.safe_dump(dict(base, game=game, pairings=[{"learners": pairing}])))
+        with pytest.raises(InterplayError, match=match):
+            run_experiment(load_config(path, []), tmp_path / "bad", quiet=True)
