@@ -18,8 +18,12 @@ leaves every gradient's expectation unchanged and lowers the variance.
   dependence on ``theta_i``, and ascends its own DiCE objective on a fresh batch played
   against ``theta_o'``: ``theta_i += lr_out * grad_i L_i(theta_i, theta_o'(theta_i))``.
 
-Policies here are memory-one logits on an iterated 2x2 game (5 per player, own view,
-start first), played by sampling, so the learners use only sampled actions and rewards.
+The objective (:func:`dice_surrogate`) and the look-ahead (:func:`lookahead_objective`)
+work on any game given as a :class:`SampledPlay` (sample a batch, recompute
+log-probabilities, read rewards) with parameters of any pytree shape. Here: memory-one
+logits on an iterated 2x2 game (:class:`IteratedPlay`; 5 per player, own view, start
+first); :mod:`interplay.agents.learners.dice_coin` plays the coin game. The learners use
+only sampled actions and rewards.
 Defaults follow the DiCE paper's IPD setting: 150-step rollouts, batch 128, gamma 0.96,
 outer lr 0.2, inner lr 0.3.
 """
