@@ -69,3 +69,32 @@ def parse_jsonl(lines: Any, where: str, build: Any, what: str = "records") -> li
     if not out:
         raise InterplayError(f"{where}: no {what} (the file is empty).")
     return out
+
+
+def read_yaml_mapping(path: Any, what: str = "config file") -> dict[str, Any]:
+    """A YAML file holding a mapping, with errors that name the file, line and column.
+
+    Missing files, malformed YAML and a non-mapping top level raise InterplayError; an empty
+    file gives ``{}``.
+    """
+    import yaml
+
+    from interplay.errors import InterplayError
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InterplayError(f"{what} {str(p)!r} does not exist.")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InterplayError(f"{what} {p}: malformed YAML{where}: {problem}.") from None
+    except UnicodeDecodeError as exc:
+        raise InterplayError(f"{what} {p}: not UTF-8 text ({exc.reason}).") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InterplayError(f"{what} {p}: expected a mapping of fields, got {type(data).__name__}.")
+    return data

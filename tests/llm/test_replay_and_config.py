@@ -58,7 +58,7 @@ def test_config_errors_name_the_field(tmp_path):
         parse_model_config({"model": "m", "max_concurrency": 0})
     bad = tmp_path / "bad.yaml"
     bad.write_text("provider: [unclosed\n")
-    with pytest.raises(InterplayError, match="not valid YAML"):
+    with pytest.raises(InterplayError, match="malformed YAML at line 2"):
         load_model(bad)
     with pytest.raises(InterplayError, match="does not exist"):
         load_model(tmp_path / "nope.yaml")

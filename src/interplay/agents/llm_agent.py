@@ -393,18 +393,10 @@ def load_agent_file(path: str | Path) -> LLMAgentConfig:
     ``model.yaml`` holding just ``{provider, model, ...}`` gives an agent with default
     options; relative paths in the model mapping are read from the file's folder.
     """
-    import yaml
+    from interplay.serialize import read_yaml_mapping
 
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise InterplayError(f"agent model file {p} does not exist.")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InterplayError(f"agent model file {p}: not valid YAML ({exc}).") from None
-    if not isinstance(data, dict):
-        raise InterplayError(f"agent model file {p}: expected a mapping, got {type(data).__name__}.")
-    data = dict(data)
+    data = dict(read_yaml_mapping(p, "agent model file"))
     options = data.pop("agent", None) or {}
     for key in ("cache", "record", "path"):
         if isinstance(data.get(key), str) and not Path(data[key]).expanduser().is_absolute():

@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from interplay.errors import InterplayError
@@ -105,13 +104,10 @@ def parse_model_config(spec: Any, *, where: str = "model") -> OpenAIConfig | Tra
 
 def read_model_file(path: str | Path) -> tuple[OpenAIConfig | TransformersConfig | ReplayConfig, Path]:
     """Read a model YAML file; returns the config and the folder relative paths are read from."""
+    from interplay.serialize import read_yaml_mapping
+
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise InterplayError(f"model file {p} does not exist.")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InterplayError(f"model file {p}: not valid YAML ({exc}).") from None
+    data = read_yaml_mapping(p, "model file")
     return parse_model_config(data, where=f"model file {p}"), p.parent
 
 

@@ -53,21 +53,10 @@ class ExperimentConfig(Strict):
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        raise InterplayError(f"config file {str(p)!r} does not exist.")
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InterplayError(f"{p}: malformed YAML{where}: {problem}.") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InterplayError(f"{p}: an experiment config must be a mapping of fields, got {type(data).__name__}.")
-    return data
+    """An experiment config file as a dict (errors name the file, line and column)."""
+    from interplay.serialize import read_yaml_mapping
+
+    return read_yaml_mapping(path, "config file")
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
