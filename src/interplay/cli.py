@@ -132,6 +132,17 @@ def run_cmd(
     run_dir = run_experiment(cfg, out, quiet=quiet)
     console.print(f"[green]done[/] results: {run_dir / 'results.json'}")
     console.print(f"report: {run_dir / 'report.html'}")
+    print_warnings(run_dir)
+
+
+def print_warnings(run_dir: Path) -> None:
+    """Print the run's warnings (results.json ``warnings``: e.g. an agent whose moves were mostly its fallback's)."""
+    try:
+        warnings = json.loads((run_dir / "results.json").read_text()).get("warnings") or []
+    except (OSError, ValueError):
+        return
+    for w in warnings:
+        console.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
 
 
 # -- reproduce (published opponent-shaping results) --------------------------------
@@ -206,7 +217,12 @@ def play_cmd(
                                     talk_visibility="private" if private else "public"))
     stats = {p.name: p.stats.as_dict() for p in players if hasattr(p, "stats")}
     if as_json:
-        print_json({**record.to_dict(), "events": record.events, "llm_stats": stats})
+        from interplay.run.accounting import fallback_warnings, from_agent_stats
+
+        acc = {n: from_agent_stats(s) for n, s in stats.items()}
+        print_json({**record.to_dict(), "events": record.events, "llm_stats": stats, "accounting": acc,
+                    "warnings": fallback_warnings(acc, {p.name: p.config.fallback for p in players
+                                                        if hasattr(p, "stats")})})
     else:
         for e in record.events:
             if e["kind"] == "talk":
@@ -221,9 +237,16 @@ def play_cmd(
                 console.print(f"[cyan]r{e['round'] + 1}[/] {e['text']}", highlight=False)
         totals = ", ".join(f"{n}: {t:g}" for n, t in zip(record.names, record.totals.tolist(), strict=True))
         console.print(f"[green]total payoffs[/] {totals} over {record.length} rounds", highlight=False)
+        from interplay.run.accounting import fallback_warnings, fmt_rate, from_agent_stats
+
         for name, s in stats.items():
-            console.print(f"{name}: {s['calls']} calls ({s['cached_calls']} cached), {s['total_tokens']} tokens, "
-                          f"{s['invalid_answers']} invalid answers, {s['fallbacks']} fallbacks", highlight=False)
+            console.print(f"{name}: {s['calls']} calls ({s['cached_calls']} cached), {s['total_tokens']} tokens; "
+                          f"{s['answers']} answers, invalid {fmt_rate(s['invalid_answers'], s['answers'])}, "
+                          f"{s['reasks']} re-asks; moves by fallback {fmt_rate(s['fallbacks'], s['moves'])}",
+                          highlight=False, soft_wrap=True)
+        fallbacks = {p.name: p.config.fallback for p in players if hasattr(p, "stats")}
+        for w in fallback_warnings({n: from_agent_stats(s) for n, s in stats.items()}, fallbacks):
+            console.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     if not record.complete:
         raise InterplayError(f"the match stopped after {record.length} rounds: {record.error}")
 

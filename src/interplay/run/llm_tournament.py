@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from interplay.errors import InterplayError
+from interplay.run.accounting import FALLBACK_WARNING, add_warnings, fallback_warnings, fmt_rate, from_agent_stats
 from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
@@ -248,9 +249,25 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         ctx.results["audit"] = report.to_dict()
         ctx.add_text("Audit log", f"{report.message} ({audit.path.name}; check with `interplay audit verify "
                                   f"{ctx.dir}`).")
+    acc = {n: from_agent_stats(s) for n, s in stats.items()}
+    ctx.results["accounting"] = acc
+    warnings = fallback_warnings(acc, {n: players[n].config.fallback for n in llm_names})
+    add_warnings(ctx, warnings)
+    ctx.results.setdefault("warnings", [])
+
+    def _fallback_cell(n: str) -> str:
+        a = acc.get(n)
+        if a is None:
+            return "-"
+        warn = a["fallback_rate"] is not None and a["fallback_rate"] > FALLBACK_WARNING
+        return fmt_rate(a["fallbacks"], a["decisions"]) + (" WARNING: mostly its fallback" if warn else "")
+
     ctx.add_table("Ranking (mean payoff per turn against the population)",
-                  [[r + 1, names[i], _fmt(scores[i]), _fmt(cooperation[i]), _fmt(pi[i]) if pi is not None else "-"]
-                   for r, i in enumerate(order)], ["rank", "agent", "score", "cooperation", "alpha-Rank mass"])
+                  [[r + 1, names[i], _fmt(scores[i]), _fmt(cooperation[i]), _fmt(pi[i]) if pi is not None else "-",
+                    _fallback_cell(names[i])] for r, i in enumerate(order)],
+                  ["rank", "agent", "score", "cooperation", "alpha-Rank mass", "LLM moves by fallback"],
+                  note="LLM moves by fallback: moves its declared fallback played after invalid answers (k/n moves); "
+                       "above 10% the agent's score is mostly its fallback's.")
     ctx.add_table("Payoff matrix (row's mean payoff per turn against column)",
                   [[names[i], *[_fmt(x) for x in M[i]]] for i in range(len(names))], ["", *names])
     ctx.add_table("Ratings from match wins (Elo K=32 from 1500; OpenSkill Plackett-Luce ordinal mu - 3 sigma)",
@@ -260,10 +277,13 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     if stats:
         ctx.add_table("LLM agents: calls, tokens, answers",
                       [[n, s["calls"], s["cached_calls"], s["total_tokens"], f"{s['cost']:.4f}", s["retries"],
-                        s["invalid_answers"], f"{s['invalid_rate']:.3f}", s["fallbacks"], f"{s['fallback_rate']:.3f}",
-                        s["call_errors"]] for n, s in stats.items()],
-                      ["agent", "calls", "cached", "tokens", "cost", "retries", "invalid", "invalid rate",
-                       "fallbacks", "fallback rate", "call errors"])
+                        s["answers"], s["invalid_answers"], fmt_rate(s["invalid_answers"], s["answers"]), s["reasks"],
+                        s["moves"], s["fallbacks"], fmt_rate(s["fallbacks"], s["moves"]), s["call_errors"]]
+                       for n, s in stats.items()],
+                      ["agent", "calls", "cached", "tokens", "cost", "retries", "answers", "invalid", "invalid rate",
+                       "re-asks", "moves", "fallbacks", "fallback rate", "call errors"],
+                      note="invalid rate: invalid answers per answer; fallback rate: moves played by the agent's "
+                           "fallback per move.")
     if result.stopped:
         ctx.add_text("Stopped early", f"{result.stopped}. {len(result.matches)} matches were started; the "
                      f"{sum(m.complete for m in result.matches)} complete ones are reported above.")

@@ -24,6 +24,9 @@ img{max-width:100%} pre{background:#f6f7fa;padding:.6em;overflow:auto;font-size:
 .badge{display:inline-block;font-size:.75em;border-radius:3px;padding:0 .35em;margin-left:.3em;background:#e6e9f2;color:#334}
 .badge.flag{background:#f3c7c2;color:#7a1d14} details{margin:.5em 0} summary{cursor:pointer;font-weight:600}
 .toc a{margin-right:1em}
+.msg.fallback{border-color:#e08a00;background:#fff4e0} .badge.fallback{background:#f5c26b;color:#5a3800}
+.badge.unparsed{background:#d9d9d9;color:#333}
+.warning{border:2px solid #e08a00;background:#fff4e0;padding:.4em .8em;margin:.6em 0}
 """
 
 
@@ -63,14 +66,27 @@ def render_message(m: dict[str, Any]) -> str:
         classes.append("flagged")
     if m.get("blocked"):
         classes.append("blocked")
+    if m.get("fallback"):
+        classes.append("fallback")
     badges = ""
     for key in ("round", "turn", "action", "answer", "model"):
         if m.get(key) is not None:
             badges += f"<span class='badge'>{key}: {html.escape(str(m[key]))}</span>"
+    if m.get("fallback"):  # the move was the agent's declared fallback, not the model's answer
+        why = html.escape(str(m.get("reason") or "fallback"), quote=True)
+        badges += f"<span class='badge fallback' title='{why}'>FALLBACK move (not the model's)</span>"
+    if m.get("invalid"):
+        inv = m["invalid"]
+        label = f"{inv} invalid answer(s)" if isinstance(inv, int) else f"invalid: {inv}"
+        badges += f"<span class='badge fallback'>{html.escape(label)}</span>"
+    if m.get("unparsed"):  # an answer that was not scored (cut off, empty, only the question...)
+        badges += f"<span class='badge unparsed'>unparsed: {html.escape(str(m['unparsed']))}</span>"
     for f in flags:
         label = f.get("monitor", f) if isinstance(f, dict) else f
         badges += f"<span class='badge flag'>{html.escape(str(label))}</span>"
     text = html.escape(str(m.get("text", m.get("content", ""))))
+    if m.get("fallback") and m.get("reason"):
+        text += f"<div class='note'>{html.escape(str(m['reason']))}</div>"
     arrow = f" <span class='to'>&rarr; {html.escape(str(to))}</span>" if to else ""
     return f"<div class='{' '.join(classes)}'><span class='who'>{html.escape(str(who))}</span>{arrow}{badges}<div>{text}</div></div>"
 

@@ -1,0 +1,140 @@
+"""Honest accounting of LLM answers, shared by every experiment kind that scores a model.
+
+Every kind that scores LLM answers (llm-tournament, debate, judged-debate, persuasion,
+decide, redteam) reports, per agent: the answers it received, how many were invalid
+(or unparsed), the re-asks, and how many decisions were made by the agent's declared
+fallback rather than by the model. Those counts go into results.json (under
+``accounting``), into one table of the report and into the terminal output.
+
+When an agent's fallback rate exceeds :data:`FALLBACK_WARNING` (10%), its score is
+mostly its fallback's: :func:`fallback_warnings` says so in one sentence per agent;
+the kinds put those sentences in ``results.json["warnings"]``, beside the ranking in
+the report, and ``interplay run`` prints them.
+
+Numbers that cannot be computed are never shown bare: :func:`fmt_rate` and
+:func:`fmt_value` give ``"n/a (n=0)"`` or ``"n/a (n=1)"`` with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: Above this fallback rate an agent's score is reported as mostly its fallback's.
+FALLBACK_WARNING = 0.10
+
+#: The columns of :func:`accounting_rows`.
+COLUMNS = ["agent", "answers", "invalid", "invalid rate", "re-asks", "decisions", "fallbacks", "fallback rate"]
+
+
+def rate(k: int, n: int) -> float | None:
+    """k / n, or None when there is nothing to divide by."""
+    return k / n if n else None
+
+
+def fmt_rate(k: int, n: int, digits: int = 3) -> str:
+    """``"0.250 (2/8)"``; ``"n/a (n=0)"`` when n is 0."""
+    if not n:
+        return "n/a (n=0)"
+    return f"{k / n:.{digits}f} ({k}/{n})"
+
+
+def is_missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_value(x: Any, n: int | None = None, digits: int = 3, why: str | None = None) -> str:
+    """A number for a table, or ``"n/a (...)"`` saying why it is missing.
+
+    ``n`` is the sample size behind the number: a missing value with n = 1 reads
+    ``"n/a (n=1)"`` (an interval or a spread needs two values).
+    """
+    if is_missing(x):
+        if why:
+            return f"n/a ({why})"
+        return "n/a" if n is None else f"n/a (n={n})"
+    if isinstance(x, float) and math.isinf(x):
+        return "+inf" if x > 0 else "-inf"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def fmt_interval(low: Any, high: Any, n: int | None = None, digits: int = 2, signed: bool = False) -> str:
+    """``"[0.12, 0.80]"``, or ``"n/a (n=1)"`` when the interval cannot be computed."""
+    if is_missing(low) or is_missing(high):
+        return "n/a" if n is None else f"n/a (n={n})"
+    f = f"{{:+.{digits}f}}" if signed else f"{{:.{digits}f}}"
+    return f"[{f.format(low)}, {f.format(high)}]"
+
+
+def agent_accounting(*, answers: int, invalid: int, reasks: int = 0, decisions: int | None = None,
+                     fallbacks: int = 0, **extra: Any) -> dict[str, Any]:
+    """The per-agent record of results.json: counts, and rates (None when a count is 0)."""
+    out: dict[str, Any] = {"answers": int(answers), "invalid": int(invalid),
+                           "invalid_rate": rate(int(invalid), int(answers)), "reasks": int(reasks)}
+    if decisions is not None:
+        out.update(decisions=int(decisions), fallbacks=int(fallbacks),
+                   fallback_rate=rate(int(fallbacks), int(decisions)))
+    out.update(extra)
+    return out
+
+
+def from_agent_stats(s: Mapping[str, Any]) -> dict[str, Any]:
+    """An :class:`~interplay.agents.llm_agent.AgentStats` dict in the common form (moves are decisions)."""
+    return agent_accounting(answers=int(s.get("answers", 0)), invalid=int(s.get("invalid_answers", 0)),
+                            reasks=int(s.get("reasks", 0)), decisions=int(s.get("moves", 0)),
+                            fallbacks=int(s.get("fallbacks", 0)), call_errors=int(s.get("call_errors", 0)))
+
+
+def accounting_rows(acc: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
+    """Rows for a report or terminal table (see :data:`COLUMNS`)."""
+    rows = []
+    for name, a in acc.items():
+        decided = a.get("decisions")
+        rows.append([name, a["answers"], a["invalid"], fmt_rate(a["invalid"], a["answers"]), a.get("reasks", 0),
+                     "-" if decided is None else decided, "-" if decided is None else a.get("fallbacks", 0),
+                     "-" if decided is None else fmt_rate(a.get("fallbacks", 0), decided)])
+    return rows
+
+
+def fallback_warnings(acc: Mapping[str, Mapping[str, Any]], fallback_names: Mapping[str, str] | None = None,
+                      threshold: float = FALLBACK_WARNING) -> list[str]:
+    """One sentence per agent whose fallback rate is above ``threshold``."""
+    out = []
+    for name, a in acc.items():
+        r = a.get("fallback_rate")
+        if r is None or r <= threshold:
+            continue
+        fb = (fallback_names or {}).get(name)
+        who = f"its fallback ({fb})" if fb else "its fallback"
+        out.append(f"{name}: {a['fallbacks']} of {a['decisions']} decisions ({r:.0%}) were made by {who}, not "
+                   f"by the model ({a['invalid']} of {a['answers']} answers invalid); its score is mostly "
+                   f"{who}'s.")
+    return out
+
+
+def warning_html(warnings: Sequence[str]) -> str:
+    import html
+
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    return f"<div class='warning'><b>Warning</b><ul>{items}</ul></div>"
+
+
+def add_warnings(ctx: Any, warnings: Sequence[str], title: str = "Warning: fallback moves") -> None:
+    """Record warnings in results.json and put them in the report (call just before the ranking)."""
+    if not warnings:
+        return
+    ctx.results.setdefault("warnings", [])
+    ctx.results["warnings"].extend(w for w in warnings if w not in ctx.results["warnings"])
+    ctx.add_text(title, warning_html(warnings), html=True)
+
+
+def add_accounting(ctx: Any, acc: Mapping[str, Mapping[str, Any]], title: str = "LLM answers: invalid, re-asks, "
+                   "fallbacks", note: str = "") -> None:
+    """Put the per-agent accounting in results.json (``accounting``) and as a report table."""
+    ctx.results.setdefault("accounting", {})
+    ctx.results["accounting"].update({k: dict(v) for k, v in acc.items()})
+    if acc:
+        ctx.add_table(title, accounting_rows(acc), COLUMNS, note=note)
