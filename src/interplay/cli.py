@@ -124,11 +124,16 @@ def run_cmd(
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/NAME-TIME)"),
     set_: list[str] = typer.Option([], "--set", help="override a field: game.params.discount=0.9 (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    check: bool = typer.Option(False, "--check", help="only validate the config (and its --set overrides); "
+                               "exit 0 if it is valid, 2 naming each problem; nothing is run or written"),
 ) -> None:
     """Run an experiment and write its run directory (results.json, plots, report.html)."""
     from interplay.run.runner import load_config, run_experiment
 
     cfg = load_config(config, set_)
+    if check:
+        console.print(f"[green]ok[/] {config}: a valid {cfg.kind} experiment", highlight=False)
+        return
     run_dir = run_experiment(cfg, out, quiet=quiet)
     console.print(f"[green]done[/] results: {run_dir / 'results.json'}")
     console.print(f"report: {run_dir / 'report.html'}")
@@ -188,11 +193,12 @@ def play_cmd(
     game_id: str = typer.Argument(..., help="registered game id, e.g. ipd-v1"),
     agent: list[str] = typer.Option(..., "--agent", "-a", help="one per seat: llm:MODEL.yaml, human, random, "
                                     "learned:lola, a strategy name, or [p_start,p_CC,p_CD,p_DC,p_DD]"),
-    rounds: int | None = typer.Option(None, "--rounds", "-r", help="turns (default: the game's horizon)"),
+    rounds: int | None = typer.Option(None, "--rounds", "-r", min=1, max=1_000_000,
+                                      help="turns (default: the game's horizon)"),
     param: list[str] = typer.Option([], "--param", "-p", help="game parameter: discount=0.9 (repeatable)"),
-    talk: int = typer.Option(0, "--talk", help="cheap-talk rounds before each move"),
+    talk: int = typer.Option(0, "--talk", min=0, max=100, help="cheap-talk rounds before each move"),
     private: bool = typer.Option(False, "--private", help="cheap talk in private pairs instead of public"),
-    seed: int = typer.Option(0, "--seed", help="match seed (noise, random moves, sampling)"),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="match seed (noise, random moves, sampling)"),
     cache: Path | None = typer.Option(None, "--cache", help="SQLite answer cache for the LLM agents"),
     as_json: bool = typer.Option(False, "--json", help="print the match record as JSON"),
 ) -> None:
@@ -421,18 +427,22 @@ def tournament_cmd(
     strategies: str = typer.Option("Tit For Tat,Defector,Cooperator,Grudger,Random: 0.5,Win-Stay Lose-Shift",
                                    "--strategies", "-s", help="comma-separated strategy names"),
     all_: bool = typer.Option(False, "--all", help="every strategy of the library"),
-    turns: int = typer.Option(200, "--turns", help="turns per match"),
-    repetitions: int = typer.Option(10, "--repetitions", "-r", help="matches per pair"),
-    noise: float = typer.Option(0.0, "--noise", help="probability each action is flipped"),
-    prob_end: float = typer.Option(0.0, "--prob-end", help="per-turn end probability (turns is then the cap)"),
-    seed: int = typer.Option(0, "--seed"),
+    turns: int = typer.Option(200, "--turns", min=1, max=1_000_000, help="turns per match"),
+    repetitions: int = typer.Option(10, "--repetitions", "-r", min=1, max=100_000, help="matches per pair"),
+    noise: float = typer.Option(0.0, "--noise", min=0.0, max=0.5, help="probability each action is flipped"),
+    prob_end: float = typer.Option(0.0, "--prob-end", min=0.0, max=0.999,
+                                   help="per-turn end probability (turns is then the cap)"),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Play a round-robin iterated prisoner's dilemma tournament and print the ranking."""
-    from interplay.agents.strategies import names
+    from interplay.agents.strategies import check_names, names
     from interplay.evaluate.tournament import TournamentSettings, run_tournament
 
     players = names() if all_ else [n.strip() for n in strategies.split(",") if n.strip()]
+    if not players:
+        raise InterplayError("--strategies: no strategy names given (comma-separated, e.g. 'Tit For Tat,Defector').")
+    check_names(players, "--strategies")
     settings = TournamentSettings(turns=turns, repetitions=repetitions, noise=noise, prob_end=prob_end, seed=seed)
     res = run_tournament(players, settings)
     if as_json:

@@ -97,14 +97,60 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    lines = []
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside an annotation (``X``, ``X | None``, ``list[X]``, ``dict[str, X]``), if one."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(model: type[BaseModel] | None, path: tuple[Any, ...]) -> list[str]:
+    """Field names of the config model reached by ``path`` (keys and list indices), best effort."""
+    for key in path:
+        if model is None:
+            return []
+        if isinstance(key, int) or key not in model.model_fields:
+            continue  # a list index, a dict key or a union tag: stay on the item's model
+        model = _submodel(model.model_fields[key].annotation)
+    return list(model.model_fields) if model is not None else []
+
+
+def format_validation_error(exc: ValidationError, source: str, raw: Any = None,
+                            model: type[BaseModel] | None = None) -> str:
+    """One line per problem: ``FILE:LINE: field.path: what is wrong`` (the line when ``raw``
+    came from :func:`read_yaml`), with "did you mean" for a misspelt field of ``model``.
+    Given values are shown cut short: a message never echoes a large input."""
+    import difflib
+
+    from interplay.serialize import _short
+
+    line_of = getattr(raw, "line_of", None)
+    lines: list[tuple[int, str]] = []
     for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"]
+        loc = tuple(err["loc"])
+        where = ".".join(str(x) for x in loc) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        given = err.get("input")
-        shown = "" if err["type"] in ("extra_forbidden", "missing") else f" (given: {given!r})"
-        lines.append(f"{loc}: {msg}{shown}")
-    return f"{source}: invalid experiment config: " + "; ".join(lines) + "."
+            known = _fields_at(model, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), known, n=3, cutoff=0.6)
+            if close:
+                msg += f"; did you mean {' or '.join(repr(c) for c in close)}?"
+            elif known:
+                msg += f" (fields here: {', '.join(known)})"
+        shown = "" if err["type"] in ("extra_forbidden", "missing") else f" (given: {_short(err.get('input'))})"
+        line = line_of(loc) if line_of is not None else None
+        at = f"{source}:{line}: " if line is not None else ""
+        lines.append((line if line is not None else 0, f"{at}{where}: {msg}{shown}"))
+    if model is not None and isinstance(raw, dict) and "kind" not in raw and any(
+            e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
+        lines.append((1 << 30, "(no `kind:` given, so this was read as a "
+                      f"{model.model_fields['kind'].default!r} experiment)"))
+    lines.sort(key=lambda x: x[0])
+    return f"{source}: invalid experiment config:\n  " + "\n  ".join(text for _, text in lines)

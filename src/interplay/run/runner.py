@@ -18,6 +18,7 @@ from interplay.run.config import ExperimentConfig, apply_overrides, format_valid
 from interplay.run.context import RunContext, to_jsonable
 from interplay.run.experiments import get_kind
 from interplay.run.report import write_report
+from interplay.serialize import _short
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
@@ -28,15 +29,21 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     apply_overrides(raw, list(overrides or []))
     kind = raw.get("kind", "population")
     if not isinstance(kind, str):
-        raise InterplayError(f"{source}: kind must be a name, got {kind!r}.")
-    entry = get_kind(kind)
+        raise InterplayError(f"{source}: kind must be a name, got {_short(kind)}.")
+    try:
+        entry = get_kind(kind)
+    except InterplayError as exc:
+        raise InterplayError(f"{source}: kind: {exc}") from None
     try:
         cfg = entry.config.model_validate(raw)
     except ValidationError as exc:
-        raise InterplayError(format_validation_error(exc, source)) from None
+        raise InterplayError(format_validation_error(exc, source, raw, entry.config)) from None
     check = getattr(cfg, "check", None)
     if callable(check):
-        check()  # kind-specific cross-field validation (e.g. building the game)
+        try:
+            check()  # kind-specific cross-field validation (e.g. building the game)
+        except InterplayError as exc:
+            raise InterplayError(f"{source}: {exc}") from None
     return cfg
 
 

@@ -71,10 +71,9 @@ class ShowcaseConfig(ExperimentConfig):
     def check(self) -> None:
         self.part1().check()
         if self.tournament is not None:
-            from interplay.agents.strategies import get
+            from interplay.agents.strategies import check_names
 
-            for name in self.tournament.strategies:
-                get(name)
+            check_names(self.tournament.strategies, "tournament.strategies")
 
 
 def _pick(final_rewards: np.ndarray, how: str) -> int:

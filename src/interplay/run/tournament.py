@@ -77,11 +77,13 @@ class TournamentConfig(ExperimentConfig):
     @field_validator("strategies")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
-        from interplay.agents.strategies import get
+        from interplay.agents.strategies import check_names
 
         if v != ["all"]:
-            for name in v:
-                get(name)
+            try:
+                check_names(v, "library names")
+            except InterplayError as exc:
+                raise ValueError(str(exc)) from None
         return v
 
     def players(self) -> list[Any]:

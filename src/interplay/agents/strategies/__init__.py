@@ -33,7 +33,7 @@ from interplay.errors import InterplayError, UnknownNameError
 
 __all__ = [
     "ACTION_NAMES", "C", "D", "DEFAULT_PAYOFFS", "FSM", "LIBRARY", "Context", "Lookup", "Machine", "MemoryOne",
-    "Rule", "Strategy", "compile_rule", "get", "memory_one", "names", "resolve", "strategies",
+    "Rule", "Strategy", "check_names", "compile_rule", "get", "memory_one", "names", "resolve", "strategies",
 ]
 
 _BY_NAME: dict[str, Strategy] = {}
@@ -60,6 +60,17 @@ def get(name: str) -> Strategy:
     if s is None:
         raise UnknownNameError("strategy", name, _BY_NAME, listing="interplay strategies")
     return s
+
+
+def check_names(names: Sequence[str], where: str = "strategies") -> None:
+    """Raise one InterplayError naming every unknown strategy name (with close matches), not only the first."""
+    from interplay.errors import unknown_names_message
+
+    bad = [(i, n) for i, n in enumerate(names)
+           if not isinstance(n, str) or not (_BY_NAME.get(n) or _LOWER.get(n.strip().lower()))]
+    if bad:
+        raise InterplayError(unknown_names_message("strategy", where, [(i, str(n)) for i, n in bad], _BY_NAME,
+                                                   listing="interplay strategies"))
 
 
 def memory_one(probs: Sequence[float], name: str | None = None, origin: str = "a memory-one policy") -> Strategy:
