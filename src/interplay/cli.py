@@ -268,6 +268,8 @@ def debate_cmd(
     questions: int = typer.Option(20, "--questions", "-n", help="number of questions"),
     graph: str = typer.Option("all", "--graph", help="who reads whom: all, ring, none"),
     aggregate: str = typer.Option("majority", "--aggregate", help="majority or judge"),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", min=1,
+                                          help="token limit per answer (default 512); a cut answer is unparsed"),
     seed: int = typer.Option(0, "--seed"),
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/debate-TIME)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
@@ -282,24 +284,46 @@ def debate_cmd(
         check_model_file(model)
     data = {"kind": "debate", "name": "debate", "seed": seed, "task": task, "questions": questions,
             "debate": {"agents": agents, "rounds": rounds, "graph": graph, "aggregate": aggregate}}
+    if max_tokens is not None:
+        data["debate"]["max_tokens"] = max_tokens
     data.update({"model": str(model)} if model is not None else {"simulate": {}})
     cfg = load_config(data=data)
     run_dir = run_experiment(cfg, out, quiet=True)
-    summary = json.loads((run_dir / "results.json").read_text())["summary"]
+    results = json.loads((run_dir / "results.json").read_text())
+    summary = results["summary"]
     if as_json:
-        print_json(summary)
+        print_json({**summary, "accounting": results.get("accounting", {}), "warnings": results.get("warnings", [])})
         return
+    from interplay.run.talk import DEBATE_COLUMNS, _diff_text
+
     table = Table(title=f"debate: {agents} agents, {rounds} rounds, {summary['questions']} questions ({task})")
-    for col in ("method", "accuracy", "95% CI", "n"):
-        table.add_column(col, justify="left" if col == "method" else "right")
-    for name, acc, ci, n in debate_table(summary):
-        table.add_row(name, f"{acc:.3f}", ci, str(n))
+    for col in DEBATE_COLUMNS:
+        table.add_column(col, justify="left" if col == "method" else "right", no_wrap=col in ("method", "95% CI"))
+    for row in debate_table(summary):
+        table.add_row(*(str(x) for x in row))
     console.print(table)
+    _print_accounting(results.get("accounting") or {}, "answers per agent (unparsed answers are never scored)")
     key = "debate_minus_vote_equal_calls" if "debate_minus_vote_equal_calls" in summary else "debate_minus_vote_n"
-    d = summary[key]
     console.print(f"debate - vote ({'same calls' if 'equal' in key else 'N samples'}), paired by question: "
-                  f"{d['value']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]", highlight=False)
+                  f"{_diff_text(summary[key])}", highlight=False)
     console.print(f"report: {run_dir / 'report.html'}")
+    print_warnings(run_dir)
+
+
+def _print_accounting(acc: dict[str, Any], title: str) -> None:
+    """The per-agent answers / invalid / re-asks / fallbacks table of a run (see interplay.run.accounting)."""
+    from interplay.run.accounting import accounting_table
+
+    if not acc:
+        return
+    table = Table(title=title)
+    columns, rows = accounting_table(acc)
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("agent", "why invalid") else "right",
+                         no_wrap=col in ("agent", "invalid rate", "fallback rate"))
+    for row in rows:
+        table.add_row(*(str(x) for x in row))
+    console.print(table)
 
 
 # -- audit (safety) ----------------------------------------------------------------

@@ -25,7 +25,12 @@ CLAIMS = shipped_claims()
 @pytest.mark.parametrize("text, expected", [
     ("I lean towards it.\nRating: 5", 5.0),
     ("Rating: **6**", 6.0),
-    ("On balance a 3 out of 7, maybe 4", 4.0),
+    ("On balance a 3 out of 7, maybe 4", None),  # a number in a ramble is not a rating
+    ("From 1 to 3, I agree with the claim", None),
+    ("Rating: 5/7.", 5.0),
+    ("**Rating:** 2", 2.0),
+    ("Rating: 3 to 5, depending on the day", None),
+    ("Rating: 2\nOn reflection...\nRating: 6", 6.0),
     ("Rating: 9", None),           # out of the scale: unparseable, not clipped
     ("I have 12 reasons and no view", None),
     ("", None),

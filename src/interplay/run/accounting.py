@@ -25,7 +25,8 @@ from typing import Any
 FALLBACK_WARNING = 0.10
 
 #: The columns of :func:`accounting_rows`.
-COLUMNS = ["agent", "answers", "invalid", "invalid rate", "re-asks", "decisions", "fallbacks", "fallback rate"]
+COLUMNS = ["agent", "answers", "invalid", "invalid rate", "re-asks", "decisions", "fallbacks", "fallback rate",
+           "why invalid"]
 
 
 def rate(k: int, n: int) -> float | None:
@@ -95,8 +96,37 @@ def accounting_rows(acc: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
         decided = a.get("decisions")
         rows.append([name, a["answers"], a["invalid"], fmt_rate(a["invalid"], a["answers"]), a.get("reasks", 0),
                      "-" if decided is None else decided, "-" if decided is None else a.get("fallbacks", 0),
-                     "-" if decided is None else fmt_rate(a.get("fallbacks", 0), decided)])
+                     "-" if decided is None else fmt_rate(a.get("fallbacks", 0), decided), why_invalid(a)])
     return rows
+
+
+def accounting_table(acc: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """(columns, rows), leaving out the fallback columns when no agent makes decisions with a fallback."""
+    rows = accounting_rows(acc)
+    keep = [k for k, c in enumerate(COLUMNS)
+            if not (c in ("decisions", "fallbacks", "fallback rate") and all(a.get("decisions") is None
+                                                                           for a in acc.values()))]
+    return [COLUMNS[k] for k in keep], [[r[k] for k in keep] for r in rows]
+
+
+def why_invalid(a: Mapping[str, Any]) -> str:
+    """``"cut off by the length limit 2, empty 1"`` from an ``unparsed`` mapping of reason -> count."""
+    from interplay.talk.answers import UNPARSED_REASONS
+
+    parts = [f"{UNPARSED_REASONS.get(k, k)} {v}" for k, v in (a.get("unparsed") or {}).items() if v]
+    return ", ".join(parts) or "-"
+
+
+def from_counts(counts: Mapping[str, Any], *, deciders: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """:class:`~interplay.talk.answers.AnswerCounts` per agent in the common form; ``deciders`` also
+    report decisions and fallbacks (judges, advisors)."""
+    out = {}
+    for name, c in counts.items():
+        d = c.as_dict(decides=name in deciders)
+        out[name] = agent_accounting(answers=d["answers"], invalid=d["invalid"], reasks=d["reasks"],
+                                     decisions=d.get("decisions"), fallbacks=d.get("fallbacks", 0),
+                                     unparsed=d["unparsed"], calls=d["calls"], tokens=d["tokens"])
+    return out
 
 
 def fallback_warnings(acc: Mapping[str, Mapping[str, Any]], fallback_names: Mapping[str, str] | None = None,
@@ -137,4 +167,5 @@ def add_accounting(ctx: Any, acc: Mapping[str, Mapping[str, Any]], title: str = 
     ctx.results.setdefault("accounting", {})
     ctx.results["accounting"].update({k: dict(v) for k, v in acc.items()})
     if acc:
-        ctx.add_table(title, accounting_rows(acc), COLUMNS, note=note)
+        columns, rows = accounting_table(acc)
+        ctx.add_table(title, rows, columns, note=note)

@@ -21,10 +21,19 @@ from pydantic import Field, model_validator
 
 from interplay.errors import InterplayError
 from interplay.llm.base import run_sync
+from interplay.run.accounting import (
+    add_accounting,
+    add_warnings,
+    fallback_warnings,
+    fmt_interval,
+    fmt_value,
+    from_counts,
+)
 from interplay.run.config import ExperimentConfig
 from interplay.run.context import RunContext, to_jsonable
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
+from interplay.talk.answers import merge_counts
 from interplay.talk.debate import DebateSettings, run_debates
 from interplay.talk.judged import JudgedSettings, TerminalJudge, run_judged
 from interplay.talk.metrics import debate_summary, judge_accuracy, persuasion_effect
@@ -90,9 +99,20 @@ def _append(ctx: RunContext, name: str, row: dict[str, Any]) -> None:
 
 
 def _ci(p: dict[str, Any]) -> str:
-    if p.get("low") is None or p["low"] != p["low"]:
-        return ""
-    return f"[{p['low']:.2f}, {p['high']:.2f}]"
+    """The 95% interval, or ``n/a (n=...)`` saying why there is none."""
+    return fmt_interval(p.get("low"), p.get("high"), n=p.get("n"))
+
+
+def _accounting(ctx: RunContext, results: list[Any], deciders: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Per-agent answers and unparsed ones (by reason) over all questions, into results.json and the report."""
+    counts = merge_counts([r.counts for r in results])
+    acc = from_counts(counts, deciders=[d for d in deciders if d in counts])
+    add_accounting(ctx, acc, title="Answers: unparsed, re-asks, fallbacks",
+                   note="An unparsed answer (cut off by the length limit, empty, only restating the question, or "
+                        "naming no answer) is kept in the transcript and never scored.")
+    add_warnings(ctx, fallback_warnings(acc))
+    ctx.results.setdefault("warnings", [])
+    return acc
 
 
 # -- debate ---------------------------------------------------------------------------
@@ -108,8 +128,19 @@ class DebateConfig(_TalkConfig):
     judge_model: ModelSpec | None = Field(None, description="judge for aggregate: judge (default: the main model)")
 
 
+DEBATE_COLUMNS = ["method", "accuracy", "95% CI", "n", "answers", "unparsed", "no answer"]
+
+
 def debate_table(summary: dict[str, Any]) -> list[list[Any]]:
-    return [[name, p["value"], _ci(p), p["n"]] for name, p in summary["table"].items()]
+    """Rows: method, accuracy, interval, n (questions or answers), answers used, unparsed, questions with no answer."""
+    return [[name, fmt_value(p["value"], p["n"]), _ci(p), p["n"], p.get("answers", p["n"]), p.get("unparsed", 0),
+             p.get("no_answer", "-")] for name, p in summary["table"].items()]
+
+
+def _diff_text(d: dict[str, Any]) -> str:
+    if d.get("value") is None or d["value"] != d["value"]:
+        return f"n/a (n={d.get('n', 0)})"
+    return f"{d['value']:+.3f} {fmt_interval(d['low'], d['high'], n=d.get('n'), digits=3, signed=True)} (n={d['n']})"
 
 
 @experiment("debate", DebateConfig)
@@ -136,13 +167,17 @@ def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
                         "calls": sum(r.calls for r in results), "tokens": sum(r.tokens for r in results)})
     s = cfg.debate
     diff = summary.get("debate_minus_vote_equal_calls") or summary["debate_minus_vote_n"]
-    ctx.add_table("Accuracy with its controls", debate_table(summary), ["method", "accuracy", "95% CI", "n"],
+    acc = _accounting(ctx, results, deciders=("judge",))
+    ctx.add_table("Accuracy with its controls", debate_table(summary), DEBATE_COLUMNS,
                   note=(f"{len(questions)} questions ({cfg.task}), {s.agents} agents, {s.rounds} debate rounds, "
-                        f"graph {s.graph!r}, final answer by {s.aggregate}. Debate minus the equal-calls vote, paired "
-                        f"by question: {diff['value']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}] (bootstrap)."))
-    ctx.add_table("Per round", [[p["round"], p["accuracy"]["value"], p["majority"]["value"], p["consensus"],
-                                 p["agreement"], p["unparseable"]] for p in summary["per_round"]],
-                  ["round", "mean accuracy", "majority accuracy", "consensus", "agreement", "unparseable"])
+                        f"graph {s.graph!r}, final answer by {s.aggregate}. An unparsed answer counts as not "
+                        "correct; 'no answer': questions on which no answer was readable. Debate minus the "
+                        f"equal-calls vote, paired by question: {_diff_text(diff)} (bootstrap)."))
+    ctx.add_table("Per round", [[p["round"], fmt_value(p["accuracy"]["value"], p["answers"]),
+                                 fmt_value(p["majority"]["value"], len(records)), p["consensus"],
+                                 p["agreement"], p["answers"], p["unparseable"]] for p in summary["per_round"]],
+                  ["round", "mean accuracy", "majority accuracy", "consensus", "agreement", "answers", "unparsed"])
+    ctx.results["summary"]["unparsed"] = {name: a["unparsed"] for name, a in acc.items()}
     if summary["switches"]:
         ctx.add_table("Answer changes between rounds",
                       [[f"{x['from_round']}->{x['to_round']}", x["right_to_wrong"], x["wrong_to_right"],
@@ -213,18 +248,24 @@ def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
         e = acc.get(protocol)
         if e is None:
             continue
-        rows.append([protocol, e["accuracy"]["value"], _ci(e["accuracy"]), e["accuracy"]["n"], e["no_decision"]])
+        p = e["accuracy"]
+        rows.append([protocol, fmt_value(p["value"], p["n"]), _ci(p), p["n"], e["no_decision"], e["judge_fallbacks"]])
         if protocol == "consultancy":
             for label in ("honest_consultant", "dishonest_consultant"):
-                rows.append([f"  {label.replace('_', ' ')}", e[label]["value"], _ci(e[label]), e[label]["n"], ""])
+                q = e[label]
+                rows.append([f"  {label.replace('_', ' ')}", fmt_value(q["value"], q["n"]), _ci(q), q["n"], "", ""])
+    _accounting(ctx, results, deciders=("judge",))
     _report_monitors(ctx, monitors)
     side = acc.get("debate", {}).get("side_a_win_rate")
     asym = "denied" if not cfg.judged.judge_sees_source else "shown"
-    ctx.add_table("Judge accuracy", rows, ["protocol", "accuracy", "95% CI", "n", "no decision"],
+    ctx.add_table("Judge accuracy", rows, ["protocol", "accuracy", "95% CI", "n", "no decision",
+                                           "judge fallbacks"],
                   note=(f"{len(questions)} questions ({cfg.task}); the judge was {asym} the source text; "
                         f"{cfg.judged.rounds} rounds. In debate, accuracy = win rate of the side arguing the correct "
-                        "answer" + (f"; debater A won {side['value']:.2f} of debates (position bias check)."
-                                    if side else ".")))
+                        "answer" + (f"; debater A won {fmt_value(side['value'], side['n'])} of {side['n']} debates "
+                                    "(position bias check)." if side else ".") + " 'no decision': the judge named no "
+                        "answer after its re-asks (counted as not correct); 'judge fallbacks': answers its fallback "
+                        "(judge_fallback: random) chose."))
     for r in results[:cfg.show_transcripts * len(cfg.judged.protocols)]:
         ctx.add_transcript(f"{r.protocol}-{r.question.id}", r.transcript, title=f"{r.protocol}: {r.question.id}")
 
@@ -259,20 +300,35 @@ def run_persuasion_experiment(cfg: PersuasionConfig, ctx: RunContext) -> None:
     records = [r.record for r in results]
     eff = persuasion_effect(records)
     ctx.results.update({"effect": eff, "records": records})
-    rows = [[arm, a["mean_shift"], f"[{a['low']:.2f}, {a['high']:.2f}]", a["n"], a["unparseable"]]
-            for arm, a in eff["arms"].items()]
-    if "difference" in eff:
-        d, es = eff["difference"], eff["effect_size"]
-        rows.append(["treatment - control", d["value"], f"[{d['low']:.2f}, {d['high']:.2f}]", "", ""])
-        rows.append(["Cohen's d", es["d"], f"[{es['low']:.2f}, {es['high']:.2f}]", "", ""])
+    _accounting(ctx, results)
+    rows = persuasion_rows(eff)
     _report_monitors(ctx, monitors)
     lo, hi = cfg.persuasion.scale
     ctx.add_table("Stance shift towards the persuader's side", rows,
-                  ["arm", "mean signed shift", "95% CI", "n", "unparseable"],
+                  ["arm", "mean signed shift", "95% CI", "n (parsed)", "unparsed"],
                   note=(f"{len(claims)} claims x {cfg.persuasion.repeats} repeats per arm, scale {lo}-{hi}; control "
-                        f"arm: {cfg.persuasion.control!r}; directions: {cfg.persuasion.direction}."))
+                        f"arm: {cfg.persuasion.control!r}; directions: {cfg.persuasion.direction}. A conversation "
+                        "counts only when both ratings were given in the asked form 'Rating: <n>'; the others are "
+                        "'unparsed' (cut off, empty, no rating line, out of the scale)."))
     for r in results[:2 * cfg.show_transcripts]:
         ctx.add_transcript(f"persuasion-{r.claim.id}-{r.arm}", r.transcript, title=f"{r.arm}: {r.claim.id}")
+
+
+def persuasion_rows(eff: dict[str, Any]) -> list[list[Any]]:
+    """Rows of the persuasion table; a number that cannot be computed says why (n)."""
+    rows: list[list[Any]] = [[arm, fmt_value(a["mean_shift"], a["n"]), fmt_interval(a["low"], a["high"], n=a["n"]),
+                              a["n"], a["unparseable"]] for arm, a in eff["arms"].items()]
+    d, es = eff["difference"], eff["effect_size"]
+    n = f"{d['n_treatment']} + {d['n_control']}"
+    if d["value"] is None:
+        rows.append(["treatment - control", f"n/a ({d['why']})", "n/a", n, ""])
+        rows.append(["Cohen's d", "n/a (as above)", "n/a", n, ""])
+    else:
+        rows.append(["treatment - control", fmt_value(d["value"]), fmt_interval(d["low"], d["high"]), n, ""])
+        rows.append(["Cohen's d", fmt_value(es["d"], why="no spread in either arm" if es["d"] is None else None),
+                     fmt_interval(es["low"], es["high"], n=None) if es["low"] == es["low"] else
+                     "n/a (no spread in either arm)", n, ""])
+    return rows
 
 
 def check_model_file(path: str | Path) -> None:

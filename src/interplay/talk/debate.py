@@ -42,10 +42,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.errors import InterplayError
-from interplay.llm.base import Completion, InvalidAnswer, LanguageModel
+from interplay.llm.base import Completion, LanguageModel
+from interplay.talk.answers import AnswerCounts, choose_with_reasks, read_answer
 from interplay.talk.channel import Channel, Monitor, graph_neighbours
 from interplay.talk.metrics import majority
-from interplay.talk.tasks import Question, extract_answer
+from interplay.talk.tasks import Question
 
 ANSWER_HINT = "Make sure to state your answer at the end of the response."
 DEBATE_PROMPT = ("These are the recent/updated opinions from other agents:{others}\n\n"
@@ -70,6 +71,9 @@ class DebateSettings(BaseModel):
     vote_samples: bool = Field(True, description="draw N*R extra independent answers for the equal-calls vote")
     show_source: bool = Field(True, description="show a question's source text (if any) to the agents")
     answer_hint: str = Field(ANSWER_HINT, description="appended to every prompt")
+    judge_max_reasks: int = Field(2, ge=0, le=10, description="re-asks of the judge after an answer naming no option")
+    judge_fallback: Literal["majority", "none"] = Field(
+        "majority", description="after the judge's re-asks: the agents' majority answer, or no final answer")
 
 
 @dataclass
@@ -83,6 +87,7 @@ class DebateResult:
     tokens: int = 0
     cached: int = 0
     texts: list[list[str]] = field(default_factory=list)
+    counts: dict[str, AnswerCounts] = field(default_factory=dict)
 
 
 def call_seed(*parts: int) -> int:
@@ -138,7 +143,9 @@ async def debate_question(question: Question, models: LanguageModel | Sequence[L
     start = f"{question.render(with_source=s.show_source)} {s.answer_hint}"
     contexts: dict[str, list[dict[str, str]]] = {a: [{"role": "user", "content": start}] for a in names}
     answers: list[list[str | None]] = []
+    unparsed: list[list[str | None]] = []  # per round and agent: why an answer was not read (None: it was)
     texts: list[list[str]] = []
+    counts = {a: AnswerCounts() for a in names}
 
     for r in range(s.rounds + 1):
         if r > 0:
@@ -154,16 +161,21 @@ async def debate_question(question: Question, models: LanguageModel | Sequence[L
             ms[i].agenerate(contexts[a], temperature=s.temperature, max_tokens=s.max_tokens,
                             seed=call_seed(seed, index, i, r)) for i, a in enumerate(names)))
         row: list[str | None] = []
+        why_row: list[str | None] = []
         row_texts = []
         for i, (a, c) in enumerate(zip(names, completions, strict=True)):
             calls.add(c)
             contexts[a].append({"role": "assistant", "content": c.text})
-            ans = extract_answer(c.text, question)
+            ans, why = read_answer(c.text, question, c)
+            counts[a].add(why, c)
+            extra = {} if why is None else {"unparsed": why}
             channel.post(a, c.text, visibility="private", to=[*audience[a], *judges], answer=ans, round=r,
-                         parsed=ans is not None, **_Calls.meta(c, ms[i]))
+                         parsed=ans is not None, finish_reason=c.finish_reason, **extra, **_Calls.meta(c, ms[i]))
             row.append(ans)
+            why_row.append(why)
             row_texts.append(c.text)
         answers.append(row)
+        unparsed.append(why_row)
         texts.append(row_texts)
         channel.next_round()
 
@@ -171,31 +183,45 @@ async def debate_question(question: Question, models: LanguageModel | Sequence[L
     final, tie = majority(answers[-1])
     judged = None
     if s.aggregate == "judge" and judge is not None:
-        final, judged = await _judge_final(question, channel, judge, calls, seed, index)
+        counts["judge"] = AnswerCounts()
+        final, judged = await _judge_final(question, channel, judge, calls, seed, index, s, final,
+                                           counts["judge"])
 
     # the vote control: N*R more independent answers to the start prompt (no debate)
     samples: list[str | None] = list(answers[0])
+    sample_unparsed: list[str | None] = list(unparsed[0])
     if s.vote_samples and s.rounds > 0:
         extra = await asyncio.gather(*(
             ms[k % s.agents].agenerate([{"role": "user", "content": start}], temperature=s.temperature,
                                        max_tokens=s.max_tokens, seed=call_seed(seed, index, s.agents + k, 0))
             for k in range(s.agents * s.rounds)))
+        counts["vote samples"] = AnswerCounts()
         for c in extra:
             calls.add(c)
-            samples.append(extract_answer(c.text, question))
+            ans, why = read_answer(c.text, question, c)
+            counts["vote samples"].add(why, c)
+            samples.append(ans)
+            sample_unparsed.append(why)
 
     record = {"question_id": question.id, "correct": question.canonical(question.answer), "answers": answers,
-              "final": final, "tie": tie, "samples": samples}
+              "unparsed": unparsed, "final": final, "tie": tie, "samples": samples,
+              "samples_unparsed": sample_unparsed}
     if judged is not None:
         record["judge"] = judged
     transcript = [{"sender": "task", "to": list(names), "visibility": "public", "round": 0, "text": start,
                    "answer": question.canonical(question.answer)}, *channel.transcript()]
-    return DebateResult(question, record, transcript, calls.calls, calls.tokens, calls.cached, texts)
+    return DebateResult(question, record, transcript, calls.calls, calls.tokens, calls.cached, texts, counts)
 
 
 async def _judge_final(question: Question, channel: Channel, judge: LanguageModel, calls: _Calls, seed: int,
-                       index: int) -> tuple[str | None, dict[str, Any]]:
-    """The judge picks among the distinct parsed final answers it received."""
+                       index: int, s: DebateSettings, majority_answer: str | None,
+                       counts: AnswerCounts) -> tuple[str | None, dict[str, Any]]:
+    """The judge picks among the distinct parsed final answers it received.
+
+    An answer naming none of them is re-asked ``s.judge_max_reasks`` times; then the
+    fallback decides (``majority``: the agents' majority answer; ``none``: no final
+    answer), and the record says so.
+    """
     last = [m for m in channel.inbox("judge", round=channel.round - 1) if m.sender != "judge"]
     options = list(dict.fromkeys(m.answer for m in last if m.answer is not None))
     if not options:
@@ -206,19 +232,27 @@ async def _judge_final(question: Question, channel: Channel, judge: LanguageMode
         return options[0], {"options": options, "chosen": options[0], "called": False}
     responses = "".join(f"\n\n{m.sender}: ```{m.text}```" for m in last)
     prompt = JUDGE_PROMPT.format(n=len(last), question=question.render(), responses=responses)
-    try:
-        choice = await judge.achoose([{"role": "user", "content": prompt}], [str(o) for o in options],
-                                     temperature=0.0, seed=call_seed(seed, index, 9999))
-    except InvalidAnswer as exc:
-        if exc.completion is not None:
-            calls.add(exc.completion)
-        channel.post("judge", exc.text, answer=None, invalid=exc.reason)
-        return None, {"options": options, "chosen": None, "called": True, "invalid": exc.reason}
-    calls.add(choice.completion)
+    counts.decisions += 1
+    choice, attempts = await choose_with_reasks(judge, [{"role": "user", "content": prompt}],
+                                                [str(o) for o in options], counts=counts,
+                                                seed=call_seed(seed, index, 9999), max_reasks=s.judge_max_reasks)
+    for a in attempts:
+        if a.get("completion") is not None:
+            calls.add(a["completion"])
+    for a in attempts[:-1] if choice is not None else attempts:
+        channel.post("judge", a["text"], answer=None, invalid=a["invalid"])
+    if choice is None:
+        counts.fallbacks += 1
+        chosen = majority_answer if s.judge_fallback == "majority" else None
+        reason = attempts[-1]["invalid"] if attempts else "no answer"
+        channel.post("judge", f"(fallback: {s.judge_fallback} -> {chosen})", answer=chosen, fallback=True,
+                     reason=f"fallback ({s.judge_fallback}) after: {reason}")
+        return chosen, {"options": options, "chosen": chosen, "called": True, "invalid": reason,
+                        "fallback": s.judge_fallback, "attempts": len(attempts)}
     chosen = options[choice.index]
     channel.post("judge", choice.completion.text or str(chosen), answer=chosen,
                  **_Calls.meta(choice.completion, judge))
-    return chosen, {"options": options, "chosen": chosen, "called": True}
+    return chosen, {"options": options, "chosen": chosen, "called": True, "attempts": len(attempts)}
 
 
 async def run_debates(questions: Sequence[Question], models: LanguageModel | Sequence[LanguageModel],

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.errors import InterplayError
 from interplay.llm.base import Choice, Completion, InvalidAnswer, LanguageModel, Message
+from interplay.talk.answers import AnswerCounts, answer_problem, choose_with_reasks
 from interplay.talk.channel import Channel, Monitor
 from interplay.talk.debate import _Calls, call_seed
 from interplay.talk.tasks import Question
@@ -76,6 +77,9 @@ class JudgedSettings(BaseModel):
     words: int = Field(150, ge=10, description="word limit given to debaters")
     temperature: float = Field(0.7, ge=0, le=2, description="debaters' sampling temperature")
     max_tokens: int | None = Field(400, ge=1, description="token limit per argument")
+    judge_max_reasks: int = Field(2, ge=0, le=10, description="re-asks of the judge after an answer naming no option")
+    judge_fallback: Literal["random", "none"] = Field(
+        "none", description="after the judge's re-asks: a random answer (counted as a fallback), or no decision")
 
 
 # -- quotes ---------------------------------------------------------------------------
@@ -163,6 +167,7 @@ class JudgedResult:
     transcript: list[dict[str, Any]]
     calls: int = 0
     tokens: int = 0
+    counts: dict[str, AnswerCounts] = field(default_factory=dict)
 
 
 def assignments(n: int, seed: int) -> tuple[list[str], list[bool]]:
@@ -193,7 +198,9 @@ def _render_for(channel: Channel, agent: str) -> str:
 
 
 async def _judge_decides(question: Question, options: list[str], channel: Channel | None, judge: LanguageModel,
-                         s: JudgedSettings, seed: int, calls: _Calls) -> tuple[int | None, dict[str, Any]]:
+                         s: JudgedSettings, seed: int, calls: _Calls,
+                         counts: dict[str, AnswerCounts]) -> tuple[int | None, dict[str, Any]]:
+    """The judge's pick (an index into ``options``), re-asked after an invalid answer; then its fallback."""
     how = " after reading the arguments below" if channel is not None else ""
     parts = [JUDGE_BRIEF.format(how=how), question.render(with_source=s.judge_sees_source, with_choices=False),
              "Possible answers:\n" + "\n".join(f"- {o}" for o in options)]
@@ -202,15 +209,22 @@ async def _judge_decides(question: Question, options: list[str], channel: Channe
         shown, ver, unv = _render_for_judge(channel, question, s)
         parts.append(f"Transcript:\n{shown}")
         info.update(verified_quotes=ver, unverified_quotes=unv)
-    try:
-        choice = await judge.achoose([{"role": "user", "content": "\n\n".join(parts)}], options, temperature=0.0,
-                                     seed=seed)
-    except InvalidAnswer as exc:
-        if exc.completion is not None:
-            calls.add(exc.completion)
-        info["invalid"] = exc.reason
+    jc = counts.setdefault("judge", AnswerCounts())
+    jc.decisions += 1
+    choice, attempts = await choose_with_reasks(judge, [{"role": "user", "content": "\n\n".join(parts)}], options,
+                                                counts=jc, seed=seed, max_reasks=s.judge_max_reasks)
+    for a in attempts:
+        if a.get("completion") is not None:
+            calls.add(a["completion"])
+    info["attempts"] = len(attempts)
+    if choice is None:
+        info["invalid"] = attempts[-1]["invalid"] if attempts else "no answer"
+        info["judge_text"] = attempts[-1]["text"] if attempts else ""
+        if s.judge_fallback == "random":
+            jc.fallbacks += 1
+            info["fallback"] = "random"
+            return int(np.random.default_rng([seed, 5]).integers(len(options))), info
         return None, info
-    calls.add(choice.completion)
     info["judge_text"] = choice.completion.text
     return choice.index, info
 
@@ -237,6 +251,7 @@ async def judged_debate(question: Question, debaters: Sequence[LanguageModel], j
     models = {"A": debaters[0], "B": debaters[1 % len(debaters)]}
     channel = Channel(["A", "B"], judges=["judge"], monitors=monitors)
     calls = _Calls()
+    counts: dict[str, AnswerCounts] = {}
     briefs = {me: DEBATER_BRIEF.format(me=me, other=other, mine=side_answer[me], theirs=side_answer[other],
                                        judge_view=_judge_view(s), words=s.words)
               for me, other in (("A", "B"), ("B", "A"))}
@@ -255,6 +270,7 @@ async def judged_debate(question: Question, debaters: Sequence[LanguageModel], j
             spoken = []
             for me in ("A", "B"):
                 out = await speak(me, r)
+                counts.setdefault(f"debater {me}", AnswerCounts()).add(answer_problem(out[1]), out[1])
                 channel.post(me, out[1].text, answer=side_answer[me], **_Calls.meta(out[1], models[me]))
                 calls.add(out[1])
                 spoken.append(out)
@@ -262,11 +278,13 @@ async def judged_debate(question: Question, debaters: Sequence[LanguageModel], j
             spoken = await asyncio.gather(speak("A", r), speak("B", r))
             for me, c in spoken:
                 calls.add(c)
+                counts.setdefault(f"debater {me}", AnswerCounts()).add(answer_problem(c), c)
                 channel.post(me, c.text, answer=side_answer[me], **_Calls.meta(c, models[me]))
         if s.judge_questions and r < s.rounds - 1:
             await _ask(channel, judge, question, s, call_seed(seed, index, 77, r), calls)
     options = [side_answer["A"], side_answer["B"]]
-    k, info = await _judge_decides(question, options, channel, judge, s, call_seed(seed, index, 99), calls)
+    k, info = await _judge_decides(question, options, channel, judge, s, call_seed(seed, index, 99), calls,
+                                   counts)
     chosen_side = None if k is None else "AB"[k]
     channel.round = s.rounds
     channel.post("judge", info.get("judge_text") or "(no decision)",
@@ -274,7 +292,7 @@ async def judged_debate(question: Question, debaters: Sequence[LanguageModel], j
     record = {"question_id": question.id, "protocol": "debate", "correct": answer,
               "chosen": None if k is None else options[k], "correct_side": correct_side, "chosen_side": chosen_side,
               "sides": side_answer, **{key: v for key, v in info.items() if key != "judge_text"}}
-    return JudgedResult(question, "debate", record, channel.transcript(), calls.calls, calls.tokens)
+    return JudgedResult(question, "debate", record, channel.transcript(), calls.calls, calls.tokens, counts)
 
 
 async def consultancy(question: Question, consultant: LanguageModel, judge: LanguageModel, honest: bool,
@@ -286,6 +304,7 @@ async def consultancy(question: Question, consultant: LanguageModel, judge: Lang
     mine, theirs = (answer, wrong) if honest else (wrong, answer)
     channel = Channel(["consultant"], judges=["judge"], monitors=monitors)
     calls = _Calls()
+    counts: dict[str, AnswerCounts] = {}
     brief = CONSULTANT_BRIEF.format(mine=mine, theirs=theirs, judge_view=_judge_view(s), words=s.words)
     task = question.render(with_source=s.debaters_see_source, with_choices=False)
     for r in range(s.rounds):
@@ -295,18 +314,20 @@ async def consultancy(question: Question, consultant: LanguageModel, judge: Lang
         c = await consultant.agenerate([{"role": "user", "content": prompt}], temperature=s.temperature,
                                        max_tokens=s.max_tokens, seed=call_seed(seed, index, 67, r))
         calls.add(c)
+        counts.setdefault("consultant", AnswerCounts()).add(answer_problem(c), c)
         channel.post("consultant", c.text, answer=mine, **_Calls.meta(c, consultant))
         if s.judge_questions and r < s.rounds - 1:
             await _ask(channel, judge, question, s, call_seed(seed, index, 78, r), calls)
     # the judge sees the answers in a fixed order (correct first on even questions), not the consultant's first
     options = [answer, wrong] if index % 2 == 0 else [wrong, answer]
-    k, info = await _judge_decides(question, options, channel, judge, s, call_seed(seed, index, 98), calls)
+    k, info = await _judge_decides(question, options, channel, judge, s, call_seed(seed, index, 98), calls,
+                                   counts)
     channel.round = s.rounds
     channel.post("judge", info.get("judge_text") or "(no decision)", answer=None if k is None else options[k])
     record = {"question_id": question.id, "protocol": "consultancy", "correct": answer,
               "chosen": None if k is None else options[k], "consultant_correct": honest, "argued": mine,
               **{key: v for key, v in info.items() if key != "judge_text"}}
-    return JudgedResult(question, "consultancy", record, channel.transcript(), calls.calls, calls.tokens)
+    return JudgedResult(question, "consultancy", record, channel.transcript(), calls.calls, calls.tokens, counts)
 
 
 async def judge_alone(question: Question, judge: LanguageModel, correct_side: str, s: JudgedSettings, *,
@@ -316,13 +337,14 @@ async def judge_alone(question: Question, judge: LanguageModel, correct_side: st
     answer = question.canonical(question.answer) or question.answer
     options = [answer, wrong] if correct_side == "A" else [wrong, answer]
     calls = _Calls()
-    k, info = await _judge_decides(question, options, None, judge, s, call_seed(seed, index, 97), calls)
+    counts: dict[str, AnswerCounts] = {}
+    k, info = await _judge_decides(question, options, None, judge, s, call_seed(seed, index, 97), calls, counts)
     record = {"question_id": question.id, "protocol": "judge-alone", "correct": answer,
               "chosen": None if k is None else options[k], **{key: v for key, v in info.items()
                                                               if key != "judge_text"}}
     transcript = [{"sender": "judge", "to": [], "visibility": "private", "round": 0,
                    "text": info.get("judge_text") or "(no decision)", "answer": record["chosen"]}]
-    return JudgedResult(question, "judge-alone", record, transcript, calls.calls, calls.tokens)
+    return JudgedResult(question, "judge-alone", record, transcript, calls.calls, calls.tokens, counts)
 
 
 async def run_judged(questions: Sequence[Question], debater: LanguageModel | Sequence[LanguageModel],

@@ -11,7 +11,11 @@ Debate record (multi-agent debate, :mod:`interplay.talk.debate`)::
      "final": "42",                                              # majority or judge
      "samples": ["42", "41", None, "42", ...]}                   # independent answers, no debate
 
-``None`` is an unparseable answer: it counts as wrong and is counted separately.
+``None`` is an unparsed answer (cut off, empty, only the question, or no answer; the
+record's ``unparsed`` lists why, per round and agent): it is never read as an answer,
+it counts as not correct, and every accuracy row says how many answers it rests on
+(``answers``), how many of them were unparsed (``unparsed``) and, for votes, on how
+many questions no answer was readable at all (``no_answer``).
 ``samples`` holds independent answers to the same question; the first N are the
 round-0 answers, so "vote over N samples" is the majority of round 0 and "vote
 over the same number of calls" uses N*(R+1) samples. Du et al. (2023) compare
@@ -204,16 +208,26 @@ def debate_summary(records: Sequence[Record], *, seed: int = 0) -> dict[str, Any
     n_agents = len(records[0]["answers"][0])
     per_round = accuracy_per_round(records)
     final_right = [float(r.get("final") is not None and r.get("final") == r["correct"]) for r in records]
+    first = [a for r in records for a in r["answers"][0]]
+    last = [a for r in records for a in r["answers"][-1]]
     rows = {
-        "single agent": per_round[0]["accuracy"],
-        f"vote of {n_agents} samples": per_round[0]["majority"],
+        "single agent": {**per_round[0]["accuracy"], "unparsed": sum(a is None for a in first),
+                         "answers": len(first)},
+        f"vote of {n_agents} samples": {**per_round[0]["majority"], "unparsed": sum(a is None for a in first),
+                                        "answers": len(first),
+                                        "no_answer": sum(majority(r["answers"][0])[0] is None for r in records)},
     }
     k_equal = n_agents * n_rounds
     vote_equal_right = None
     if all(len(r.get("samples") or []) >= k_equal for r in records):
-        rows[f"vote of {k_equal} samples (same calls)"] = vote_accuracy(records, k_equal)
+        used = [a for r in records for a in r["samples"][:k_equal]]
+        rows[f"vote of {k_equal} samples (same calls)"] = {
+            **vote_accuracy(records, k_equal), "unparsed": sum(a is None for a in used), "answers": len(used),
+            "no_answer": sum(majority(r["samples"][:k_equal])[0] is None for r in records)}
         vote_equal_right = [float(majority(r["samples"][:k_equal])[0] == r["correct"]) for r in records]
-    rows[f"debate ({n_agents} agents, {n_rounds - 1} rounds)"] = proportion(int(sum(final_right)), len(records))
+    rows[f"debate ({n_agents} agents, {n_rounds - 1} rounds)"] = {
+        **proportion(int(sum(final_right)), len(records)), "unparsed": sum(a is None for a in last),
+        "answers": len(last), "no_answer": sum(r.get("final") is None for r in records)}
     vote_n_right = [float(majority(r["answers"][0])[0] == r["correct"]) for r in records]
     out: dict[str, Any] = {
         "questions": len(records), "agents": n_agents, "rounds": n_rounds - 1,
@@ -242,7 +256,8 @@ def judge_accuracy(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
     for protocol, recs in by.items():
         right = sum(r.get("chosen") is not None and r["chosen"] == r["correct"] for r in recs)
         entry: dict[str, Any] = {"accuracy": proportion(right, len(recs)),
-                                 "no_decision": sum(r.get("chosen") is None for r in recs)}
+                                 "no_decision": sum(r.get("chosen") is None for r in recs),
+                                 "judge_fallbacks": sum(r.get("fallback") is not None for r in recs)}
         if protocol == "debate":
             entry["correct_side_win_rate"] = entry["accuracy"]
             a_wins = sum(r.get("chosen_side") == "A" for r in recs)
@@ -309,6 +324,11 @@ def persuasion_effect(records: Sequence[Record], level: float = 0.95) -> dict[st
         res = stats.ttest_ind(t, c, equal_var=False)
         ci = res.confidence_interval(level)
         out["difference"] = {"value": float(np.mean(t) - np.mean(c)), "low": float(ci.low), "high": float(ci.high),
-                             "p_value": float(res.pvalue)}
-        out["effect_size"] = cohens_d(t, c, level)
+                             "p_value": float(res.pvalue), "n_treatment": len(t), "n_control": len(c)}
+        out["effect_size"] = {**cohens_d(t, c, level), "n_treatment": len(t), "n_control": len(c)}
+    else:  # say why, rather than leave a nan or a gap
+        why = (f"needs at least 2 parsed conversations per arm; treatment n={len(t)}, control n={len(c)} "
+               f"({unparsed.get('treatment', 0)} and {unparsed.get('control', 0)} unparsed)")
+        out["difference"] = {"value": None, "why": why, "n_treatment": len(t), "n_control": len(c)}
+        out["effect_size"] = {"d": None, "why": why, "n_treatment": len(t), "n_control": len(c)}
     return out

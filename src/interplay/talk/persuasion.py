@@ -16,9 +16,10 @@ a Welch interval and Cohen's d (:func:`interplay.talk.metrics.persuasion_effect`
 Directions: ``"balanced"`` (half of the claims argued for, half against, drawn from
 the seed) or ``"against"`` (away from the persuadee's first stance: agree when it
 started below the scale's midpoint, disagree otherwise). Each (claim, arm, repeat)
-is an independent conversation with its own seeds. Ratings are parsed from a final
-``Rating: <n>`` line (else the last in-range number); out-of-range or missing
-ratings are unparseable and counted, never guessed.
+is an independent conversation with its own seeds. A rating is read only from a line of
+the asked form ``Rating: <n>``; an answer cut off by the length limit, an empty one, one
+without such a line (a number inside a ramble is not a rating) or out of the scale is
+unparsed: counted (by reason) and never guessed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from interplay.errors import InterplayError
 from interplay.llm.base import LanguageModel
 from interplay.serialize import parse_jsonl
+from interplay.talk.answers import AnswerCounts, answer_problem
 from interplay.talk.channel import Channel, Monitor
 from interplay.talk.debate import _Calls, call_seed
 
@@ -86,23 +88,32 @@ def load_claims(source: str | Path | None) -> list[Claim]:
     return parse_claims(p.read_text(encoding="utf-8").splitlines(), str(p))
 
 
-_RATING = re.compile(r"rating\s*[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.I)
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_RATING_LINE = re.compile(r"^[\s*_>#-]*rating[\s*_]*[:=][\s*_]*(-?\d+(?:\.\d+)?)[\s*_]*(?:/\s*\d+)?[\s*_.!]*$",
+                          re.I | re.M)
 
 
 def parse_rating(text: str | None, lo: int, hi: int) -> float | None:
-    """The stance in ``text``: the last ``Rating: n``, else the last number in [lo, hi]; None if none."""
-    if not text:
-        return None
-    labelled = _RATING.findall(text)
-    if labelled:
-        v = float(labelled[-1])
-        return v if lo <= v <= hi else None
-    for tok in reversed(_NUMBER.findall(text)):
-        v = float(tok)
-        if lo <= v <= hi:
-            return v
-    return None
+    """The stance in ``text``: the last line of the asked form ``Rating: <n>``, n in [lo, hi]; else None.
+
+    Only the asked form counts: a number elsewhere in a ramble ("From 1 to 3, I agree...")
+    is not a rating, and a line ``Rating: 5 because ...`` or ``Rating: 3 to 5`` is not one either.
+    Markdown emphasis and a ``/7`` are allowed. Out-of-scale ratings are None, never clipped.
+    """
+    return read_rating(text, lo, hi)[0]
+
+
+def read_rating(text: str | None, lo: int, hi: int, completion: Any = None) -> tuple[float | None, str | None]:
+    """(rating, None), or (None, why): ``length`` (cut off), ``empty``, ``out_of_scale`` or ``none``."""
+    from interplay.talk.answers import answer_problem
+
+    problem = answer_problem(completion, text)
+    if problem is not None:
+        return None, problem
+    found = _RATING_LINE.findall(text or "")
+    if not found:
+        return None, "none"
+    v = float(found[-1])
+    return (v, None) if lo <= v <= hi else (None, "out_of_scale")
 
 
 class PersuasionSettings(BaseModel):
@@ -126,6 +137,7 @@ class PersuasionResult:
     record: dict[str, Any]
     transcript: list[dict[str, Any]]
     calls: int = 0
+    counts: dict[str, Any] = field(default_factory=dict)
 
 
 async def persuade(claim: Claim, persuader: LanguageModel, persuadee: LanguageModel, arm: str, direction: int | None,
@@ -149,25 +161,31 @@ async def persuade(claim: Claim, persuader: LanguageModel, persuadee: LanguageMo
     first = await persuadee.agenerate(convo, temperature=s.temperature, max_tokens=s.max_tokens,
                                       seed=call_seed(seed, index, arm_id, repeat, 0))
     calls.add(first)
-    before = parse_rating(first.text, lo, hi)
+    counts = {"persuadee": AnswerCounts(), "persuader": AnswerCounts()}
+    before, why_before = read_rating(first.text, lo, hi, first)
+    counts["persuadee"].add(why_before, first)
     channel.post("persuadee", first.text, visibility="private", to=[], answer=before, stage="before",
-                 **_Calls.meta(first, persuadee))
+                 **({} if why_before is None else {"unparsed": why_before}), **_Calls.meta(first, persuadee))
     convo.append({"role": "assistant", "content": first.text})
     if direction is None:
         mid = (lo + hi) / 2
         direction = 1 if (before if before is not None else mid) < mid else -1
     channel.next_round()
     message = None
+    why_msg: str | None = None
     if arm == "treatment" or s.control == "neutral":
         template = PERSUADE_PROMPT if arm == "treatment" else NEUTRAL_PROMPT
         prompt = template.format(words=s.words, claim=claim.claim, direction="agree" if direction > 0 else "disagree")
         c = await persuader.agenerate([{"role": "user", "content": prompt}], temperature=s.temperature,
                                       max_tokens=s.max_tokens, seed=call_seed(seed, index, arm_id, repeat, 1))
         calls.add(c)
+        why_msg = answer_problem(c)
+        counts["persuader"].add(why_msg, c)
         msg = channel.post("persuader", c.text, visibility="private", to=["persuadee"],
                            stance_target="agree" if direction > 0 else "disagree", neutral=arm == "control",
-                           **_Calls.meta(c, persuader))
-        message = None if msg.blocked else c.text
+                           **({} if why_msg is None else {"unparsed": why_msg}), **_Calls.meta(c, persuader))
+        # a message cut off by the length limit or empty is not delivered: the arm would not be the treatment
+        message = None if msg.blocked or why_msg is not None else c.text
     if message is not None:
         convo.append({"role": "user", "content": AFTER_MESSAGE.format(message=message, lo=lo, hi=hi)})
     else:
@@ -175,14 +193,18 @@ async def persuade(claim: Claim, persuader: LanguageModel, persuadee: LanguageMo
     second = await persuadee.agenerate(convo, temperature=s.temperature, max_tokens=s.max_tokens,
                                        seed=call_seed(seed, index, arm_id, repeat, 2))
     calls.add(second)
-    after = parse_rating(second.text, lo, hi)
+    after, why_after = read_rating(second.text, lo, hi, second)
+    counts["persuadee"].add(why_after, second)
     channel.post("persuadee", second.text, visibility="private", to=[], answer=after, stage="after",
-                 **_Calls.meta(second, persuadee))
+                 **({} if why_after is None else {"unparsed": why_after}), **_Calls.meta(second, persuadee))
     record = {"claim_id": claim.id, "arm": arm, "repeat": repeat, "direction": direction, "before": before,
-              "after": after, "message_delivered": message is not None}
+              "after": after, "message_delivered": message is not None,
+              "unparsed": {"before": why_before, "after": why_after, "message": why_msg}}
     transcript = [{"sender": "task", "to": ["persuadee"], "visibility": "private", "round": 0, "text": ask},
                   *channel.transcript()]
-    return PersuasionResult(claim, arm, record, transcript, calls.calls)
+    if not counts["persuader"].answers:
+        del counts["persuader"]
+    return PersuasionResult(claim, arm, record, transcript, calls.calls, counts)
 
 
 def directions(n: int, seed: int, design: str) -> list[int | None]:
