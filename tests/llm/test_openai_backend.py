@@ -1,6 +1,7 @@
 """The OpenAI-compatible backend against a real HTTP server on 127.0.0.1."""
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -27,7 +28,7 @@ def test_generate_sends_parameters_and_reads_usage(server):
 
 def test_429_honours_retry_after():
     with LoopbackServer([Reply.error(429, retry_after=1), Reply.text("D")]) as server:
-        model = server.model()
+        model = server.model(max_retry_after=5.0)  # the cap defaults to backoff_max (50 ms here)
         t0 = time.monotonic()
         c = model.generate(USER)
         elapsed = time.monotonic() - t0
@@ -78,8 +79,11 @@ def test_choose_falls_back_to_parsing_when_schema_unsupported():
         model = server.model()
         assert model.choose(USER, ["C", "D"]).index == 1
         assert model.choose(USER + [{"role": "user", "content": "again"}], ["C", "D"]).index == 0
-    # first call rejected (400), then parsing only: the second choice goes straight to plain text
-    assert [bool(r.body.get("response_format")) for r in server.requests] == [True, False, False]
+    # json_schema rejected (400), then the json_object form (400), then parsing only: the second
+    # choice goes straight to plain text
+    assert [(r.body.get("response_format") or {}).get("type") for r in server.requests] == [
+        "json_schema", "json_object", None, None]
+    assert len(model.notices) == 2 and "plain text" in model.notices[1]
 
 
 def test_guided_choice_mode_sends_vllm_extension():
@@ -150,3 +154,33 @@ async def test_budget_stops_calls_and_cache_is_free(tmp_path):
 async def test_sync_call_inside_running_loop():
     with LoopbackServer(["C"]) as server:
         assert server.model().generate(USER).text == "C"
+
+
+def test_every_call_sends_a_length_limit_and_keeps_finish_reason(tmp_path):
+    from interplay.llm import LLMCache
+
+    cut = Reply(content="Let me think about this step by", finish_reason="length")
+    with LoopbackServer([cut, Reply.choice("D"), Reply(content='{"choi', finish_reason="length")]) as server:
+        model = server.model(cache=LLMCache(tmp_path / "c.sqlite"), record=tmp_path / "calls.jsonl",
+                             max_tokens=77, choice_max_tokens=9)
+        c = model.generate(USER)
+        assert model.choose(USER, ["C", "D"]).option == "D"
+        with pytest.raises(InvalidAnswer) as info:
+            model.choose(USER + [{"role": "user", "content": "again"}], ["C", "D"])
+        again = model.generate(USER)  # from the cache: finish_reason kept
+    assert [r.body["max_tokens"] for r in server.requests] == [77, 9, 9]
+    assert (c.finish_reason, c.truncated, c.empty, c.problem_kind) == ("length", True, False, "length")
+    assert "cut off by the length limit" in c.problem
+    assert info.value.kind == "length" and "max_tokens=9" in info.value.reason
+    assert again.cached and again.truncated and server.calls == 3
+    records = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert [r["response"]["finish_reason"] for r in records] == ["length", "stop", "length", "length"]
+    assert records[0]["request"]["max_tokens"] == 77
+    # the defaults: 512 for a generate call, 64 for a choice
+    with LoopbackServer([Reply.text("C"), Reply.choice("C"), Reply.empty()]) as server:
+        model = server.model()
+        model.generate(USER)
+        model.choose(USER, ["C", "D"])
+        e = model.generate(USER, seed=1)
+    assert [r.body["max_tokens"] for r in server.requests] == [512, 64, 512]
+    assert e.empty and e.problem == "the answer was empty" and e.problem_kind == "empty"

@@ -299,6 +299,23 @@ def _as_decision(out: Decision | int, view: View, who: str) -> Decision:
     return d
 
 
+async def gather_or_cancel(aws: Any) -> list[Any]:
+    """``asyncio.gather`` that cancels the other seats' calls when one fails.
+
+    Plain ``gather`` lets the siblings of a failed awaitable run on: in self-play the
+    seat whose call failed ends the match, while the other seat kept calling (and
+    re-asking) a model for a match that was already over.
+    """
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds: int | None = None,
                      talk_rounds: int = 0, talk_visibility: Visibility = "public",
                      names: Sequence[str] | None = None, channel: ChannelFactory | None = None,
@@ -347,7 +364,7 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
             for k in range(talk_rounds):
                 await _talk(players, names, view, t, k, talk_visibility, record, chan, emit)
             views = [view(i, t) for i in range(len(players))]
-            outs = await asyncio.gather(*(p.act(v) for p, v in zip(players, views, strict=True)))
+            outs = await gather_or_cancel(p.act(v) for p, v in zip(players, views, strict=True))
             decisions = [_as_decision(o, v, n) for o, v, n in zip(outs, views, names, strict=True)]
             intended = tuple(d.action for d in decisions)
             flips = rng.random(len(intended)) < noise if noise > 0 else np.zeros(len(intended), bool)
@@ -392,7 +409,7 @@ async def _talk(players: Sequence[Any], names: tuple[str, ...], view: Any, t: in
             jobs.append((i, tuple(n for j, n in enumerate(names) if j != i)))
         else:
             jobs.extend((i, (n,)) for j, n in enumerate(names) if j != i)
-    texts = await asyncio.gather(*(players[i].speak(view(i, t), to) for i, to in jobs))
+    texts = await gather_or_cancel(players[i].speak(view(i, t), to) for i, to in jobs)
     for (i, to), text in zip(jobs, texts, strict=True):
         if text is None or not str(text).strip():
             continue

@@ -69,13 +69,18 @@ History of play:
 {messages}
 Write only the message, in one or two sentences. It is cheap talk: nothing binds anyone to it."""
 
-REASK_TEMPLATE = """That answer cannot be played: {reason}. Reply again, ending with one line of the form
+REASK_TEMPLATE = """Your answer was: "{answer}"
+That answer cannot be played: {reason}. The legal actions are: {actions}.
+Reply again, ending with one line of the form
 ACTION: <one of {actions}>"""
 
 #: The placeholders every template may use.
 PLACEHOLDERS = ("me", "opponents", "players", "game_name", "game_id", "rules", "actions", "payoff_table",
                 "horizon_text", "round_number", "of_rounds", "history", "messages", "score", "recipients",
-                "visibility", "reason")
+                "visibility", "reason", "answer")
+
+#: How much of a bad answer a re-ask quotes back to the model.
+REASK_QUOTE_CHARS = 300
 
 
 def _check_template(text: str, field: str) -> str:
@@ -113,7 +118,8 @@ class LLMAgentConfig(BaseModel):
     system_template: str = Field(SYSTEM_TEMPLATE, description="System prompt template.")
     move_template: str | None = Field(None, description="Move prompt template (default depends on `reasoning`).")
     talk_template: str = Field(TALK_TEMPLATE, description="Cheap-talk prompt template.")
-    reask_template: str = Field(REASK_TEMPLATE, description="Sent after an invalid answer; has {reason}.")
+    reask_template: str = Field(REASK_TEMPLATE, description="Sent after an invalid answer; has {reason} and "
+                                "{answer} (the bad answer, quoted).")
 
     @field_validator("system_template", "move_template", "talk_template", "reask_template")
     @classmethod
@@ -156,6 +162,8 @@ class AgentStats:
     cost: float = 0.0
     retries: int = 0
     invalid_answers: int = 0
+    truncated_answers: int = 0
+    empty_answers: int = 0
     reasks: int = 0
     fallbacks: int = 0
     call_errors: int = 0
@@ -184,6 +192,14 @@ class AgentStats:
         return self.fallbacks / self.moves if self.moves else 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        """Every count, with ``invalid_rate`` and ``fallback_rate``.
+
+        ``moves`` counts decisions returned (played, by the model or its fallback); a move
+        cut short by a failed call, a spent budget or a match that ended is not a move.
+        ``answers`` counts answers received for moves (several per move with re-asks);
+        ``truncated_answers`` and ``empty_answers`` are the invalid answers cut by the
+        length limit or empty (counted in ``invalid_answers`` too).
+        """
         return {**asdict(self), "invalid_rate": self.invalid_rate, "fallback_rate": self.fallback_rate,
                 "total_tokens": self.prompt_tokens + self.completion_tokens}
 
@@ -206,6 +222,21 @@ def payoff_table(view: View) -> str:
                                                           for i in range(spec.num_players) if i != me]
         lines.append(f"- If {mine} and {theirs}: {', '.join(pay)}.")
     return "\n".join(lines)
+
+
+def rules_text(view: View) -> str:
+    """The game's rules for the prompt, without its own sentence about repetition.
+
+    An iterated game's description ends with how long *its* sampled play lasts
+    ("... sampled play lasts 100 rounds."); a match may be shorter (``--rounds 10``),
+    and :func:`horizon_text` states this match's length, so the prompt says it once.
+    """
+    text = view.spec.description or ""
+    if view.spec.repeated:
+        cut = text.find(" The game is repeated")
+        if cut >= 0:
+            text = text[:cut]
+    return text
 
 
 def horizon_text(view: View) -> str:
@@ -290,11 +321,12 @@ class LLMAgent:
         score = sum(r[view.seat] for r in view.rewards)
         values = {
             "me": view.me, "opponents": ", ".join(view.others), "players": ", ".join(view.names),
-            "game_name": spec.name, "game_id": spec.id, "rules": spec.description or "",
+            "game_name": spec.name, "game_id": spec.id, "rules": rules_text(view),
             "actions": ", ".join(view.legal), "payoff_table": payoff_table(view), "horizon_text": horizon_text(view),
             "round_number": str(view.round + 1), "of_rounds": of_rounds,
             "history": history_text(view, self.config.history_window), "messages": messages_text(view),
             "score": _fmt_num(score), "recipients": ", ".join(view.others), "visibility": "public", "reason": "",
+            "answer": "",
         }
         values.update(extra)
         return values
@@ -309,11 +341,17 @@ class LLMAgent:
 
     # -- the Player protocol -------------------------------------------------------
     async def act(self, view: View) -> Decision:
+        """One move: ask, re-ask on an invalid answer (each re-ask quotes the bad answer, lists the
+        legal actions and uses a new seed, so no two requests of a move are identical), then fall back.
+
+        An answer cut by the length limit or empty is invalid (never parsed). A call that
+        fails for good raises (``on_error: stop``) or falls back; :class:`BudgetExceeded`
+        always raises. ``stats.moves`` counts only the decisions returned.
+        """
         cfg = self.config
         legal = list(view.legal)
         msgs = self.move_messages(view)
         invalid, reason, texts = 0, None, []
-        self.stats.moves += 1
         for attempt in range(cfg.max_reasks + 1):
             if attempt:
                 self.stats.reasks += 1
@@ -324,6 +362,8 @@ class LLMAgent:
                     self.stats.add(c)
                     self.stats.answers += 1
                     texts.append(c.text)
+                    if c.problem is not None:  # cut by the length limit, or empty: never parsed
+                        raise InvalidAnswer(c.problem, c.text, kind=c.problem_kind or "unparsed")
                     index = parse_choice(c.text, legal)  # InvalidAnswer (without a completion) if garbage
                 else:
                     if cfg.reasoning and attempt == 0:
@@ -338,6 +378,7 @@ class LLMAgent:
                     self.stats.answers += 1
                     texts.append(choice.completion.text)
                     index = choice.index
+                self.stats.moves += 1
                 return Decision(action=index, text="\n".join(texts), invalid=invalid,
                                 meta={"attempts": attempt + 1})
             except InvalidAnswer as exc:
@@ -347,22 +388,27 @@ class LLMAgent:
                     texts.append(exc.text)
                 invalid += 1
                 self.stats.invalid_answers += 1
+                self.stats.truncated_answers += exc.kind == "length"
+                self.stats.empty_answers += exc.kind == "empty"
                 reason = exc.reason
-                msgs = [*msgs, {"role": "assistant", "content": exc.text},
-                        {"role": "user", "content": cfg.reask_template.format(
-                            **self.fields(view, reason=exc.reason))}]
+                quoted = " ".join(exc.text.split())
+                if len(quoted) > REASK_QUOTE_CHARS:
+                    quoted = quoted[:REASK_QUOTE_CHARS] + "..."
+                turn = [{"role": "assistant", "content": exc.text}] if exc.text.strip() else []
+                msgs = [*msgs, *turn, {"role": "user", "content": cfg.reask_template.format(
+                    **self.fields(view, reason=exc.reason, answer=quoted or "(nothing)"))}]
             except ModelCallError as exc:
                 self.stats.call_errors += 1
                 if cfg.on_error == "stop":
-                    self.stats.moves -= 1
                     raise
                 reason = f"call failed: {exc}"
                 break
         return await self._fall_back(view, reason, invalid, texts)
 
     async def _fall_back(self, view: View, reason: str | None, invalid: int, texts: list[str]) -> Decision:
-        self.stats.fallbacks += 1
         d = await self._fallback.act(view)
+        self.stats.fallbacks += 1
+        self.stats.moves += 1
         return Decision(action=d.action, text="\n".join(texts), fallback=True,
                         reason=f"fallback ({self.config.fallback}) after: {reason}", invalid=invalid)
 

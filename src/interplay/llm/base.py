@@ -26,8 +26,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
+import math
+import re
 import threading
 import time
+import warnings
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Mapping, Sequence
@@ -38,24 +42,45 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from interplay.errors import InterplayError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: ``max_tokens`` of a generate call when the caller gives none (every call sends a limit:
+#: servers otherwise generate their own default, often 1,024 tokens or more).
+DEFAULT_MAX_TOKENS = 512
+#: ``max_tokens`` of a choice call (the answer is one option, or ``{"choice": "<option>"}``).
+DEFAULT_CHOICE_MAX_TOKENS = 64
+
+
+class ModelWarning(UserWarning):
+    """A model's behaviour changed for the rest of the run (e.g. structured output switched off)."""
 
 #: A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``.
 Message = Mapping[str, str]
 ROLES = ("system", "user", "assistant")
 
 
+#: Kinds of :class:`InvalidAnswer` (``exc.kind``): the answer was ``"empty"``; it was cut
+#: by the length limit (``"length"``, finish_reason "length"); or it was complete but
+#: names no legal option (``"unparsed"``).
+INVALID_KINDS = ("empty", "length", "unparsed")
+
+
 class InvalidAnswer(InterplayError):
     """The model answered, but its answer names none of the legal options.
 
     ``text`` is the raw answer, ``reason`` says what was wrong (shown to the model
-    when an agent re-asks), ``completion`` carries the token counts of the call.
+    when an agent re-asks), ``completion`` carries the token counts of the call,
+    ``kind`` is one of :data:`INVALID_KINDS` (``"empty"``, ``"length"``, ``"unparsed"``)
+    so callers can count answers cut by the length limit or empty apart from the rest.
     """
 
-    def __init__(self, reason: str, text: str, completion: Completion | None = None) -> None:
+    def __init__(self, reason: str, text: str, completion: Completion | None = None, *,
+                 kind: str = "unparsed") -> None:
         super().__init__(f"invalid answer: {reason} (answer was {text[:200]!r})")
         self.reason = reason
         self.text = text
         self.completion = completion
+        self.kind = kind if kind in INVALID_KINDS else "unparsed"
 
 
 class ModelCallError(InterplayError):
@@ -68,7 +93,22 @@ class Completion:
 
     ``cost`` is in the currency of the configured prices (0 when none are set, and
     0 for answers from the cache: they cost nothing to repeat). ``retries`` counts
-    transient failures (429, 5xx, timeouts) that were retried before this answer.
+    transient failures (429, 5xx, timeouts, malformed replies) that were retried
+    before this answer.
+
+    ``finish_reason`` is the server's (``"stop"``, ``"length"``, ...; ``"scored"`` for
+    a choice read from option likelihoods; None when the server sent none). It is
+    kept in the cache and in every call record. Whether an answer can be used:
+
+    * :attr:`truncated`: True when the answer was cut by the length limit
+      (finish_reason ``"length"``): it is unfinished and must not be scored;
+    * :attr:`empty`: True when the text is empty or only whitespace;
+    * :attr:`problem`: None for a usable answer, else a short sentence saying why
+      not (``"the answer was cut off by the length limit (finish_reason 'length')"``,
+      ``"the answer was empty"``); :attr:`problem_kind` gives ``"length"`` / ``"empty"``.
+
+    ``usage_estimated`` is True when the server reported no token usage and the
+    counts are estimates (about 4 characters a token), so token budgets still apply.
     """
 
     text: str
@@ -79,10 +119,40 @@ class Completion:
     finish_reason: str | None = None
     model: str = ""
     retries: int = 0
+    usage_estimated: bool = False
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def truncated(self) -> bool:
+        """The answer was cut by the length limit (finish_reason "length")."""
+        return self.finish_reason == "length"
+
+    @property
+    def empty(self) -> bool:
+        """The answer holds no text (empty or whitespace only)."""
+        return not self.text.strip()
+
+    @property
+    def problem_kind(self) -> str | None:
+        """``"length"`` (cut by the length limit), ``"empty"``, or None for a usable answer."""
+        if self.truncated:
+            return "length"
+        if self.empty:
+            return "empty"
+        return None
+
+    @property
+    def problem(self) -> str | None:
+        """Why this answer must not be scored (cut off, or empty), or None if it can be."""
+        kind = self.problem_kind
+        if kind == "length":
+            return "the answer was cut off by the length limit (finish_reason 'length')"
+        if kind == "empty":
+            return "the answer was empty"
+        return None
 
 
 @dataclass(frozen=True)
@@ -147,6 +217,32 @@ def run_sync(coro: Awaitable[T]) -> T:
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+_KEYLIKE = (
+    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"), r"\1 [redacted]"),
+    (re.compile(r"\bsk-[A-Za-z0-9_\-*.]{6,}"), "sk-[redacted]"),
+    (re.compile(r"(?i)\b(api[_-]?key|access[_-]?token|secret|password)(\"?\s*[:=]\s*\"?)[^\s\"',;&]+"),
+     r"\1\2[redacted]"),
+)
+
+
+def redact_secrets(text: str, secrets: Sequence[str] = ()) -> str:
+    """``text`` with anything key-like replaced by ``[redacted]``.
+
+    Removes every value in ``secrets`` (the actual keys, e.g. the API key read from
+    the environment; values shorter than 4 characters are ignored), ``Bearer``/``Basic``
+    credentials, ``sk-...`` style keys and ``api_key=...``/``"secret": ...`` pairs.
+    Used on every server error message before it reaches an exception, a log or a
+    results file.
+    """
+    out = str(text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            out = out.replace(secret, "[redacted]")
+    for pattern, repl in _KEYLIKE:
+        out = pattern.sub(repl, out)
+    return out
 
 
 def normalise_messages(messages: Sequence[Message], where: str = "messages") -> list[dict[str, str]]:
@@ -215,9 +311,9 @@ class Totals:
             self.cached_calls += 1
             return
         self.calls += 1
-        self.prompt_tokens += c.prompt_tokens
-        self.completion_tokens += c.completion_tokens
-        self.cost += c.cost
+        self.prompt_tokens += _count(c.prompt_tokens)
+        self.completion_tokens += _count(c.completion_tokens)
+        self.cost += c.cost if math.isfinite(c.cost) and c.cost > 0 else 0.0
         self.retries += c.retries
 
     def as_dict(self) -> dict[str, Any]:
@@ -231,15 +327,33 @@ class ChatModel(ABC):
     and :meth:`identity` (what the cache key names: provider and model, never a
     secret). ``max_concurrency`` bounds calls in flight per event loop;
     ``requests_per_minute`` spaces call starts; prices are per million tokens.
+
+    Every call sends a length limit: ``max_tokens`` (default :data:`DEFAULT_MAX_TOKENS`)
+    for a generate call whose caller gives none, ``choice_max_tokens`` (default
+    :data:`DEFAULT_CHOICE_MAX_TOKENS`) for a choice. The effective limit is part of the
+    request (its cache key and call record).
+
+    :attr:`notices` lists, once each, the changes of behaviour a model made during the
+    run (structured output switched off, logprobs missing, malformed cache rows); each
+    is also a :class:`ModelWarning`, a log line, and a ``notices`` field on the record of
+    the call where it happened.
     """
 
     provider = "base"
 
     def __init__(self, name: str, *, cache: Any = None, budget: Any = None, max_concurrency: int = 8,
                  requests_per_minute: float | None = None, input_price: float = 0.0, output_price: float = 0.0,
-                 record: str | Path | None = None) -> None:
+                 record: str | Path | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
+                 choice_max_tokens: int = DEFAULT_CHOICE_MAX_TOKENS) -> None:
         if max_concurrency < 1:
             raise InterplayError(f"model {name!r}: max_concurrency must be at least 1, got {max_concurrency}.")
+        for field_name, value in (("max_tokens", max_tokens), ("choice_max_tokens", choice_max_tokens)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InterplayError(f"model {name!r}: {field_name} must be a positive whole number, got {value!r}.")
+        self.max_tokens = int(max_tokens)
+        self.choice_max_tokens = int(choice_max_tokens)
+        self.notices: list[str] = []
+        self._pending_notices: list[str] = []
         self.name = name
         self.cache = cache
         self.budget = budget
@@ -255,6 +369,7 @@ class ChatModel(ABC):
             weakref.WeakKeyDictionary())
         self._in_flight = 0
         self.max_in_flight_seen = 0
+        self._stale: set[str] = set()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -288,10 +403,15 @@ class ChatModel(ABC):
                         stop: Sequence[str] | None = None) -> Completion:
         msgs = normalise_messages(messages, where=f"model {self.name!r}")
         stop_list = list(stop) if stop else None
+        if max_tokens is None:
+            max_tokens = self.max_tokens
+        elif isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+            raise InterplayError(f"model {self.name!r}: max_tokens must be a positive whole number, "
+                                 f"got {max_tokens!r}.")
         request = {"op": "generate", "messages": msgs, "temperature": float(temperature),
                    "max_tokens": max_tokens, "seed": seed, "stop": stop_list}
         key = request_key(self.identity(), request)
-        hit = self._cache_get(key)
+        hit = self._cache_get(key, "generate")
         if hit is not None:
             completion = _completion_from(hit, cached=True)
             self._account(completion, request, hit)
@@ -314,7 +434,7 @@ class ChatModel(ABC):
         request = {"op": "choose", "messages": msgs, "options": opts, "temperature": float(temperature),
                    "seed": seed, **self.choose_settings()}
         key = request_key(self.identity(), request)
-        hit = self._cache_get(key)
+        hit = self._cache_get(key, "choose", len(opts))
         if hit is not None:
             completion = _completion_from(hit, cached=True)
             self._account(completion, request, hit)
@@ -323,12 +443,12 @@ class ChatModel(ABC):
             choice = await self._guarded(self._choose(msgs, opts, temperature=float(temperature), seed=seed))
         except InvalidAnswer as exc:
             completion = exc.completion or Completion(text=exc.text)
-            stored = {**_completion_to(completion), "invalid": exc.reason}
+            stored = {**_completion_to(completion), "invalid": exc.reason, "invalid_kind": exc.kind}
             self._cache_put(key, stored)
             self._account(completion, request, stored)
             raise
         stored = {**_completion_to(choice.completion), "index": choice.index,
-                  "scores": list(choice.scores) if choice.scores is not None else None}
+                  "scores": _scores_to(choice.scores)}
         self._cache_put(key, stored)
         self._account(choice.completion, request, stored)
         return choice
@@ -381,18 +501,53 @@ class ChatModel(ABC):
                 with self._totals_lock:
                     self._in_flight -= 1
 
-    def _cache_get(self, key: str) -> dict[str, Any] | None:
-        return self.cache.get(key) if self.cache is not None else None
+    def _cache_get(self, key: str, op: str, n_options: int = 0) -> dict[str, Any] | None:
+        """The stored answer, or None; a stored row of the wrong shape is a miss, reported once."""
+        if self.cache is None:
+            return None
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        problem = stored_problem(hit, op, n_options)
+        if problem is None:
+            return hit
+        self._stale.add(key)
+        report = getattr(self.cache, "report", None)
+        msg = (f"LLM cache {getattr(self.cache, 'path', '')}: a stored {op} answer {problem}; "
+               "it is ignored and asked again")
+        if report is not None:
+            report(msg)
+        else:  # pragma: no cover - caches other than LLMCache
+            warnings.warn(msg, ModelWarning, stacklevel=3)
+        return None
 
     def _cache_put(self, key: str, value: dict[str, Any]) -> None:
         if self.cache is not None:
-            self.cache.put(key, value, model=self.name)
+            if key in self._stale:
+                self._stale.discard(key)
+                self.cache.put(key, value, model=self.name, replace=True)
+            else:
+                self.cache.put(key, value, model=self.name)
+
+    def notice(self, message: str) -> None:
+        """Say once (warning, log, :attr:`notices`, the next call record) that this model changed behaviour."""
+        with self._totals_lock:
+            if message in self.notices:
+                return
+            self.notices.append(message)
+            self._pending_notices.append(message)
+        log.warning(message)
+        warnings.warn(message, ModelWarning, stacklevel=2)
 
     def _account(self, completion: Completion, request: dict[str, Any], response: dict[str, Any]) -> None:
         with self._totals_lock:
             self.totals.add(completion)
         if not completion.cached and self.budget is not None:
             self.budget.charge(completion.total_tokens, completion.cost)
+        with self._totals_lock:
+            notices, self._pending_notices = self._pending_notices, []
+        if notices:
+            response = {**response, "notices": notices}
         if self.record_path is not None:
             line = json.dumps({"model": self.identity(), "request": request, "response": response},
                               ensure_ascii=False)
@@ -430,25 +585,83 @@ def _close(call: Awaitable[Any]) -> None:
         close()
 
 
+def _count(x: Any) -> int:
+    """A token count as reported: a non-negative whole number, else 0 (never summed negative)."""
+    return int(x) if isinstance(x, int) and not isinstance(x, bool) and x > 0 else 0
+
+
+def _is_count(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def stored_problem(d: Any, op: str, n_options: int = 0) -> str | None:
+    """What is wrong with a stored (cached or recorded) answer, or None when it has the right shape.
+
+    A generate answer is a mapping with ``text`` (str), non-negative whole ``prompt_tokens``
+    and ``completion_tokens``, a finite ``cost`` and ``finish_reason`` (str or None); a
+    choose answer has in addition ``invalid`` (str) or an ``index`` into the options and
+    ``scores`` (None or one number per option).
+    """
+    if not isinstance(d, Mapping):
+        return f"is a {type(d).__name__}, not a mapping"
+    if not isinstance(d.get("text", ""), str):
+        return f"has text of type {type(d.get('text')).__name__}"
+    for k in ("prompt_tokens", "completion_tokens"):
+        if k in d and d[k] is not None and not _is_count(d[k]):
+            return f"has {k} {d[k]!r} (not a non-negative whole number)"
+    cost = d.get("cost", 0.0)
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost)
+                             or cost < 0):
+        return f"has cost {cost!r}"
+    if d.get("finish_reason") is not None and not isinstance(d["finish_reason"], str):
+        return f"has finish_reason {d['finish_reason']!r}"
+    if op != "choose":
+        return None
+    if d.get("invalid") is not None:
+        return None if isinstance(d["invalid"], str) else f"has invalid {d['invalid']!r}"
+    index = d.get("index")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n_options:
+        return f"has no valid index ({index!r} for {n_options} options)"
+    scores = d.get("scores")
+    if scores is not None and (not isinstance(scores, list) or len(scores) != n_options or not all(
+            s is None or (isinstance(s, int | float) and not isinstance(s, bool)) for s in scores)):
+        return f"has scores {scores!r} (not one number per option)"
+    return None
+
+
+def _scores_to(scores: tuple[float, ...] | None) -> list[float | None] | None:
+    """Scores as stored: -inf (an option with no probability mass) becomes None (JSON has no infinity)."""
+    if scores is None:
+        return None
+    return [float(s) if math.isfinite(s) else None for s in scores]
+
+
 def _completion_to(c: Completion) -> dict[str, Any]:
-    return {"text": c.text, "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
-            "cost": c.cost, "finish_reason": c.finish_reason, "model": c.model}
+    out = {"text": c.text, "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
+           "cost": c.cost, "finish_reason": c.finish_reason, "model": c.model}
+    if c.usage_estimated:
+        out["usage_estimated"] = True
+    return out
 
 
 def _completion_from(d: Mapping[str, Any], *, cached: bool) -> Completion:
-    return Completion(text=str(d.get("text") or ""), prompt_tokens=int(d.get("prompt_tokens") or 0),
-                      completion_tokens=int(d.get("completion_tokens") or 0),
-                      cost=0.0 if cached else float(d.get("cost") or 0.0), cached=cached,
-                      finish_reason=d.get("finish_reason"), model=str(d.get("model") or ""))
+    cost = d.get("cost")
+    cost = float(cost) if isinstance(cost, int | float) and math.isfinite(cost) and cost > 0 else 0.0
+    return Completion(text=str(d.get("text") or ""), prompt_tokens=_count(d.get("prompt_tokens")),
+                      completion_tokens=_count(d.get("completion_tokens")),
+                      cost=0.0 if cached else cost, cached=cached,
+                      finish_reason=d.get("finish_reason") if isinstance(d.get("finish_reason"), str) else None,
+                      model=str(d.get("model") or ""), usage_estimated=bool(d.get("usage_estimated")))
 
 
 def _choice_from(d: Mapping[str, Any], options: list[str], completion: Completion) -> Choice:
     """Rebuild a Choice (or re-raise the InvalidAnswer) from a stored answer."""
     if d.get("invalid") is not None:
-        raise InvalidAnswer(str(d["invalid"]), completion.text, completion)
+        raise InvalidAnswer(str(d["invalid"]), completion.text, completion, kind=str(d.get("invalid_kind") or ""))
     index = d.get("index")
     if not isinstance(index, int) or not 0 <= index < len(options):
         raise InvalidAnswer(f"stored answer has no valid index ({index!r})", completion.text, completion)
     scores = d.get("scores")
     return Choice(index=index, option=options[index],
-                  scores=tuple(float(s) for s in scores) if scores is not None else None, completion=completion)
+                  scores=tuple(float(s) if s is not None else -math.inf for s in scores) if scores is not None
+                  else None, completion=completion)

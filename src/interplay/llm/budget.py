@@ -11,6 +11,7 @@ Answers from the cache are free and never charged.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -62,9 +63,12 @@ class Budget:
             self.calls += 1
 
     def charge(self, tokens: int, cost: float) -> None:
+        """Add a returned call's tokens and cost; negative or non-finite amounts are never summed."""
+        t = int(tokens) if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0 else 0
+        c = float(cost) if isinstance(cost, int | float) and math.isfinite(cost) and cost > 0 else 0.0
         with self._lock:
-            self.tokens += int(tokens)
-            self.cost += float(cost)
+            self.tokens += t
+            self.cost += c
 
     def as_dict(self) -> dict[str, object]:
         return {"max_calls": self.max_calls, "max_tokens": self.max_tokens, "max_cost": self.max_cost,

@@ -14,6 +14,11 @@ interplay cache, is reported (a warning and :attr:`LLMCache.set_aside`) and
 renamed to ``<name>.corrupt-<time>``; a fresh cache takes its place and the run
 goes on. An error while reading or writing later disables the cache for the rest
 of the run, with a warning, instead of crashing.
+
+A single stored row that is not JSON, or JSON of the wrong shape (checked by the
+model with :func:`interplay.llm.base.stored_problem`), is a miss: it is reported
+(:meth:`LLMCache.report`: a warning and :attr:`LLMCache.problems`), the call is made
+again, and the fresh answer replaces the row.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class LLMCache:
         self.set_aside: Path | None = None
         self.problems: list[str] = []
         self.disabled = False
+        self.bad_rows = 0
         self.hits = 0
         self.misses = 0
         self._local = threading.local()
@@ -143,16 +149,30 @@ class LLMCache:
         warnings.warn(msg, CacheWarning, stacklevel=3)
 
     # -- use -----------------------------------------------------------------------
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The stored answer for ``key``, or None."""
+    def report(self, message: str) -> None:
+        """Report a problem with one stored row (a warning, a log line, :attr:`problems`)."""
+        with self._lock:
+            self.bad_rows += 1
+            first = message not in self.problems
+            if first:
+                self.problems.append(message)
+        if first:
+            log.warning(message)
+            warnings.warn(message, CacheWarning, stacklevel=3)
+
+    def get(self, key: str) -> Any:
+        """The stored answer for ``key`` (normally a dict; the raw text if the row is not JSON), or None."""
         if self.disabled:
             return None
         try:
             row = self._conn().execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
-            value = json.loads(row[0]) if row is not None else None
-        except (sqlite3.DatabaseError, json.JSONDecodeError) as exc:
+        except sqlite3.DatabaseError as exc:
             self._disable(exc)
             return None
+        try:
+            value = json.loads(row[0]) if row is not None else None
+        except (json.JSONDecodeError, TypeError):
+            value = row[0]  # not JSON: the model sees a value of the wrong shape and treats it as a miss
         with self._lock:
             if value is None:
                 self.misses += 1
@@ -160,12 +180,13 @@ class LLMCache:
                 self.hits += 1
         return value
 
-    def put(self, key: str, value: dict[str, Any], *, model: str = "") -> None:
-        """Store an answer; the first answer under a key wins."""
+    def put(self, key: str, value: dict[str, Any], *, model: str = "", replace: bool = False) -> None:
+        """Store an answer; the first answer under a key wins (``replace=True`` overwrites a bad row)."""
         if self.disabled:
             return
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         try:
-            self._conn().execute("INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?)",
+            self._conn().execute(f"{verb} INTO answers VALUES (?, ?, ?, ?)",
                                  (key, model, json.dumps(value, ensure_ascii=False), time.time()))
         except sqlite3.DatabaseError as exc:
             self._disable(exc)

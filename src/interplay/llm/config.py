@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from interplay.errors import InterplayError
-from interplay.llm.base import ChatModel
+from interplay.llm.base import DEFAULT_CHOICE_MAX_TOKENS, DEFAULT_MAX_TOKENS, ChatModel
 from interplay.llm.budget import Budget
 from interplay.llm.cache import LLMCache
 
@@ -34,8 +34,13 @@ class _ModelBase(BaseModel):
     record: str | None = Field(None, description="Append every call (request and answer) to this JSONL file.")
     max_concurrency: int = Field(8, ge=1, description="Calls in flight at once, per event loop.")
     requests_per_minute: float | None = Field(None, gt=0, description="Rate limit on call starts; null = none.")
-    input_price: float = Field(0.0, ge=0, description="Price per million prompt tokens (for cost accounting).")
-    output_price: float = Field(0.0, ge=0, description="Price per million completion tokens.")
+    input_price: float = Field(0.0, ge=0, allow_inf_nan=False,
+                               description="Price per million prompt tokens (for cost accounting).")
+    output_price: float = Field(0.0, ge=0, allow_inf_nan=False, description="Price per million completion tokens.")
+    max_tokens: int = Field(DEFAULT_MAX_TOKENS, ge=1, description="Length limit of a generate call whose caller "
+                            "gives none (every call sends one).")
+    choice_max_tokens: int = Field(DEFAULT_CHOICE_MAX_TOKENS, ge=1,
+                                   description="Length limit of a choice call (one option, or {\"choice\": ...}).")
 
 
 class OpenAIConfig(_ModelBase):
@@ -43,14 +48,26 @@ class OpenAIConfig(_ModelBase):
 
     provider: Literal["openai"] = "openai"
     model: str = Field(..., min_length=1, description="Model name as the server knows it.")
-    base_url: str | None = Field(None, description="Endpoint, e.g. http://127.0.0.1:8000/v1; null = api.openai.com.")
+    base_url: str | None = Field(None, description="Endpoint, e.g. http://127.0.0.1:8000/v1; null = api.openai.com "
+                                 "(refused while OPENAI_BASE_URL is set, unless base_url_from_env).")
+    base_url_from_env: bool = Field(False, description="With base_url null, send requests (and the key) to "
+                                    "$OPENAI_BASE_URL: an explicit opt-in.")
     api_key_env: str | None = Field("OPENAI_API_KEY", description="NAME of the env variable holding the key.")
-    timeout: float = Field(60.0, gt=0, description="Seconds per request before it is retried.")
-    max_retries: int = Field(6, ge=0, description="Retries on 429, 5xx, timeouts and connection errors.")
-    backoff_base: float = Field(0.5, ge=0, description="First backoff in seconds (doubles, with jitter).")
-    backoff_max: float = Field(30.0, ge=0, description="Longest backoff in seconds.")
-    structured: Literal["auto", "json_schema", "guided_choice", "none"] = Field(
-        "auto", description="How choices are constrained: JSON schema, vLLM guided_choice, or parsing only.")
+    timeout: float = Field(60.0, gt=0, allow_inf_nan=False,
+                           description="Seconds one attempt may take as a whole (headers and body) before it is "
+                                       "retried.")
+    max_retries: int = Field(6, ge=0, le=100, description="Retries on 429, 5xx, timeouts, connection errors and "
+                             "malformed replies.")
+    backoff_base: float = Field(0.5, ge=0, allow_inf_nan=False,
+                                description="First backoff in seconds (doubles, with jitter).")
+    backoff_max: float = Field(30.0, ge=0, allow_inf_nan=False, description="Longest backoff in seconds.")
+    max_retry_after: float | None = Field(None, ge=0, allow_inf_nan=False,
+                                          description="Longest wait a server's Retry-After may ask for; null = "
+                                                      "backoff_max.")
+    structured: Literal["auto", "json_schema", "json_object", "guided_choice", "logprobs", "none"] = Field(
+        "auto", description="How choices are asked: JSON schema, llama.cpp's json_object form, vLLM guided_choice, "
+                            "option scores from token logprobs, or plain text (auto: schema, then json_object, "
+                            "then text).")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="Extra JSON fields for every request.")
 
 
@@ -138,13 +155,16 @@ def load_model(spec: Any, *, cache: LLMCache | str | Path | None = None, budget:
     record_path = Path(record) if record is not None else _resolve(cfg.record, base)
     common: dict[str, Any] = {"cache": cache, "budget": budget, "max_concurrency": cfg.max_concurrency,
                               "requests_per_minute": cfg.requests_per_minute, "input_price": cfg.input_price,
-                              "output_price": cfg.output_price, "record": record_path}
+                              "output_price": cfg.output_price, "record": record_path,
+                              "max_tokens": cfg.max_tokens, "choice_max_tokens": cfg.choice_max_tokens}
     if isinstance(cfg, OpenAIConfig):
         from interplay.llm.openai_backend import OpenAIModel
         from interplay.llm.retry import RetryPolicy
 
-        retry = RetryPolicy(max_retries=cfg.max_retries, base_delay=cfg.backoff_base, max_delay=cfg.backoff_max)
-        return OpenAIModel(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, timeout=cfg.timeout,
+        retry = RetryPolicy(max_retries=cfg.max_retries, base_delay=cfg.backoff_base, max_delay=cfg.backoff_max,
+                            max_retry_after=cfg.max_retry_after)
+        return OpenAIModel(cfg.model, base_url=cfg.base_url, base_url_from_env=cfg.base_url_from_env,
+                           api_key_env=cfg.api_key_env, timeout=cfg.timeout,
                            retry=retry, structured=cfg.structured, extra_body=cfg.extra_body, name=cfg.name, **common)
     if isinstance(cfg, TransformersConfig):
         from interplay.llm.transformers_backend import TransformersModel

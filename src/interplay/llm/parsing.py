@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from interplay.llm.base import InvalidAnswer
 
 _JSON_KEYS = ("choice", "action", "answer", "move", "option")
-_LABEL = re.compile(r"^\s*(?:final\s+)?(?:action|answer|choice|move)\s*[:=]\s*(.+?)\s*$", re.I | re.M)
+# [ \t]* (never \s*, which crosses newlines): a run of n newlines would make every line
+# start re-scan the rest, O(n^2); each match attempt here stays on its own line, so O(n).
+_LABEL = re.compile(r"^[ \t]*(?:final[ \t]+)?(?:action|answer|choice|move)[ \t]*[:=][ \t]*(.+?)[ \t\r]*$", re.I | re.M)
 _STRIP = " \t\n\r`*_\"'.!,;:()[]{}<>"
 
 
@@ -70,7 +72,7 @@ def _json_choice(text: str, options: Sequence[str]) -> tuple[int | None, str | N
 def parse_choice(text: str | None, options: Sequence[str]) -> int:
     """Index of the option ``text`` names; raises :class:`InvalidAnswer` with the reason."""
     if text is None or not text.strip():
-        raise InvalidAnswer("the answer was empty", text or "")
+        raise InvalidAnswer("the answer was empty", text or "", kind="empty")
     idx, problem = _json_choice(text, options)
     if idx is not None:
         return idx

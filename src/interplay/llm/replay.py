@@ -29,7 +29,9 @@ _CORE = ("op", "messages", "options", "temperature", "max_tokens", "seed", "stop
 
 
 def _core(request: dict[str, Any]) -> str:
-    return json.dumps({k: request.get(k) for k in _CORE}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # a choice's length limit is a backend setting (choice_max_tokens), not part of the question
+    keys = [k for k in _CORE if not (k == "max_tokens" and request.get("op") == "choose")]
+    return json.dumps({k: request.get(k) for k in keys}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _replayed(response: dict[str, Any]) -> Completion:

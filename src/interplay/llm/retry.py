@@ -1,23 +1,29 @@
 """Retries with exponential backoff and jitter, honouring Retry-After.
 
 Transient failures are retried: HTTP 408, 409, 429 and 5xx, timeouts, lost
-connections and garbled response bodies. The wait before retry ``k`` (0-based)
-is the server's ``Retry-After`` (seconds or an HTTP date; OpenAI's
-``retry-after-ms`` too) when it sends one, capped at ``max_retry_after``;
-otherwise "equal jitter" exponential backoff (Brooker, "Exponential Backoff and
-Jitter", AWS Architecture Blog 2015): ``d = min(max_delay, base_delay * 2**k)``,
-wait ``d/2 + U(0, d/2)``. Other errors (400, 401, 404, ...) fail at once.
+connections and malformed replies (a body that is not JSON, no choices, content
+that is not text, token usage that is not a non-negative whole number). The wait
+before retry ``k`` (0-based) is the server's ``Retry-After`` (seconds or an HTTP
+date; OpenAI's ``retry-after-ms`` too) when it sends a usable one, capped at
+``max_retry_after`` (default: ``max_delay``); a value that is not a finite
+number of seconds or a date (``nan``, ``inf``, ``soon``) is ignored; otherwise
+"equal jitter" exponential backoff (Brooker, "Exponential Backoff and Jitter", AWS
+Architecture Blog 2015): ``d = min(max_delay, base_delay * 2**k)``, wait
+``d/2 + U(0, d/2)``. Other errors (400, 401, 404, ...) fail at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+from interplay.errors import InterplayError
 
 T = TypeVar("T")
 
@@ -31,16 +37,29 @@ class RetryPolicy:
     max_retries: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
-    max_retry_after: float = 300.0
+    #: longest wait a server's Retry-After can ask for; None = ``max_delay``
+    max_retry_after: float | None = None
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        for name in ("base_delay", "max_delay", "max_retry_after"):
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and v >= 0):
+                raise InterplayError(f"retry policy: {name} must be a finite number of seconds >= 0, got {v!r}.")
+        if self.max_retries < 0:
+            raise InterplayError(f"retry policy: max_retries must be >= 0, got {self.max_retries!r}.")
+
+    @property
+    def retry_after_cap(self) -> float:
+        return self.max_delay if self.max_retry_after is None else self.max_retry_after
+
     def backoff(self, attempt: int) -> float:
-        d = min(self.max_delay, self.base_delay * (2.0**attempt))
+        d = min(self.max_delay, self.base_delay * (2.0 ** min(attempt, 64)))
         return d / 2.0 + self.rng.uniform(0.0, d / 2.0)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_retry_after)
+        if retry_after is not None and math.isfinite(retry_after):
+            return min(max(retry_after, 0.0), self.retry_after_cap)
         return self.backoff(attempt)
 
 
@@ -49,24 +68,33 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
     if not headers:
         return None
     lower = {k.lower(): v for k, v in headers.items()}
-    ms = lower.get("retry-after-ms")
+    ms = _seconds(lower.get("retry-after-ms"))
     if ms is not None:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
+        return ms / 1000.0
     value = lower.get("retry-after")
     if value is None:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT; a naive one cannot be compared
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _seconds(value: str | None) -> float | None:
+    """A finite, non-negative number of seconds from a header value, else None (nan, inf, garbage)."""
+    if value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, x) if math.isfinite(x) else None
 
 
 @dataclass
