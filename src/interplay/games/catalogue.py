@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 
 from interplay.errors import InterplayError
+from interplay.games.checks import MAX_PAYOFF, integer, real, table_size
 from interplay.games.normal_form import NormalFormGame, normal_form
 
 CD = ("C", "D")
@@ -133,8 +134,7 @@ def matching_pennies() -> NormalFormGame:
 def coordination(num_actions: int = 2, payoff: float = 1.0) -> NormalFormGame:
     """Pure coordination (Schelling 1960): identical interest, ``payoff`` each when
     both pick the same action, 0 otherwise."""
-    if num_actions < 2:
-        raise InterplayError(f"coordination: num_actions must be at least 2, got {num_actions}.")
+    num_actions = integer("coordination-v1", "num_actions", num_actions, 2, 1024)
     a = np.eye(num_actions) * float(payoff)
     names = tuple(f"A{k}" for k in range(num_actions))
     return normal_form(
@@ -166,10 +166,10 @@ def public_goods(num_players: int = 3, multiplier: float = 1.5, endowment: float
     by ``multiplier`` and shared equally. With 1 < multiplier < num_players,
     contributing is socially best but individually dominated.
     """
-    if num_players < 2:
-        raise InterplayError(f"public-goods: num_players must be at least 2, got {num_players}.")
-    if multiplier <= 0:
-        raise InterplayError(f"public-goods: multiplier must be positive, got {multiplier}.")
+    num_players = integer("public-goods-v1", "num_players", num_players, 2, 64)
+    multiplier = real("public-goods-v1", "multiplier", multiplier, 0, MAX_PAYOFF, lo_open=True)
+    endowment = real("public-goods-v1", "endowment", endowment, -MAX_PAYOFF, MAX_PAYOFF)
+    table_size("public-goods-v1", num_players, (2,) * num_players)
     shape = (num_players,) + (2,) * num_players
     pay = np.zeros(shape)
     for joint in itertools.product((0, 1), repeat=num_players):
@@ -193,8 +193,10 @@ def public_goods(num_players: int = 3, multiplier: float = 1.5, endowment: float
 def volunteers_dilemma(num_players: int = 3, benefit: float = 1.0, cost: float = 0.5) -> NormalFormGame:
     """Volunteer's dilemma (Diekmann 1985): everyone gets ``benefit`` if at least one
     player volunteers; volunteers pay ``cost``."""
-    if num_players < 2:
-        raise InterplayError(f"volunteers-dilemma: num_players must be at least 2, got {num_players}.")
+    num_players = integer("volunteers-dilemma-v1", "num_players", num_players, 2, 64)
+    benefit = real("volunteers-dilemma-v1", "benefit", benefit, -MAX_PAYOFF, MAX_PAYOFF)
+    cost = real("volunteers-dilemma-v1", "cost", cost, -MAX_PAYOFF, MAX_PAYOFF)
+    table_size("volunteers-dilemma-v1", num_players, (2,) * num_players)
     if not 0 < cost < benefit:
         raise InterplayError(f"volunteers-dilemma: need 0 < cost < benefit, got cost={cost}, benefit={benefit}.")
     shape = (num_players,) + (2,) * num_players

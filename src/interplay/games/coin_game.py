@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from interplay.errors import InterplayError
+from interplay.games.checks import MAX_HORIZON, integer
 from interplay.games.registry import register
 from interplay.games.spec import Dynamics, GameSpec, UtilityKind
 
@@ -216,10 +217,8 @@ def coin_metrics(picks: np.ndarray, returns: np.ndarray | None = None) -> dict[s
 def coin_game(grid_size: int = 3, horizon: int = 150, two_coins: bool = False, tie: str = "both") -> CoinGame:
     """Build a coin game, validating its parameters."""
     gid = "coin-game-2coin-v1" if two_coins else "coin-game-v1"
-    if int(grid_size) < 2:
-        raise InterplayError(f"{gid}: grid_size must be at least 2, got {grid_size}.")
-    if int(horizon) < 1:
-        raise InterplayError(f"{gid}: horizon must be a positive number of steps, got {horizon}.")
+    grid_size = integer(gid, "grid_size", grid_size, 2, 64)
+    horizon = integer(gid, "horizon", horizon, 1, MAX_HORIZON)
     if tie not in ("both", "red"):
         raise InterplayError(f"{gid}: tie must be 'both' or 'red', got {tie!r}.")
     moves = ACTION_NAMES if two_coins else ACTION_NAMES[:4]

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from interplay.errors import InterplayError
+from interplay.games.checks import MAX_HORIZON, integer, real
 from interplay.games.normal_form import NormalFormGame
 from interplay.games.spec import GameSpec
 
@@ -290,6 +291,10 @@ def validate_iterated(game: IteratedGame) -> None:
 def iterated(stage: NormalFormGame, *, id: str, discount: float = 0.96, horizon: int = 100,
              noise: float = 0.0, end_prob: float = 0.0) -> IteratedGame:
     """Build an :class:`IteratedGame` from a 2x2 stage game, validating the parameters."""
+    discount = real(id, "discount", discount, 0.0, 1.0, hi_open=True)
+    horizon = integer(id, "horizon", horizon, 1, MAX_HORIZON)
+    noise = real(id, "noise", noise, 0.0, 0.5)
+    end_prob = real(id, "end_prob", end_prob, 0.0, 1.0, hi_open=True)
     spec = replace(
         stage.spec,
         id=id,

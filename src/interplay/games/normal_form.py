@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from interplay.errors import InterplayError
+from interplay.games.checks import MAX_PAYOFF, table_size
 from interplay.games.spec import Dynamics, GameSpec, UtilityKind
 
 
@@ -140,6 +141,10 @@ def normal_form(
         raise InterplayError(f"{id}: payoffs contain NaN or infinite values.")
     if any(k < 1 for k in arr.shape[1:]):
         raise InterplayError(f"{id}: every player needs at least one action; shape {arr.shape}.")
+    table_size(id, n, arr.shape[1:])
+    if np.abs(arr).max() > MAX_PAYOFF:
+        raise InterplayError(f"{id}: payoffs must be within +-{MAX_PAYOFF:g} (largest given: "
+                             f"{np.abs(arr).max():g}); rescale them.")
     players = tuple(players) if players is not None else tuple(f"player_{i}" for i in range(n))
     if len(players) != n:
         raise InterplayError(f"{id}: {len(players)} player names given for {n} players.")

@@ -9,6 +9,7 @@ user gets the familiar stateful API (and `pettingzoo.test` conformance).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import jax
@@ -52,7 +53,11 @@ class InterplayParallelEnv(ParallelEnv):
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         if seed is not None:
-            self._key = jax.random.PRNGKey(seed)
+            s = seed.item() if hasattr(seed, "dtype") and np.ndim(seed) == 0 else seed
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 0 <= s < 2**32:
+                raise InterplayError(f"{self.spec_.id}: reset(seed=...) needs a whole number in [0, 2**32) or None, "
+                                     f"got {_shown(seed)}.")
+            self._key = jax.random.PRNGKey(int(s))
         self._key, sub = jax.random.split(self._key)
         obs, self._state = self.game.reset(sub)
         self.agents = list(self.possible_agents)
@@ -63,10 +68,16 @@ class InterplayParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]):
         if not self.agents:
             raise InterplayError(f"{self.spec_.id}: step() called on a finished episode; call reset() first.")
+        if not isinstance(actions, dict):
+            raise InterplayError(f"{self.spec_.id}: step() takes a dict of agent -> action, got {_shown(actions)}.")
         missing = [a for a in self.agents if a not in actions]
         if missing:
             raise InterplayError(f"{self.spec_.id}: no action given for {missing}.")
-        joint = np.array([int(actions[a]) for a in self.possible_agents])
+        unknown = [a for a in actions if a not in self.possible_agents]
+        if unknown:
+            raise InterplayError(f"{self.spec_.id}: actions for unknown agent(s) {unknown}; the agents are "
+                                 f"{self.possible_agents}.")
+        joint = np.array([self._check_action(a, actions[a]) for a in self.possible_agents])
         self._key, sub = jax.random.split(self._key)
         obs, self._state, rewards, terminated, truncated = self.game.step(sub, self._state, joint)
         observations = self._obs_dict(obs)
@@ -81,6 +92,17 @@ class InterplayParallelEnv(ParallelEnv):
             self.agents = []
         return observations, rew, terms, truncs, infos
 
+    def _check_action(self, agent: str, value: Any) -> int:
+        """``value`` as an action index of ``agent``, or an InterplayError naming the allowed ones."""
+        v = value.item() if hasattr(value, "dtype") and np.ndim(value) == 0 else value
+        n = int(self._act_spaces[agent].n)
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < n:
+            names = self.spec_.actions[self.possible_agents.index(agent)]
+            allowed = ", ".join(f"{k} ({name})" for k, name in enumerate(names))
+            raise InterplayError(f"{self.spec_.id}: agent {agent!r} played {_shown(value)}, which is not an "
+                                 f"action; the allowed actions are the integers {allowed}.")
+        return int(v)
+
     def render(self) -> str | None:
         return f"{self.spec_.id}: state {self._state}, last observations {self._last}"
 
@@ -89,6 +111,11 @@ class InterplayParallelEnv(ParallelEnv):
 
     def state(self) -> Any:
         return self._state
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parallel_env(id: str, render_mode: str | None = None, **params: Any) -> InterplayParallelEnv:

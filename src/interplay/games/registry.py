@@ -56,6 +56,9 @@ def _load_builtins() -> None:
 
 def resolve(id: str) -> GameEntry:
     _load_builtins()
+    if not isinstance(id, str):
+        raise InterplayError(f"a game id must be a name like 'ipd-v1' (see `interplay games`), got "
+                             f"{type(id).__name__} {str(id)[:40]!r}.")
     if id.startswith("openspiel:"):
         from interplay.games.openspiel import load_openspiel_entry
 
