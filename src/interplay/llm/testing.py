@@ -51,6 +51,14 @@ class Reply:
     finish_reason: str = "stop"
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    #: top alternatives of the answer's first token, ``((token, logprob), ...)``: sent as
+    #: ``choices[0].logprobs`` (the OpenAI / llama.cpp / vLLM shape) when the request asks for logprobs
+    top_logprobs: tuple[tuple[str, float], ...] | None = None
+
+    @classmethod
+    def scored(cls, content: str, top_logprobs: Mapping[str, float]) -> Reply:
+        """An answer whose first token's alternatives (token -> natural-log probability) come with it."""
+        return cls(content=content, top_logprobs=tuple((str(t), float(v)) for t, v in top_logprobs.items()))
 
     @classmethod
     def text(cls, content: str, *, delay: float = 0.0, prompt_tokens: int | None = None,
@@ -269,13 +277,18 @@ class LoopbackServer:
         content = reply.content
         pt = reply.prompt_tokens if reply.prompt_tokens is not None else _approx_tokens(req.prompt)
         ct = reply.completion_tokens if reply.completion_tokens is not None else _approx_tokens(content or "")
+        choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content},
+                                  "finish_reason": reply.finish_reason}
+        if reply.top_logprobs is not None and req.body.get("logprobs"):
+            top = [{"token": t, "logprob": v, "bytes": list(t.encode())} for t, v in reply.top_logprobs]
+            first = top[0] if top else {"token": content or "", "logprob": 0.0, "bytes": []}
+            choice["logprobs"] = {"content": [{**first, "top_logprobs": top}]}
         payload = {
             "id": f"chatcmpl-loopback-{req.index}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": self.model_name,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                         "finish_reason": reply.finish_reason}],
+            "choices": [choice],
             "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
         }
         return 200, out_headers, json.dumps(payload).encode()
