@@ -424,8 +424,19 @@ def decide_cmd(
         for name, v in res["importance"].items():
             t.add_row(name, f"{res['advisor_loss'][name]:.0f}", f"{v['shapley']:+.3f}", f"{v['pivotal_fraction']:.2f}")
         console.print(t)
+    _print_accounting(res.get("accounting") or {}, "LLM advisors: answers, invalid, re-asks, fallbacks")
+    if res.get("position_bias"):
+        from interplay.run.accounting import fmt_rate, fmt_value
+
+        t = Table("advisor", "n", "first pick shown first", "chance", "binomial p",
+                  title="Position bias of LLM advisors")
+        for name, b in res["position_bias"].items():
+            t.add_row(name, str(b["n"]), fmt_rate(b["first_position"], b["n"]), fmt_value(b["chance"], b["n"]),
+                      fmt_value(b["p_value"], b["n"]))
+        console.print(t)
     console.print(f"[green]done[/] results: {run_dir / 'results.json'}")
     console.print(f"report: {run_dir / 'report.html'}")
+    print_warnings(run_dir)
 
 
 # -- strategies and tournaments (evaluate) ------------------------------------------

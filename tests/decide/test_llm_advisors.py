@@ -64,14 +64,65 @@ def test_shuffling_exposes_position_bias():
     assert [t[0] for t in fixed.ranking] == list(Q.options)
 
 
-def test_invalid_answer_is_reasked_then_fails_with_the_advisor_named():
+def test_invalid_answer_is_reasked_then_ends_in_the_fallback_not_an_abort():
     with LoopbackServer([Reply.text("bananas"), Reply.choice("roads")], default=by_persona) as server:
         adv = LLMAdvisor("Bo", server.model(structured="none")).advise(Q, np.random.default_rng(1))
         assert adv.top == ("roads",)
-        assert dict(adv.meta)["llm_calls"] == 4  # one re-ask
-    with (LoopbackServer(default=Reply.text("bananas")) as server,
-          pytest.raises(InterplayError, match="advisor 'Bo': no valid option after 2 tries")):
-        LLMAdvisor("Bo", server.model(structured="none"), max_reasks=1).advise(Q, np.random.default_rng(1))
+        meta = dict(adv.meta)
+        assert meta["llm_calls"] == 4 and meta["reasks"] == 1 and meta["invalid_answers"] == 1
+        assert meta["fallbacks"] == 0
+    # always the same bad answer: each of the 3 places gets 1 answer + 1 re-ask, then the fallback
+    with LoopbackServer(default=Reply.text("bananas")) as server:
+        bo = LLMAdvisor("Bo", server.model(structured="none"), max_reasks=1, fallback="shown")
+        adv = bo.advise(Q, np.random.default_rng(1))
+        assert server.calls == 6
+        bodies = [r.body["messages"] for r in server.requests[:2]]
+    meta = dict(adv.meta)
+    assert [t[0] for t in adv.ranking] == meta["ballot_order"]  # 'shown': the order it was shown
+    assert meta["fallbacks"] == 3 and meta["invalid_answers"] == 6 and meta["reasks"] == 3
+    assert [f["place"] for f in meta["fallback_places"]] == [1, 2, 3]
+    assert (bo.counts.decisions, bo.counts.fallbacks, bo.counts.answers) == (3, 3, 6)
+    assert bodies[0] != bodies[1] and any('Your answer was: "bananas"' in m["content"] for m in bodies[1])
+
+
+def test_an_advisor_repeating_a_ranked_option_is_reasked_then_falls_back():
+    """The model always names its favourite, even once it is ranked (issue 11's advisor 'Cy')."""
+    with LoopbackServer(default=Reply.text("parks")) as server:
+        cy = LLMAdvisor("Cy", server.model(structured="none"), max_reasks=2)
+        adv = cy.advise(Q, np.random.default_rng(3))
+        assert server.calls == 1 + 3 + 3  # place 1 answered; places 2 and 3: 1 answer + 2 re-asks each
+    meta = dict(adv.meta)
+    assert adv.top == ("parks",) and meta["fallbacks"] == 2 and meta["invalid_answers"] == 6
+    assert sorted(t[0] for t in adv.ranking) == sorted(Q.options)  # still a full ballot
+
+
+def test_decide_experiment_with_an_always_invalid_advisor_completes_and_reports(tmp_path):
+    import json
+
+    from interplay.run.runner import load_config, run_experiment
+
+    with LoopbackServer(default=Reply.text("none of these")) as bad, LoopbackServer(default=first_listed) as good:
+        cfg = {"kind": "decide", "name": "d", "seed": 0,
+               "task": {"type": "question", "prompt": "Where?", "options": list(Q.options),
+                        "quality": dict(zip(Q.options, (0.6, 1.0, 0.0, 0.3)))},
+               "advisors": [{"name": "Bad", "type": "llm", "model": bad.model_config(structured="none"),
+                             "max_reasks": 1},
+                            {"name": "Pos", "type": "llm", "model": good.model_config()},
+                            {"name": "Dee", "type": "scripted", "ranking": ["libraries", "schools", "parks",
+                                                                            "roads"]}]}
+        run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+    res = json.loads((run / "results.json").read_text())
+    assert res["meta"]["status"] == "completed"
+    acc = res["accounting"]
+    assert acc["Bad"]["decisions"] == 3 and acc["Bad"]["fallbacks"] == 3 and acc["Bad"]["fallback_rate"] == 1.0
+    assert acc["Bad"]["answers"] == 6 and acc["Bad"]["invalid"] == 6 and acc["Bad"]["reasks"] == 3
+    assert acc["Pos"]["fallbacks"] == 0 and acc["Pos"]["invalid"] == 0
+    assert len(res["warnings"]) == 1 and res["warnings"][0].startswith("Bad: 3 of 3 decisions (100%)")
+    bias = res["position_bias"]
+    # 'Pos' always takes the first option shown: first pick at position 1 in 1 of 1 decisions, chance 1/4
+    assert bias["Pos"]["first_position_rate"] == 1.0 and bias["Pos"]["n"] == 1 and bias["Pos"]["chance"] == 0.25
+    report = (run / "report.html").read_text()
+    assert "Position bias" in report and "Bad: 3 of 3 decisions (100%)" in report
 
 
 def test_replay_reproduces_the_ballots_without_a_server(tmp_path):

@@ -359,46 +359,58 @@ class LLMAdvisor(_Base):
     the rest, and so on; the last option is ranked last. Since the order in which
     options are shown changes LLM answers (position bias; Zheng et al. 2023, "Judging
     LLM-as-a-judge"), the order is shuffled per advisor and per question with the
-    round's seeded generator, and recorded in the advice (``ballot_order``), together
-    with the calls' token counts. An answer naming no option is re-asked up to
-    ``max_reasks`` times with the reason; then the advisor fails with an error naming it.
+    round's seeded generator, and recorded in the advice (``ballot_order``, and
+    ``first_pick_position``: where in the shown list its first pick stood), together
+    with the calls' token counts.
+
+    An answer naming none of the remaining options (e.g. one already ranked) is re-asked
+    up to ``max_reasks`` times, quoting the answer and the remaining options, with a new
+    seed; then the advisor's ``fallback`` picks that place (``random``: uniformly among
+    the remaining options, from the round's generator; ``shown``: the first remaining
+    option in the order shown) and the advice records it (``fallbacks``). A call that
+    fails for good falls back too (``on_error: fallback``) or stops the run
+    (``on_error: stop``). :attr:`counts` holds the advisor's answers, invalid ones by
+    reason, re-asks, decisions (places ranked by the model or its fallback) and fallbacks.
     """
 
     kind = "llm"
 
     def __init__(self, name: str, model: Any, *, persona: str = "", temperature: float = 0.0,
-                 shuffle: bool = True, max_reasks: int = 2, system: str = LLM_SYSTEM) -> None:
+                 shuffle: bool = True, max_reasks: int = 2, system: str = LLM_SYSTEM, fallback: str = "random",
+                 on_error: str = "fallback") -> None:
+        from interplay.talk.answers import AnswerCounts
+
         super().__init__(name)
+        if fallback not in ("random", "shown"):
+            raise InterplayError(f"advisor {name!r}: fallback must be 'random' or 'shown', got {fallback!r}.")
+        if on_error not in ("stop", "fallback"):
+            raise InterplayError(f"advisor {name!r}: on_error must be 'stop' or 'fallback', got {on_error!r}.")
         self.model = model
         self.persona = persona
         self.temperature = temperature
         self.shuffle = shuffle
         self.max_reasks = max_reasks
         self.system = system
-        self.calls = 0
-        self.tokens = 0
+        self.fallback = fallback
+        self.on_error = on_error
+        self.counts = AnswerCounts()
+        self.first_picks: list[tuple[int, int]] = []  # (position of the first pick in the shown order, options)
 
-    def _choose(self, messages: list[dict[str, str]], options: list[str], seed: int) -> Any:
-        from interplay.llm.base import InvalidAnswer
+    @property
+    def calls(self) -> int:
+        return self.counts.calls
 
-        for attempt in range(self.max_reasks + 1):
-            try:
-                choice = self.model.choose(messages, options, temperature=self.temperature, seed=seed)
-            except InvalidAnswer as exc:
-                self.calls += 1
-                if exc.completion is not None:
-                    self.tokens += exc.completion.total_tokens
-                if attempt == self.max_reasks:
-                    raise InterplayError(f"advisor {self.name!r}: no valid option after {attempt + 1} tries "
-                                         f"({exc.reason}).") from None
-                messages = [*messages, {"role": "assistant", "content": exc.text},
-                            {"role": "user", "content": f"That was not one of the options ({exc.reason}). "
-                                                        f"Answer with exactly one of: {', '.join(options)}."}]
-                continue
-            self.calls += 1
-            self.tokens += choice.completion.total_tokens
-            return choice
-        raise InterplayError(f"advisor {self.name!r}: no answer.")  # unreachable: the loop returns or raises
+    @property
+    def tokens(self) -> int:
+        return self.counts.tokens
+
+    def _choose(self, messages: list[dict[str, str]], options: list[str], seed: int) -> tuple[Any, list[Any]]:
+        from interplay.llm.base import run_sync
+        from interplay.talk.answers import choose_with_reasks
+
+        return run_sync(choose_with_reasks(self.model, messages, options, counts=self.counts, seed=seed,
+                                           temperature=self.temperature, max_reasks=self.max_reasks,
+                                           on_error=self.on_error))
 
     def advise(self, question: Question, rng: np.random.Generator) -> Advice:
         opts = list(question.options)
@@ -410,19 +422,35 @@ class LLMAdvisor(_Base):
                         listing="\n".join(f"- {o}" for o in order))}]
         ranking: list[str] = []
         remaining = list(order)
-        calls0, tokens0 = self.calls, self.tokens
+        before = (self.counts.calls, self.counts.tokens, self.counts.invalid, self.counts.reasks,
+                  self.counts.fallbacks)
+        fell_back: list[dict[str, Any]] = []
         while len(remaining) > 1:
-            choice = self._choose(messages, remaining, seed)
-            pick = remaining[choice.index]
+            self.counts.decisions += 1
+            choice, attempts = self._choose(messages, remaining, seed)
+            if choice is None:  # the fallback ranks this place
+                self.counts.fallbacks += 1
+                pick = remaining[int(rng.integers(len(remaining)))] if self.fallback == "random" else remaining[0]
+                fell_back.append({"place": len(ranking) + 1, "pick": pick, "after": attempts[-1]["invalid"]
+                                  if attempts else "no answer", "answers": [a["text"] for a in attempts]})
+            else:
+                pick = remaining[choice.index]
+            if not ranking:
+                self.first_picks.append((order.index(pick), len(order)))
             ranking.append(pick)
             remaining.remove(pick)
             messages = [*messages, {"role": "assistant", "content": pick}]
             if len(remaining) > 1:
                 messages.append({"role": "user", "content": LLM_NEXT.format(remaining=", ".join(remaining))})
         ranking.extend(remaining)
-        return make_advice(self.name, question.options, ranking,
-                           meta={"ballot_order": order, "llm_calls": self.calls - calls0,
-                                 "llm_tokens": self.tokens - tokens0, "model": getattr(self.model, "name", "?")})
+        c = self.counts
+        meta = {"ballot_order": order, "first_pick_position": order.index(ranking[0]) + 1,
+                "llm_calls": c.calls - before[0], "llm_tokens": c.tokens - before[1],
+                "invalid_answers": c.invalid - before[2], "reasks": c.reasks - before[3],
+                "fallbacks": c.fallbacks - before[4], "model": getattr(self.model, "name", "?")}
+        if fell_back:
+            meta["fallback_places"] = fell_back
+        return make_advice(self.name, question.options, ranking, meta=meta)
 
     def describe(self) -> str:
         return f"LLM {getattr(self.model, 'name', '?')}"

@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from interplay.decide.axioms import DEFAULT_AXIOMS
 from interplay.decide.rules import DEFAULT_RULES
 from interplay.errors import InterplayError
+from interplay.run.accounting import fmt_rate, fmt_value
 from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
@@ -52,7 +53,14 @@ class AdvisorConfig(Strict):
     persona: str = Field("", description="llm: who this advisor is, added to its system prompt")
     temperature: float = Field(0.0, ge=0, description="llm: sampling temperature")
     shuffle: bool = Field(True, description="llm: shuffle the option order per question (recorded)")
-    max_reasks: int = Field(2, ge=0, description="llm: re-asks after an answer naming no option")
+    max_reasks: int = Field(2, ge=0, le=10, description="llm: re-asks after an answer naming no remaining option")
+    fallback: Literal["random", "shown"] = Field(
+        "random", description="llm: who ranks a place after the re-asks: a random remaining option, or the first "
+                              "remaining one in the order shown (recorded as a fallback either way)")
+    on_error: Literal["stop", "fallback"] = Field(
+        "fallback", description="llm: when a call fails for good: stop the run, or let the fallback rank")
+    max_tokens: int | None = Field(None, ge=1, description="llm: longest answer to a choice call (the model's "
+                                                           "choice_max_tokens)")
 
     @model_validator(mode="after")
     def _fields(self) -> AdvisorConfig:
@@ -164,6 +172,7 @@ class _Models:
     def __init__(self, cfg: DecideConfig, ctx: RunContext) -> None:
         self.cfg, self.ctx = cfg, ctx
         self.made: dict[str, Any] = {}
+        self.advisors: list[list[Any]] = []  # every set of advisors built (one per online learner pass)
         self.budget = None
         if cfg.budget:
             from interplay.llm.budget import Budget
@@ -174,9 +183,21 @@ class _Models:
         from interplay.llm.config import load_model
 
         if adv.name not in self.made:
-            self.made[adv.name] = load_model(adv.model, cache=self.cfg.cache, budget=self.budget,
+            spec: Any = adv.model
+            if adv.max_tokens is not None:
+                spec = {**_model_mapping(spec), "choice_max_tokens": adv.max_tokens}
+            self.made[adv.name] = load_model(spec, cache=self.cfg.cache, budget=self.budget,
                                              record=self.ctx.dir / "llm-calls.jsonl")
         return self.made[adv.name]
+
+
+def _model_mapping(spec: Any) -> dict[str, Any]:
+    """A model spec (mapping or YAML path) as a mapping, so an advisor's option can be added to it."""
+    if isinstance(spec, dict):
+        return dict(spec)
+    from interplay.serialize import read_yaml_mapping
+
+    return dict(read_yaml_mapping(spec, "model file"))
 
 
 def build_advisors(cfg: DecideConfig, task: Any, models: _Models) -> list[Any]:
@@ -206,7 +227,9 @@ def build_advisors(cfg: DecideConfig, task: Any, models: _Models) -> list[Any]:
             out.append(A.Human(a.name))
         else:
             out.append(A.LLMAdvisor(a.name, models.get(a), persona=a.persona, temperature=a.temperature,
-                                    shuffle=a.shuffle, max_reasks=a.max_reasks))
+                                    shuffle=a.shuffle, max_reasks=a.max_reasks, fallback=a.fallback,
+                                    on_error=a.on_error))
+    models.advisors.append(out)
     return out
 
 
@@ -224,9 +247,56 @@ def run_decide(cfg: DecideConfig, ctx: RunContext) -> None:
             _run_question(cfg, ctx, models)
         else:
             _run_online(cfg, ctx, models)
+        _llm_accounting(ctx, models)
     finally:
         if models.made:
             ctx.results["llm"] = {n: m.totals.as_dict() for n, m in models.made.items() if hasattr(m, "totals")}
+
+
+def _llm_accounting(ctx: RunContext, models: _Models) -> None:
+    """Per LLM advisor: answers, invalid ones, re-asks, fallbacks (all passes), and position bias (first pass)."""
+    from interplay.run.accounting import add_accounting, add_warnings, fallback_warnings, from_counts
+    from interplay.talk.answers import merge_counts
+
+    llm = [[a for a in group if getattr(a, "kind", "") == "llm"] for group in models.advisors]
+    ctx.results.setdefault("warnings", [])
+    if not llm or not llm[0]:
+        return
+    counts = merge_counts([{a.name: a.counts for a in group} for group in llm])
+    acc = from_counts(counts, deciders=list(counts))
+    passes = len(llm)
+    fallbacks = {a.name: a.fallback for a in llm[0]}
+    add_warnings(ctx, fallback_warnings(acc, fallbacks))
+    add_accounting(ctx, acc, title="LLM advisors: answers, invalid, re-asks, fallbacks",
+                   note=f"A decision is one place of a ranking; after an answer naming no remaining option and the "
+                        f"re-asks, the advisor's fallback ranks the place. Over {passes} pass(es) of the task.")
+    bias = {a.name: position_bias(a.first_picks) for a in llm[0]}
+    ctx.results["position_bias"] = bias
+    ctx.add_table("Position bias of LLM advisors (where in the shown order the first pick stood)",
+                  [[n, b["n"], b["first_position"], fmt_rate(b["first_position"], b["n"]), f"{b['chance']:.3f}",
+                    fmt_value(b["mean_position"], b["n"]), f"{b['chance_mean_position']:.2f}",
+                    fmt_value(b["p_value"], b["n"])] for n, b in bias.items()],
+                  ["advisor", "n (decisions)", "first pick shown first", "rate", "chance", "mean position",
+                   "chance mean", "binomial p"],
+                  note="The options are shuffled per advisor and question; an unbiased advisor's first pick stands "
+                       "first in the shown list with probability 1/k (k options). p: two-sided exact binomial test "
+                       "of that rate against chance.")
+
+
+def position_bias(first_picks: list[tuple[int, int]]) -> dict[str, Any]:
+    """First-pick position against chance: how often the first option shown was picked first (n, rate, p)."""
+    from scipy import stats
+
+    n = len(first_picks)
+    k = sum(1 for pos, _ in first_picks if pos == 0)
+    chance = float(np.mean([1 / m for _, m in first_picks])) if n else float("nan")
+    mean_pos = float(np.mean([pos + 1 for pos, _ in first_picks])) if n else None
+    out: dict[str, Any] = {"n": n, "first_position": k, "first_position_rate": k / n if n else None,
+                           "chance": chance, "mean_position": mean_pos,
+                           "chance_mean_position": float(np.mean([(m + 1) / 2 for _, m in first_picks])) if n
+                           else float("nan"),
+                           "p_value": float(stats.binomtest(k, n, chance).pvalue) if n else None}
+    return out
 
 
 def _fmt(ws: Any) -> str:
