@@ -8,6 +8,11 @@ distributions follow from them), and blocks are reduced as they finish, so memor
 by the block size, not by turns x repetitions. Pairs of deterministic strategies without
 noise or end probability give the same match every repetition: they are played once.
 
+Matches that involve a per-turn strategy of the library (a learner, a strategy with internal
+random state: :mod:`interplay.agents.strategies.turnwise`) are played by a second array program
+in NumPy: all such matches advance together, one call of each per-turn strategy a turn for all
+of its matches, machines stepped by table look-up as above (:func:`play_turnwise`).
+
 Per-turn :class:`~interplay.agents.strategies.player.Player` objects (LLM agents, humans) are
 played by a per-match path whose counts merge into the same result.
 
@@ -36,6 +41,7 @@ import numpy as np
 from interplay.agents.strategies import Strategy, resolve
 from interplay.agents.strategies.core import DEFAULT_PAYOFFS, Context, Machine
 from interplay.agents.strategies.player import MachinePlayer, MatchInfo, Player
+from interplay.agents.strategies.turnwise import TurnPlayer
 from interplay.errors import InterplayError
 
 #: Matches per block of the batched program (bounds memory: 4 int32 counts a match).
@@ -339,6 +345,90 @@ class TournamentResult:
         }
 
 
+# -- the per-turn array program: matches with a per-turn strategy of the library ------------
+def play_turnwise(entries: list[Any], pairs: np.ndarray, settings: TournamentSettings,
+                  actions: dict[tuple[int, int], np.ndarray] | None = None
+                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+    """Play every match of ``pairs`` (each with at least one per-turn strategy) together in NumPy.
+
+    Returns ``(pairs, reps, counts, weight)`` groups for :meth:`Accumulator.add`. Pairs of two
+    deterministic strategies without noise or end probability are played once (weight = repetitions).
+    With ``settings.record``, each pair's joint actions (repetitions, turns) go into ``actions``.
+    """
+    s = settings
+    ctx = s.context
+    reps_n, turns = int(s.repetitions), int(s.turns)
+    det = np.array([(not e.stochastic) if e.per_turn else e.machine(ctx).deterministic for e in entries])
+    once = det[pairs[:, 0]] & det[pairs[:, 1]] & (s.noise == 0) & (s.prob_end == 0) & (not s.record)
+    dpairs, spairs = pairs[once], pairs[~once]
+    row_pair = np.concatenate([dpairs, np.tile(spairs, (reps_n, 1))]).astype(np.int64)  # (M, 2) entry indices
+    m_rows = len(row_pair)
+    rng = np.random.default_rng([s.seed, 17])
+    if s.prob_end > 0:
+        length = np.minimum(rng.geometric(s.prob_end, m_rows), turns)
+    else:
+        length = np.full(m_rows, turns)
+    # machines: one flat table for every machine strategy present, a state per row and seat
+    machine_ids = sorted({int(k) for k in np.unique(row_pair) if not entries[int(k)].per_turn})
+    local = {k: n for n, k in enumerate(machine_ids)}
+    tables = Tables.build([entries[k].machine(ctx) for k in machine_ids]) if machine_ids else None
+    mseat = []  # per seat: rows whose player there is a machine, and their states
+    for seat in (0, 1):
+        rows = np.flatnonzero([k in local for k in row_pair[:, seat].tolist()])
+        start = tables.start[[local[int(k)] for k in row_pair[rows, seat]]] if tables is not None and len(rows) \
+            else np.zeros(0, np.int32)
+        mseat.append((rows, start.astype(np.int64)))
+    stochastic_machines = tables is not None and not bool(tables.deterministic.all())
+    # per-turn strategies: one group per strategy over all its seats
+    groups = []
+    for k in sorted({int(k) for k in np.unique(row_pair) if entries[int(k)].per_turn}):
+        r0 = np.flatnonzero(row_pair[:, 0] == k)
+        r1 = np.flatnonzero(row_pair[:, 1] == k)
+        n = len(r0) + len(r1)
+        rule = entries[k].rule
+        state = rule.start(n, ctx, np.random.default_rng([s.seed, 19, k]))
+        groups.append((rule, state, r0, r1, np.zeros((n, turns), np.int8), np.zeros((n, turns), np.int8)))
+    counts = np.zeros((m_rows, 4), np.int64)
+    flat = counts.reshape(-1)
+    base = np.arange(m_rows) * 4
+    acts = np.zeros((2, m_rows), np.int8)
+    rec = np.full((m_rows, turns), -1, np.int8) if s.record else None
+    for t in range(turns):
+        for seat, (rows, state) in enumerate(mseat):
+            if len(rows):
+                p = tables.coop[state]  # type: ignore[union-attr]
+                acts[seat, rows] = (rng.random(len(rows)) >= p) if stochastic_machines else (p < 0.5)
+        for rule, state, r0, r1, own, opp in groups:
+            a = np.asarray(rule.act(state, t, own[:, :t], opp[:, :t]), dtype=np.int8)
+            acts[0, r0] = a[:len(r0)]
+            acts[1, r1] = a[len(r0):]
+        if s.noise > 0:
+            acts ^= (rng.random((2, m_rows)) < s.noise).astype(np.int8)
+        joint = 2 * acts[0] + acts[1]
+        flat[base + joint] += (t < length)
+        if rec is not None:
+            rec[:, t] = np.where(t < length, joint, -1)
+        for seat, (rows, state) in enumerate(mseat):
+            if len(rows):
+                state[:] = tables.nxt[4 * state + 2 * acts[seat, rows] + acts[1 - seat, rows]]  # type: ignore[union-attr]
+        for _, _, r0, r1, own, opp in groups:
+            own[:len(r0), t] = acts[0, r0]
+            own[len(r0):, t] = acts[1, r1]
+            opp[:len(r0), t] = acts[1, r0]
+            opp[len(r0):, t] = acts[0, r1]
+    out = []
+    nd = len(dpairs)
+    if rec is not None and actions is not None:
+        per_rep = rec[nd:].reshape(reps_n, len(spairs), turns)
+        for q, (i, j) in enumerate(spairs):
+            actions[(int(i), int(j))] = per_rep[:, q]
+    if nd:
+        out.append((dpairs, np.array([0]), counts[None, :nd], reps_n))
+    if len(spairs):
+        out.append((spairs, np.arange(reps_n), counts[nd:].reshape(reps_n, len(spairs), 4), 1))
+    return out
+
+
 # -- the slow path: per-turn players ----------------------------------------------------
 async def _play_match(p1: Any, p2: Any, info: MatchInfo, names: tuple[str, str], seed: Sequence[int],
                       length: int) -> np.ndarray:
@@ -378,7 +468,8 @@ async def _play_slow(entries: list[Any], pairs: np.ndarray, settings: Tournament
     """Counts (repetitions, P, 4) of the matches that involve a per-turn player."""
     info = settings.match_info
     ctx = settings.context
-    players = [e if not isinstance(e, Strategy) else MachinePlayer(e, ctx) for e in entries]
+    players = [e if not isinstance(e, Strategy) else (TurnPlayer(e.name, e.rule, ctx) if e.per_turn
+                                                      else MachinePlayer(e, ctx)) for e in entries]
     names = [_name(e) for e in entries]
     lengths_rng = np.random.default_rng([settings.seed, 7])
     out = np.zeros((settings.repetitions, len(pairs), 4), dtype=np.int64)
@@ -449,14 +540,17 @@ async def run_tournament_async(players: Sequence[Any], settings: TournamentSetti
     entries = prepare(players)
     n = len(entries)
     pairs = _all_pairs(n, settings.self_play)
-    fast = np.array([isinstance(entries[i], Strategy) and isinstance(entries[j], Strategy) for i, j in pairs],
+    both = np.array([isinstance(entries[i], Strategy) and isinstance(entries[j], Strategy) for i, j in pairs],
                     dtype=bool)
+    per_turn = np.array([isinstance(e, Strategy) and e.per_turn for e in entries], dtype=bool)
+    turnwise = both & (per_turn[pairs[:, 0]] | per_turn[pairs[:, 1]]) if len(pairs) else both
+    fast = both & ~turnwise
     acc = Accumulator(n, settings.repetitions, settings.payoffs)
     actions: dict[tuple[int, int], np.ndarray] = {}
 
     if fast.any():
         ctx = settings.context
-        strat_idx = [k for k, e in enumerate(entries) if isinstance(e, Strategy)]
+        strat_idx = [k for k, e in enumerate(entries) if isinstance(e, Strategy) and not e.per_turn]
         machines: list[Machine] = []
         local = np.full(n, -1)
         for k in strat_idx:
@@ -492,8 +586,11 @@ async def run_tournament_async(players: Sequence[Any], settings: TournamentSetti
                         prev = actions.get((int(i), int(j)))
                         block = acts[:, k]
                         actions[(int(i), int(j))] = block if prev is None else np.concatenate([prev, block])
-    if (~fast).any():
-        spairs = pairs[~fast]
+    if turnwise.any():
+        for gp, reps, counts, weight in play_turnwise(entries, pairs[turnwise], settings, actions):
+            acc.add(gp, reps, counts, weight=weight)
+    if (~both).any():
+        spairs = pairs[~both]
         counts = await _play_slow(entries, spairs, settings)
         acc.add(spairs, np.arange(settings.repetitions), counts)
     return _finish(entries, settings, acc, actions)

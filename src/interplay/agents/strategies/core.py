@@ -241,14 +241,14 @@ class Strategy:
         origin: where the strategy comes from (paper, tournament, library).
         memory_depth: how many past turns it uses (``math.inf`` for unbounded).
         stochastic: whether it randomises (with no noise).
-        kind: "memory-one", "memory-n", "fsm", "sequence" or "rule".
+        kind: "memory-one", "memory-n", "fsm", "sequence", "rule" or "per-turn".
         axelrod: the Axelrod-library class it reproduces (None if not from there).
         uses_length: whether it uses the match length (it then needs a known length).
         aliases: other names that resolve to it.
     """
 
     name: str
-    rule: Rule = field(repr=False)
+    rule: Any = field(repr=False)  # a Rule (compiles to a Machine) or a per-turn rule (turnwise.TurnRule)
     origin: str
     memory_depth: float
     stochastic: bool
@@ -257,9 +257,26 @@ class Strategy:
     uses_length: bool = False
     aliases: tuple[str, ...] = ()
 
+    @property
+    def per_turn(self) -> bool:
+        """Whether this strategy is played turn by turn (a per-turn rule) rather than compiled to a machine."""
+        return not isinstance(self.rule, Rule)
+
     def machine(self, ctx: Context | None = None) -> Machine:
         """The compiled machine for this match context (cached)."""
+        if self.per_turn:
+            raise InterplayError(f"strategy {self.name!r} is played turn by turn; it has no machine.")
         return _cached_machine(self.rule, ctx or Context())
+
+    def play(self, their: list[int] | tuple[int, ...], ctx: Context | None = None,
+             rng: np.random.Generator | None = None) -> list[int]:
+        """This strategy's actions against a fixed sequence of opponent actions (either form)."""
+        ctx = ctx or Context(turns=max(len(their), 1))
+        if self.per_turn:
+            from interplay.agents.strategies.turnwise import play_rule
+
+            return play_rule(self.rule, their, ctx, rng)
+        return self.machine(ctx).play(their, rng)
 
     def memory_one_vector(self, ctx: Context | None = None) -> tuple[float, ...] | None:
         """The 5 probabilities ``[start, CC, CD, DC, DD]`` if this is a memory-one strategy, else None."""
