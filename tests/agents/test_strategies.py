@@ -83,6 +83,11 @@ def test_declared_properties_are_consistent():
     assert len(names()) == len(set(names())) >= 60
     for s in LIBRARY:
         assert s.origin and s.origin.endswith(".")
+        if s.per_turn:
+            assert s.kind == "per-turn"
+            with pytest.raises(InterplayError, match="turn by turn"):
+                s.machine(CTX)
+            continue
         m = s.machine(CTX)
         assert m.deterministic == (not s.stochastic), s.name
         assert m.coop.min() >= 0 and m.coop.max() <= 1

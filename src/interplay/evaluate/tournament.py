@@ -364,10 +364,7 @@ def play_turnwise(entries: list[Any], pairs: np.ndarray, settings: TournamentSet
     row_pair = np.concatenate([dpairs, np.tile(spairs, (reps_n, 1))]).astype(np.int64)  # (M, 2) entry indices
     m_rows = len(row_pair)
     rng = np.random.default_rng([s.seed, 17])
-    if s.prob_end > 0:
-        length = np.minimum(rng.geometric(s.prob_end, m_rows), turns)
-    else:
-        length = np.full(m_rows, turns)
+    length = np.minimum(rng.geometric(s.prob_end, m_rows), turns) if s.prob_end > 0 else np.full(m_rows, turns)
     # machines: one flat table for every machine strategy present, a state per row and seat
     machine_ids = sorted({int(k) for k in np.unique(row_pair) if not entries[int(k)].per_turn})
     local = {k: n for n, k in enumerate(machine_ids)}

@@ -436,6 +436,151 @@ _proc("Omega TFT", _omega_tft, (0, 0), INF,
       "Tit for tat that breaks C/D deadlocks and defects against random-looking opponents (Slany and Kienreich "
       "2007).", "OmegaTFT", window=2, t_cap=2)
 
+
+# -- more history rules and sequences (small machines) ------------------------------------------
+_CAPRI_C = {"CC CC CC", "CC CC DC", "CC DC CD", "DC CD CC", "CD CC CC", "CC CD DC", "CD DC CC", "DC CC CC",
+            "DD DD DC", "DD DC CC", "DD DD CD", "DD CD CC", "DD DD CC", "DD CC CC"}
+
+
+def _capri(v: View) -> float:
+    joint = [(C, C)] * 3 + list(zip(v.mine, v.theirs))
+    return 1.0 if " ".join("CD"[a] + "CD"[b] for a, b in joint[-3:]) in _CAPRI_C else 0.0
+
+
+_hist("CAPRI", _capri, 3, "Cooperates in the listed three-turn contexts (padded with mutual cooperation), "
+      "else defects (Murase and Baek 2020).", "Capri", window=3, own=3)
+_hist("CollectiveStrategy", lambda v: 1.0 if v.t == 0 else (0.0 if v.t == 1 or v.defections > 1 or v.first != (C, D)
+                                                             else 1.0), INF,
+      "Plays C, D; cooperates while the opponent opened C, D and defected at most once (Li and Kendall 2009).",
+      "CollectiveStrategy", window=0, opening=2, t_cap=2, count="D")
+_hist("EasyGo", lambda v: 1.0 if v.defections else 0.0, INF,
+      "Defects until the opponent defects, then cooperates for ever (Li et al. 2011).", "EasyGo", window=0,
+      count="D")
+_hist("Gradual Killer", lambda v: (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0)[v.t] if v.t < 7
+      else (0.0 if v.first[5:7] == (D, D) else 1.0), INF,
+      "Plays D five times and C twice, then defects for ever if the opponent defected on turns 6 and 7, else "
+      "cooperates (Prison tournament).", "GradualKiller", window=0, opening=7, t_cap=7)
+_NYDEGGER_D = {1, 6, 7, 17, 22, 23, 26, 29, 30, 31, 33, 38, 39, 45, 49, 54, 55, 58, 61}
+_NYDEGGER_SCORE = {(C, C): 0, (C, D): 2, (D, C): 1, (D, D): 3}
+
+
+def _nydegger(v: View) -> float:
+    if v.t < 2 or (v.t == 2 and v.first[:2] != (D, C)):
+        return _tft(v)
+    if v.t == 2:
+        return 0.0
+    a = sum(w * _NYDEGGER_SCORE[(v.mine[k], v.theirs[k])] for k, w in ((-1, 16), (-2, 4), (-3, 1)))
+    return 0.0 if a in _NYDEGGER_D else 1.0
+
+
+_hist("First by Nydegger", _nydegger, 3, "Scores the last three joint moves and defects on 19 listed scores "
+      "(Nydegger, Axelrod's first tournament, 1980).", "FirstByNydegger", window=3, own=3, opening=2, t_cap=3)
+_hist("First by Tullock", lambda v: 1.0 if v.t < 11 else max(0.0, v.theirs.count(C) / 10 - 0.1), INF,
+      "Cooperates 11 turns, then with the opponent's cooperation rate over its last ten turns less 10% "
+      "(Tullock, Axelrod's first tournament, 1980).", "FirstByTullock", stochastic=True, window=10, own=0, t_cap=11)
+_hist("First by Feld", lambda v: 1.0 if v.t == 0 else (0.0 if v.theirs[-1] == D else max(1.0 - 0.5 / 200 * v.t, 0.5)),
+      200, "Tit for tat whose cooperation after a cooperation decays linearly from 1 to 1/2 over 200 turns (Feld, "
+      "Axelrod's first tournament, 1980).", "FirstByFeld", stochastic=True, t_cap=None)
+_hist("Second by Black", lambda v: 1.0 if v.t < 5 else (1.0, 1.0, 0.88, 0.68, 0.4, 0.04)[sum(v.theirs)], 5,
+      "Cooperates with a probability that falls with the opponent's defections in its last five turns (Black, "
+      "Axelrod's second tournament, 1980).", "SecondByBlack", stochastic=True, window=5, own=0, t_cap=5)
+_LEYVRAZ = {(C, C, C): 1.0, (C, C, D): 0.5, (C, D, C): 0.0, (C, D, D): 0.25, (D, C, C): 1.0, (D, C, D): 1.0,
+            (D, D, C): 1.0, (D, D, D): 0.25}
+_hist("Second by Leyvraz", lambda v: _LEYVRAZ[((C, C, C) + v.theirs)[-3:]], 3,
+      "Cooperates with a probability set by the opponent's last three moves (Leyvraz, Axelrod's second "
+      "tournament, 1980).", "SecondByLeyvraz", stochastic=True, window=3, own=0)
+
+
+def _grofman2(v: View) -> float:
+    if v.t < 2:
+        return 1.0
+    if v.t <= 6:
+        return _last(v)
+    recent = v.theirs[-8:-1].count(D)
+    return 1.0 if recent <= (2 if v.mine[-1] == C else 1) else 0.0
+
+
+_hist("Second by Grofman", _grofman2, 8, "Tit for tat on turns 3 to 7, then cooperates while the opponent "
+      "defected at most twice (once after its own defection) in turns t-8 to t-2 (Grofman, Axelrod's second "
+      "tournament, 1980).", "SecondByGrofman", window=8, own=1, t_cap=7)
+
+
+def _self_steem(v: View) -> float:
+    s = math.sin(2 * math.pi * v.t / 10)
+    if s > 0.95:
+        return 0.0
+    if 0.95 > abs(s) > 0.3:
+        return _last(v)
+    if 0.3 > s > -0.3:
+        return 0.5
+    return 1.0
+
+
+_hist("SelfSteem", _self_steem, INF, "Defects, copies the opponent, randomises or cooperates by the phase of a "
+      "sine of period 10 (Gaudesi et al. 2016).", "SelfSteem", stochastic=True, t_cap=None)
+_hist("ShortMem", lambda v: 1.0 if v.t <= 10 else (1.0 if 2 * v.theirs.count(C) - 10 >= 3 else
+                                                  (0.0 if 10 - 2 * v.theirs.count(C) >= 3 else _last(v))), INF,
+      "After ten turns, follows a clear majority of the opponent's last ten moves, else tit for tat (Andre et al. "
+      "2013).", "ShortMem", window=10, own=0, t_cap=11)
+_hist("Worse and Worse 2", lambda v: 1.0 if v.t == 0 else (_last(v) if v.t < 20 else 20 / (v.t + 1)), INF,
+      "Tit for tat for 20 turns, then cooperates with probability 20 / t (Prison tournament).", "WorseAndWorse2",
+      stochastic=True, t_cap=None)
+_add("Better and Better", Sequence(lambda t, ctx: (t + 1) / 1000.0), INF, True, "sequence",
+     "Cooperates with probability t / 1000 on turn t (Prison tournament).", "BetterAndBetter")
+_add("First by Anonymous", Sequence(lambda t, ctx: 0.5), 0, True, "sequence",
+     "Cooperates with a probability drawn uniformly from [0.3, 0.7] each turn: marginally a fair coin each turn, "
+     "which is how it is played here (Axelrod's first tournament, 1980).", "FirstByAnonymous")
+_add("ThueMorseInverse", Sequence(lambda t, ctx: float(bin(t).count("1") % 2 == 0)), INF, False, "sequence",
+     "Plays the Thue-Morse sequence, 0 as C and 1 as D (Axelrod library).", "ThueMorseInverse")
+_ZDMEM2 = (11 / 12, 4 / 11, 7 / 9, 1 / 10, 5 / 6, 3 / 11, 7 / 9, 1 / 10, 2 / 3, 1 / 11, 7 / 9, 1 / 10, 3 / 4, 2 / 11, 7 / 9,
+           1 / 10)
+_add("ZD-Mem2", Lookup(2, 2, _ZDMEM2, "CC"), 2, True, "memory-n",
+     "A memory-two zero-determinant strategy (Hilbe et al. 2017).", "ZDMem2")
+
+
+def _opening_lookup(depth: int, pattern: tuple[float, ...], initial: str):
+    """A lookup table keyed by (own last ``depth``, opponent's last ``depth``, opponent's first ``depth``),
+    keys in the order of itertools.product over C < D (Harper et al. 2017's LookerUp/Gambler)."""
+    def decide(v: View) -> float:
+        if v.t < len(initial):
+            return 1.0 if initial[v.t] == "C" else 0.0
+        idx = 0
+        for a in v.mine[-depth:] + v.theirs[-depth:] + v.first:
+            idx = 2 * idx + a
+        return float(pattern[idx])
+
+    return History(decide, window=depth, own=depth, opening=depth, t_cap=depth)
+
+
+for _name, _d, _pat, _cls, _st, _why in [
+    ("EvolvedLookerUp1_1_1", 1, "CDDDDCDD", "EvolvedLookerUp1_1_1", False, "trained by an evolutionary algorithm"),
+    ("EvolvedLookerUp2_2_2", 2, "CDDCDCDDCDDDCDDDDDCDCDCCCDDCCDCDDDCCCCCDDDCDDDDDDDDDCCDDCDDDCCCD",
+     "EvolvedLookerUp2_2_2", False, "trained by an evolutionary algorithm"),
+    ("PSO Gambler 1_1_1", 1, (1.0, 1.0, 0.12304797, 0.57740178, 0.0, 0.0, 0.13581423, 0.11886807), "PSOGambler1_1_1",
+     True, "trained by particle swarm optimisation"),
+    ("PSO Gambler 2_2_2", 2, (
+        1.0, 1.0, 1.0, 0.0, 1.0, 0.95280465, 0.0, 0.0, 0.0, 0.80897541, 0.0, 0.0, 0.02126434, 0.0, 0.43278586, 0.0,
+        0.0, 0.0, 1.0, 0.15140743, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.23563137, 0.0, 0.0, 0.65147565, 1.0, 0.0, 0.0,
+        0.15412392, 1.0, 0.0, 0.0, 0.24922166, 1.0, 0.0, 0.0, 0.0, 0.00227615, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.77344942, 1.0, 0.24523149, 1.0, 0.0), "PSOGambler2_2_2", True,
+     "trained by particle swarm optimisation"),
+    ("PSO Gambler 2_2_2 Noise 05", 2, (
+        1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.98603825, 1.0, 1.0, 0.0, 0.0, 0.16240799, 0.63548102, 0.0, 0.0, 0.0, 1.0, 0.0,
+        1.0, 0.0, 1.0, 0.13863175, 0.06434619, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.7724137, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0,
+        1.0, 1.0, 0.50999729, 1.0, 0.0, 0.0, 0.00524508, 0.87463905, 0.0, 0.07127653, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0,
+        0.0, 1.0, 1.0, 1.0, 0.0, 0.28124022, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0), "PSOGambler2_2_2_Noise05", True,
+     "trained by particle swarm optimisation under 5% noise"),
+]:
+    _table = tuple(1.0 if ch == "C" else 0.0 for ch in _pat) if isinstance(_pat, str) else _pat
+    _add(_name, _opening_lookup(_d, _table, "C" * _d), INF, _st, "memory-n",
+         f"Lookup table over the last {_d} moves of each player and the opponent's first {_d}, {_why} (Harper et al. "
+         "2017).", _cls)
+
+# -- per-turn strategies (learners, internal random state, unbounded memories) ----------------
+from interplay.agents.strategies.per_turn import PER_TURN  # noqa: E402 - after the data forms, in library order
+
+LIBRARY.extend(PER_TURN)
+
 # The Axelrod library's str() of a parametrised player (as in its ranked_names) resolves too.
 _PARAMETRISED_NAMES = {
     "ZD-Extort-2": "ZD-Extort-2: 0.1111111111111111, 0.5",
@@ -451,6 +596,8 @@ _PARAMETRISED_NAMES = {
     "Random Tit for Tat": "Random Tit for Tat: 0.5",
     "N Tit(s) For M Tat(s)": "N Tit(s) For M Tat(s): 3, 2",
     "Omega TFT": "Omega TFT: 3, 8",
+    "Gradual Killer": "Gradual Killer: (D, D, D, D, D, C, C)",
+    "First by Feld": "First by Feld: 1.0, 0.5, 200",
 }
 LIBRARY[:] = [replace(s, aliases=(*s.aliases, _PARAMETRISED_NAMES[s.name])) if s.name in _PARAMETRISED_NAMES else s
               for s in LIBRARY]
