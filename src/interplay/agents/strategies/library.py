@@ -532,8 +532,8 @@ _add("First by Anonymous", Sequence(lambda t, ctx: 0.5), 0, True, "sequence",
      "which is how it is played here (Axelrod's first tournament, 1980).", "FirstByAnonymous")
 _add("ThueMorseInverse", Sequence(lambda t, ctx: float(bin(t).count("1") % 2 == 0)), INF, False, "sequence",
      "Plays the Thue-Morse sequence, 0 as C and 1 as D (Axelrod library).", "ThueMorseInverse")
-_ZDMEM2 = (11 / 12, 4 / 11, 7 / 9, 1 / 10, 5 / 6, 3 / 11, 7 / 9, 1 / 10, 2 / 3, 1 / 11, 7 / 9, 1 / 10, 3 / 4, 2 / 11, 7 / 9,
-           1 / 10)
+_ZDMEM2 = (11 / 12, 4 / 11, 7 / 9, 1 / 10, 5 / 6, 3 / 11, 7 / 9, 1 / 10, 2 / 3, 1 / 11, 7 / 9, 1 / 10, 3 / 4, 2 / 11,
+           7 / 9, 1 / 10)
 _add("ZD-Mem2", Lookup(2, 2, _ZDMEM2, "CC"), 2, True, "memory-n",
      "A memory-two zero-determinant strategy (Hilbe et al. 2017).", "ZDMem2")
 
