@@ -126,16 +126,58 @@ def run_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
     check: bool = typer.Option(False, "--check", help="only validate the config (and its --set overrides); "
                                "exit 0 if it is valid, 2 naming each problem; nothing is run or written"),
+    resume: bool = typer.Option(False, "--resume", help="continue the unfinished run in -o DIR from its "
+                                "finished units"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace the run already in -o DIR"),
 ) -> None:
-    """Run an experiment and write its run directory (results.json, plots, report.html)."""
+    """Run an experiment and write its run directory (results.json, plots, report.html).
+
+    Exit status: 0 completed (or degraded: more than 10% of model calls failed), 1 failed
+    (every model call failed), 2 bad input; an interrupted run can be continued with --resume.
+    """
     from interplay.run.runner import load_config, run_experiment
 
     cfg = load_config(config, set_)
     if check:
         console.print(f"[green]ok[/] {config}: a valid {cfg.kind} experiment", highlight=False)
         return
-    run_dir = run_experiment(cfg, out, quiet=quiet)
-    console.print(f"[green]done[/] results: {run_dir / 'results.json'}")
+    _finish_run(run_experiment(cfg, out, quiet=quiet, resume=resume, overwrite=overwrite), resumed=resume)
+
+
+@app.command("resume")
+def resume_cmd(
+    run_dir: Path = typer.Argument(..., help="the run directory of an interrupted run"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+) -> None:
+    """Continue an interrupted run from its finished units, with the config saved in RUN_DIR."""
+    from interplay.run.runner import load_config, run_experiment
+
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        raise InterplayError(f"resume: {run_dir} holds no run (no config.yaml).")
+    cfg = load_config(path)
+    _finish_run(run_experiment(cfg, run_dir, quiet=quiet, resume=True), resumed=True)
+
+
+def _finish_run(run_dir: Path, *, resumed: bool) -> None:
+    from interplay.run.runner import read_status
+
+    meta = read_status(run_dir)
+    status = meta.get("status", "?")
+    units = meta.get("units") or {}
+    if resumed and not meta.get("resumed"):
+        console.print(f"nothing to resume: the run in {run_dir} is {status}.")
+    if status == "failed":
+        err_console.print(f"[bold red]run failed:[/] {meta.get('error')}", highlight=False, soft_wrap=True)
+        err_console.print(f"results: {run_dir / 'results.json'}")
+        raise typer.Exit(1)
+    colour = "green" if status == "completed" else "yellow"
+    extra = f" ({units['done']} units, {units['resumed']} kept from before)" if units.get("resumed") else ""
+    console.print(f"[{colour}]{status}[/]{extra} results: {run_dir / 'results.json'}", highlight=False)
+    if status == "degraded":
+        console.print(f"[yellow]degraded:[/] {meta.get('error')}", highlight=False, soft_wrap=True)
+    if units.get("not_played"):
+        console.print(f"not played: {len(units['not_played'])} units (listed in results.json meta.units)")
     console.print(f"report: {run_dir / 'report.html'}")
     print_warnings(run_dir)
 
@@ -520,7 +562,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="interplay")
     except InterplayError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from interplay.safety.secrets import Redactor
+
+        message = Redactor.from_env(["OPENAI_API_KEY"]).text(str(exc))  # a key echoed by a server: never shown
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
 
 

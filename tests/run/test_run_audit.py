@@ -22,7 +22,7 @@ def test_debate_run_audits_every_model_call_and_message(tmp_path):
     entries = _entries(run)
     kinds = [e["kind"] for e in entries]
     calls = (run / "llm-calls.jsonl").read_text().splitlines()
-    assert kinds[0] == "run" and kinds[-1] == "results"
+    assert kinds[0] == "run" and kinds[-1] == "seal"
     assert kinds.count("model_call") == len(calls) > 0  # every call recorded, no more
     transcript_messages = sum(len(json.loads(p.read_text())) for p in (run / "transcripts").glob("*.json"))
     assert kinds.count("message") == transcript_messages > 0

@@ -246,6 +246,26 @@ class MatchRecord:
     error: str | None = None
     error_type: str | None = None
     planned_length: int = 0
+    #: (i, j, repetition) of the round-robin pairing this match played (None outside a round robin)
+    pairing: tuple[int, int, int] | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], events: list[dict[str, Any]] | None = None) -> MatchRecord:
+        """The record :meth:`to_dict` wrote (with ``error_type``, ``planned_length`` and
+        ``pairing`` when present): a finished match carried over by a resumed run."""
+        msgs = [TalkMessage(sender=m["sender"], text=m["text"], round=int(m["round"]), visibility=m["visibility"],
+                            to=tuple(m.get("to") or ()), turn=int(m.get("turn", 0)),
+                            talk_round=int(m.get("talk_round", 0)), flags=tuple(m.get("flags") or ()),
+                            blocked=bool(m.get("blocked", False))) for m in d.get("messages") or []]
+        pairing = d.get("pairing")
+        return cls(game=d["game"], names=tuple(d["names"]), seed=int(d["seed"]),
+                   actions=[tuple(int(x) for x in a) for a in d.get("actions") or []],
+                   intended=[tuple(int(x) for x in a) for a in d.get("intended") or []],
+                   rewards=[tuple(float(x) for x in r) for r in d.get("rewards") or []], messages=msgs,
+                   events=list(events or []), fallbacks=list(d.get("fallbacks") or []),
+                   invalid=list(d.get("invalid") or []), complete=bool(d.get("complete")), error=d.get("error"),
+                   error_type=d.get("error_type"), planned_length=int(d.get("planned_length") or 0),
+                   pairing=tuple(int(x) for x in pairing) if pairing is not None else None)  # type: ignore[arg-type]
 
     @property
     def length(self) -> int:
@@ -436,6 +456,8 @@ class RoundRobinResult:
     payoff_matrix: np.ndarray
     counts: np.ndarray
     stopped: str | None = None
+    #: pairings never started (a spent budget stopped the round robin first): (first, second, repetition)
+    not_played: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def incomplete(self) -> list[MatchRecord]:
@@ -465,7 +487,8 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
                       both_seats: bool = False, seed: int = 0, max_matches: int = 64, rounds: int | None = None,
                       talk_rounds: int = 0, talk_visibility: Visibility = "public",
                       on_match: Any = None, channel: ChannelFactory | None = None,
-                      on_event: EventHook | None = None) -> RoundRobinResult:
+                      on_event: EventHook | None = None,
+                      finished: Mapping[tuple[int, int, int], MatchRecord] | None = None) -> RoundRobinResult:
     """Every pair of players, ``repetitions`` times, matches run concurrently.
 
     Pairings are ``i < j`` (``i <= j`` with ``self_play``), player ``i`` in the first seat;
@@ -474,7 +497,10 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
     over complete matches (a self-play entry averages both seats).
     ``on_match(record)`` is called as each match ends; ``channel`` and ``on_event`` are
     passed to every :func:`play_match`. When a match fails with a
-    spent budget, no further match starts; matches already running finish.
+    spent budget, no further match starts; matches already running finish; the pairings
+    never started are listed in ``not_played``. Each record's ``pairing`` is its (i, j, rep);
+    ``finished`` maps pairings already played (a resumed run) to their records, which are
+    counted without being played again (and without ``on_match``).
     """
     from interplay.llm.budget import BudgetExceeded
 
@@ -491,12 +517,16 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
     records: list[MatchRecord | None] = [None] * len(pairs)
 
     async def one(k: int, i: int, j: int, r: int) -> None:
+        if finished and (i, j, r) in finished:
+            records[k] = finished[(i, j, r)]
+            return
         async with sem:
             if stop["reason"] is not None:
                 return
             rec = await play_match(game, [agents[i], agents[j]], seed=match_seed(seed, i, j, r), rounds=rounds,
                                    talk_rounds=talk_rounds, talk_visibility=talk_visibility,
                                    names=[names[i], names[j]], channel=channel, on_event=on_event)
+            rec.pairing = (i, j, r)
             records[k] = rec
             if rec.error_type == BudgetExceeded.__name__ and stop["reason"] is None:
                 stop["reason"] = rec.error
@@ -507,8 +537,10 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
     total = np.zeros((n, n))
     counts = np.zeros((n, n))
     done = []
-    for (i, j, _), rec in zip(pairs, records, strict=True):
+    not_played = []
+    for (i, j, r), rec in zip(pairs, records, strict=True):
         if rec is None:
+            not_played.append((names[i], names[j], r))
             continue
         done.append(rec)
         if not rec.complete or rec.length == 0:
@@ -526,7 +558,8 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
         matrix = np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
     if not self_play:
         np.fill_diagonal(matrix, np.nan)
-    return RoundRobinResult(names=names, matches=done, payoff_matrix=matrix, counts=counts, stopped=stop["reason"])
+    return RoundRobinResult(names=names, matches=done, payoff_matrix=matrix, counts=counts, stopped=stop["reason"],
+                            not_played=not_played)
 
 
 def player_from_spec(spec: str, game: Any, *, name: str | None = None, cache: Any = None, budget: Any = None,

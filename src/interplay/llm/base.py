@@ -493,9 +493,11 @@ class ChatModel(ABC):
                 self.max_in_flight_seen = max(self.max_in_flight_seen, self._in_flight)
             try:
                 return await call
-            except ModelCallError:
+            except ModelCallError as exc:
                 with self._totals_lock:
                     self.totals.failures += 1
+                for fn in list(_FAILURE_OBSERVERS):
+                    fn(self.identity(), exc)
                 raise
             finally:
                 with self._totals_lock:
@@ -562,21 +564,30 @@ class ChatModel(ABC):
 #: Callables ``fn(model_identity, request, response, completion)`` told of every call of every
 #: ChatModel (cached answers included), e.g. the run-level audit log. Use :func:`observe_calls`.
 _CALL_OBSERVERS: list[Any] = []
+#: Callables ``fn(model_identity, error)`` told of every call that failed (after its retries).
+_FAILURE_OBSERVERS: list[Any] = []
 
 
 class observe_calls:  # noqa: N801  (a context manager used like a function)
-    """``with observe_calls(fn): ...``: ``fn`` sees every model call made inside the block."""
+    """``with observe_calls(fn, on_failure=g): ...``: ``fn`` sees every model call made inside the
+    block, ``g(model_identity, error)`` every call that failed (a ModelCallError after retries)."""
 
-    def __init__(self, fn: Any) -> None:
+    def __init__(self, fn: Any, on_failure: Any = None) -> None:
         self.fn = fn
+        self.on_failure = on_failure
 
     def __enter__(self) -> Any:
-        _CALL_OBSERVERS.append(self.fn)
+        if self.fn is not None:
+            _CALL_OBSERVERS.append(self.fn)
+        if self.on_failure is not None:
+            _FAILURE_OBSERVERS.append(self.on_failure)
         return self.fn
 
     def __exit__(self, *exc: Any) -> None:
         if self.fn in _CALL_OBSERVERS:
             _CALL_OBSERVERS.remove(self.fn)
+        if self.on_failure in _FAILURE_OBSERVERS:
+            _FAILURE_OBSERVERS.remove(self.on_failure)
 
 
 def _close(call: Awaitable[Any]) -> None:

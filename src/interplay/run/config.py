@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from interplay.errors import InterplayError
 
@@ -37,19 +37,65 @@ class ExecutorConfig(Strict):
     workers: int | None = Field(None, ge=1, description="processes (local) or CPUs (ray); default: all cores")
 
 
+class AuditConfig(Strict):
+    """``audit: {key_env: NAME}``: the run's audit log, keyed with HMAC-SHA-256 under the secret in
+    the environment variable NAME (the key itself is never written anywhere)."""
+
+    key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+                                description="environment variable holding the HMAC key; null = unkeyed SHA-256")
+
+
+#: ``audit:`` of a config: false, true (an unkeyed chain) or {key_env: NAME} (keyed).
+AuditSetting = bool | AuditConfig
+
+#: Longest run name: it becomes a folder name under runs/ (with a time stamp).
+MAX_NAME = 100
+
+
 class ExperimentConfig(Strict):
     """Fields every experiment has. Each kind subclasses this with its own fields."""
 
     kind: str = "population"
-    name: str = Field("experiment", description="a short name, used in the report title")
+    name: str = Field("experiment", description="a short name, used in the report title and as the run folder's "
+                                                 f"name under runs/ (at most {MAX_NAME} characters, no / or \\)")
     description: str = ""
     seed: int = Field(0, ge=0, description="root seed; every random key is split from it")
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
-    audit: bool = Field(False, description="write audit.jsonl: a hash chain of the run's model calls, messages, "
-                                           "metric rows and results; check it with `interplay audit verify RUN_DIR`")
+    audit: AuditSetting = Field(False, description="write audit.jsonl: a hash chain of the run's model calls, "
+                                "messages, metric rows and results, sealed with the hashes of results.json, "
+                                "metrics.jsonl and transcripts; {key_env: NAME} keys it (HMAC); check it with "
+                                "`interplay audit verify RUN_DIR [--key-env NAME]`")
 
     #: True for kinds that write their own, finer audit log (per move and message) when ``audit`` is set.
     own_audit: ClassVar[bool] = False
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        return check_run_name(v)
+
+    @property
+    def audit_key_env(self) -> str | None:
+        """The HMAC key's environment variable, or None (unkeyed, or no audit)."""
+        return self.audit.key_env if isinstance(self.audit, AuditConfig) else None
+
+    @property
+    def audit_on(self) -> bool:
+        return bool(self.audit) if isinstance(self.audit, bool) else True
+
+
+def check_run_name(v: str) -> str:
+    """A run name is one folder name: 1..MAX_NAME printable characters, no path separators, not . or .."""
+    if not v.strip():
+        raise ValueError("must not be empty")
+    if len(v) > MAX_NAME:
+        raise ValueError(f"is {len(v)} characters long; at most {MAX_NAME} (it names the run folder)")
+    bad = sorted({c for c in v if c in "/\\" or not c.isprintable()})
+    if bad:
+        raise ValueError(f"must not contain {', '.join(repr(c) for c in bad)} (it names one folder under runs/)")
+    if v.strip(". ") == "" or v.startswith("."):
+        raise ValueError("must not start with '.' (it names one folder under runs/)")
+    return v
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:

@@ -2,13 +2,30 @@
 
 Everything is written as it arrives (metrics line by line, figures as PNG, transcripts
 as JSON), so an interrupted run keeps its finished work.
+
+Units of work. A kind that does its work in units (a match, a question, a conversation)
+reports each one as it finishes with :meth:`RunContext.unit_done`; results.json is then
+rewritten at once (atomically), so an interrupt, a crash or SIGKILL keeps every finished
+unit. On ``--resume``, :meth:`RunContext.finished_units` gives the units of the earlier
+run, which the kind skips::
+
+    done = ctx.finished_units()                  # {key: record} from the interrupted run
+    for q in questions:
+        if q.id in done:
+            continue
+        record = work(q)
+        ctx.unit_done(q.id, record, metric={"correct": ...}, transcript=messages)
+
+Every string written passes the run's :class:`~interplay.safety.secrets.Redactor`.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +49,8 @@ class Section:
 class RunContext:
     """Handed to every experiment's run function."""
 
-    def __init__(self, directory: Path, *, quiet: bool = False) -> None:
+    def __init__(self, directory: Path, *, quiet: bool = False, redact: Callable[[Any], Any] | None = None,
+                 units: dict[str, Any] | None = None) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.results: dict[str, Any] = {}
@@ -42,6 +60,64 @@ class RunContext:
         self._t0 = time.time()
         #: the run-level audit log (an ``interplay.safety.audit.AuditLog``) when the config asks for one
         self.audit: Any = None
+        #: False for kinds that audit every message themselves (transcripts are then not re-appended)
+        self.audit_transcripts = True
+        #: applied to everything written (secrets -> [REDACTED]); the identity when not given
+        self.redact: Callable[[Any], Any] = redact or (lambda x: x)
+        self._units: dict[str, Any] = dict(units or {})
+        self._resumed = frozenset(self._units)
+        self._planned: list[str] | None = None
+        self._lock = threading.RLock()
+        #: called after each unit with the context; the runner sets it to rewrite results.json
+        self.on_checkpoint: Callable[[RunContext], None] | None = None
+
+    # -- units of work (results.json after every one; resume) -------------------
+    def finished_units(self) -> dict[str, Any]:
+        """``{key: record}`` of the units finished so far (those of the interrupted run when resuming)."""
+        with self._lock:
+            return dict(self._units)
+
+    @property
+    def resumed_units(self) -> frozenset[str]:
+        """Keys of the units carried over from the interrupted run (empty unless resuming)."""
+        return self._resumed
+
+    def plan_units(self, keys: Iterable[str]) -> None:
+        """Declare every unit the run means to do: those never done are listed as ``not_played``."""
+        with self._lock:
+            self._planned = [str(k) for k in keys]
+
+    def unit_done(self, key: str, record: Any, *, metric: dict[str, Any] | None = None,
+                  transcript: Sequence[dict[str, Any]] | None = None, journal: str | None = None,
+                  journal_row: dict[str, Any] | None = None) -> None:
+        """One unit of work finished: record it and rewrite results.json now.
+
+        ``metric`` is appended to metrics.jsonl and ``journal_row`` to the JSONL file
+        ``journal`` (both tagged ``unit: key``, so a resume keeps only finished units' rows);
+        ``transcript`` is saved as transcripts/KEY.json. The record goes under
+        ``results.json["units"][key]``; keep it to plain, small data (it is rewritten per unit).
+        """
+        key = str(key)
+        with self._lock:
+            if transcript is not None:
+                self.save_transcript(key, transcript)
+            if journal is not None and journal_row is not None:
+                self.append_jsonl(journal, {"unit": key, **journal_row})
+            if metric is not None:
+                self.log_metric(unit=key, **metric)
+            self._units[key] = to_jsonable(record)
+            if self.on_checkpoint is not None:
+                self.on_checkpoint(self)
+
+    def units_summary(self) -> dict[str, Any]:
+        """What results.json says of the units: planned, done, resumed, and the ones never done."""
+        with self._lock:
+            done = list(self._units)
+            out: dict[str, Any] = {"done": len(done), "resumed": len(self._resumed)}
+            if self._planned is not None:
+                out["planned"] = len(self._planned)
+                out["not_played"] = [k for k in self._planned if k not in self._units]
+            return out
 
     # -- progress --------------------------------------------------------------
     def progress(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
@@ -70,10 +146,18 @@ class RunContext:
     # -- outputs ---------------------------------------------------------------
     def log_metric(self, **row: Any) -> None:
         """Append one row of metrics (e.g. step=..., reward=...) to metrics.jsonl."""
-        with self._metrics_path.open("a") as fh:
-            fh.write(json.dumps(to_jsonable(row)) + "\n")
+        row = self.redact(to_jsonable(row))
+        with self._lock, self._metrics_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
         if self.audit is not None:
             self.audit.append("metric", row)
+
+    def append_jsonl(self, name: str, row: dict[str, Any]) -> Path:
+        """Append one JSON line to NAME in the run directory (redacted)."""
+        path = self.dir / name
+        with self._lock, path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(self.redact(to_jsonable(row))) + "\n")
+        return path
 
     def add_table(self, title: str, rows: Sequence[Sequence[Any]], columns: Sequence[str],
                   note: str = "") -> None:
@@ -94,15 +178,19 @@ class RunContext:
     def add_text(self, title: str, text: str, html: bool = False) -> None:
         self.sections.append(Section("text", title, {"text": text, "html": html}))
 
-    def add_transcript(self, name: str, messages: Sequence[dict[str, Any]], title: str | None = None) -> Path:
-        """Save a transcript (list of message dicts) under transcripts/NAME.json and show it."""
+    def save_transcript(self, name: str, messages: Sequence[dict[str, Any]]) -> Path:
+        """Write transcripts/NAME.json (no report section, no audit entry); returns its path."""
         tdir = self.dir / "transcripts"
         tdir.mkdir(exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
-        path = tdir / f"{safe}.json"
-        data = to_jsonable(list(messages))
-        path.write_text(json.dumps(data, indent=1))
-        if self.audit is not None:
+        path = tdir / f"{transcript_file(name)}"
+        write_atomic(path, json.dumps(self.redact(to_jsonable(list(messages))), indent=1))
+        return path
+
+    def add_transcript(self, name: str, messages: Sequence[dict[str, Any]], title: str | None = None) -> Path:
+        """Save a transcript (list of message dicts) under transcripts/NAME.json and show it."""
+        path = self.save_transcript(name, messages)
+        data = self.redact(to_jsonable(list(messages)))
+        if self.audit is not None and self.audit_transcripts:
             for m in data:
                 self.audit.append("message", {"transcript": path.name, **m} if isinstance(m, dict) else m)
         self.sections.append(Section("transcript", title or name, {"file": f"transcripts/{path.name}",
@@ -111,14 +199,47 @@ class RunContext:
 
     def save_json(self, name: str, data: Any) -> Path:
         path = self.dir / name
-        path.write_text(json.dumps(to_jsonable(data), indent=1))
+        write_atomic(path, json.dumps(self.redact(to_jsonable(data)), indent=1))
         return path
 
     @property
     def elapsed(self) -> float:
         return time.time() - self._t0
 
+    def keep_finished_rows(self, names: Iterable[str] = ("metrics.jsonl",)) -> None:
+        """On resume: drop the JSONL rows of units that did not finish (a unit's rows carry ``unit``)."""
+        keep = set(self._units)
+        for name in names:
+            path = self.dir / name
+            if not path.exists():
+                continue
+            rows = []
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:  # a line cut by a kill: its unit is redone
+                    continue
+                if isinstance(row, dict) and row.get("unit") in keep:
+                    rows.append(line)
+            write_atomic(path, "".join(r + "\n" for r in rows))
+
     def read_metrics(self) -> list[dict[str, Any]]:
         if not self._metrics_path.exists():
             return []
         return [json.loads(line) for line in self._metrics_path.read_text().splitlines() if line.strip()]
+
+
+def transcript_file(name: str) -> str:
+    """The file name a transcript called ``name`` is saved as, under transcripts/."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in str(name))[:150] + ".json"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader (or a kill)
+    sees the old content or the new, never half of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -38,7 +38,7 @@ from pydantic import Field
 
 from interplay.errors import InterplayError
 from interplay.run.accounting import FALLBACK_WARNING, add_warnings, fallback_warnings, fmt_rate, from_agent_stats
-from interplay.run.config import ExperimentConfig, GameConfig, Strict
+from interplay.run.config import AuditSetting, ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
@@ -76,7 +76,8 @@ class LLMTournamentConfig(ExperimentConfig):
     population_size: int = Field(50, ge=2, description="alpha-Rank population size m (OpenSpiel's default 50)")
     monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every cheap-talk "
                                         "message (needs talk_rounds > 0)")
-    audit: bool = Field(False, description="write audit.jsonl: every model call, message and move, hash-chained")
+    audit: AuditSetting = Field(False, description="write audit.jsonl: every model call, message and move, "
+                                "hash-chained; {key_env: NAME} keys it (HMAC)")
     own_audit: ClassVar[bool] = True
 
     def check(self) -> None:
@@ -148,26 +149,37 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         from interplay.safety.monitors import monitored_channel
 
         channel = monitored_channel([suite])
-    audit, on_event = None, None
-    if cfg.audit:
-        from interplay.safety.audit import AuditedModel, AuditLog, match_events
+    audit, on_event = ctx.audit, None  # the runner opens the run's log when the config asks for one
+    if audit is not None:
+        from interplay.safety.audit import AuditedModel, match_events
 
-        audit = AuditLog(ctx.dir)
-        audit.append("run", {"kind": cfg.kind, "name": cfg.name, "seed": cfg.seed, "players": list(players)})
+        audit.append("players", {"players": list(players)})
         for n in llm_names:  # every model call of each agent is recorded; the model is unchanged
             players[n].model = AuditedModel(players[n].model, audit, agent=n)
         on_event = match_events(audit)
-    done = {"n": 0}
+    # each match is a unit of work: results.json is rewritten as each ends, and --resume skips it
+    names_ = list(players)
+    keys = {p: _unit_key(p) for p in _pairings(len(names_), cfg)}
+    ctx.plan_units(keys.values())
+    finished = _finished_matches(ctx, keys)
+    done = {"n": len(finished), "transcripts": sum(1 for r in finished.values() if r.events)}
 
     def on_match(rec: Any) -> None:
         done["n"] += 1
-        ctx.log_metric(match=done["n"], players=list(rec.names), complete=rec.complete, length=rec.length,
-                       totals=rec.totals.tolist(), error=rec.error)
+        show = (done["transcripts"] < cfg.transcripts and (rec.complete or rec.length or rec.events)
+                and any(n.rsplit(" (", 1)[0] in llm_names or n in llm_names for n in rec.names))
+        done["transcripts"] += bool(show)
+        ctx.unit_done(keys[rec.pairing], {**rec.to_dict(), "messages": [m.to_dict() for m in rec.messages],
+                                          "error_type": rec.error_type, "planned_length": rec.planned_length,
+                                          "pairing": list(rec.pairing), "transcript": bool(show)},
+                      metric={"match": done["n"], "players": list(rec.names), "complete": rec.complete,
+                              "length": rec.length, "totals": rec.totals.tolist(), "error": rec.error},
+                      transcript=rec.events if show else None)
 
     result = asyncio.run(round_robin(game, players, repetitions=cfg.repetitions, self_play=cfg.self_play,
                                      seed=cfg.seed, max_matches=cfg.max_matches, rounds=cfg.rounds,
                                      talk_rounds=cfg.talk_rounds, talk_visibility=cfg.talk_visibility,
-                                     on_match=on_match, channel=channel, on_event=on_event))
+                                     on_match=on_match, channel=channel, on_event=on_event, finished=finished))
     names = result.names
     M = result.payoff_matrix
     scores = result.scores()
@@ -209,6 +221,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         "matches_played": sum(m.complete for m in result.matches),
         "matches_incomplete": [{"players": list(m.names), "rounds": m.length, "error": m.error}
                                for m in result.incomplete],
+        "matches_not_played": [{"players": [a, b], "repetition": r} for a, b, r in result.not_played],
         "stopped": result.stopped,
         "llm": stats,
         "budget": budget.as_dict(),
@@ -241,14 +254,8 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
                       ["agent", "messages", "flagged", "blocked", "welfare lost per turn"])
     ctx.results["safety"] = safety
     if audit is not None:
-        from interplay.safety.audit import verify
-
         audit.append("results", {"players": names, "payoff_matrix": ctx.results["payoff_matrix"],
                                  "stopped": result.stopped})
-        report = verify(ctx.dir)
-        ctx.results["audit"] = report.to_dict()
-        ctx.add_text("Audit log", f"{report.message} ({audit.path.name}; check with `interplay audit verify "
-                                  f"{ctx.dir}`).")
     acc = {n: from_agent_stats(s) for n, s in stats.items()}
     ctx.results["accounting"] = acc
     warnings = fallback_warnings(acc, {n: players[n].config.fallback for n in llm_names})
@@ -286,16 +293,45 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
                            "fallback per move.")
     if result.stopped:
         ctx.add_text("Stopped early", f"{result.stopped}. {len(result.matches)} matches were started; the "
-                     f"{sum(m.complete for m in result.matches)} complete ones are reported above.")
+                     f"{sum(m.complete for m in result.matches)} complete ones are reported above; "
+                     f"{len(result.not_played)} were never played (results.json: matches_not_played).")
     _heatmap(ctx, names, M)
-    shown = 0
-    for k, rec in enumerate(result.matches):
-        if shown >= cfg.transcripts:
-            break
-        if any(n.rsplit(" (", 1)[0] in llm_names or n in llm_names for n in rec.names):
-            ctx.add_transcript(f"match-{k:03d}", rec.events, title=f"{rec.names[0]} vs {rec.names[1]} "
+    units = ctx.finished_units()
+    for rec in sorted(result.matches, key=lambda r: r.pairing or (0, 0, 0)):
+        key = keys.get(rec.pairing) if rec.pairing is not None else None
+        if key is not None and (units.get(key) or {}).get("transcript"):  # saved as the match ended
+            ctx.add_transcript(key, rec.events, title=f"{rec.names[0]} vs {rec.names[1]} "
                                f"(seed {rec.seed}{'' if rec.complete else ', incomplete'})")
-            shown += 1
+
+
+def _pairings(n: int, cfg: LLMTournamentConfig) -> list[tuple[int, int, int]]:
+    """The round robin's pairings (i, j, repetition), as :func:`round_robin` plays them."""
+    return [(i, j, r) for i in range(n) for j in range(n) for r in range(cfg.repetitions)
+            if (i == j and cfg.self_play) or i < j]
+
+
+def _unit_key(pairing: tuple[int, int, int]) -> str:
+    i, j, r = pairing
+    return f"match-{i:02d}-{j:02d}-{r:02d}"
+
+
+def _finished_matches(ctx: RunContext, keys: dict[tuple[int, int, int], str]) -> dict[tuple[int, int, int], Any]:
+    """Matches an interrupted run finished (resume): their records, with the saved transcripts."""
+    from interplay.agents.interactive import MatchRecord
+    from interplay.run.context import transcript_file
+
+    units = ctx.finished_units()
+    out = {}
+    for pairing, key in keys.items():
+        d = units.get(key)
+        if not isinstance(d, dict):
+            continue
+        events = []
+        path = ctx.dir / "transcripts" / transcript_file(key)
+        if d.get("transcript") and path.is_file():
+            events = json.loads(path.read_text(encoding="utf-8"))
+        out[pairing] = MatchRecord.from_dict({**d, "pairing": list(pairing)}, events=events)
+    return out
 
 
 def _fmt(x: float) -> str:

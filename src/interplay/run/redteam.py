@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from interplay.errors import InterplayError
-from interplay.run.config import ExperimentConfig
+from interplay.run.config import AuditSetting, ExperimentConfig
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 
@@ -33,7 +33,8 @@ class RedTeamConfig(ExperimentConfig):
                                           "over a loopback server (no network)")
     judge: dict[str, Any] | str | None = Field(None, description="model mapping of an LLM judge for the injection "
                                                                  "monitor (optional)")
-    audit: bool = Field(True, description="write audit.jsonl (hash chain) and verify it")
+    audit: AuditSetting = Field(True, description="write audit.jsonl (hash chain) and verify it; {key_env: NAME} "
+                                                  "keys it (HMAC)")
     own_audit: ClassVar[bool] = True
 
     def check(self) -> None:
@@ -49,10 +50,9 @@ class RedTeamConfig(ExperimentConfig):
 
 @experiment("redteam", RedTeamConfig)
 def run_redteam(cfg: RedTeamConfig, ctx: RunContext) -> None:
-    from interplay.safety.audit import AuditLog, verify
     from interplay.safety.redteam import run_scenario
 
-    audit = AuditLog(ctx.dir) if cfg.audit else None
+    audit = ctx.audit  # opened (and sealed at the end) by the runner when cfg.audit is on
     judge = None
     loaded: dict[str, Any] = {}
     if cfg.models or cfg.judge is not None:
@@ -88,8 +88,3 @@ def run_redteam(cfg: RedTeamConfig, ctx: RunContext) -> None:
                 ctx.add_transcript(f"{name}-{cond}", res.events, title=f"{name}: {cond} (transcript)")
     ctx.results["redteam"] = summaries
     ctx.results["safety"] = totals
-    if audit is not None:
-        report = verify(ctx.dir)
-        ctx.results["audit"] = report.to_dict()
-        ctx.add_text("Audit log", f"{report.message} ({audit.path.name}; check with `interplay audit verify "
-                                  f"{ctx.dir}`).")

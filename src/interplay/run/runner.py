@@ -1,4 +1,19 @@
-"""Load, validate and run an experiment; write its run directory."""
+"""Load, validate and run an experiment; write its run directory.
+
+The run directory is written as the work goes: config.yaml first, then results.json
+(status ``running``) rewritten after every finished unit of work, so an interrupt, a
+crash or a kill keeps what was finished; ``resume=True`` continues an unfinished run
+from its finished units. A directory that already holds files is refused unless the
+run resumes it or ``overwrite=True`` clears it (only the files a run writes).
+
+A run's ``meta.status`` is one of:
+
+* ``completed`` - the run finished and at most :data:`DEGRADED_SHARE` of its model calls failed;
+* ``degraded`` - it finished, but more than :data:`DEGRADED_SHARE` of its model calls failed
+  (after retries): the numbers rest on fallbacks and incomplete matches;
+* ``failed`` - every model call failed, or an error stopped the run (``meta.error`` says which);
+* ``interrupted`` - stopped by the user (Ctrl-C); ``running`` - still going, or killed.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +21,8 @@ import contextlib
 import datetime as _dt
 import json
 import platform
+import shutil
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -15,18 +32,40 @@ from pydantic import ValidationError
 
 from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, apply_overrides, format_validation_error, read_yaml
-from interplay.run.context import RunContext, to_jsonable
+from interplay.run.context import RunContext, to_jsonable, write_atomic
 from interplay.run.experiments import get_kind
 from interplay.run.report import write_report
 from interplay.serialize import _short
 
+#: A finished run is "degraded" when more than this share of its model calls failed.
+DEGRADED_SHARE = 0.10
+
+#: The packages whose versions every results.json records (distribution names).
+VERSIONED = ("interplay", "jax", "jaxlib", "numpy", "scipy", "pydantic", "optax", "open_spiel", "openskill",
+             "pref_voting", "numba", "nashpy", "matplotlib", "PyYAML", "typer", "httpx", "openai", "torch",
+             "transformers", "pettingzoo", "ray")
+
+#: What a run writes at the top of its directory (``overwrite`` removes only these).
+RUN_FILES = ("config.yaml", "results.json", "metrics.jsonl", "llm-calls.jsonl", "transcripts.jsonl", "audit.jsonl",
+             "audit.head.json", "report.html", "error.txt")
+
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 data: dict[str, Any] | None = None) -> ExperimentConfig:
-    """Read a YAML file (or a dict), apply ``--set`` overrides, validate with the kind's model."""
+    """Read a YAML file (or a dict), apply ``--set`` overrides, validate with the kind's model.
+
+    A config (or a model file it names) holding an API key is refused here, before any
+    file is written, with a message that does not show the key.
+    """
+    from interplay.safety.secrets import check_config_secrets
+
     source = str(path) if path is not None else "config"
+    if path is not None and Path(path).is_dir():
+        raise InterplayError(f"{path} is a directory; give an experiment YAML file, e.g. {Path(path) / 'x.yaml'} "
+                             "(see examples/).")
     raw = read_yaml(path) if path is not None else dict(data or {})
     apply_overrides(raw, list(overrides or []))
+    check_config_secrets(raw, source, base=Path(path).parent if path is not None else None)
     kind = raw.get("kind", "population")
     if not isinstance(kind, str):
         raise InterplayError(f"{source}: kind must be a name, got {_short(kind)}.")
@@ -50,6 +89,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 def default_run_dir(cfg: ExperimentConfig, root: str | Path = "runs") -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path(root) / f"{cfg.name}-{stamp}"
+    if Path(root).resolve() not in base.resolve().parents:  # names are checked; this is the last guard
+        raise InterplayError(f"name: {cfg.name!r} would put the run folder outside {root}/.")
     path, k = base, 1
     while path.exists():
         k += 1
@@ -57,23 +98,170 @@ def default_run_dir(cfg: ExperimentConfig, root: str | Path = "runs") -> Path:
     return path
 
 
-def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quiet: bool = False) -> Path:
+def versions() -> dict[str, str | None]:
+    """Python's and the main packages' versions (None: not installed)."""
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in VERSIONED:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def _is_run_file(p: Path) -> bool:
+    return (p.name in RUN_FILES or p.suffix == ".png" or (p.name == "transcripts" and p.is_dir())
+            or (p.name.startswith(".") and p.name.endswith(".tmp")))
+
+
+def _prepare(run_dir: Path, *, resume: bool, overwrite: bool) -> dict[str, Any] | None:
+    """Check (and for ``overwrite`` clear) the run directory; the earlier results when resuming."""
+    if resume and overwrite:
+        raise InterplayError("give --resume or --overwrite, not both.")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise InterplayError(f"run directory {run_dir} is a file.")
+    present = sorted(run_dir.iterdir()) if run_dir.is_dir() else []
+    if resume:
+        if not (run_dir / "config.yaml").is_file():
+            raise InterplayError(f"--resume: {run_dir} holds no run (no config.yaml); start it without --resume.")
+        path = run_dir / "results.json"
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except json.JSONDecodeError as exc:
+            raise InterplayError(f"--resume: {path} is not valid JSON ({exc.msg}, line {exc.lineno}).") from None
+        if not isinstance(previous, dict):
+            raise InterplayError(f"--resume: {path} is not a results object.")
+        return previous
+    if present and not overwrite:
+        raise InterplayError(f"run directory {run_dir} is not empty ({len(present)} entries, e.g. "
+                             f"{present[0].name}); continue it with --resume, replace it with --overwrite, or "
+                             "choose another -o.")
+    if present:
+        foreign = [p.name for p in present if not _is_run_file(p)]
+        if foreign:
+            raise InterplayError(f"--overwrite: {run_dir} holds files a run does not write ({', '.join(foreign[:5])}"
+                                 "); refusing to delete them. Choose another -o.")
+        for p in present:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return None
+
+
+def _same_config(cfg: ExperimentConfig, run_dir: Path) -> None:
+    """--resume continues the run of config.yaml; a different config is refused, naming the fields."""
+    try:
+        stored = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InterplayError(f"--resume: {run_dir / 'config.yaml'} is not valid YAML: {exc}") from None
+    now = to_jsonable(cfg.model_dump())
+    if stored != now:
+        fields = sorted(k for k in set(now) | set(stored or {}) if (stored or {}).get(k) != now.get(k))
+        raise InterplayError(f"--resume: the config differs from the run's config.yaml in {', '.join(fields)}; "
+                             f"resume with the same config (interplay resume {run_dir}) or start a new run.")
+
+
+class _CallCount:
+    """Model calls that answered (cached ones included) and calls that failed, over the run."""
+
+    def __init__(self, previous: dict[str, Any] | None = None) -> None:
+        p = previous or {}
+        self.ok = int(p.get("answered", 0))
+        self.failed = int(p.get("failed", 0))
+        self.first_error: str | None = p.get("first_error")
+        self._lock = threading.Lock()
+
+    def on_call(self, *_: Any) -> None:
+        with self._lock:
+            self.ok += 1
+
+    def on_failure(self, model: Any, exc: BaseException) -> None:
+        with self._lock:
+            self.failed += 1
+            if self.first_error is None:
+                self.first_error = f"{type(exc).__name__}: {exc}"
+
+    def as_dict(self) -> dict[str, Any]:
+        total = self.ok + self.failed
+        return {"answered": self.ok, "failed": self.failed,
+                "failed_share": round(self.failed / total, 4) if total else 0.0, "first_error": self.first_error}
+
+    def status(self) -> tuple[str, str | None]:
+        total = self.ok + self.failed
+        if self.failed and not self.ok:
+            return "failed", f"every model call failed ({self.failed} calls); the first: {self.first_error}"
+        if total and self.failed / total > DEGRADED_SHARE:
+            return "degraded", (f"{self.failed} of {total} model calls failed (more than {DEGRADED_SHARE:.0%}); "
+                                f"the first: {self.first_error}")
+        return "completed", None
+
+
+def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quiet: bool = False,
+                   resume: bool = False, overwrite: bool = False) -> Path:
     """Run ``cfg``, writing config.yaml, results.json, metrics.jsonl, PNGs and report.html.
 
-    On an error or interrupt, what was finished is still written (status in results.json)
-    and the error is re-raised.
+    results.json is rewritten after every finished unit of work; on an error or interrupt
+    what was finished is still written (status in results.json) and the error is re-raised.
+    ``resume`` continues the unfinished run in ``out`` (its finished units are not redone; a
+    completed run is left as it is); ``overwrite`` replaces the run in ``out``.
     """
+    from interplay.llm.base import observe_calls
+    from interplay.safety.secrets import Redactor, check_config_secrets
+
+    if resume and out is None:
+        raise InterplayError("--resume needs the run directory (-o DIR).")
     run_dir = Path(out) if out is not None else default_run_dir(cfg)
-    ctx = RunContext(run_dir, quiet=quiet)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(to_jsonable(cfg.model_dump()), sort_keys=False))
+    previous = _prepare(run_dir, resume=resume, overwrite=overwrite)
+    if previous is not None:
+        _same_config(cfg, run_dir)
+        if (previous.get("meta") or {}).get("status") in ("completed", "degraded"):
+            return run_dir  # nothing left to do
+    redact = Redactor.from_env([*check_config_secrets(cfg.model_dump(), "config"), cfg.audit_key_env])
+    prev_meta = (previous or {}).get("meta") or {}
+    units = (previous or {}).get("units") or {}
+    ctx = RunContext(run_dir, quiet=quiet, redact=redact, units=units if isinstance(units, dict) else {})
+    if previous is not None:
+        ctx.keep_finished_rows(("metrics.jsonl", "transcripts.jsonl"))
+    else:
+        write_atomic(run_dir / "config.yaml", yaml.safe_dump(redact(to_jsonable(cfg.model_dump())),
+                                                              sort_keys=False))
     entry = get_kind(cfg.kind)
-    status, error = "completed", None
-    observer = contextlib.nullcontext()
-    if cfg.audit and not cfg.own_audit:
-        observer = _start_audit(cfg, ctx)
+    calls = _CallCount(prev_meta.get("model_calls"))
+    meta: dict[str, Any] = {
+        "kind": cfg.kind, "status": "running", "seed": cfg.seed,
+        "started": prev_meta.get("started") or _dt.datetime.now().isoformat(timespec="seconds"),
+        "python": platform.python_version(), "versions": versions(),
+    }
+    if previous is not None:
+        meta["resumed"] = [*prev_meta.get("resumed", []), {"at": _dt.datetime.now().isoformat(timespec="seconds"),
+                                                           "status_before": prev_meta.get("status"),
+                                                           "units_kept": len(ctx.resumed_units)}]
+    status, error = "running", None
+    write_lock = threading.Lock()
+
+    def results_now() -> dict[str, Any]:
+        m = {**meta, "status": status, "seconds": round(float(prev_meta.get("seconds", 0)) + ctx.elapsed, 2),
+             "model_calls": calls.as_dict(), "units": ctx.units_summary(), "error": error}
+        out_ = {"meta": m, "config": cfg.model_dump(), **ctx.results, "units": ctx.finished_units()}
+        if ctx.audit is not None:
+            out_["audit"] = {**ctx.audit.anchor(), "sealed": False}
+        return out_
+
+    def checkpoint(_: RunContext | None = None) -> None:
+        with write_lock:
+            write_atomic(run_dir / "results.json", json.dumps(redact(to_jsonable(results_now())), indent=1))
+
+    ctx.on_checkpoint = checkpoint
+    observers: list[Any] = [observe_calls(calls.on_call, on_failure=calls.on_failure)]
+    if cfg.audit_on:
+        observers.append(_start_audit(cfg, ctx, resumed=previous is not None))
+    checkpoint()
     try:
-        with observer:
+        with contextlib.ExitStack() as stack:
+            for o in observers:
+                stack.enter_context(o)
             entry.run(cfg, ctx)
+        status, error = calls.status()
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted by the user"
         raise
@@ -82,35 +270,55 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
         raise
     except Exception as exc:  # unexpected: keep the traceback in the run dir
         status, error = "failed", f"{type(exc).__name__}: {exc}"
-        (run_dir / "error.txt").write_text(traceback.format_exc())
+        write_atomic(run_dir / "error.txt", redact(traceback.format_exc()))
         raise
     finally:
-        meta = {
-            "kind": cfg.kind,
-            "status": status,
-            "seed": cfg.seed,
-            "seconds": round(ctx.elapsed, 2),
-            "finished": _dt.datetime.now().isoformat(timespec="seconds"),
-            "python": platform.python_version(),
-        }
+        error = redact(error)
+        final = redact(to_jsonable(results_now()))  # frozen: the seal commits to exactly this content
+        with write_lock:
+            ctx.on_checkpoint = None
+            write_atomic(run_dir / "results.json", json.dumps(final, indent=1))
         if ctx.audit is not None:
-            _close_audit(ctx, status)
-        results = {"meta": {**meta, "error": error}, "config": cfg.model_dump(), **ctx.results}
-        (run_dir / "results.json").write_text(json.dumps(to_jsonable(results), indent=1))
+            report = _close_audit(ctx, status)
+            final["audit"] = {**ctx.audit.anchor(), "sealed": True, **report}
+            write_atomic(run_dir / "results.json", json.dumps(final, indent=1))
         title = f"{cfg.name}" + (f" ({status})" if status != "completed" else "")
         if cfg.description:
             ctx.sections.insert(0, _intro(cfg.description))
-        write_report(run_dir, title, ctx.sections, meta)
+        write_report(run_dir, title, redact_sections(ctx.sections, redact), {**meta, "status": status})
     return run_dir
 
 
-def _start_audit(cfg: ExperimentConfig, ctx: RunContext) -> Any:
-    """Open the run's audit log; every model call made during the run is appended to it."""
+def read_status(run_dir: str | Path) -> dict[str, Any]:
+    """``results.json["meta"]`` of a run directory ({} when there is none)."""
+    p = Path(run_dir) / "results.json"
+    try:
+        return dict(json.loads(p.read_text(encoding="utf-8")).get("meta") or {})
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return {}
+
+
+def redact_sections(sections: list[Any], redact: Any) -> list[Any]:
+    from interplay.run.context import Section
+
+    return [Section(s.kind, redact(s.title), redact(s.payload)) for s in sections]
+
+
+def _start_audit(cfg: ExperimentConfig, ctx: RunContext, *, resumed: bool) -> Any:
+    """Open (or, resuming, continue) the run's audit log; kinds without a log of their own get
+    every model call appended through the call observer."""
     from interplay.llm.base import observe_calls
     from interplay.safety.audit import AuditLog
 
-    ctx.audit = AuditLog(ctx.dir)
-    ctx.audit.append("run", {"kind": cfg.kind, "name": cfg.name, "seed": cfg.seed})
+    ctx.audit = AuditLog(ctx.dir, key_env=cfg.audit_key_env, redact=ctx.redact)
+    ctx.audit_transcripts = not cfg.own_audit
+    info = {"kind": cfg.kind, "name": cfg.name, "seed": cfg.seed}
+    if resumed and ctx.audit.count > 0:
+        ctx.audit.append("resume", {**info, "units_kept": sorted(ctx.resumed_units)})
+    else:
+        ctx.audit.append("run", info)
+    if cfg.own_audit:
+        return contextlib.nullcontext()
 
     def on_call(model: Any, request: Any, response: Any, completion: Any) -> None:
         ctx.audit.append("model_call", {"model": model, "request": request, "response": response,
@@ -119,14 +327,16 @@ def _start_audit(cfg: ExperimentConfig, ctx: RunContext) -> Any:
     return observe_calls(on_call)
 
 
-def _close_audit(ctx: RunContext, status: str) -> None:
-    from interplay.safety.audit import verify
+def _close_audit(ctx: RunContext, status: str) -> dict[str, Any]:
+    """Seal the log (the status and the hashes of results.json, metrics.jsonl, transcripts...) and verify it."""
+    from interplay.safety.audit import seal_entry, verify
 
-    ctx.audit.append("results", {"status": status, "results": ctx.results})
-    report = verify(ctx.audit.path)
-    ctx.results["audit"] = report.to_dict()
+    seal_entry(ctx.audit, ctx.dir, status)
+    report = verify(ctx.audit.path, key_env=ctx.audit.key_env, chain_only=True)
+    hint = f" --key-env {ctx.audit.key_env}" if ctx.audit.key_env else ""
     ctx.add_text("Audit log", f"{report.message} ({ctx.audit.path.name}; check it with `interplay audit verify "
-                              f"{ctx.dir}`).")
+                              f"{ctx.dir}{hint}`). {report.limits}.")
+    return {"ok": report.ok, "message": report.message, "limits": report.limits}
 
 
 def _intro(text: str) -> Any:

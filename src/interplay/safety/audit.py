@@ -77,7 +77,8 @@ class AuditLog:
     ``verify_existing=False``). Appends are thread-safe and flushed line by line.
     """
 
-    def __init__(self, path: str | Path, *, key_env: str | None = None, verify_existing: bool = True) -> None:
+    def __init__(self, path: str | Path, *, key_env: str | None = None, verify_existing: bool = True,
+                 redact: Any = None) -> None:
         p = Path(path)
         self.path = p / LOG_NAME if p.is_dir() or p.suffix != ".jsonl" else p
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,11 +86,13 @@ class AuditLog:
         self.key_env = key_env
         self._key = _key(key_env)
         self._lock = threading.Lock()
+        #: applied to every entry's data before it is hashed and written (secrets -> [REDACTED])
+        self.redact = redact
         self.count = 0
         self.last_hash = GENESIS
         if self.path.exists() and self.path.stat().st_size > 0:
             if verify_existing:
-                report = verify(self.path, key_env=key_env)
+                report = verify(self.path, key_env=key_env, chain_only=True)
                 if not report.ok:
                     raise InterplayError(f"audit log {self.path}: cannot continue a broken chain: {report.message}")
             lines = [ln for ln in self.path.read_text().splitlines() if ln.strip()]
@@ -100,7 +103,7 @@ class AuditLog:
         """Append one entry (``kind``: "action", "message", "model_call", ...) and return it."""
         with self._lock:
             entry = {"seq": self.count + 1, "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds"),
-                     "kind": str(kind), "data": _jsonable(data), "prev": self.last_hash}
+                     "kind": str(kind), "data": self._clean(data), "prev": self.last_hash}
             entry["hash"] = entry_hash(entry, self._key)
             line = json.dumps(entry, ensure_ascii=False, default=str)
             with self.path.open("a", encoding="utf-8") as fh:
@@ -110,9 +113,22 @@ class AuditLog:
             self._write_head()
             return entry
 
+    def _clean(self, data: Any) -> Any:
+        data = _jsonable(data)
+        return self.redact(data) if self.redact is not None else data
+
+    @property
+    def algorithm(self) -> str:
+        return "hmac-sha256" if self._key is not None else "sha256"
+
+    def anchor(self) -> dict[str, Any]:
+        """What results.json records of the log (verify checks the log against it)."""
+        return {"entries": self.count, "last_hash": self.last_hash, "algorithm": self.algorithm,
+                "key_env": self.key_env}
+
     def _write_head(self) -> None:
-        head = {"entries": self.count, "last_hash": self.last_hash,
-                "algorithm": "hmac-sha256" if self._key is not None else "sha256", "log": self.path.name}
+        head = {"entries": self.count, "last_hash": self.last_hash, "algorithm": self.algorithm,
+                "key_env": self.key_env, "log": self.path.name}
         tmp = self.head_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(head))
         os.replace(tmp, self.head_path)
@@ -135,7 +151,9 @@ class VerifyReport:
 
     ``bad_line`` is the 1-based line of the first bad entry (None when intact); ``bad_seq``
     the entry number expected there; ``problem`` one of "edited", "deleted", "reordered",
-    "truncated", "malformed", "rehashed"; ``message`` says it in words.
+    "truncated", "malformed", "rehashed", "head-missing", "unsealed", "files" (a sealed file
+    changed, vanished or appeared), "keyed" (a keyed log verified without its key: nothing was
+    checked), "not-keyed"; ``message`` says it in words and ``limits`` what the chain cannot prove.
     """
 
     ok: bool
@@ -146,6 +164,8 @@ class VerifyReport:
     bad_seq: int | None = None
     problem: str | None = None
     message: str = ""
+    #: what this kind of chain cannot prove (keyless: a forger can recompute it)
+    limits: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -156,18 +176,102 @@ def _find_log(path: str | Path) -> Path:
     if p.is_dir():
         p = p / LOG_NAME
     if not p.is_file():
+        if p.name == LOG_NAME and p.parent.is_dir() and ((p.parent / HEAD_NAME).exists()
+                                                         or _anchor(p.parent) is not None):
+            return p  # the log was deleted but its head or results.json's anchor says it existed
         raise InterplayError(f"audit: no audit log at {str(p)!r} (a run directory holds {LOG_NAME}).")
     return p
 
 
-def verify(path: str | Path, *, key_env: str | None = None) -> VerifyReport:
+#: What a keyless chain cannot prove, stated by every report of one.
+KEYLESS_LIMITS = ("unkeyed SHA-256 chain: it shows the files agree with the chain, not that nobody rewrote them "
+                  "all; a forger who edits a file can recompute every hash, the seal, the head and results.json's "
+                  "anchor. Key the log (audit: {key_env: NAME}) or keep the last hash somewhere else")
+KEYED_LIMITS = ("HMAC-SHA-256 chain: an edited, forged or re-hashed entry needs the key; a cut end is caught by the "
+                "seal, the head and results.json's anchor. Whoever holds the key can still rewrite the whole log")
+
+#: Run-directory files the final ``seal`` entry commits to (those present when the run ends).
+SEALED_FILES = ("config.yaml", "results.json", "metrics.jsonl", "llm-calls.jsonl", "transcripts.jsonl")
+
+
+def results_digest(path: Path) -> str:
+    """SHA-256 of results.json without its ``audit`` section (which records the seal itself)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        data.pop("audit", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                     default=str).encode()).hexdigest()
+
+
+def file_digests(run_dir: str | Path) -> dict[str, str]:
+    """``{file: sha256}`` of a run directory's results.json, metrics.jsonl, transcripts and the other
+    records a seal covers (those that exist)."""
+    d = Path(run_dir)
+    out: dict[str, str] = {}
+    for name in SEALED_FILES:
+        p = d / name
+        if p.is_file():
+            out[name] = results_digest(p) if name == "results.json" else hashlib.sha256(p.read_bytes()).hexdigest()
+    tdir = d / "transcripts"
+    if tdir.is_dir():
+        for p in sorted(tdir.glob("*.json")):
+            out[f"transcripts/{p.name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def _anchor(run_dir: Path) -> dict[str, Any] | None:
+    """results.json's record of the audit head (``{"entries", "last_hash", ...}``), if any."""
+    p = run_dir / "results.json"
+    if not p.is_file():
+        return None
+    try:
+        a = json.loads(p.read_text(encoding="utf-8")).get("audit")
+    except (json.JSONDecodeError, AttributeError, OSError):
+        return None
+    return a if isinstance(a, dict) and "entries" in a and "last_hash" in a else None
+
+
+def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = False) -> VerifyReport:
     """Re-read a log (a run directory or a .jsonl file) and check the whole chain.
 
-    Returns a :class:`VerifyReport` naming the first bad entry; raises
-    :class:`InterplayError` only when there is no log to read.
+    Checks, in order: every entry's hash and link (edited, deleted, reordered, re-hashed,
+    malformed lines); the head file (missing, cut end, entries added after it); for a log
+    in a run directory, results.json's anchor (its record of the entry count and last hash);
+    and for a run's log (first entry ``run``), that it ends with the ``seal`` entry and that
+    the files the seal lists still have the hashes it recorded. ``chain_only`` stops after
+    the head (used when continuing a log). Returns a :class:`VerifyReport` naming the first
+    problem; raises :class:`InterplayError` only when there is no log to read.
     """
     log = _find_log(path)
+    head_path = log.with_name(log.stem + ".head.json")
+    anchor = None if chain_only else _anchor(log.parent)
+    head: dict[str, Any] | None = None
+    if head_path.exists():
+        try:
+            head = json.loads(head_path.read_text())
+            int(head["entries"]), str(head["last_hash"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            head = {"unreadable": True}
+    algorithm = (head or {}).get("algorithm") or (anchor or {}).get("algorithm")
+    named_env = (head or {}).get("key_env") or (anchor or {}).get("key_env")
+
+    def report(ok: bool, n: int, last: str, line: int | None = None, seq: int | None = None,
+               problem: str | None = None, message: str = "") -> VerifyReport:
+        limits = KEYED_LIMITS if key_env else KEYLESS_LIMITS
+        return VerifyReport(ok, n, str(log), last, line, seq, problem, message, limits)
+
+    if algorithm == "hmac-sha256" and key_env is None:
+        env = f" (its key was in ${named_env})" if named_env else ""
+        return report(False, 0, GENESIS, problem="keyed",
+                      message=f"keyed with HMAC-SHA-256{env}; cannot verify without the key: give "
+                              f"--key-env {named_env or 'NAME'}. Nothing was found wrong, and nothing was checked.")
+    if algorithm == "sha256" and key_env is not None:
+        return report(False, 0, GENESIS, problem="not-keyed",
+                      message="this log is not keyed (plain SHA-256); verify it without --key-env.")
     key = _key(key_env)
+    if not log.exists():
+        return report(False, 0, GENESIS, 1, 1, "deleted",
+                      f"{log.name} is missing, but its head or results.json records a log: the log was deleted")
     raw = log.read_text(encoding="utf-8").split("\n")
     if raw and raw[-1] == "":
         raw = raw[:-1]
@@ -181,7 +285,7 @@ def verify(path: str | Path, *, key_env: str | None = None) -> VerifyReport:
             entries.append(None)
 
     def bad(line: int, seq: int, problem: str, message: str, good: int, last: str) -> VerifyReport:
-        return VerifyReport(False, good, str(log), last, line, seq, problem, f"line {line} (entry {seq}): {message}")
+        return report(False, good, last, line, seq, problem, f"line {line} (entry {seq}): {message}")
 
     prev = GENESIS
     for k, e in enumerate(entries, start=1):
@@ -195,28 +299,69 @@ def verify(path: str | Path, *, key_env: str | None = None) -> VerifyReport:
                            "(entries were reordered)", k - 1, prev)
             return bad(k, k, "deleted", f"entry {k} is missing (line {k} holds entry {seq}): deleted", k - 1, prev)
         if entry_hash(e, key) != e["hash"]:
-            return bad(k, k, "edited", "its content does not match its hash (the entry was edited)", k - 1, prev)
+            hint = (" (or the log is keyed and needs --key-env)" if k == 1 and key is None and head is None else "")
+            return bad(k, k, "edited", f"its content does not match its hash (the entry was edited){hint}", k - 1,
+                       prev)
         if e["prev"] != prev:
             return bad(k - 1, k - 1, "rehashed", f"entry {k - 1} was changed after entry {k} was written (entry {k} "
                        "recorded a different hash for it)", k - 2, prev)
         prev = e["hash"]
     n = len(entries)
-    head_path = log.with_name(log.stem + ".head.json")
-    if head_path.exists():
-        try:
-            head = json.loads(head_path.read_text())
-            sealed, sealed_hash = int(head["entries"]), str(head["last_hash"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            return bad(n + 1, n + 1, "malformed", f"the head file {head_path.name} is unreadable", n, prev)
-        if sealed > n:
-            return bad(n + 1, n + 1, "truncated", f"the log ends after entry {n} but its head records {sealed} "
-                       f"entries: entries {n + 1}..{sealed} were deleted", n, prev)
-        if sealed < n:
-            return bad(sealed + 1, sealed + 1, "edited", f"entries {sealed + 1}..{n} were added after the head was "
-                       f"sealed at {sealed}", sealed, prev)
-        if sealed_hash != prev:
-            return bad(n, n, "rehashed", "the last entry's hash differs from the one sealed in the head", n - 1, prev)
-    return VerifyReport(True, n, str(log), prev, message=f"intact: {n} entries, last hash {prev[:16]}...")
+    if head is None:
+        if n == 0:
+            return bad(1, 1, "truncated", f"the log is empty and {HEAD_NAME} is missing: a log starts with an "
+                       "entry, so it was emptied (and its head deleted)", 0, prev)
+        return bad(n + 1, n + 1, "head-missing", f"{HEAD_NAME} is missing: without it a cut end cannot be told "
+                   "from a complete log, so the log cannot be shown intact (was the head deleted?)", n, prev)
+    if head.get("unreadable"):
+        return bad(n + 1, n + 1, "malformed", f"the head file {head_path.name} is unreadable", n, prev)
+    sealed, sealed_hash = int(head["entries"]), str(head["last_hash"])
+    if sealed > n:
+        return bad(n + 1, n + 1, "truncated", f"the log ends after entry {n} but its head records {sealed} "
+                   f"entries: entries {n + 1}..{sealed} were deleted", n, prev)
+    if sealed < n:
+        return bad(sealed + 1, sealed + 1, "edited", f"entries {sealed + 1}..{n} were added after the head was "
+                   f"sealed at {sealed}", sealed, prev)
+    if sealed_hash != prev:
+        return bad(n, n, "rehashed", "the last entry's hash differs from the one sealed in the head", n - 1, prev)
+    if chain_only:
+        return report(True, n, prev, message=f"intact: {n} entries, last hash {prev[:16]}...")
+    if anchor is not None:
+        a_n = int(anchor["entries"])
+        if a_n > n:
+            return bad(n + 1, n + 1, "truncated", f"results.json records {a_n} audit entries but the log (and its "
+                       f"head) end at {n}: entries {n + 1}..{a_n} were cut and the head rewritten", n, prev)
+        if a_n >= 1 and entries[a_n - 1]["hash"] != anchor["last_hash"]:  # type: ignore[index]
+            return bad(a_n, a_n, "rehashed", "this entry's hash differs from the one results.json recorded for it",
+                       a_n - 1, prev)
+    is_run = n > 0 and entries[0]["kind"] == "run"  # type: ignore[index]
+    if is_run:
+        last = entries[-1]
+        if last["kind"] != "seal":  # type: ignore[index]
+            return bad(n + 1, n + 1, "unsealed", f"the log does not end with the run's seal entry: the run was killed "
+                       f"before it finished, or the log was cut after entry {n} (and its head rewritten)", n, prev)
+        if anchor is not None and int(anchor["entries"]) != n:
+            return bad(n, n, "edited", f"results.json anchors entry {anchor['entries']} but the sealed log has "
+                       f"{n} entries", n - 1, prev)
+        recorded = dict(last["data"].get("files") or {})  # type: ignore[index]
+        now = file_digests(log.parent)
+        for name, digest in recorded.items():
+            if name not in now:
+                return bad(n, n, "files", f"{name} is sealed in the log but missing from the run directory", n, prev)
+            if now[name] != digest:
+                return bad(n, n, "files", f"{name} was changed after the run sealed it (its hash differs from "
+                           "the seal's)", n, prev)
+        extra = sorted(set(now) - set(recorded))
+        if extra:
+            return bad(n, n, "files", f"{', '.join(extra)} appeared after the run was sealed (not in the seal)", n,
+                       prev)
+    covered = " and the files it seals" if is_run else ""
+    return report(True, n, prev, message=f"intact: {n} entries{covered}, last hash {prev[:16]}...")
+
+
+def seal_entry(log: AuditLog, run_dir: str | Path, status: str) -> dict[str, Any]:
+    """Append the run's final ``seal`` entry: its status and the hashes of its files."""
+    return log.append("seal", {"status": status, "files": file_digests(run_dir)})
 
 
 class AuditedModel:
