@@ -60,9 +60,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     from interplay.safety.secrets import check_config_secrets
 
     source = str(path) if path is not None else "config"
-    if path is not None and Path(path).is_dir():
-        raise InterplayError(f"{path} is a directory; give an experiment YAML file, e.g. {Path(path) / 'x.yaml'} "
-                             "(see examples/).")
     raw = read_yaml(path) if path is not None else dict(data or {})
     apply_overrides(raw, list(overrides or []))
     check_config_secrets(raw, source, base=Path(path).parent if path is not None else None)
