@@ -345,6 +345,17 @@ def test_parse_choice_is_linear_on_pathological_answers(text):
     assert time.monotonic() - t0 < 5.0
 
 
+@pytest.mark.parametrize("text", ["x" + "\n" * 200_000, "\n" * 200_000 + "Rating: 3", " \n" * 100_000])
+def test_rating_parser_is_linear_too(text):
+    from interplay.talk.persuasion import parse_rating
+
+    t0 = time.monotonic()
+    value = parse_rating(text, 1, 7)
+    assert time.monotonic() - t0 < 5.0  # quadratic: 8,000 newlines 0.6 s, 200,000 about 6 minutes
+    assert value == (3.0 if "Rating" in text else None)
+    assert parse_rating("I think so.\n  **Rating: 5**\n", 1, 7) == 5.0
+
+
 def test_parse_choice_results_unchanged_by_the_linear_pattern():
     assert parse_choice("thinking...\n\n\n   ACTION: D\n\n", ["C", "D"]) == 1
     assert parse_choice("Final answer = C", ["C", "D"]) == 0

@@ -88,7 +88,9 @@ def load_claims(source: str | Path | None) -> list[Claim]:
     return parse_claims(p.read_text(encoding="utf-8").splitlines(), str(p))
 
 
-_RATING_LINE = re.compile(r"^[\s*_>#-]*rating[\s*_]*[:=][\s*_]*(-?\d+(?:\.\d+)?)[\s*_]*(?:/\s*\d+)?[\s*_.!]*$",
+# the leading class has no \s: with re.M it would cross newlines and re-scan a run of n newlines from
+# every line start, O(n^2) (20,000 newlines: seconds); [ \t] keeps each attempt on its own line
+_RATING_LINE = re.compile(r"^[ \t*_>#-]*rating[\s*_]*[:=][\s*_]*(-?\d+(?:\.\d+)?)[\s*_]*(?:/\s*\d+)?[\s*_.!]*$",
                           re.I | re.M)
 
 
