@@ -472,6 +472,7 @@ def test_a_200_that_ignores_the_schema_switches_to_plain_text_once(tmp_path):
     assert "option only" in server.requests[1]["messages"][-1]["content"]
     lines = [json.loads(x) for x in record.read_text().splitlines()]
     assert len(model.notices) == 1 and lines[0]["response"]["notices"] == model.notices
+    assert model.totals.as_dict()["notices"] == model.notices  # what results.json's "llm" totals show
     assert "notices" not in lines[1]["response"]
 
 

@@ -14,6 +14,8 @@ from interplay.llm.base import (
     LanguageModel,
     Message,
     ModelCallError,
+    ModelWarning,
+    redact_secrets,
     run_sync,
 )
 from interplay.llm.budget import Budget, BudgetExceeded
@@ -43,6 +45,7 @@ __all__ = [
     "Message",
     "ModelCallError",
     "ModelConfig",
+    "ModelWarning",
     "OpenAIConfig",
     "ReplayConfig",
     "RetryPolicy",
@@ -51,5 +54,6 @@ __all__ = [
     "parse_choice",
     "parse_model_config",
     "read_model_file",
+    "redact_secrets",
     "run_sync",
 ]

@@ -305,6 +305,8 @@ class Totals:
     cost: float = 0.0
     retries: int = 0
     failures: int = 0
+    #: changes of behaviour the model announced (see :meth:`ChatModel.notice`), in order
+    notices: list[str] = field(default_factory=list)
 
     def add(self, c: Completion) -> None:
         if c.cached:
@@ -352,7 +354,6 @@ class ChatModel(ABC):
                 raise InterplayError(f"model {name!r}: {field_name} must be a positive whole number, got {value!r}.")
         self.max_tokens = int(max_tokens)
         self.choice_max_tokens = int(choice_max_tokens)
-        self.notices: list[str] = []
         self._pending_notices: list[str] = []
         self.name = name
         self.cache = cache
@@ -364,6 +365,8 @@ class ChatModel(ABC):
         self.record_path = Path(record) if record else None
         self._record_lock = threading.Lock()
         self.totals = Totals()
+        #: the model's notices (the same list as ``totals.notices``, so results.json's totals carry them)
+        self.notices: list[str] = self.totals.notices
         self._totals_lock = threading.Lock()
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary())
