@@ -141,7 +141,18 @@ def run_cmd(
     if check:
         console.print(f"[green]ok[/] {config}: a valid {cfg.kind} experiment", highlight=False)
         return
-    _finish_run(run_experiment(cfg, out, quiet=quiet, resume=resume, overwrite=overwrite), resumed=resume)
+    try:
+        run_dir = run_experiment(cfg, out, quiet=quiet, resume=resume, overwrite=overwrite)
+    except KeyboardInterrupt:
+        _interrupted(out)
+    _finish_run(run_dir, resumed=resume)
+
+
+def _interrupted(run_dir: Path | None) -> None:
+    where = run_dir if run_dir is not None else "RUN_DIR"
+    err_console.print(f"[bold yellow]interrupted:[/] the finished units are kept in {where}/results.json; continue "
+                      f"with `interplay resume {where}`.", highlight=False, soft_wrap=True)
+    raise typer.Exit(130)
 
 
 @app.command("resume")
@@ -156,7 +167,11 @@ def resume_cmd(
     if not path.is_file():
         raise InterplayError(f"resume: {run_dir} holds no run (no config.yaml).")
     cfg = load_config(path)
-    _finish_run(run_experiment(cfg, run_dir, quiet=quiet, resume=True), resumed=True)
+    try:
+        run_experiment(cfg, run_dir, quiet=quiet, resume=True)
+    except KeyboardInterrupt:
+        _interrupted(run_dir)
+    _finish_run(run_dir, resumed=True)
 
 
 def _finish_run(run_dir: Path, *, resumed: bool) -> None:
@@ -567,6 +582,10 @@ def main(argv: list[str] | None = None) -> None:
         message = Redactor.from_env(["OPENAI_API_KEY"]).text(str(exc))  # a key echoed by a server: never shown
         err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        err_console.print("[bold yellow]interrupted:[/] finished units are kept in the run's results.json; "
+                          "continue with `interplay resume RUN_DIR`.", highlight=False, soft_wrap=True)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":
