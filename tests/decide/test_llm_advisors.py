@@ -107,10 +107,11 @@ def test_decide_experiment_with_an_always_invalid_advisor_completes_and_reports(
                         "quality": dict(zip(Q.options, (0.6, 1.0, 0.0, 0.3)))},
                "advisors": [{"name": "Bad", "type": "llm", "model": bad.model_config(structured="none"),
                              "max_reasks": 1},
-                            {"name": "Pos", "type": "llm", "model": good.model_config()},
+                            {"name": "Pos", "type": "llm", "model": good.model_config(), "max_tokens": 7},
                             {"name": "Dee", "type": "scripted", "ranking": ["libraries", "schools", "parks",
                                                                             "roads"]}]}
         run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+        assert {r.body["max_tokens"] for r in good.requests} == {7}  # the advisor's max_tokens caps its choices
     res = json.loads((run / "results.json").read_text())
     assert res["meta"]["status"] == "completed"
     acc = res["accounting"]
