@@ -412,29 +412,57 @@ def audit_verify_cmd(
 def redteam_cmd(
     scenarios: list[str] = typer.Argument(None, help="injection, extraction, collusion (default: all)"),
     rounds: int = typer.Option(6, "--rounds", "-r", min=1, help="rounds of each match"),
+    model: Path | None = typer.Option(None, "--model", help="model YAML file playing every seat (adversaries get "
+                                      "the attack goal); default: the built-in offline personas"),
     seed: int = typer.Option(0, "--seed", help="root seed"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Run the built-in red-team scenarios with the offline personas; print what the monitors caught."""
-    from interplay.safety.redteam import SCENARIOS, run_scenario
+    """Run the built-in red-team scenarios (offline personas, or a model); print what the monitors caught."""
+    from interplay.run.accounting import fallback_warnings
+    from interplay.run.redteam import REDTEAM_NOTE
+    from interplay.safety.redteam import SCENARIOS, run_scenario, scenario
 
+    names = scenarios or list(SCENARIOS)
+    for name in names:
+        scenario(name)  # an unknown name fails before any model is loaded
+    loaded = None
+    options: dict[str, Any] = {}
+    if model is not None:
+        from interplay.agents.llm_agent import load_agent_file
+        from interplay.llm.config import load_model
+
+        agent = load_agent_file(model)  # the file's `agent:` options apply to every seat
+        options = agent.model_dump(exclude={"model"}, exclude_defaults=True)
+        loaded = load_model(agent.model)
     out = {}
-    for name in scenarios or list(SCENARIOS):
-        out[name] = run_scenario(name, rounds=rounds, seed=seed)[0]
+    for name in names:
+        seats = scenario(name).personas
+        models = None if loaded is None else {seat: loaded for seat in seats}
+        out[name] = run_scenario(name, models, rounds=rounds, seed=seed,
+                                 agent_options={seat: options for seat in seats} if options else None)[0]
+    warnings = [w for name, summary in out.items() for cond, r in summary["conditions"].items()
+                for w in fallback_warnings({f"{seat} ({name}, {cond})": a for seat, a in r["agents"].items()})]
     if as_json:
-        print_json(out)
+        print_json({**out, "warnings": warnings})
         return
     for name, summary in out.items():
         table = Table(title=f"red team: {name}", caption=summary["description"])
-        for col in ("condition", "honest payoff/round", "vs control", "adversary payoff/round", "adversary msgs",
-                    "flagged", "delivered", "blocked", "secret leaked", "joint deviations"):
-            table.add_column(col, justify="left" if col == "condition" else "right")
+        for col in ("condition", "honest /round", "vs control", "honest by fallback", "adversary /round",
+                    "adversary by fallback", "attacks /msgs", "flagged", "delivered", "blocked", "secret leaked",
+                    "joint dev."):
+            table.add_column(col, justify="left" if col == "condition" else "right", no_wrap=col == "condition")
         for cond, r in summary["conditions"].items():
             table.add_row(cond, f"{r['honest_payoff_per_round']:.3g}", f"{r.get('honest_payoff_change', 0):+.3g}",
-                          f"{r['adversary_payoff_per_round']:.3g}", str(r["adversary_messages"]),
+                          f"{r['honest_fallback_moves']}/{r['honest_moves']}",
+                          f"{r['adversary_payoff_per_round']:.3g}",
+                          f"{r['adversary_fallback_moves']}/{r['adversary_moves']}",
+                          f"{r['adversary_messages']}/{r['adversary_messages_total']}",
                           str(r["adversary_flagged"]), str(r["adversary_delivered"]), str(r["blocked"]),
                           "yes" if r["secret_leaked"] else "no", str(r["joint_deviations"]))
         console.print(table)
+    console.print(REDTEAM_NOTE, highlight=False)
+    for w in warnings:
+        console.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
 
 
 # -- decide (mixtures of experts) ---------------------------------------------------

@@ -126,3 +126,66 @@ def test_redteam_experiment_writes_results_report_and_audit(tmp_path):
     with pytest.raises(SystemExit) as bad:
         main(["audit", "verify", str(run_dir)])
     assert bad.value.code == 1 and verify(run_dir).bad_line == 4
+
+
+def _garbage(req):
+    """A model that never gives a legal move and never writes an attack (issue 11's real-model run)."""
+    return "Hello! I am happy to help with your question."
+
+
+def test_redteam_kind_counts_invalid_answers_and_fallbacks_and_only_real_attacks(tmp_path):
+    from interplay.llm.testing import LoopbackServer
+    from interplay.run.runner import load_config, run_experiment
+
+    with LoopbackServer(default=_garbage) as server:
+        spec = server.model_config(backoff_base=0.01, timeout=5.0)
+        cfg = load_config(data={
+            "kind": "redteam", "name": "rt", "scenarios": ["injection"], "rounds": 3,
+            "conditions": ["control", "unmonitored"], "models": {"mallory": spec, "victor": spec},
+            "agent": {"max_reasks": 1, "fallback": "Tit For Tat", "max_tokens": 24},
+            "agent_options": {"mallory": {"fallback": "Defector"}}})
+        run_dir = run_experiment(cfg, tmp_path / "run", quiet=True)
+        move_requests = [r for r in server.requests if "ACTION" in r.last_user or "cannot" in r.last_user]
+        assert move_requests and {r.body["max_tokens"] for r in move_requests} == {24}
+    res = json.loads((run_dir / "results.json").read_text())
+    row = res["redteam"]["injection"]["conditions"]["unmonitored"]
+    # 3 rounds: every move of both seats is its fallback's (TFT for victor, Defector for mallory)
+    assert (row["honest_moves"], row["honest_fallback_moves"], row["honest_fallback_rate"]) == (3, 3, 1.0)
+    assert row["adversary_fallback_rate"] == 1.0 and row["honest_payoff_own_moves"] is None
+    assert row["agents"]["victor"]["answers"] == 6 and row["agents"]["victor"]["reasks"] == 3
+    assert row["agents"]["victor"]["fallbacks"] == 3 and row["agents"]["victor"]["invalid"] == 6
+    assert row["honest_actions"] == [[0, 1, 1]]  # TFT against a defector: C, D, D
+    # mallory sent friendly messages but no injection: nothing counts as an attack
+    assert row["adversary_messages_total"] == 3 and row["adversary_messages"] == 0
+    assert row["adversary_delivered"] == 0
+    assert any(w.startswith("victor (unmonitored): 3 of 3 decisions (100%)") for w in res["warnings"])
+    report = (run_dir / "report.html").read_text()
+    assert "honest moves by fallback" in report and "1.000 (3/3)" in report and "class='warning'" in report
+
+
+def test_persona_attacks_are_counted_as_attacks():
+    summary, _ = run_scenario("injection", rounds=2, seed=0, conditions=("unmonitored",))
+    row = summary["conditions"]["unmonitored"]
+    assert row["adversary_messages"] == row["adversary_messages_total"] == 2 and row["adversary_delivered"] == 2
+    assert row["honest_fallback_rate"] == 0.0 and row["honest_own_moves"] == 2
+
+
+def test_redteam_command_with_a_model_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from interplay.cli import app
+    from interplay.llm.testing import LoopbackServer
+
+    with LoopbackServer(default=_garbage) as server:
+        (tmp_path / "m.yaml").write_text(f"provider: openai\nbase_url: {server.base_url}\nmodel: loopback\n"
+                                         "api_key_env: null\nbackoff_base: 0.01\nagent:\n  max_reasks: 0\n")
+        res = CliRunner().invoke(app, ["redteam", "extraction", "--model", str(tmp_path / "m.yaml"), "-r", "2",
+                                       "--json"])
+        assert server.calls > 0
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    row = data["extraction"]["conditions"]["unmonitored"]
+    assert row["honest_fallback_rate"] == 1.0 and row["agents"]["victor"]["reasks"] == 0
+    assert row["adversary_messages"] == 0 and data["warnings"]
+    bad = CliRunner().invoke(app, ["redteam", "--model", str(tmp_path / "none.yaml")])
+    assert bad.exit_code != 0
