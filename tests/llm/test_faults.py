@@ -390,6 +390,8 @@ def test_server_error_body_is_kept_and_redacted(monkeypatch):
     assert "Incorrect API key provided" in msg and "refused the key" in msg
     for exc in (refused, rejected, failed):
         assert secret not in str(exc.value) and "abcdefghijklmnop" not in str(exc.value)
+    # "<redacted>", not "[redacted]": the terminal's rich markup would swallow a [tag]
+    assert "Bearer <redacted>" in msg
     assert "HTTP 400" in str(rejected.value)
     assert "HTTP 502" in str(failed.value) and "bad gateway" in str(failed.value)
 

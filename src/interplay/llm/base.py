@@ -220,15 +220,15 @@ def run_sync(coro: Awaitable[T]) -> T:
 
 
 _KEYLIKE = (
-    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"), r"\1 [redacted]"),
-    (re.compile(r"\bsk-[A-Za-z0-9_\-*.]{6,}"), "sk-[redacted]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"), r"\1 <redacted>"),
+    (re.compile(r"\bsk-[A-Za-z0-9_\-*.]{6,}"), "sk-<redacted>"),
     (re.compile(r"(?i)\b(api[_-]?key|access[_-]?token|secret|password)(\"?\s*[:=]\s*\"?)[^\s\"',;&]+"),
-     r"\1\2[redacted]"),
+     r"\1\2<redacted>"),
 )
 
 
 def redact_secrets(text: str, secrets: Sequence[str] = ()) -> str:
-    """``text`` with anything key-like replaced by ``[redacted]``.
+    """``text`` with anything key-like replaced by ``<redacted>``.
 
     Removes every value in ``secrets`` (the actual keys, e.g. the API key read from
     the environment; values shorter than 4 characters are ignored), ``Bearer``/``Basic``
@@ -239,7 +239,7 @@ def redact_secrets(text: str, secrets: Sequence[str] = ()) -> str:
     out = str(text)
     for secret in secrets:
         if secret and len(secret) >= 4:
-            out = out.replace(secret, "[redacted]")
+            out = out.replace(secret, "<redacted>")
     for pattern, repl in _KEYLIKE:
         out = pattern.sub(repl, out)
     return out

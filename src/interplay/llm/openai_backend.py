@@ -221,7 +221,7 @@ def classify_openai_error(exc: BaseException) -> tuple[bool, float | None, str]:
     if isinstance(exc, CallTimeout):
         return True, None, str(exc)
     if isinstance(exc, MalformedReply):
-        return True, None, f"malformed reply: {exc}"
+        return True, None, f"malformed reply ({exc})"
     if isinstance(exc, openai.APITimeoutError):
         return True, None, "timeout"
     if isinstance(exc, openai.APIConnectionError):
@@ -232,7 +232,7 @@ def classify_openai_error(exc: BaseException) -> tuple[bool, float | None, str]:
         retryable = status in RETRYABLE_STATUS or status >= 500
         return retryable, retry_after, f"HTTP {status}"
     if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError):
-        return True, None, "malformed reply: the body is not JSON"
+        return True, None, "malformed reply (the body is not JSON)"
     return False, None, type(exc).__name__
 
 
