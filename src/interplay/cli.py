@@ -394,14 +394,19 @@ def audit_verify_cmd(
     key_env: str | None = typer.Option(None, "--key-env", help="environment variable holding the HMAC key"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Check a run's audit log; exit 0 if intact, 1 naming the first bad entry."""
+    """Check a run's audit log, its seal over results.json, metrics and transcripts, and its anchor in
+    results.json; exit 0 if intact, 1 naming the first problem (or a keyed log given no key)."""
     from interplay.safety.audit import verify
 
     report = verify(run_dir, key_env=key_env)
     if as_json:
         print_json(report.to_dict())
     elif report.ok:
-        console.print(f"[green]ok[/] {report.path}: {report.message}")
+        console.print(f"[green]ok[/] {report.path}: {report.message}", highlight=False, soft_wrap=True)
+        console.print(f"note: {report.limits}.", highlight=False, soft_wrap=True)
+    elif report.problem == "keyed":
+        console.print(f"[bold yellow]NOT CHECKED[/] {report.path}: {report.message}", highlight=False,
+                      soft_wrap=True)
     else:
         console.print(f"[bold red]TAMPERED[/] {report.path}: {report.message}", highlight=False, soft_wrap=True)
     if not report.ok:
