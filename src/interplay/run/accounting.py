@@ -84,9 +84,13 @@ def agent_accounting(*, answers: int, invalid: int, reasks: int = 0, decisions: 
 
 def from_agent_stats(s: Mapping[str, Any]) -> dict[str, Any]:
     """An :class:`~interplay.agents.llm_agent.AgentStats` dict in the common form (moves are decisions)."""
-    return agent_accounting(answers=int(s.get("answers", 0)), invalid=int(s.get("invalid_answers", 0)),
+    invalid = int(s.get("invalid_answers", 0))
+    cut, empty = int(s.get("truncated_answers", 0) or 0), int(s.get("empty_answers", 0) or 0)
+    unparsed = {k: v for k, v in (("length", cut), ("empty", empty), ("invalid", invalid - cut - empty)) if v > 0}
+    return agent_accounting(answers=int(s.get("answers", 0)), invalid=invalid,
                             reasks=int(s.get("reasks", 0)), decisions=int(s.get("moves", 0)),
-                            fallbacks=int(s.get("fallbacks", 0)), call_errors=int(s.get("call_errors", 0)))
+                            fallbacks=int(s.get("fallbacks", 0)), call_errors=int(s.get("call_errors", 0)),
+                            unparsed=unparsed)
 
 
 def accounting_rows(acc: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:

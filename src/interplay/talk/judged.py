@@ -78,6 +78,8 @@ class JudgedSettings(BaseModel):
     temperature: float = Field(0.7, ge=0, le=2, description="debaters' sampling temperature")
     max_tokens: int | None = Field(400, ge=1, description="token limit per argument")
     judge_max_reasks: int = Field(2, ge=0, le=10, description="re-asks of the judge after an answer naming no option")
+    judge_max_tokens: int = Field(100, ge=1, description="token limit of the judge's questions (judge_questions); "
+                                                         "its choices are capped by its model's choice_max_tokens")
     judge_fallback: Literal["random", "none"] = Field(
         "none", description="after the judge's re-asks: a random answer (counted as a fallback), or no decision")
 
@@ -234,7 +236,8 @@ async def _ask(channel: Channel, judge: LanguageModel, question: Question, s: Ju
     shown, _, _ = _render_for_judge(channel, question, s)
     prompt = (f"You are the judge. {question.render(with_source=s.judge_sees_source, with_choices=False)}\n\n"
               f"Transcript so far:\n{shown}\n\nAsk one short question that would help you decide.")
-    c = await judge.agenerate([{"role": "user", "content": prompt}], temperature=0.0, max_tokens=100, seed=seed)
+    c = await judge.agenerate([{"role": "user", "content": prompt}], temperature=0.0, max_tokens=s.judge_max_tokens,
+                              seed=seed)
     calls.add(c)
     channel.post("judge", c.text, **_Calls.meta(c, judge))
 
