@@ -191,3 +191,21 @@ def test_run_names_never_leave_runs(tmp_path, name, needle):
     with pytest.raises(InterplayError, match="name") as info:
         load_config(data={"kind": "population", "name": name, "agents": {"a": "Tit For Tat", "b": "Defector"}})
     assert needle in str(info.value)
+
+
+def test_talk_kinds_write_each_question_as_it_finishes_and_redo_them_on_resume(tmp_path):
+    data = {"kind": "debate", "name": "d", "seed": 0, "task": "arithmetic", "questions": 4,
+            "debate": {"agents": 2, "rounds": 1}, "simulate": {"accuracy": 0.5}}
+    run = run_experiment(load_config(data=dict(data)), tmp_path / "run", quiet=True)
+    res = json.loads((run / "results.json").read_text())
+    assert res["meta"]["units"] == {"done": 4, "resumed": 0, "planned": 4, "not_played": []}
+    assert sorted(res["units"]) == sorted(f"question-{r['question_id']}" for r in res["records"])
+    # as if killed after two questions: resume redoes the unfinished work, one row per question at the end
+    res["meta"]["status"] = "running"
+    (run / "results.json").write_text(json.dumps(res))
+    run_experiment(load_config(data=dict(data)), run, quiet=True, resume=True)
+    again = json.loads((run / "results.json").read_text())
+    assert again["summary"] == res["summary"] and again["meta"]["status"] == "completed"
+    for name in ("metrics.jsonl", "transcripts.jsonl"):
+        rows = [json.loads(x)["unit"] for x in (run / name).read_text().splitlines()]
+        assert sorted(rows) == sorted(res["units"])

@@ -68,6 +68,9 @@ class ExperimentConfig(Strict):
 
     #: True for kinds that write their own, finer audit log (per move and message) when ``audit`` is set.
     own_audit: ClassVar[bool] = False
+    #: True for kinds whose run function skips the units of ``ctx.finished_units()`` on --resume; the
+    #: others redo every unit on --resume (their cached model answers cost no call).
+    resumable: ClassVar[bool] = False
 
     @field_validator("name")
     @classmethod

@@ -79,6 +79,7 @@ class LLMTournamentConfig(ExperimentConfig):
     audit: AuditSetting = Field(False, description="write audit.jsonl: every model call, message and move, "
                                 "hash-chained; {key_env: NAME} keys it (HMAC)")
     own_audit: ClassVar[bool] = True
+    resumable: ClassVar[bool] = True
 
     def check(self) -> None:
         game = self.game.make()

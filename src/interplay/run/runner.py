@@ -215,7 +215,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
             return run_dir  # nothing left to do
     redact = Redactor.from_env([*check_config_secrets(cfg.model_dump(), "config"), cfg.audit_key_env])
     prev_meta = (previous or {}).get("meta") or {}
-    units = (previous or {}).get("units") or {}
+    units = ((previous or {}).get("units") or {}) if cfg.resumable else {}  # other kinds redo every unit
     ctx = RunContext(run_dir, quiet=quiet, redact=redact, units=units if isinstance(units, dict) else {})
     if previous is not None:
         ctx.keep_finished_rows(("metrics.jsonl", "transcripts.jsonl"))

@@ -12,7 +12,6 @@ call is recorded in the run directory's ``llm-calls.jsonl`` (replayable with
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +29,7 @@ from interplay.run.accounting import (
     from_counts,
 )
 from interplay.run.config import ExperimentConfig
-from interplay.run.context import RunContext, to_jsonable
+from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 from interplay.talk.answers import merge_counts
@@ -93,11 +92,6 @@ def _report_monitors(ctx: RunContext, monitors: list[Any]) -> None:
     report_monitors(ctx, monitors[0] if monitors else None)
 
 
-def _append(ctx: RunContext, name: str, row: dict[str, Any]) -> None:
-    with (ctx.dir / name).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(to_jsonable(row)) + "\n")
-
-
 def _ci(p: dict[str, Any]) -> str:
     """The 95% interval, or ``n/a (n=...)`` saying why there is none."""
     return fmt_interval(p.get("low"), p.get("high"), n=p.get("n"))
@@ -148,12 +142,15 @@ def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
     questions = get_questions(cfg.task, cfg.questions, cfg.seed)
     shown: list[Any] = []
 
-    def done(res: Any) -> None:
-        _append(ctx, "transcripts.jsonl", {"question_id": res.question.id, "record": res.record,
-                                           "messages": res.transcript})
+    ctx.plan_units(f"question-{q.id}" for q in questions)
+
+    def done(res: Any) -> None:  # one unit of work: results.json is rewritten at once
         rec = res.record
-        ctx.log_metric(question=rec["question_id"], correct=rec["correct"], final=rec["final"],
-                       final_correct=rec["final"] == rec["correct"], answers=rec["answers"], calls=res.calls)
+        ctx.unit_done(f"question-{res.question.id}", rec, journal="transcripts.jsonl",
+                      journal_row={"question_id": res.question.id, "record": rec, "messages": res.transcript},
+                      metric={"question": rec["question_id"], "correct": rec["correct"], "final": rec["final"],
+                              "final_correct": rec["final"] == rec["correct"], "answers": rec["answers"],
+                              "calls": res.calls})
 
     with _model_factory(cfg, ctx) as make:
         model = make()
@@ -227,11 +224,15 @@ class JudgedConfig(_TalkConfig):
 def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
     questions = get_questions(cfg.task, cfg.questions, cfg.seed)
 
-    def done(res: Any) -> None:
-        _append(ctx, "transcripts.jsonl", {"question_id": res.question.id, "protocol": res.protocol,
-                                           "record": res.record, "messages": res.transcript})
-        ctx.log_metric(question=res.question.id, protocol=res.protocol, correct=res.record["correct"],
-                       chosen=res.record["chosen"], judge_correct=res.record["chosen"] == res.record["correct"])
+    ctx.plan_units(f"{p}-{q.id}" for q in questions for p in cfg.judged.protocols)
+
+    def done(res: Any) -> None:  # one unit of work: results.json is rewritten at once
+        ctx.unit_done(f"{res.protocol}-{res.question.id}", res.record, journal="transcripts.jsonl",
+                      journal_row={"question_id": res.question.id, "protocol": res.protocol, "record": res.record,
+                                   "messages": res.transcript},
+                      metric={"question": res.question.id, "protocol": res.protocol, "correct": res.record["correct"],
+                              "chosen": res.record["chosen"],
+                              "judge_correct": res.record["chosen"] == res.record["correct"]})
 
     with _model_factory(cfg, ctx) as make:
         debater = make()
@@ -286,10 +287,11 @@ class PersuasionConfig(_TalkConfig):
 def run_persuasion_experiment(cfg: PersuasionConfig, ctx: RunContext) -> None:
     claims = load_claims(cfg.claims if cfg.claims == "shipped" else Path(cfg.claims))
 
-    def done(res: Any) -> None:
-        _append(ctx, "transcripts.jsonl", {"claim_id": res.claim.id, "arm": res.arm, "record": res.record,
-                                           "messages": res.transcript})
-        ctx.log_metric(**res.record)
+    def done(res: Any) -> None:  # one unit of work: results.json is rewritten at once
+        ctx.unit_done(f"{res.claim.id}-{res.arm}-{res.record.get('repeat', 0)}", res.record,
+                      journal="transcripts.jsonl", metric=dict(res.record),
+                      journal_row={"claim_id": res.claim.id, "arm": res.arm, "record": res.record,
+                                   "messages": res.transcript})
 
     with _model_factory(cfg, ctx) as make:
         persuadee = make()
