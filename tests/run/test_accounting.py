@@ -99,3 +99,24 @@ def test_play_prints_answers_invalid_rate_reasks_and_the_fallback_warning(tmp_pa
     assert "warning: loopback: 2 of 2 decisions (100%) were made by its fallback (Tit For Tat)" in res.output
     data = json.loads(js.stdout)
     assert data["accounting"]["loopback"]["fallback_rate"] == 1.0 and len(data["warnings"]) == 1
+
+
+def test_a_resumed_tournament_keeps_the_accounting_of_the_matches_it_did_not_replay(tmp_path, capsys):
+    with LoopbackServer(default="I would rather not say.") as server:
+        out, first, _ = _run(tmp_path, capsys, server, "bad", {"max_reasks": 1, "fallback": "Tit For Tat"})
+        calls = server.calls
+        # as if the run had been interrupted after all matches but the LLM's match with the defector
+        res = json.loads((out / "results.json").read_text())
+        lost = [k for k, u in res["units"].items() if set(u["names"]) == {"LLM", "Defector"}]
+        assert len(lost) == 1
+        del res["units"][lost[0]]
+        res["meta"]["status"] = "interrupted"
+        (out / "results.json").write_text(json.dumps(res))
+        with pytest.raises(SystemExit) as info:
+            main(["run", str(tmp_path / "bad.yaml"), "-o", str(out), "-q", "--resume"])
+        assert info.value.code in (0, None) and server.calls == calls + 6  # only that match was replayed
+    again = json.loads((out / "results.json").read_text())
+    keys = ("answers", "invalid", "invalid_rate", "reasks", "decisions", "fallbacks", "fallback_rate")
+    assert {k: again["accounting"]["LLM"][k] for k in keys} == {k: first["accounting"]["LLM"][k] for k in keys}
+    assert again["accounting"]["LLM"]["resumed_moves"] == 3  # counted from the saved match record
+    assert again["warnings"] == first["warnings"]

@@ -258,6 +258,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         audit.append("results", {"players": names, "payoff_matrix": ctx.results["payoff_matrix"],
                                  "stopped": result.stopped})
     acc = {n: from_agent_stats(s) for n, s in stats.items()}
+    _add_resumed(acc, finished.values(), llm_names)
     ctx.results["accounting"] = acc
     warnings = fallback_warnings(acc, {n: players[n].config.fallback for n in llm_names})
     add_warnings(ctx, warnings)
@@ -303,6 +304,36 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         if key is not None and (units.get(key) or {}).get("transcript"):  # saved as the match ended
             ctx.add_transcript(key, rec.events, title=f"{rec.names[0]} vs {rec.names[1]} "
                                f"(seed {rec.seed}{'' if rec.complete else ', incomplete'})")
+
+
+def _add_resumed(acc: dict[str, dict[str, Any]], records: Any, llm_names: list[str]) -> None:
+    """Add the moves of matches a resumed run did not replay (their agents' counters started at 0).
+
+    From each saved match record: moves, fallback moves and invalid answers per seat; the
+    answers are the invalid ones plus one valid answer per move the model played itself,
+    the re-asks one per invalid answer of a move the model then played, or all but the
+    first of a fallback move's answers (exact unless a call failed for good).
+    """
+    for rec in records:
+        for seat, who in enumerate(rec.names):
+            base = who if who in llm_names else who.rsplit(" (", 1)[0]
+            if base not in acc or seat >= len(rec.fallbacks):
+                continue
+            a = acc[base]
+            moves, fb, inv = int(rec.length), int(rec.fallbacks[seat]), int(rec.invalid[seat])
+            a["decisions"] += moves
+            a["fallbacks"] += fb
+            a["invalid"] += inv
+            a["answers"] += inv + moves - fb
+            a["reasks"] += max(0, inv - fb)
+            a.setdefault("resumed_moves", 0)
+            a["resumed_moves"] += moves
+            if inv:
+                a.setdefault("unparsed", {})
+                a["unparsed"]["invalid"] = a["unparsed"].get("invalid", 0) + inv
+    for a in acc.values():
+        a["invalid_rate"] = a["invalid"] / a["answers"] if a["answers"] else None
+        a["fallback_rate"] = a["fallbacks"] / a["decisions"] if a["decisions"] else None
 
 
 def _pairings(n: int, cfg: LLMTournamentConfig) -> list[tuple[int, int, int]]:
