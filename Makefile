@@ -3,6 +3,8 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
+# versions known to work together (see constraints.txt): every install target uses them
+CONSTRAINTS := -c constraints.txt
 
 .PHONY: demo test install install-all lint bench clean
 
@@ -11,16 +13,16 @@ $(BIN)/python:
 	$(PIP) install -q --upgrade pip
 
 install: $(BIN)/python
-	$(PIP) install -q -e .
+	$(PIP) install -q $(CONSTRAINTS) -e .
 
 # torch first, pinned to the CPU build on this machine: a bare `torch` from another
 # package's requirements would otherwise pull a multi-GB CUDA build.
 install-all: $(BIN)/python
-	$(PIP) install -q "torch==2.13.0"
-	$(PIP) install -q -e ".[all]"
+	$(PIP) install -q $(CONSTRAINTS) "torch==2.13.0"
+	$(PIP) install -q $(CONSTRAINTS) -e ".[all]"
 
 demo: install
-	$(BIN)/interplay run examples/showcase.yaml --out runs/showcase
+	$(BIN)/interplay run examples/showcase.yaml --out runs/showcase --overwrite
 
 test: install-all
 	$(BIN)/python -m pytest -q
