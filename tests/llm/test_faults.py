@@ -282,6 +282,22 @@ def test_cache_row_that_is_not_json_is_a_miss(tmp_path):
     assert server.calls == 2
 
 
+@pytest.mark.parametrize(("response", "problem"), [
+    ({"text": "C", "index": 0, "scores": ["high", "low"]}, "scores"),
+    ({"text": 42, "index": 0}, "text of type int"),
+    ([1, 2], "not a mapping"),
+    ({"text": "C", "index": 5}, "no valid index"),
+])
+def test_replay_record_of_the_wrong_shape_is_refused_with_its_line(tmp_path, response, problem):
+    good = {"model": {"model": "m"}, "request": {"op": "generate", "messages": USER}, "response": {"text": "C"}}
+    bad = {"model": {"model": "m"}, "request": {"op": "choose", "messages": USER, "options": ["C", "D"]},
+           "response": response}
+    path = tmp_path / "calls.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(InterplayError, match=rf"line 2: the recorded answer .*{problem}"):
+        load_model({"provider": "replay", "path": str(path)})
+
+
 # -- time: whole-call timeout, Retry-After -------------------------------------------------
 
 def test_timeout_bounds_the_whole_call_even_when_the_body_trickles():

@@ -40,7 +40,7 @@ def test_sequential_replay_and_bad_records(tmp_path):
     assert [seq.generate(USER).text, seq.generate([{"role": "user", "content": "x"}]).text] == ["a", "b"]
     with pytest.raises(InterplayError, match="used up"):
         seq.generate(USER)
-    path.write_text('{"request": {}, "response": {}}\nnot json\n')
+    path.write_text('{"request": {"op": "generate"}, "response": {}}\nnot json\n')
     with pytest.raises(InterplayError, match="line 2"):
         ReplayModel(path)
     with pytest.raises(InterplayError, match="no record file"):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from interplay.errors import InterplayError
-from interplay.llm.base import ChatModel, Choice, Completion, _choice_from, _completion_from
+from interplay.llm.base import ChatModel, Choice, Completion, _choice_from, _completion_from, stored_problem
 
 _CORE = ("op", "messages", "options", "temperature", "max_tokens", "seed", "stop")
 
@@ -78,6 +78,12 @@ class ReplayModel(ChatModel):
                 except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                     raise InterplayError(
                         f"replay record {self.path}, line {lineno}: not a call record ({exc}).") from None
+                op = request.get("op") if isinstance(request, dict) else None
+                options = request.get("options") if isinstance(request, dict) else None
+                problem = ("its request has no op 'generate' or 'choose'" if op not in ("generate", "choose")
+                           else stored_problem(response, op, len(options) if isinstance(options, list) else 0))
+                if problem is not None:
+                    raise InterplayError(f"replay record {self.path}, line {lineno}: the recorded answer {problem}.")
                 if self.model_filter is not None and model != self.model_filter:
                     continue
                 self._records.append((request, response))
