@@ -137,3 +137,15 @@ def test_replay_reproduces_the_ballots_without_a_server(tmp_path):
     assert [dict(a.meta)["ballot_order"] for a in again] == [dict(a.meta)["ballot_order"] for a in live]
     with pytest.raises(InterplayError):  # a different shuffle is a request never recorded
         LLMAdvisor("Ada", replay).advise(Q, np.random.default_rng([8, 0]))
+
+
+def test_position_bias_by_hand():
+    from scipy import stats
+
+    from interplay.run.decide import position_bias
+
+    b = position_bias([(0, 4), (0, 4), (2, 4), (0, 4)])
+    assert (b["n"], b["first_position"], b["first_position_rate"], b["chance"]) == (4, 3, 0.75, 0.25)
+    assert b["mean_position"] == 1.5 and b["chance_mean_position"] == 2.5
+    assert b["p_value"] == pytest.approx(stats.binomtest(3, 4, 0.25).pvalue)
+    assert position_bias([])["first_position_rate"] is None
