@@ -272,13 +272,14 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         return fmt_rate(a["fallbacks"], a["decisions"]) + (" WARNING: mostly its fallback" if warn else "")
 
     ctx.add_table("Ranking (mean payoff per turn against the population)",
-                  [[r + 1, names[i], _fmt(scores[i]), _fmt(cooperation[i]), _fmt(pi[i]) if pi is not None else "-",
+                  [[r + 1, names[i], _fmt(scores[i], "no complete match"), _fmt(cooperation[i], "no complete match"),
+                    _fmt(pi[i]) if pi is not None else "n/a (payoff matrix incomplete)",
                     _fallback_cell(names[i])] for r, i in enumerate(order)],
                   ["rank", "agent", "score", "cooperation", "alpha-Rank mass", "LLM moves by fallback"],
                   note="LLM moves by fallback: moves its declared fallback played after invalid answers (k/n moves); "
                        "above 10% the agent's score is mostly its fallback's.")
     ctx.add_table("Payoff matrix (row's mean payoff per turn against column)",
-                  [[names[i], *[_fmt(x) for x in M[i]]] for i in range(len(names))], ["", *names])
+                  [[names[i], *[_fmt(x, "not played") for x in M[i]]] for i in range(len(names))], ["", *names])
     ctx.add_table("Ratings from match wins (Elo K=32 from 1500; OpenSkill Plackett-Luce ordinal mu - 3 sigma)",
                   [[k + 1, e["name"], f"{e['rating']:.1f}", o["name"], f"{o['rating']:.2f}", e["games"]]
                    for k, (e, o) in enumerate(zip(ratings["elo"], ratings["openskill"]))],
@@ -366,8 +367,11 @@ def _finished_matches(ctx: RunContext, keys: dict[tuple[int, int, int], str]) ->
     return out
 
 
-def _fmt(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+def _fmt(x: float, why: str | None = None) -> str:
+    """A number with 3 decimals; a missing one is "-", or "n/a (why)" when the reason is given."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return f"n/a ({why})" if why else "-"
+    return f"{x:.3f}"
 
 
 def _heatmap(ctx: RunContext, names: list[str], M: np.ndarray) -> None:
