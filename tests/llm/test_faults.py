@@ -343,9 +343,10 @@ def test_retry_after_valid_forms():
     assert parse_retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470.0) == 10.0
     with pytest.raises(InterplayError, match="base_delay"):
         RetryPolicy(base_delay=math.inf)
-    with pytest.raises(InterplayError, match="backoff_base"):
-        load_model({"provider": "openai", "model": "m", "base_url": "http://127.0.0.1:18199/v1",
-                    "api_key_env": None, "backoff_base": math.inf})
+    for field in ("backoff_base", "backoff_max", "timeout", "max_retry_after", "requests_per_minute"):
+        with pytest.raises(InterplayError, match=field):
+            load_model({"provider": "openai", "model": "m", "base_url": "http://127.0.0.1:18199/v1",
+                        "api_key_env": None, field: math.inf})
 
 
 # -- parsing stays linear -------------------------------------------------------------------

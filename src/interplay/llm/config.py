@@ -33,7 +33,8 @@ class _ModelBase(BaseModel):
     cache: str | None = Field(None, description="SQLite answer cache file; null = no cache.")
     record: str | None = Field(None, description="Append every call (request and answer) to this JSONL file.")
     max_concurrency: int = Field(8, ge=1, description="Calls in flight at once, per event loop.")
-    requests_per_minute: float | None = Field(None, gt=0, description="Rate limit on call starts; null = none.")
+    requests_per_minute: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                              description="Rate limit on call starts; null = none.")
     input_price: float = Field(0.0, ge=0, allow_inf_nan=False,
                                description="Price per million prompt tokens (for cost accounting).")
     output_price: float = Field(0.0, ge=0, allow_inf_nan=False, description="Price per million completion tokens.")
