@@ -194,6 +194,12 @@ def _finish_run(run_dir: Path, *, resumed: bool) -> None:
     if units.get("not_played"):
         console.print(f"not played: {len(units['not_played'])} units (listed in results.json meta.units)")
     console.print(f"report: {run_dir / 'report.html'}")
+    try:
+        acc = json.loads((run_dir / "results.json").read_text()).get("accounting") or {}
+    except (OSError, ValueError):
+        acc = {}
+    if acc and all(isinstance(a, dict) and "answers" in a for a in acc.values()):
+        _print_accounting(acc, "LLM answers: invalid, re-asks, fallbacks")
     print_warnings(run_dir)
 
 

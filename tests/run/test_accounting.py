@@ -61,6 +61,7 @@ def test_all_invalid_llm_agent_is_its_fallback_and_is_flagged_everywhere(tmp_pat
     assert len(res["warnings"]) == 1 and res["warnings"][0].startswith(
         "LLM: 6 of 6 decisions (100%) were made by its fallback (Tit For Tat)")
     assert "warning:" in terminal and "LLM: 6 of 6 decisions (100%)" in terminal
+    assert "LLM answers: invalid, re-asks, fallbacks" in terminal and "1.000 (6/6)" in terminal
     report = (out / "report.html").read_text()
     assert "class='warning'" in report and "LLM: 6 of 6 decisions (100%)" in report
     ranking = report[report.index("Ranking (mean payoff"):]
