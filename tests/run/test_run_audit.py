@@ -177,3 +177,13 @@ def test_an_interrupted_audited_run_resumes_its_chain(tmp_path):
     kinds = [e["kind"] for e in _entries(run)]
     assert kinds[0] == "run" and "resume" in kinds and kinds[-1] == "seal" and kinds.count("seal") == 2
     assert verify(run).ok
+
+
+def test_a_keyed_audit_without_its_key_variable_is_refused_before_writing(tmp_path, monkeypatch):
+    from interplay.errors import InterplayError
+
+    monkeypatch.delenv("UNSET_AUDIT_KEY", raising=False)
+    cfg = load_config(data={**POP, "audit": {"key_env": "UNSET_AUDIT_KEY"}})
+    with pytest.raises(InterplayError, match="UNSET_AUDIT_KEY"):
+        run_experiment(cfg, tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists()

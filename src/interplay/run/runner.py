@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import os
 import platform
 import shutil
 import threading
@@ -207,6 +208,9 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
 
     if resume and out is None:
         raise InterplayError("--resume needs the run directory (-o DIR).")
+    if cfg.audit_key_env is not None and not os.environ.get(cfg.audit_key_env):
+        raise InterplayError(f"audit.key_env: the environment variable {cfg.audit_key_env!r} (the audit log's HMAC "
+                             "key) is not set; export a secret there, or use audit: true for an unkeyed log.")
     run_dir = Path(out) if out is not None else default_run_dir(cfg)
     previous = _prepare(run_dir, resume=resume, overwrite=overwrite)
     if previous is not None:
