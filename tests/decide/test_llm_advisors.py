@@ -149,3 +149,21 @@ def test_position_bias_by_hand():
     assert b["mean_position"] == 1.5 and b["chance_mean_position"] == 2.5
     assert b["p_value"] == pytest.approx(stats.binomtest(3, 4, 0.25).pvalue)
     assert position_bias([])["first_position_rate"] is None
+
+
+def test_online_task_accounts_every_pass_and_position_bias_from_the_first(tmp_path):
+    import json
+
+    from interplay.run.runner import load_config, run_experiment
+
+    with LoopbackServer(default=first_listed) as server:
+        cfg = {"kind": "decide", "name": "o", "seed": 1, "learners": ["hedge", "uniform"],
+               "task": {"type": "generated", "rounds": 3, "options": ["A", "B", "C"]},
+               "advisors": [{"name": "Pos", "type": "llm", "model": server.model_config()},
+                            {"name": "Or", "type": "oracle", "accuracy": 0.8}]}
+        run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+        assert server.calls == 2 * 3 * 2  # 2 passes x 3 rounds x 2 places elicited (of 3 options)
+    res = json.loads((run / "results.json").read_text())
+    assert res["accounting"]["Pos"]["decisions"] == 12 and res["accounting"]["Pos"]["fallbacks"] == 0
+    bias = res["position_bias"]["Pos"]
+    assert (bias["n"], bias["first_position"], bias["chance"]) == (3, 3, pytest.approx(1 / 3))
