@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from interplay.errors import InterplayError
 from interplay.llm.base import DEFAULT_CHOICE_MAX_TOKENS, DEFAULT_MAX_TOKENS, ChatModel
@@ -73,13 +73,25 @@ class OpenAIConfig(_ModelBase):
 
 
 class TransformersConfig(_ModelBase):
-    """A local Hugging Face causal language model, loaded from a folder."""
+    """A local Hugging Face causal language model: a folder, a GGUF file, or a bundled model by name."""
 
     provider: Literal["transformers"] = "transformers"
-    path: str = Field(..., description="Folder with the model and tokenizer (save_pretrained output).")
+    path: str | None = Field(None, description="Folder with the model and tokenizer (save_pretrained output), or "
+                                               "a .gguf file (made into a plain folder once, in the model cache).")
+    model: str | None = Field(None, description="A bundled model by name instead of a path: smollm2-135m.")
     device: str = Field("cpu", description="torch device.")
     dtype: Literal["float32", "float16", "bfloat16"] = Field("float32", description="Weights dtype.")
-    batch_size: int = Field(16, ge=1, description="Options scored per forward pass.")
+    batch_size: int = Field(16, ge=1, description="Most requests (decisions or answers) run in one batch.")
+    threads: int | None = Field(None, ge=1, description="torch threads; null = half the CPU cores, at least 1.")
+    kv_cache_tokens: int = Field(16384, ge=0, description="Prompt tokens whose keys and values are kept for "
+                                                          "reuse by later prompts with the same prefix; 0 = none.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TransformersConfig:
+        if (self.path is None) == (self.model is None):
+            raise ValueError("give exactly one of 'path' (a model folder or a .gguf file) and 'model' "
+                             "(a bundled name: smollm2-135m)")
+        return self
 
 
 class ReplayConfig(_ModelBase):
@@ -170,8 +182,9 @@ def load_model(spec: Any, *, cache: LLMCache | str | Path | None = None, budget:
     if isinstance(cfg, TransformersConfig):
         from interplay.llm.transformers_backend import TransformersModel
 
-        return TransformersModel(_resolve(cfg.path, base), device=cfg.device, dtype=cfg.dtype,
-                                 batch_size=cfg.batch_size, name=cfg.name, **common)
+        return TransformersModel(_resolve(cfg.path, base), model=cfg.model, device=cfg.device, dtype=cfg.dtype,
+                                 batch_size=cfg.batch_size, threads=cfg.threads,
+                                 kv_cache_tokens=cfg.kv_cache_tokens, name=cfg.name, **common)
     from interplay.llm.replay import ReplayModel
 
     common["cache"] = None  # replayed answers are not cached again
