@@ -46,15 +46,15 @@ def test_option_scores_equal_direct_log_likelihoods(tiny_model_dir):
     from interplay.llm.openai_backend import choice_instruction
     from interplay.llm.transformers_backend import render_chat
 
-    prompt = render_chat(model.tokenizer, [*messages, {"role": "user",
-                                                       "content": choice_instruction(options, json_format=False)}])
+    chat = [*messages, {"role": "user", "content": choice_instruction(options, json_format=False)}]
+    prompt = render_chat(model.tokenizer, chat)
     reference = GPT2LMHeadModel.from_pretrained(tiny_model_dir).eval()
     tok = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
     direct = [_direct_loglik(reference, tok, prompt, o) for o in options]
     assert choice.scores == pytest.approx(direct, abs=1e-4)
     assert choice.index == max(range(3), key=lambda i: direct[i]) and choice.option == options[choice.index]
     assert all(s < 0 for s in choice.scores)
-    assert len(model.option_token_ids(prompt, "cooperate and defect")[1]) > 1
+    assert len(model.option_token_ids(chat, "cooperate and defect")[1]) > 1
 
 
 def test_generate_is_seeded_and_respects_max_tokens(tiny_model_dir):

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import os
 import queue
 import threading
@@ -163,6 +164,11 @@ class TransformersModel(ChatModel):
         except (OSError, ValueError) as exc:
             raise InterplayError(f"transformers model {self.path}: cannot load ({exc}).") from None
         self.model.eval()
+        # the decoder without its output layer, and the output layer: logits only where they are needed
+        self._decoder = self.model.base_model
+        self._head = self.model.get_output_embeddings()
+        params = inspect.signature(self._decoder.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
         self.device = device
         self.batch_size = int(batch_size)
         if self.tokenizer.pad_token_id is None:
@@ -322,13 +328,13 @@ class TransformersModel(ChatModel):
         mask = torch.zeros((B, 1, S, K), dtype=dtype)
         mask.masked_fill_(~allowed[:, None], torch.finfo(dtype).min)
         cache = DynamicCache(ddp_cache_data=kv_in) if kv_in is not None else DynamicCache()
-        out = self.model.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
-                               position_ids=positions.to(self.device), cache=cache, use_cache=True)
+        out = self._decoder(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
+                            position_ids=positions.to(self.device), use_cache=True, **{self._cache_kw: cache})
         kv_out = [(layer.keys, layer.values) for layer in cache.layers]
         return out.last_hidden_state, kv_out
 
     def _logprobs(self, hidden: Any) -> Any:
-        return self._torch.log_softmax(self.model.lm_head(hidden).float(), dim=-1)
+        return self._torch.log_softmax(self._head(hidden).float(), dim=-1)
 
     def _score_batch(self, reqs: list[_Request]) -> list[list[float]]:
         torch = self._torch
@@ -379,7 +385,7 @@ class TransformersModel(ChatModel):
         hidden = last
         step = 0
         while any(live):
-            logits = self.model.lm_head(hidden).float()
+            logits = self._head(hidden).float()
             nxt = []
             for i, r in enumerate(reqs):
                 if not live[i]:
