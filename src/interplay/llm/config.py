@@ -27,7 +27,7 @@ from interplay.llm.cache import LLMCache
 
 
 class _ModelBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # inf/nan never make sense here
 
     name: str | None = Field(None, description="Display name in reports (default: the model or path).")
     cache: str | None = Field(None, description="SQLite answer cache file; null = no cache.")

@@ -10,11 +10,50 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from interplay.errors import InterplayError
 
+#: Largest whole number a config may hold anywhere (beyond it floats lose integer exactness).
+MAX_CONFIG_INT = 2**53
+#: Largest magnitude of a real number in a config (beyond it sums and products lose all precision).
+MAX_CONFIG_FLOAT = 1e15
+
+
+def check_numbers(value: Any, path: str = "") -> None:
+    """Raise ValueError at the first number in ``value`` (nested lists, dicts, config models) that
+    is NaN, infinite, or larger in magnitude than MAX_CONFIG_INT / MAX_CONFIG_FLOAT."""
+    import math
+
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        v, where = stack.pop()
+        at = f" at {where.lstrip('.')}" if where else ""
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, int):
+            if abs(v) > MAX_CONFIG_INT:
+                raise ValueError(f"{v:.3g} is too large{at} (at most 2**53 = {MAX_CONFIG_INT:,})")
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise ValueError(f"{v} is not allowed{at}: numbers must be finite")
+            if abs(v) > MAX_CONFIG_FLOAT:
+                raise ValueError(f"{v:g} is too large{at} (at most {MAX_CONFIG_FLOAT:g} in magnitude)")
+        elif isinstance(v, dict):
+            stack.extend((x, f"{where}.{k}") for k, x in v.items())
+        elif isinstance(v, list | tuple):
+            stack.extend((x, f"{where}.{i}") for i, x in enumerate(v))
+        elif isinstance(v, BaseModel):
+            stack.extend((x, f"{where}.{k}") for k, x in v.__dict__.items())
+
 
 class Strict(BaseModel):
-    """Base for every config model: unknown fields are errors; frozen after load."""
+    """Base for every config model: unknown fields are errors; frozen after load. Numbers must be
+    finite and of sane size (:func:`check_numbers`), in every field and nested value."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_numbers(cls, v: Any) -> Any:
+        check_numbers(v)
+        return v
 
 
 class GameConfig(Strict):
@@ -170,6 +209,25 @@ def _fields_at(model: type[BaseModel] | None, path: tuple[Any, ...]) -> list[str
     return list(model.model_fields) if model is not None else []
 
 
+def _clean_loc(raw: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` without pydantic's union-member tags (``float``, ``list[str]``, ``function-after[...]``):
+    only the keys and indices that lead through the given data (plus a final missing/unknown key)."""
+    if not isinstance(raw, dict):
+        return loc
+    out: list[Any] = []
+    node: Any = raw
+    for k, key in enumerate(loc):
+        last = k == len(loc) - 1
+        if isinstance(node, dict) and (key in node or (last and isinstance(key, str))):
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            continue
+        out.append(key)
+    return tuple(out)
+
+
 def format_validation_error(exc: ValidationError, source: str, raw: Any = None,
                             model: type[BaseModel] | None = None) -> str:
     """One line per problem: ``FILE:LINE: field.path: what is wrong`` (the line when ``raw``
@@ -182,7 +240,7 @@ def format_validation_error(exc: ValidationError, source: str, raw: Any = None,
     line_of = getattr(raw, "line_of", None)
     lines: list[tuple[int, str]] = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
+        loc = _clean_loc(raw, tuple(err["loc"]))
         where = ".".join(str(x) for x in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -193,7 +251,9 @@ def format_validation_error(exc: ValidationError, source: str, raw: Any = None,
                 msg += f"; did you mean {' or '.join(repr(c) for c in close)}?"
             elif known:
                 msg += f" (fields here: {', '.join(known)})"
-        shown = "" if err["type"] in ("extra_forbidden", "missing") else f" (given: {_short(err.get('input'))})"
+        given = err.get("input")
+        shown = ("" if err["type"] in ("extra_forbidden", "missing") or isinstance(given, dict)
+                 else f" (given: {_short(given)})")
         line = line_of(loc) if line_of is not None else None
         at = f"{source}:{line}: " if line is not None else ""
         lines.append((line if line is not None else 0, f"{at}{where}: {msg}{shown}"))
@@ -201,5 +261,5 @@ def format_validation_error(exc: ValidationError, source: str, raw: Any = None,
             e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in exc.errors()):
         lines.append((1 << 30, "(no `kind:` given, so this was read as a "
                       f"{model.model_fields['kind'].default!r} experiment)"))
-    lines.sort(key=lambda x: x[0])
+    lines = sorted(set(lines), key=lambda x: x[0])
     return f"{source}: invalid experiment config:\n  " + "\n  ".join(text for _, text in lines)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from interplay.decide.axioms import DEFAULT_AXIOMS
 from interplay.decide.rules import DEFAULT_RULES
@@ -40,7 +40,7 @@ class AdvisorConfig(Strict):
     name: str = Field(description="display name, unique")
     type: AdvisorType = Field(description="scripted | recorded | oracle | constant | random | contrarian | "
                                           "policy | best-response | human | llm")
-    weight: float = Field(1.0, gt=0, description="voting weight (2 counts as two voters)")
+    weight: float = Field(1.0, gt=0, le=1e6, description="voting weight (2 counts as two voters)")
     ranking: list[str | list[str]] | None = Field(None, description="scripted: fixed ranking, best first")
     approvals: list[str] | None = Field(None, description="scripted: approved options (approval voting)")
     scores: dict[str, int] | None = Field(None, description="scripted: grades 0..5 per option (score, STAR)")
@@ -61,6 +61,18 @@ class AdvisorConfig(Strict):
         "fallback", description="llm: when a call fails for good: stop the run, or let the fallback rank")
     max_tokens: int | None = Field(None, ge=1, description="llm: longest answer to a choice call (the model's "
                                                            "choice_max_tokens)")
+
+    @field_validator("accuracy")
+    @classmethod
+    def _accuracy(cls, v: float | list[list[float]] | None) -> float | list[list[float]] | None:
+        if isinstance(v, list):
+            for i, entry in enumerate(v):
+                if len(entry) != 2 or entry[0] != int(entry[0]) or entry[0] < 1 or not 0 <= entry[1] <= 1:
+                    raise ValueError(f"schedule entry {i} must be [from_round (a whole number >= 1), p in [0, 1]], "
+                                     f"got {entry}")
+        elif v is not None and not 0 <= v <= 1:
+            raise ValueError(f"must be in [0, 1], got {v}")
+        return v
 
     @model_validator(mode="after")
     def _fields(self) -> AdvisorConfig:

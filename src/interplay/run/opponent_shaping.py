@@ -22,15 +22,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from interplay.agents.learners.dice import DiCEConfig, train_dice
 from interplay.agents.learners.differentiable import DifferentiableGame, differentiable
 from interplay.agents.learners.exact import LOLA, SOS, FixedPolicy, LookAhead, NaiveLearner, train_exact
 from interplay.agents.learners.mfos import MFOSConfig, train_mfos
 from interplay.errors import InterplayError
+from interplay.games.checks import MAX_HORIZON
 from interplay.games.coin_game import CoinGame
-from interplay.run.config import ExperimentConfig, GameConfig
+from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 
@@ -40,10 +41,8 @@ Learner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy | MFOSCo
 STATE_NAMES = ("start", "CC", "CD", "DC", "DD")
 
 
-class Pairing(BaseModel):
-    """Two learners, first seat then second."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Pairing(Strict):
+    """Two learners, first seat then second (their numbers checked like every config's)."""
 
     name: str | None = Field(None, description="label in the report (default: 'LOLA vs NL' style)")
     learners: tuple[Learner, Learner] = Field(description="the two learners' settings, by kind")
@@ -68,11 +67,13 @@ class OpponentShapingConfig(ExperimentConfig):
                              description="an iterated 2x2 game or a two-player normal-form game")
     pairings: list[Pairing] = Field(default_factory=_default_pairings, min_length=1,
                                     description="learner pairings to train")
-    seeds: int = Field(50, ge=1, description="independent runs per pairing (batched)")
-    updates: int = Field(200, ge=1, description="learning steps per run (M-FOS: opponent updates per episode)")
-    init_std: float = Field(1.0, ge=0, description="std of the initial logits, N(0, init_std^2)")
-    rollout_batch: int = Field(128, ge=1, description="sampled-play learners (pg, lola-dice): episodes per update")
-    rollout_length: int = Field(150, ge=1, description="sampled-play learners: steps per episode")
+    seeds: int = Field(50, ge=1, le=100_000, description="independent runs per pairing (batched)")
+    updates: int = Field(200, ge=1, le=10_000_000,
+                         description="learning steps per run (M-FOS: opponent updates per episode)")
+    init_std: float = Field(1.0, ge=0, le=1e3, description="std of the initial logits, N(0, init_std^2)")
+    rollout_batch: int = Field(128, ge=1, le=100_000,
+                               description="sampled-play learners (pg, lola-dice): episodes per update")
+    rollout_length: int = Field(150, ge=1, le=MAX_HORIZON, description="sampled-play learners: steps per episode")
     coin_discount: float = Field(0.96, gt=0, le=1, description="coin game: gamma of the DiCE objective")
 
     def check(self) -> DifferentiableGame | CoinGame:

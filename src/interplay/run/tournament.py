@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, Strict
@@ -20,14 +20,17 @@ from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.safety.spec import SafetyConfig
 
+#: alpha * payoff spread above which exp() in alpha-Rank overflows float64 (log of the largest double is 709.8).
+ALPHARANK_MAX_EXPONENT = 700
+
 
 class PayoffsConfig(Strict):
     """Prisoner's dilemma payoffs of the row player (Axelrod's defaults)."""
 
-    R: float = 3.0
-    S: float = 0.0
-    T: float = 5.0
-    P: float = 1.0
+    R: float = Field(3.0, ge=-1e6, le=1e6)
+    S: float = Field(0.0, ge=-1e6, le=1e6)
+    T: float = Field(5.0, ge=-1e6, le=1e6)
+    P: float = Field(1.0, ge=-1e6, le=1e6)
 
     def tuple(self) -> tuple[float, float, float, float]:
         return (self.R, self.S, self.T, self.P)
@@ -73,6 +76,23 @@ class TournamentConfig(ExperimentConfig):
     safety: TournamentSafetyConfig | None = Field(
         None, description="adds safety columns: welfare lost, violations and cost of forbidden (joint) actions of "
                           "the stage game, exact exploitability of memory-one players")
+
+    @model_validator(mode="after")
+    def _analysable(self) -> TournamentConfig:
+        # Checked before any numerics: alpha-Rank multiplies exp(alpha * payoff difference) and the
+        # Moran process needs positive fitness 1 - w + w * payoff.
+        pay = self.payoffs.tuple()
+        spread = self.analysis.alpha * (max(pay) - min(pay))
+        if spread > ALPHARANK_MAX_EXPONENT:
+            raise ValueError(f"analysis.alpha x (largest - smallest payoff) = {spread:.4g} exceeds "
+                             f"{ALPHARANK_MAX_EXPONENT}: alpha-Rank's exp(alpha * payoff difference) would overflow; "
+                             "lower analysis.alpha or rescale payoffs")
+        w = self.analysis.moran_w
+        if 1 - w + w * min(pay) <= 0:
+            raise ValueError(f"the Moran fitness 1 - w + w * payoff must stay positive, but with analysis.moran_w = "
+                             f"{w:g} the smallest payoff {min(pay):g} makes it {1 - w + w * min(pay):.3g}; lower "
+                             "analysis.moran_w or shift payoffs")
+        return self
 
     @field_validator("strategies")
     @classmethod
