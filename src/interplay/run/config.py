@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from interplay.errors import InterplayError
 
@@ -54,6 +54,28 @@ class Strict(BaseModel):
     def _sane_numbers(cls, v: Any) -> Any:
         check_numbers(v)
         return v
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1 for a number field; `rounds: true` is a mistake, not one round
+        if isinstance(v, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and _numeric_only(field.annotation):
+                raise ValueError(f"expected a number, got {str(v).lower()}")
+        return v
+
+
+def _numeric_only(annotation: Any) -> bool:
+    """True for int, float and their optional forms (not when bool is also allowed)."""
+    import typing
+
+    if annotation in (int, float):
+        return True
+    args = typing.get_args(annotation)
+    if not args or bool in args:
+        return False
+    return any(a in (int, float) for a in args) and all(a in (int, float, type(None)) for a in args)
 
 
 class GameConfig(Strict):
@@ -252,6 +274,11 @@ def format_validation_error(exc: ValidationError, source: str, raw: Any = None,
             elif known:
                 msg += f" (fields here: {', '.join(known)})"
         given = err.get("input")
+        if err["type"] == "union_tag_not_found" and isinstance(given, dict):
+            tag = str((err.get("ctx") or {}).get("discriminator", "kind")).strip("'")
+            close = difflib.get_close_matches(tag, [str(k) for k in given], n=1, cutoff=0.5)
+            msg = f"needs a `{tag}:` field" + (f" (is {close[0]!r} a misspelling of it?)" if close else
+                                                f"; it has {', '.join(repr(str(k)) for k in list(given)[:8])}")
         shown = ("" if err["type"] in ("extra_forbidden", "missing") or isinstance(given, dict)
                  else f" (given: {_short(given)})")
         line = line_of(loc) if line_of is not None else None

@@ -119,7 +119,7 @@ class DecideConfig(ExperimentConfig):
     """Aggregating advice: votes, online weighting, importance of each advisor."""
 
     kind: Literal["decide"] = "decide"
-    task: TaskConfig = Field(default_factory=TaskConfig)
+    task: TaskConfig = Field(description="what is decided (type: question, jsonl, generated or game)")
     advisors: list[AdvisorConfig] = Field(description="the advisors (voters)")
     rules: list[str] = Field(default_factory=lambda: list(DEFAULT_RULES), description="voting rules reported")
     axioms: list[str] = Field(default_factory=lambda: list(DEFAULT_AXIOMS), description="pref_voting axioms checked")
@@ -156,7 +156,11 @@ class DecideConfig(ExperimentConfig):
                             raise InterplayError(f"advisors.{adv.name}.ranking: unknown option {o!r} "
                                                  f"(options: {', '.join(opts)}).")
             if self.task.quality is not None and set(self.task.quality) != set(opts):
-                raise InterplayError(f"task.quality must give every option {opts} a value.")
+                missing = [o for o in opts if o not in self.task.quality]
+                unknown = [k for k in self.task.quality if k not in opts]
+                raise InterplayError(f"task.quality must give every option {opts} a value"
+                                     + (f"; missing: {missing}" if missing else "")
+                                     + (f"; not an option: {unknown}" if unknown else "") + ".")
         if self.task.type == "game":
             self.task.game.make()  # type: ignore[union-attr]
 

@@ -95,10 +95,44 @@ class LLMTournamentConfig(ExperimentConfig):
             if isinstance(a, dict) and set(a) != {"llm"}:
                 raise InterplayError(f"agents.{name}: a mapping agent is {{llm: {{model: ..., ...}}}}, "
                                      f"got keys {sorted(a)}.")
+        self._check_agent_specs()
         if self.safety is not None:
             self.safety.build(game)  # bad rules fail before any model call
         if self.monitors and self.talk_rounds == 0:
             raise InterplayError("monitors: message monitors need cheap talk; set talk_rounds >= 1.")
+
+
+    def _check_agent_specs(self) -> None:
+        """Validate every agent spec without building it: LLM agents' settings and model mappings
+        (no model is loaded or called), strategy names (all unknown ones named) and policies."""
+        import yaml
+
+        from interplay.agents.llm_agent import parse_agent_config
+        from interplay.agents.strategies import check_names, memory_one
+        from interplay.llm.config import parse_model_config
+
+        names: list[str] = []
+        for name, a in self.agents.items():
+            where = f"agents.{name}"
+            if isinstance(a, dict):
+                acfg = parse_agent_config(a["llm"], where=f"{where}.llm")
+                if isinstance(acfg.model, dict):
+                    parse_model_config(acfg.model, where=f"{where}.llm.model")
+                elif acfg.model is None:
+                    raise InterplayError(f"{where}.llm: needs `model:` (a model mapping or a model file).")
+                continue
+            spec = a.strip()
+            if spec.startswith(("llm:", "learned:")) or spec in ("human", "random"):
+                continue
+            if spec.startswith("["):
+                try:
+                    memory_one(yaml.safe_load(spec), name=where)
+                except (yaml.YAMLError, TypeError, ValueError):
+                    raise InterplayError(f"{where}: {spec!r} is not a list of 5 probabilities.") from None
+                continue
+            names.append(spec)
+        if names:
+            check_names(names, "agents (strategy names)")
 
 
 def build_players(cfg: LLMTournamentConfig, game: Any, *, cache: Any, budget: Any, record: Any) -> dict[str, Any]:
