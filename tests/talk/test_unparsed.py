@@ -165,3 +165,20 @@ async def test_debate_judge_falls_back_to_the_majority_after_invalid_answers():
         assert judge_server.calls == 2
     assert res.record["final"] == "12" and res.record["judge"]["fallback"] == "majority"
     assert res.counts["judge"].fallbacks == 1 and res.counts["judge"].invalid == 2
+
+
+def test_judge_max_tokens_caps_the_judges_choice_calls(tmp_path):
+    answers = {0: "The answer is 12.", 1: "The answer is 11."}
+    by_seed = {call_seed(0, 0, i, 0): Reply.text(t) for i, t in answers.items()}
+    with (LoopbackServer(default=lambda req: by_seed[req.body["seed"]]) as server,
+          LoopbackServer(default=lambda req: Reply.choice(req.options[0])) as judge_server):
+        cfg = {"kind": "debate", "name": "j", "seed": 0, "task": "arithmetic", "questions": 1,
+               "model": server.model_config(),
+               "judge_model": judge_server.model_config(),
+               "debate": {"agents": 2, "rounds": 0, "vote_samples": False, "aggregate": "judge",
+                          "judge_max_tokens": 9}}
+        run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+        assert [r.body["max_tokens"] for r in judge_server.requests] == [9]
+    res = json.loads((run / "results.json").read_text())
+    assert res["records"][0]["final"] == "12"  # the judge took the first of the options ["12", "11"]
+    assert res["accounting"]["judge"]["decisions"] == 1 and res["accounting"]["judge"]["fallbacks"] == 0

@@ -211,9 +211,16 @@ def _model_mapping(spec: Any) -> dict[str, Any]:
     """A model spec (mapping or YAML path) as a mapping, so an advisor's option can be added to it."""
     if isinstance(spec, dict):
         return dict(spec)
+    from pathlib import Path
+
     from interplay.serialize import read_yaml_mapping
 
-    return dict(read_yaml_mapping(spec, "model file"))
+    p = Path(spec).expanduser()
+    data = dict(read_yaml_mapping(p, "model file"))
+    for key in ("path", "cache", "record"):  # relative to the model file, as when it is loaded by name
+        if isinstance(data.get(key), str) and not Path(data[key]).expanduser().is_absolute():
+            data[key] = str(p.parent / data[key])
+    return data
 
 
 def build_advisors(cfg: DecideConfig, task: Any, models: _Models) -> list[Any]:

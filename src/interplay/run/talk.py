@@ -66,11 +66,17 @@ def _model_factory(cfg: _TalkConfig, ctx: RunContext) -> Iterator[Any]:
     made: list[Any] = []
     server = simulated_server(cfg.simulate).start() if cfg.simulate is not None else None
 
-    def make(spec: ModelSpec | None = None) -> Any:
+    def make(spec: ModelSpec | None = None, choice_max_tokens: int | None = None) -> Any:
+        cap = {} if choice_max_tokens is None else {"choice_max_tokens": choice_max_tokens}
         if spec is None and server is not None:
-            m = server.model(record=record, name="simulated")
+            m = server.model(record=record, name="simulated", **cap)
         else:
-            m = load_model(spec if spec is not None else cfg.model, record=record)
+            spec = spec if spec is not None else cfg.model
+            if cap:  # a judge's own cap on its choice calls, over its model file's
+                from interplay.run.decide import _model_mapping
+
+                spec = {**_model_mapping(spec), **cap}
+            m = load_model(spec, record=record)
         made.append(m)
         return m
 
@@ -154,7 +160,8 @@ def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
 
     with _model_factory(cfg, ctx) as make:
         model = make()
-        judge = make(cfg.judge_model) if cfg.debate.aggregate == "judge" else None
+        judge = (make(cfg.judge_model, cfg.debate.judge_max_tokens) if cfg.debate.aggregate == "judge"
+                 else None)
         monitors = _monitors(cfg)
         results = run_sync(run_debates(questions, model, cfg.debate, judge=judge, seed=cfg.seed, monitors=monitors,
                                        concurrency=cfg.concurrency, on_result=done))
@@ -237,7 +244,7 @@ def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
     with _model_factory(cfg, ctx) as make:
         debater = make()
         person = cfg.judge_model == "person"
-        judge = TerminalJudge() if person else make(cfg.judge_model)
+        judge = TerminalJudge() if person else make(cfg.judge_model, cfg.judged.judge_max_tokens)
         monitors = _monitors(cfg)
         results = run_sync(run_judged(questions, debater, judge, cfg.judged, seed=cfg.seed, monitors=monitors,
                                       concurrency=1 if person else cfg.concurrency, on_result=done))

@@ -72,6 +72,8 @@ class DebateSettings(BaseModel):
     show_source: bool = Field(True, description="show a question's source text (if any) to the agents")
     answer_hint: str = Field(ANSWER_HINT, description="appended to every prompt")
     judge_max_reasks: int = Field(2, ge=0, le=10, description="re-asks of the judge after an answer naming no option")
+    judge_max_tokens: int | None = Field(None, ge=1, description="token limit of the judge's choice calls (its "
+                                                                 "model's choice_max_tokens; None: the model's)")
     judge_fallback: Literal["majority", "none"] = Field(
         "majority", description="after the judge's re-asks: the agents' majority answer, or no final answer")
 

@@ -78,8 +78,8 @@ class JudgedSettings(BaseModel):
     temperature: float = Field(0.7, ge=0, le=2, description="debaters' sampling temperature")
     max_tokens: int | None = Field(400, ge=1, description="token limit per argument")
     judge_max_reasks: int = Field(2, ge=0, le=10, description="re-asks of the judge after an answer naming no option")
-    judge_max_tokens: int = Field(100, ge=1, description="token limit of the judge's questions (judge_questions); "
-                                                         "its choices are capped by its model's choice_max_tokens")
+    judge_max_tokens: int = Field(100, ge=1, description="token limit of every judge call: its questions "
+                                                         "(judge_questions) and its choices")
     judge_fallback: Literal["random", "none"] = Field(
         "none", description="after the judge's re-asks: a random answer (counted as a fallback), or no decision")
 
