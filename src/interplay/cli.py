@@ -272,13 +272,18 @@ def play_cmd(
 
     from interplay.agents.interactive import play_match, player_from_spec
     from interplay.games.registry import make
+    from interplay.serialize import load_yaml_text
 
     params = {}
     for item in param:
         if "=" not in item:
             raise InterplayError(f"--param {item!r}: expected NAME=VALUE, e.g. discount=0.9.")
         k, v = item.split("=", 1)
-        params[k.strip()] = yaml.safe_load(v)
+        try:
+            params[k.strip()] = load_yaml_text(v)[0]
+        except yaml.YAMLError as exc:
+            raise InterplayError(f"--param {k.strip()}: not a YAML value ({getattr(exc, 'problem', None) or exc})."
+                                 ) from None
     game = make(game_id, **params)
     models: dict[str, Any] = {}
     players = [player_from_spec(a, game, cache=cache, models=models) for a in agent]

@@ -89,3 +89,54 @@ def test_check_validates_without_running(tmp_path, capsys):
     assert not out.exists()
     code, err = error_of(capsys, "run", str(ROOT / "examples" / "tournament.yaml"), "--check", "--set", "turns=2.5")
     assert code == 2 and "turns" in err and "fractional part" in err
+
+
+EX = ROOT / "examples"
+
+
+@pytest.mark.parametrize("example,override,needles", [
+    ("lola-ipd.yaml", "game.params.horizon=2.5", ["horizon must be a whole number", "got 2.5 (not truncated)"]),
+    ("lola-ipd.yaml", "game.params.horizon=1.0e300", ["horizon must be a whole number"]),
+    ("lola-ipd.yaml", "game.params.discount=.nan", ["game.params", "discount", "must be finite"]),
+    ("tournament.yaml", "payoffs.S=1.0e12", ["payoffs.S", "less than or equal to 1000000"]),
+    ("tournament.yaml", "payoffs.T=1000", ["alpha-Rank", "would overflow"]),
+    ("tournament.yaml", "payoffs.S=-10", ["Moran fitness", "positive"]),
+    ("tournament.yaml", "turns=2.5", ["turns", "fractional part"]),
+    ("tournament.yaml", "noise=.inf", ["noise", "finite number"]),
+    ("decide-council.yaml", "advisors.3.weight=1.0e300", ["advisors.3.weight", "less than or equal to 1000000"]),
+    ("decide-hedge.yaml", "advisors.0.accuracy.0.1=.nan", ["advisors.0.accuracy.0.1", "finite number"]),
+    ("decide-hedge.yaml", "advisors.0.accuracy=[[1]]", ["advisors.0.accuracy", "schedule entry 0"]),
+    ("lola-dice-coin.yaml", "rollout_length=9223372036854775808", ["rollout_length", "less than or equal"]),
+    ("lola-dice-coin.yaml", "pairings.0.learners.0.lr=.inf", ["pairings.0.learners", "must be finite"]),
+    ("redteam-extraction.yaml", "rounds=true", ["rounds: expected a number, got true"]),
+    ("lola-ipd.yaml", "seed=9223372036854775808", ["seed", "too large"]),
+    ("llm-mixed-population.yaml", "agents.LLM.llm.model.backoff_base=.inf", ["backoff_base", "finite"]),
+    ("llm-mixed-population.yaml", "agents.LLM.llm.model.model=1.5", ["agents.LLM.llm.model", "valid string"]),
+    ("llm-mixed-population.yaml", "agents.TFT=Tit For Tatt", ["agents (strategy names)", "'Tit For Tatt'"]),
+])
+def test_senseless_values_are_refused_before_any_numerics(capsys, example, override, needles):
+    code, err = error_of(capsys, "run", str(EX / example), "--check", "--set", override)
+    assert code == 2, err
+    assert str(EX / example) in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+def test_model_file_refuses_inf(tmp_path):
+    from interplay.errors import InterplayError
+    from interplay.llm.config import read_model_file
+
+    path = write(tmp_path, "provider: openai\nmodel: m\nbase_url: http://127.0.0.1:9/v1\nbackoff_base: .inf\n",
+                 name="m.yaml")
+    with pytest.raises(InterplayError, match="backoff_base: Input should be a finite number"):
+        read_model_file(path)
+
+
+def test_overrides_and_params_use_the_safe_reader(capsys):
+    deep = "[" * 3000 + "]" * 3000
+    code, err = error_of(capsys, "play", "ipd-v1", "-a", "Defector", "-a", "Cooperator", "-p", f"horizon={deep}")
+    assert code == 2 and "nested more than 50 levels deep" in err
+    code, err = error_of(capsys, "play", "ipd-v1", "-a", "Defector", "-a", "Cooperator", "-p", "horizon=2.5")
+    assert code == 2 and "not truncated" in err
+    code, err = error_of(capsys, "run", str(EX / "tournament.yaml"), "--check", "--set", f"turns={deep}")
+    assert code == 2 and "turns" in err and deep not in err  # the given value is shown cut short

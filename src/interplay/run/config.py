@@ -171,6 +171,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply ``a.b.c=value`` overrides (value parsed as YAML) to a nested dict, in place."""
+    from interplay.serialize import load_yaml_text
     for item in overrides:
         if "=" not in item:
             raise InterplayError(f"--set {item!r}: expected KEY.PATH=VALUE, e.g. game.params.discount=0.9.")
@@ -179,7 +180,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         if not keys:
             raise InterplayError(f"--set {item!r}: empty key path.")
         try:
-            value = yaml.safe_load(raw)
+            value = load_yaml_text(raw)[0]  # duplicate keys, deep nesting and alias bombs refused here too
         except yaml.YAMLError:
             value = raw
         node: Any = data
