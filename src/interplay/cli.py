@@ -366,7 +366,8 @@ def debate_cmd(
 
     table = Table(title=f"debate: {agents} agents, {rounds} rounds, {summary['questions']} questions ({task})")
     for col in DEBATE_COLUMNS:
-        table.add_column(col, justify="left" if col == "method" else "right", no_wrap=col in ("method", "95% CI"))
+        table.add_column(col, justify="left" if col == "method" else "right",
+                         no_wrap=col in ("method", "accuracy", "95% CI"))
     for row in debate_table(summary):
         table.add_row(*(str(x) for x in row))
     console.print(table)
@@ -384,8 +385,10 @@ def _print_accounting(acc: dict[str, Any], title: str) -> None:
 
     if not acc:
         return
-    table = Table(title=title)
-    columns, rows = accounting_table(acc)
+    table = Table(title=title, caption="why invalid: length = cut off by the length limit, empty, echo = only "
+                                       "restates the question, none = names no answer, invalid = names no legal "
+                                       "option")
+    columns, rows = accounting_table(acc, short=True)
     for col in columns:
         table.add_column(col, justify="left" if col in ("agent", "why invalid") else "right",
                          no_wrap=col in ("agent", "invalid rate", "fallback rate"))

@@ -104,9 +104,13 @@ def accounting_rows(acc: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
     return rows
 
 
-def accounting_table(acc: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """(columns, rows), leaving out the fallback columns when no agent makes decisions with a fallback."""
+def accounting_table(acc: Mapping[str, Mapping[str, Any]], short: bool = False) -> tuple[list[str], list[list[Any]]]:
+    """(columns, rows), leaving out the fallback columns when no agent makes decisions with a fallback;
+    ``short``: the reasons by key (length, empty, echo, none, invalid), for a terminal."""
     rows = accounting_rows(acc)
+    if short:
+        for r, a in zip(rows, acc.values(), strict=True):
+            r[-1] = ", ".join(f"{k} {v}" for k, v in (a.get("unparsed") or {}).items() if v) or "-"
     keep = [k for k, c in enumerate(COLUMNS)
             if not (c in ("decisions", "fallbacks", "fallback rate") and all(a.get("decisions") is None
                                                                            for a in acc.values()))]
