@@ -28,3 +28,26 @@ def test_showcase_runs_end_to_end(tmp_path):
     assert "alpharank" in res["tournament-tournament"]["analyses"]
     for png in ("payoff-heatmaps.png", "learning-1.png", "tournament-alpharank.png", "tournament-moran-fixation.png"):
         assert (out / png).is_file(), png
+
+
+def test_showcase_llm_part_puts_the_bundled_model_in_the_population(tmp_path):
+    cfg = load_config(ROOT / "examples" / "showcase.yaml",
+                      ["population.matches=50", "learning.seeds=2", "learning.updates=20", "tournament.repetitions=1",
+                       "tournament.turns=20", "llm.rounds=2", "llm.strategies=[Tit For Tat, Defector]"])
+    out = run_experiment(cfg, tmp_path / "run", quiet=True)
+    res = json.loads((out / "results.json").read_text())["llm"]
+    llm = ["SmolLM2 (log-likelihood choice)", "SmolLM2 (free text)"]
+    assert set(res["players"]) == {"Tit For Tat", "Defector", "LOLA (learned vs LOLA)", "NL (learned vs NL)", *llm}
+    assert sorted(res["rank"].values()) == list(range(1, 7)) and sum(res["alpha_rank"].values()) == pytest.approx(1)
+    for name in llm:
+        s = res["llm"][name]
+        # 5 opponents + self-play (both seats) = 7 matches of 2 rounds
+        assert s["moves"] == 14 and s["answers"] == s["moves"] + s["reasks"]
+        assert s["fallbacks"] <= s["moves"] and s["invalid_answers"] <= s["answers"]
+    choice = res["llm"][llm[0]]
+    assert choice["invalid_answers"] == 0 and choice["fallbacks"] == 0  # a scored choice is always legal
+    # Defector's score is its row of the payoff matrix averaged (self-play included)
+    i = res["players"].index("Defector")
+    assert res["scores"]["Defector"] == pytest.approx(sum(res["payoff_matrix"][i]) / 6)
+    report = (out / "report.html").read_text()
+    assert "LLM agents in the population: ranking" in report and "moves by fallback" in report

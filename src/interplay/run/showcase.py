@@ -6,6 +6,11 @@
    batched over seeds.
 3. The learned policies enter an Axelrod-style tournament beside the classic strategies,
    followed by alpha-Rank, Moran fixation and replicator dynamics.
+4. LLM agents on the bundled SmolLM2-135M-Instruct (no network, no key) join classic
+   strategies and the learned policies in a per-turn round robin: ranking, Elo and
+   OpenSkill ratings, alpha-Rank, and each LLM agent's invalid and fallback rates beside
+   its rank. One agent chooses by the log-likelihood of the legal actions (every move is
+   its own and legal); one answers in free text (what a raw small model does).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
@@ -56,6 +62,49 @@ class TournamentPart(Strict):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
 
 
+#: The LLM part's prompts. The system prompt names no opponent and the history comes before the
+#: round line, so consecutive decisions of a match share their prompt up to the last round and the
+#: local backend runs only the new tokens (its prefix key/value store).
+LLM_SYSTEM = """You play the iterated prisoner's dilemma. Each round you and the other player each choose C \
+(cooperate) or D (defect), at the same time.
+Payoffs each round: both C: you get [R], they get [R]. You C and they D: you get [S], they get [T]. You D and \
+they C: you get [T], they get [S]. Both D: you get [P], they get [P].
+{horizon_text}
+Your goal is to get as high a total payoff as you can."""
+
+LLM_MOVE = """History of play:
+{history}
+Round {round_number}{of_rounds}. Reply with your action only: one of {actions}."""
+
+
+def _default_llm_agents() -> dict[str, dict[str, Any]]:
+    common = {"reasoning": False, "system_template": LLM_SYSTEM, "move_template": LLM_MOVE, "history_window": 50}
+    return {"SmolLM2 (log-likelihood choice)": {**common, "decision": "choose", "max_reasks": 0,
+                                                "fallback": "random"},
+            "SmolLM2 (free text)": {**common, "decision": "parse", "max_tokens": 8, "max_reasks": 1,
+                                    "fallback": "random"}}
+
+
+class LLMPart(Strict):
+    """Part 4: LLM agents on one shared model join classic strategies and the learned policies."""
+
+    model: dict[str, Any] = Field(default_factory=lambda: {"provider": "transformers", "model": "smollm2-135m"},
+                                  description="the model every LLM agent of this part uses (one shared object)")
+    agents: dict[str, dict[str, Any]] = Field(default_factory=_default_llm_agents,
+                                              description="display name -> LLM agent options (no model)")
+    strategies: list[str] = Field(default_factory=lambda: ["Tit For Tat", "Defector", "Cooperator", "Grudger",
+                                                           "Win-Stay Lose-Shift", "Random: 0.5"])
+    learned: bool = Field(True, description="the learned policies of part 2 join too")
+    payoffs: PayoffsConfig = Field(default_factory=PayoffsConfig)
+    rounds: int = Field(4, ge=1, description="turns per match")
+    repetitions: int = Field(1, ge=1, description="matches per pairing")
+    max_matches: int = Field(64, ge=1, description="matches in progress at once (their decisions are batched)")
+    cache: str | None = Field(None, description="SQLite answer cache; null = every answer is computed")
+    alpha: float = Field(10.0, gt=0, description="alpha-Rank selection intensity")
+    population_size: int = Field(50, ge=2, description="alpha-Rank population size m")
+    transcripts: int = Field(4, ge=0, description="match transcripts kept per LLM agent")
+
+
 class ShowcaseConfig(ExperimentConfig):
     """The front door: population, learners, tournament and evolutionary analyses in one run."""
 
@@ -63,6 +112,7 @@ class ShowcaseConfig(ExperimentConfig):
     population: PopulationPart = Field(default_factory=PopulationPart)
     learning: LearningPart | None = None
     tournament: TournamentPart | None = None
+    llm: LLMPart | None = None
 
     def part1(self) -> PopulationConfig:
         return PopulationConfig(name=self.name, seed=self.seed, game=self.population.game,
@@ -74,6 +124,17 @@ class ShowcaseConfig(ExperimentConfig):
             from interplay.agents.strategies import check_names
 
             check_names(self.tournament.strategies, "tournament.strategies")
+        if self.llm is not None:
+            from interplay.agents.llm_agent import parse_agent_config
+            from interplay.agents.strategies import check_names
+            from interplay.llm.config import parse_model_config
+
+            parse_model_config(self.llm.model, where="llm.model")
+            for name, options in self.llm.agents.items():
+                if "model" in options:
+                    raise InterplayError(f"llm.agents.{name}: the part's agents share llm.model; remove 'model'.")
+                parse_agent_config(options, where=f"llm.agents.{name}")
+            check_names(self.llm.strategies, "llm.strategies")
 
 
 def _pick(final_rewards: np.ndarray, how: str) -> int:
@@ -134,3 +195,128 @@ def run_showcase(cfg: ShowcaseConfig, ctx: RunContext) -> None:
         analyses = tournament_report(result, ctx, t.analysis, prefix="tournament-")
         ctx.add_text("Summary", f"Tournament winner: {result.ranked_names[0]}. alpha-Rank's top strategy: "
                      f"{analyses['alpharank']['ranking'][0]['name']}.")
+    if cfg.llm is not None:
+        for _ in ctx.progress([0], "LLM agents"):
+            ctx.results["llm"] = run_llm_part(cfg.llm, learned, ctx, cfg.seed)
+
+
+def _llm_game(part: LLMPart) -> Any:
+    from interplay.games.registry import make
+
+    p = part.payoffs
+    return make("ipd-v1", convention="tournament", R=p.R, S=p.S, T=p.T, P=p.P, horizon=part.rounds)
+
+
+def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext, seed: int) -> dict[str, Any]:
+    """Part 4: a per-turn round robin with self-play; see the module docstring."""
+    import asyncio
+    import math
+    import time
+
+    from interplay.agents.interactive import round_robin, strategy_player
+    from interplay.agents.llm_agent import LLMAgent
+    from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
+    from interplay.llm.config import load_model
+    from interplay.run.accounting import (
+        FALLBACK_WARNING,
+        add_accounting,
+        add_warnings,
+        fallback_warnings,
+        fmt_rate,
+        from_agent_stats,
+    )
+    from interplay.run.llm_tournament import alpha_rank
+
+    game = _llm_game(part)
+    t0 = time.perf_counter()
+    model = load_model(part.model, cache=part.cache)
+    load_seconds = time.perf_counter() - t0
+    players: dict[str, Any] = {n: strategy_player(n, game, name=n) for n in part.strategies}
+    if part.learned:
+        players.update({n: strategy_player(p, game, name=n) for n, p in learned.items()})
+    llm_names = list(part.agents)
+    marks = {f"[{k}]": f"{v:g}" for k, v in part.payoffs.model_dump().items()}  # the part's payoffs in words
+    for n, options in part.agents.items():
+        opts = dict(options)
+        for key in ("system_template", "move_template"):
+            if isinstance(opts.get(key), str):
+                for mark, value in marks.items():
+                    opts[key] = opts[key].replace(mark, value)
+        players[n] = LLMAgent(n, model, opts)
+    t1 = time.perf_counter()
+    result = asyncio.run(round_robin(game, players, repetitions=part.repetitions, self_play=True, seed=seed,
+                                     max_matches=part.max_matches, rounds=part.rounds))
+    play_seconds = time.perf_counter() - t1
+    names, M = result.names, result.payoff_matrix
+    scores = result.scores()
+    order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(scores[i], nan=-math.inf))
+    index = {n: i for i, n in enumerate(names)}
+
+    def base(who: str) -> str:
+        return who if who in index else who.rsplit(" (", 1)[0]
+
+    coop = np.zeros(len(names))
+    turns = np.zeros(len(names))
+    for rec in result.matches:
+        if rec.complete:
+            for seat, who in enumerate(rec.names):
+                coop[index[base(who)]] += sum(1 for a in rec.actions if a[seat] == 0)
+                turns[index[base(who)]] += rec.length
+    cooperation = np.where(turns > 0, coop / np.maximum(turns, 1), np.nan)
+    pi = alpha_rank(M, part.alpha, part.population_size)
+    outcomes = list(outcomes_from_totals((base(r.names[0]), base(r.names[1]), float(r.totals[0]),
+                                          float(r.totals[1])) for r in result.matches if r.complete))
+    elo_rows = {r.name: r for r in elo(outcomes, players=names)}
+    os_rows = {r.name: r for r in openskill(outcomes, players=names)}
+    stats = {n: players[n].stats.as_dict() for n in llm_names}
+    acc = {n: from_agent_stats(s) for n, s in stats.items()}
+    decisions = sum(s["moves"] for s in stats.values())
+
+    def cell(n: str, key: str, num: str, den: str) -> str:
+        a = acc.get(n)
+        if a is None:
+            return "-"
+        text = fmt_rate(a[num], a[den])
+        if key == "fallback" and a["fallback_rate"] is not None and a["fallback_rate"] > FALLBACK_WARNING:
+            text += " WARNING: mostly its fallback"
+        return text
+
+    out = {"players": names, "model": model.identity(), "rounds": part.rounds,
+           "payoff_matrix": [[None if math.isnan(x) else float(x) for x in row] for row in M],
+           "scores": {n: float(scores[i]) for i, n in enumerate(names)},
+           "ranked_names": [names[i] for i in order],
+           "rank": {names[i]: r + 1 for r, i in enumerate(order)},
+           "cooperation": {n: float(cooperation[i]) for i, n in enumerate(names)},
+           "alpha_rank": None if pi is None else {n: float(pi[i]) for i, n in enumerate(names)},
+           "ratings": {"elo": [r.to_dict() for r in elo_rows.values()],
+                       "openskill": [r.to_dict() for r in os_rows.values()]},
+           "llm": stats, "decisions": decisions,
+           "seconds": {"load_model": load_seconds, "play": play_seconds},
+           "decisions_per_second": decisions / play_seconds if play_seconds > 0 else None,
+           "matches_played": sum(m.complete for m in result.matches)}
+    add_warnings(ctx, fallback_warnings(acc, {n: players[n].config.fallback for n in llm_names}))
+    ctx.add_table(f"LLM agents in the population: ranking ({part.rounds}-round matches, self-play included)",
+                  [[r + 1, names[i], f"{scores[i]:.3f}", f"{cooperation[i]:.2f}",
+                    f"{pi[i]:.3f}" if pi is not None else "n/a (a pairing did not finish)",
+                    f"{elo_rows[names[i]].rating:.0f}", f"{os_rows[names[i]].rating:.2f}",
+                    cell(names[i], "invalid", "invalid", "answers"), cell(names[i], "fallback", "fallbacks",
+                                                                            "decisions")]
+                   for r, i in enumerate(order)],
+                  ["rank", "agent", "score per turn", "cooperation", "alpha-Rank mass", "Elo", "OpenSkill",
+                   "invalid answers", "moves by fallback"],
+                  note=f"Model {model.name} in this process: loaded in {load_seconds:.1f} s; {decisions} LLM "
+                       f"decisions in {play_seconds:.1f} s. invalid answers: answers naming no legal action, per "
+                       "answer; moves by fallback: moves the agent's declared fallback played after its re-asks, "
+                       "per move (above 10% its score is mostly its fallback's). Ratings from match wins: Elo K=32 "
+                       "from 1500; OpenSkill ordinal mu - 3 sigma.")
+    add_accounting(ctx, acc, title="LLM agents: answers, invalid, re-asks, fallbacks")
+    for n in llm_names:
+        shown = 0
+        for k, rec in enumerate(result.matches):
+            if shown >= part.transcripts:
+                break
+            if n in (base(x) for x in rec.names):
+                ctx.add_transcript(f"llm-{llm_names.index(n) + 1}-match-{k:03d}", rec.events,
+                                   title=f"{rec.names[0]} vs {rec.names[1]}")
+                shown += 1
+    return out
