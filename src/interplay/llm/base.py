@@ -459,13 +459,21 @@ class ChatModel(ABC):
     def generate(self, messages: Sequence[Message], *, temperature: float = 0.0, max_tokens: int | None = None,
                  seed: int | None = None, stop: Sequence[str] | None = None) -> Completion:
         """Sync convenience for :meth:`agenerate`."""
-        return run_sync(self.agenerate(messages, temperature=temperature, max_tokens=max_tokens, seed=seed,
-                                       stop=stop))
+        return run_sync(self._closing(self.agenerate(messages, temperature=temperature, max_tokens=max_tokens,
+                                                     seed=seed, stop=stop)))
 
     def choose(self, messages: Sequence[Message], options: Sequence[str], *, temperature: float = 0.0,
                seed: int | None = None) -> Choice:
         """Sync convenience for :meth:`achoose`."""
-        return run_sync(self.achoose(messages, options, temperature=temperature, seed=seed))
+        return run_sync(self._closing(self.achoose(messages, options, temperature=temperature, seed=seed)))
+
+    async def _closing(self, call: Awaitable[T]) -> T:
+        """Await ``call``, then release this loop's connections: a sync call's event loop ends with it,
+        and a client left behind would try to close its sockets on a closed loop when collected."""
+        try:
+            return await call
+        finally:
+            await self.aclose()
 
     async def aclose(self) -> None:
         """Release connections (backends with clients override)."""
