@@ -184,3 +184,13 @@ def test_every_call_sends_a_length_limit_and_keeps_finish_reason(tmp_path):
         e = model.generate(USER, seed=1)
     assert [r.body["max_tokens"] for r in server.requests] == [512, 64, 512]
     assert e.empty and e.problem == "the answer was empty" and e.problem_kind == "empty"
+
+
+def test_loopback_reads_options_of_every_structured_form():
+    from interplay.llm.testing import ChatRequest
+
+    schema = {"properties": {"choice": {"enum": ["C", "D"]}}}
+    forms = [{"response_format": {"type": "json_schema", "json_schema": {"schema": schema}}},
+             {"response_format": {"type": "json_object", "schema": schema}}, {"guided_choice": ["C", "D"]}]
+    assert [ChatRequest(0, "/v1/chat/completions", body).options for body in forms] == [["C", "D"]] * 3
+    assert ChatRequest(0, "/", {"response_format": {"type": "json_object"}}).options is None

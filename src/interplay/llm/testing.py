@@ -131,12 +131,14 @@ class ChatRequest:
 
     @property
     def options(self) -> list[str] | None:
-        """The options of a constrained choice (JSON-schema enum or vLLM guided_choice), if any."""
+        """The options of a constrained choice (JSON-schema enum, llama.cpp's json_object schema, or vLLM
+        guided_choice), if any."""
         rf = self.body.get("response_format") or {}
-        try:
-            return list(rf["json_schema"]["schema"]["properties"]["choice"]["enum"])
-        except (KeyError, TypeError):
-            pass
+        for schema in ((rf.get("json_schema") or {}).get("schema"), rf.get("schema")):  # json_schema, json_object
+            try:
+                return list(schema["properties"]["choice"]["enum"])  # type: ignore[index]
+            except (KeyError, TypeError):
+                pass
         gc = self.body.get("guided_choice")
         return list(gc) if gc else None
 
