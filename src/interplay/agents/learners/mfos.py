@@ -35,8 +35,8 @@ from interplay.errors import InterplayError
 
 
 def _default_ppo() -> PPOConfig:
-    return PPOConfig(lr=5e-3, gamma=0.99, gae_lambda=0.95, epochs=4, minibatches=4, entropy_coef=0.0,
-                         max_grad_norm=1.0)
+    return PPOConfig(lr=5e-3, gamma=0.99, gae_lambda=0.95, epochs=4, minibatches=4, entropy_coef=0.01,
+                     max_grad_norm=1.0)
 
 
 class MFOSConfig(BaseModel):
@@ -44,7 +44,14 @@ class MFOSConfig(BaseModel):
 
     Lu et al. 2022 use PPO with lr about 0.002, outer gamma 0.99 and 100 meta-steps; we keep
     gamma and the meta-steps, and use lr 0.005 with 64 parallel meta-episodes per iteration,
-    which on the exact IPD exploits a naive learner within about 300 iterations.
+    an entropy bonus of 0.01 and a meta-policy std starting at 1 (log std 0).
+
+    One PPO training run on the IPD sometimes stalls for hundreds of iterations on a plateau
+    (M-FOS about -1.1 to -1.5 per step) before it finds extortion, and whether a given seed
+    stalls depends on the machine's floating point (the training is chaotic). So ``restarts``
+    independent meta-agents are trained side by side (one vmapped program) and the one with
+    the best *training* reward over the last tenth of the iterations is kept: selection uses
+    only the meta-agent's own objective on its training opponents, never the evaluation.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,7 +62,9 @@ class MFOSConfig(BaseModel):
     meta_steps: int = Field(100, ge=2, description="opponent learning steps per meta-episode")
     reward_scale: float = Field(0.1, gt=0, description="PPO sees reward per step times this")
     init_std: float = Field(1.0, ge=0, description="std of the opponent's initial logits")
-    init_log_std: float = Field(-1.0, description="initial log std of the meta-policy's Gaussian over logits")
+    init_log_std: float = Field(0.0, description="initial log std of the meta-policy's Gaussian over logits")
+    restarts: int = Field(4, ge=1, description="independent meta-agents trained in parallel; the best by "
+                                               "training reward over the last tenth of iterations is kept")
     ppo: PPOConfig = Field(default_factory=_default_ppo, description="PPO settings of the meta-agent")
 
 
@@ -141,7 +150,8 @@ class MFOSAgent:
     game: DifferentiableGame
     opponent: Any
     config: MFOSConfig
-    curve: np.ndarray  # (iterations, 2) mean reward per step of (M-FOS, opponent) per iteration
+    curve: np.ndarray  # (iterations, 2) mean reward per step of (M-FOS, opponent) per iteration, kept agent
+    restart_curves: np.ndarray | None = None  # (restarts, iterations, 2), every restart's curve
 
     def evaluate(self, num_seeds: int = 50, seed: int = 1, deterministic: bool = True,
                  meta_steps: int | None = None) -> MFOSRun:
@@ -159,7 +169,9 @@ def train_mfos(game: DifferentiableGame, opponent=None, config: MFOSConfig | Non
     """Train an M-FOS meta-agent against a learning opponent on an exact iterated game.
 
     ``callback(iteration, info)`` is called after each PPO iteration (for progress bars and
-    metrics) with the batch's mean reward per step of both players.
+    metrics) with the batch's mean reward per step of both players (mean over the restarts)
+    and the best restart's M-FOS reward. The agent returned is the restart chosen by
+    :func:`select_restart`.
     """
     if not game.iterated:
         raise InterplayError(f"M-FOS here plays iterated 2x2 games with memory-one policies; {game.id} is not one.")
@@ -168,13 +180,14 @@ def train_mfos(game: DifferentiableGame, opponent=None, config: MFOSConfig | Non
     pcfg = cfg.ppo
     key = jax.random.PRNGKey(seed)
     key, k_init = jax.random.split(key)
-    params = ppo.init_actor_critic(k_init, 11, 5, pcfg.hidden, continuous=True, init_log_std=cfg.init_log_std)
+    init_keys = jax.random.split(k_init, cfg.restarts)
+    params = jax.vmap(lambda k: ppo.init_actor_critic(k, 11, 5, pcfg.hidden, continuous=True,
+                                                      init_log_std=cfg.init_log_std))(init_keys)
     optimizer = ppo.make_optimizer(pcfg)
-    opt_state = optimizer.init(params)
+    opt_state = jax.vmap(optimizer.init)(params)
     game_step = _meta_step_fn(game, opponent)
 
-    @jax.jit
-    def iteration(params, opt_state, key):
+    def one_iteration(params, opt_state, key):
         k_roll, k_upd = jax.random.split(key)
         traj, last_value = _rollout(params, k_roll, game_step, cfg.episodes, cfg.meta_steps, cfg.init_std, False)
         obs, act, logp, value, rew, _, _ = traj
@@ -186,13 +199,28 @@ def train_mfos(game: DifferentiableGame, opponent=None, config: MFOSConfig | Non
         params, opt_state, info = ppo.ppo_update(params, opt_state, batch, k_upd, pcfg, optimizer)
         return params, opt_state, rew.mean(axis=(0, 1)), info
 
-    curve = []
+    iteration = jax.jit(jax.vmap(one_iteration))  # over the restarts
+
+    curves = []
     for i in range(cfg.iterations):
         key, k = jax.random.split(key)
-        params, opt_state, mean_rew, info = iteration(params, opt_state, k)
-        mean_rew = np.asarray(mean_rew)
-        curve.append(mean_rew)
+        params, opt_state, mean_rew, info = iteration(params, opt_state, jax.random.split(k, cfg.restarts))
+        mean_rew = np.asarray(mean_rew)  # (restarts, 2)
+        curves.append(mean_rew)
         if callback is not None:
-            callback(i, {"mfos_reward": float(mean_rew[0]), "opponent_reward": float(mean_rew[1]),
-                         **{k2: float(v) for k2, v in info.items()}})
-    return MFOSAgent(params, game, opponent, cfg, np.asarray(curve))
+            callback(i, {"mfos_reward": float(mean_rew[:, 0].mean()), "opponent_reward": float(mean_rew[:, 1].mean()),
+                         "mfos_reward_best": float(mean_rew[:, 0].max()),
+                         **{k2: float(np.mean(v)) for k2, v in info.items()}})
+    curves_arr = np.stack(curves, axis=1)  # (restarts, iterations, 2)
+    best = select_restart(curves_arr)
+    kept = jax.tree_util.tree_map(lambda x: x[best], params)
+    return MFOSAgent(kept, game, opponent, cfg, curves_arr[best], restart_curves=curves_arr)
+
+
+def select_restart(curves: np.ndarray) -> int:
+    """Index of the restart with the best M-FOS training reward over the last tenth of iterations.
+
+    ``curves``: (restarts, iterations, 2) mean reward per step of (M-FOS, opponent) per iteration.
+    """
+    tail = max(1, curves.shape[1] // 10)
+    return int(np.argmax(curves[:, -tail:, 0].mean(axis=1)))
