@@ -16,6 +16,8 @@ def test_select_restart_uses_the_last_tenth_of_the_training_curve():
     assert select_restart(curves) == 2
     assert select_restart(curves[:, :5]) == 1  # 5 iterations: the tail is the last one
     assert select_restart(curves[:1]) == 0
+    curves[2, -1, 0] = np.nan  # a restart that diverged is never kept
+    assert select_restart(curves) == 0
 
 
 def test_train_keeps_the_selected_restart():

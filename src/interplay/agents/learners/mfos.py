@@ -108,10 +108,12 @@ def _rollout(params, key, game_step, episodes, meta_steps, init_std, determinist
         obs = _obs(prev, opp, t / meta_steps)
         out, value = ppo.policy_and_value(params, obs)
         act = out if deterministic else ppo.sample_action(k, params, out)
-        act = jnp.clip(act, -10.0, 10.0)
+        # PPO sees the sampled action; the game sees it clipped. (Log-probabilities of clipped
+        # actions far from a drifting mean overflow the probability ratio: NaN after ~300 iterations.)
         logp = ppo.log_prob(params, out, act)
-        new_opp, rew = jax.vmap(game_step)(act, opp)
-        me = jax.nn.sigmoid(act)
+        logits = jnp.clip(act, -10.0, 10.0)
+        new_opp, rew = jax.vmap(game_step)(logits, opp)
+        me = jax.nn.sigmoid(logits)
         return (new_opp, me), (obs, act, logp, value, rew, me, jax.nn.sigmoid(opp))
 
     xs = (jax.random.split(k_act, meta_steps), jnp.arange(meta_steps, dtype=jnp.float32))
@@ -218,9 +220,11 @@ def train_mfos(game: DifferentiableGame, opponent=None, config: MFOSConfig | Non
 
 
 def select_restart(curves: np.ndarray) -> int:
-    """Index of the restart with the best M-FOS training reward over the last tenth of iterations.
+    """Index of the restart with the best M-FOS training reward over the last tenth of iterations
+    (one whose curve is not finite there is never chosen while another is).
 
     ``curves``: (restarts, iterations, 2) mean reward per step of (M-FOS, opponent) per iteration.
     """
     tail = max(1, curves.shape[1] // 10)
-    return int(np.argmax(curves[:, -tail:, 0].mean(axis=1)))
+    score = curves[:, -tail:, 0].mean(axis=1)
+    return int(np.argmax(np.where(np.isfinite(score), score, -np.inf)))  # a diverged restart is never kept
