@@ -61,7 +61,9 @@ def games_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON")) 
     table.add_column("utility", no_wrap=True)
     table.add_column("aliases")
     for r in rows:
-        table.add_row(r["id"], r["kind"], str(len(r["players"])), "/".join(r["actions"][0]), r["utility"],
+        acts = r["actions"][0]
+        shown = "/".join(acts) if len(acts) <= 12 else "/".join(acts[:3]) + f"/... ({len(acts)} actions)"
+        table.add_row(r["id"], r["kind"], str(len(r["players"])), shown, r["utility"],
                       ", ".join(r["aliases"]))
     console.print(table)
 

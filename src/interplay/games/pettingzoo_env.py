@@ -25,6 +25,9 @@ class InterplayParallelEnv(ParallelEnv):
     metadata = {"render_modes": ["ansi"], "name": "interplay", "is_parallelizable": True}
 
     def __init__(self, game: Any, render_mode: str | None = None) -> None:
+        if str(getattr(game.spec, "dynamics", "simultaneous")) == "sequential":
+            raise InterplayError(f"{game.spec.id} is turn-based, not a ParallelEnv game; use its AEC env "
+                                 "(interplay.games.stratego.aec.aec_env for Stratego).")
         self.game = game
         self.spec_ = game.spec
         self.possible_agents = list(game.spec.players)
