@@ -103,6 +103,34 @@ class Stratego:
         state = core.initial_state(owner, rank, self.two_square_limit)
         return self.observe_all(state), state
 
+    def position(self, pieces: Mapping[str, str], to_move: str = "red",
+                 revealed: tuple[str, ...] = ()) -> StrategoState:
+        """A hand-built position: ``{"b4": "red scout", "b7": "blue flag", ...}``.
+
+        ``revealed`` lists squares whose pieces the opponent already knows. Pieces are not
+        counted against an army (any subset is allowed), so rules can be tested in isolation.
+        """
+        from interplay.games.stratego.text import square_index
+
+        owner = np.full(core.SQUARES, core.EMPTY, np.int32)
+        rank = np.full(core.SQUARES, core.EMPTY, np.int32)
+        for sq, what in pieces.items():
+            s = square_index(sq)
+            parts = what.split()
+            if len(parts) != 2 or parts[0] not in core.PLAYERS or parts[1] not in core.PIECE_NAMES:
+                raise InterplayError(f"position: {sq}: {what!r} should be '<red|blue> <piece>', the piece one of "
+                                     f"{', '.join(core.PIECE_NAMES)}.")
+            if core.LAKE_NP[s]:
+                raise InterplayError(f"position: {sq} is a lake; no piece can stand there.")
+            owner[s], rank[s] = core.PLAYERS.index(parts[0]), core.PIECE_NAMES.index(parts[1])
+        if to_move not in core.PLAYERS:
+            raise InterplayError(f"position: to_move must be 'red' or 'blue', got {to_move!r}.")
+        state = core.initial_state(owner, rank, self.two_square_limit, core.PLAYERS.index(to_move))
+        rev = np.zeros(core.SQUARES, bool)
+        for sq in revealed:
+            rev[square_index(sq)] = True
+        return state._replace(revealed=jnp.asarray(rev))
+
     def observe(self, state: StrategoState, player: int | jax.Array) -> jax.Array:
         return core.observe(state, player, self.initial_counts, self.max_plies)
 
