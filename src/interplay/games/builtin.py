@@ -64,5 +64,6 @@ for _base, _factory, _alias in [
 
 # The coin game registers its ids on import (coin-game-v1, coin-game-2coin-v1).
 from interplay.games import coin_game as _coin_game  # noqa: E402, F401
+
 # Stratego registers stratego-v1 and stratego-barrage-v1 on import.
 from interplay.games import stratego as _stratego  # noqa: E402, F401

@@ -41,8 +41,11 @@ from interplay.games.stratego.core import (
 
 
 def random_policy(key: jax.Array, obs: jax.Array, mask: jax.Array) -> jax.Array:
-    """A uniformly random legal move."""
-    return jax.random.categorical(key, jnp.where(mask, 0.0, -jnp.inf))
+    """A uniformly random legal move: the k-th legal move, k uniform on 0..n-1 (one random
+    number, not one per action, which keeps batched random play cheap)."""
+    count = jnp.cumsum(mask.astype(jnp.int32))
+    k = jax.random.randint(key, (), 0, jnp.maximum(count[-1], 1))
+    return jnp.argmax(count > k).astype(jnp.int32)
 
 
 def _decode(obs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
