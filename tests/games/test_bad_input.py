@@ -13,7 +13,8 @@ from interplay.games.checks import MAX_HORIZON, MAX_TABLE_ENTRIES
 from interplay.games.pettingzoo_env import parallel_env
 from interplay.games.registry import list_games
 
-ALL_IDS = [e.id for e in list_games()]
+# turn-based games (Stratego) are not ParallelEnv games; tests/games/test_stratego.py checks their AEC env
+ALL_IDS = [e.id for e in list_games() if e.make_example().spec.dynamics == "simultaneous"]
 BAD_ACTIONS = [-1, 10**9, 1.5, "C", None, math.nan, True, [0], np.float64(0.0)]
 
 

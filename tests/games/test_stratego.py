@@ -10,7 +10,7 @@ from pettingzoo.test import api_test
 import interplay
 from interplay.errors import InterplayError
 from interplay.games.stratego import core
-from interplay.games.stratego.aec import aec_env
+from interplay.games.stratego.aec import StrategoAEC, aec_env
 from interplay.games.stratego.bots import heuristic_policy, move_scores, random_policy
 from interplay.games.stratego.core import PIECE_NAMES, action_index, legal_mask_reference
 from interplay.games.stratego.setups import (
@@ -341,6 +341,23 @@ def test_step_batch_refuses_an_illegal_move_naming_the_game(barrage):
 @pytest.mark.parametrize("game_id", ["stratego-v1", "stratego-barrage-v1"])
 def test_pettingzoo_aec_api(game_id):
     api_test(aec_env(game_id), num_cycles=100)
+
+
+@pytest.mark.parametrize("bad", [-1, 10**9, 1800, 1.5, "C", None, float("nan"), True, [0], np.float64(0.0)])
+def test_aec_env_refuses_actions_outside_the_space(barrage, bad):
+    env = StrategoAEC(barrage)  # the shared game: compiled once
+    env.reset(seed=0)
+    state = env.state()
+    with pytest.raises(InterplayError, match="red"):
+        env.step(bad)
+    assert env.state() is state and env.agent_selection == "red"
+
+
+@pytest.mark.parametrize("params", [{"max_plies": 0}, {"max_plies": 2.5}, {"two_square_limit": 0},
+                                    {"max_plies": 1e300}, {"two_square_limit": True}])
+def test_bad_parameters_are_refused(params):
+    with pytest.raises(InterplayError, match=next(iter(params))):
+        interplay.make("stratego-v1", **params)
 
 
 def test_aec_env_plays_to_the_end_and_refuses_illegal_moves():

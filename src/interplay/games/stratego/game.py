@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from interplay.errors import InterplayError
+from interplay.games import checks
 from interplay.games.spec import GameSpec
 from interplay.games.stratego import core
 from interplay.games.stratego.core import NUM_ACTIONS, OBS_SIZE, StrategoState
@@ -164,10 +165,12 @@ class Stratego:
 
         if bool(state.done):
             raise InterplayError(f"{self.spec.id}{where}: the game is over; start a new one.")
-        try:
-            a = int(action)
-        except (TypeError, ValueError):
-            raise InterplayError(f"{self.spec.id}{where}: action {action!r} is not an integer move index.") from None
+        if isinstance(action, np.ndarray | jax.Array) and np.ndim(action) == 0:
+            action = action.item()
+        if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer):
+            raise InterplayError(f"{self.spec.id}{where}: action {action!r} is not an integer move index "
+                                 f"(allowed actions: the legal moves among 0..{NUM_ACTIONS - 1}, see the mask).")
+        a = int(action)
         if not 0 <= a < NUM_ACTIONS or not bool(state.mask[a]):
             raise InterplayError(f"{self.spec.id}{where}: {describe_illegal(state, a)}")
         return a
@@ -287,11 +290,9 @@ def stratego(variant: str = "standard", max_plies: int | None = None, two_square
     gid = "stratego-v1" if variant == "standard" else "stratego-barrage-v1"
     if variant not in ARMIES:
         raise InterplayError(f"stratego: variant must be 'standard' or 'barrage', got {variant!r}.")
-    max_plies = (2000 if variant == "standard" else 400) if max_plies is None else int(max_plies)
-    if max_plies < 1:
-        raise InterplayError(f"{gid}: max_plies must be a positive number of moves, got {max_plies}.")
-    if int(two_square_limit) < 1:
-        raise InterplayError(f"{gid}: two_square_limit must be at least 1, got {two_square_limit}.")
+    max_plies = (2000 if variant == "standard" else 400) if max_plies is None else max_plies
+    max_plies = checks.integer(gid, "max_plies", max_plies, 1, checks.MAX_HORIZON)
+    two_square_limit = checks.integer(gid, "two_square_limit", two_square_limit, 1, 1000)
     pools = (resolve_setup(red_setup, variant, f"{gid} red_setup"),
              resolve_setup(blue_setup, variant, f"{gid} blue_setup"))
     n = sum(ARMIES[variant])
