@@ -3,6 +3,7 @@ refused, hold bots never change the board, greedy beats random on supply centres
 Diplomacy accounting by hand on constructed positions, saved games reload in the engine."""
 
 import json
+from pathlib import Path
 
 import diplomacy
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 from interplay.errors import InterplayError
 from interplay.games.diplomacy import POWERS, DiplomacyEnv, order_kind, play_game
 from interplay.games.diplomacy_bots import BOTS, greedy_orders, hold_orders, random_orders, welfare_orders
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _engine_legal(game, power):
@@ -167,3 +170,44 @@ def test_order_kinds():
     assert [order_kind(o) for o in ["A PAR - BUR", "A PAR H", "A PAR S A MAR - BUR", "F NTH C A LON - NWY",
                                     "A PAR R BUR", "A PAR D", "A PAR B", "WAIVE"]] == [
         "move", "hold", "support", "convoy", "retreat", "disband", "build", "waive"]
+
+
+def test_experiment_kind_writes_saved_games_svgs_and_tables(tmp_path):
+    from diplomacy.utils.export import from_saved_game_format
+
+    from interplay.run.runner import load_config, run_experiment
+
+    cfg = load_config(EXAMPLES / "diplomacy-welfare.yaml", ["max_years=2", "lineups.1.powers.FRANCE=hold"])
+    run_dir = run_experiment(cfg, tmp_path / "run", quiet=True)
+    res = json.loads((run_dir / "results.json").read_text())
+    unit = res["units"]["all-welfare-0"]
+    assert unit["welfare_points"] == {**dict.fromkeys(POWERS, 2), "RUSSIA": 4}  # 1 (2 for Russia) a year
+    assert res["lineups"]["all-welfare"]["mean_root_nash_welfare"] == pytest.approx((2**6 * 4) ** (1 / 7))
+    assert res["lineups"]["welfare-vs-greedy"]["bots"]["FRANCE"] == "hold"
+    for key in ("all-welfare-0", "welfare-vs-greedy-0"):
+        game = from_saved_game_format(json.loads((run_dir / "games" / f"{key}.json").read_text()))
+        assert {p: len(game.get_power(p).centers) for p in POWERS} == res["units"][key]["final_centres"]
+        assert "<svg" in (run_dir / "games" / f"{key}.svg").read_text()[:2000]
+    report = (run_dir / "report.html").read_text()
+    assert "data:image/svg+xml;base64" in report and "root-Nash welfare" in report
+
+
+@pytest.mark.parametrize("body, what", [
+    ("lineups: [{name: a, powers: {NARNIA: greedy}}]", "NARNIA"),
+    ("lineups: [{name: a, default: genius}]", "genius"),
+    ("lineups: [{name: a}, {name: a}]", "repeated"),
+    ("max_years: 0\nlineups: [{name: a}]", "max_years"),
+])
+def test_bad_diplomacy_configs_are_exit_2(tmp_path, capsys, body, what):
+    from interplay.cli import main
+
+    path = tmp_path / "d.yaml"
+    path.write_text("kind: diplomacy\n" + body + "\n")
+    try:
+        main(["run", str(path), "-o", str(tmp_path / "r")])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    assert code == 2
+    out = capsys.readouterr()
+    assert what in out.out + out.err

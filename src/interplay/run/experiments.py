@@ -28,6 +28,7 @@ _KIND_MODULES: dict[str, str] = {
     "redteam": "interplay.run.redteam",
     "decide": "interplay.run.decide",
     "opponent-shaping": "interplay.run.opponent_shaping",
+    "diplomacy": "interplay.run.diplomacy",
 }
 
 
