@@ -83,6 +83,25 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+#: A prefix shared by a batch is run on its own first when it is at least this long.
+_MIN_SHARED = 16
+
+
+def _common_prefix(ids: list[np.ndarray]) -> int:
+    """Length of the longest common prefix of token arrays, short of the shortest one's last token."""
+    n = min(len(x) for x in ids) - 1
+    if n <= 0:
+        return 0
+    first = ids[0][:n]
+    k = n
+    for x in ids[1:]:
+        eq = first[:k] == x[:k]
+        k = k if eq.all() else int(np.argmin(eq))
+        if k == 0:
+            break
+    return k
+
+
 @dataclass
 class _Request:
     prompt: list[int]
@@ -267,6 +286,10 @@ class TransformersModel(ChatModel):
         torch = self._torch
         B = len(prompts)
         ids = [np.asarray(p, dtype=np.int64) for p in prompts]
+        if B > 1:  # a prefix common to the batch but not yet stored is run once, not once a row
+            common = _common_prefix(ids)
+            if common >= _MIN_SHARED and self.prefixes.longest(ids[0][:common])[0] < common:
+                self._prefill([prompts[0][:common]])
         hits = []
         for x in ids:
             k, kv = self.prefixes.longest(x)
