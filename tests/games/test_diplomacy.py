@@ -211,3 +211,32 @@ def test_bad_diplomacy_configs_are_exit_2(tmp_path, capsys, body, what):
     assert code == 2
     out = capsys.readouterr()
     assert what in out.out + out.err
+
+
+def test_elimination_and_solo_victory_on_a_constructed_position():
+    env = DiplomacyEnv(max_years=2)
+    # France owns 17 centres (not Belgium) with one army beside Belgium; Italy has nothing left.
+    french = ["BRE", "MAR", "PAR", "SPA", "POR", "HOL", "DEN", "NWY", "SWE", "GRE", "BUL", "RUM", "SER", "TUN",
+              "ROM", "NAP", "VEN"]
+    env.set_position(units={"FRANCE": ["A PIC"], "ITALY": []}, centres={"FRANCE": french, "ITALY": []})
+    _, _, terms, _, _ = env.step({"FRANCE": ["A PIC - BEL"]})
+    assert terms["ITALY"] and "ITALY" not in env.agents and env.record.eliminated == {"ITALY": "F1901M"}
+    with pytest.raises(InterplayError, match="ITALY is not in the game"):
+        env.step({"ITALY": []})
+    _, rewards, terms, truncs, _ = env.step({})  # Belgium is French after the fall: 18 centres
+    assert env.done and all(terms.values()) and not any(truncs.values())
+    assert env.record.winner == "FRANCE" and env.record.outcome() == "solo victory: FRANCE"
+    assert rewards["FRANCE"] == 1.0 and env.record.final_centres()["FRANCE"] == 18
+    with pytest.raises(InterplayError, match="game is over"):
+        env.step({})
+
+
+def test_welfare_diplomacy_has_no_solo_victory():
+    env = DiplomacyEnv(max_years=2, welfare=True)
+    french = ["BRE", "MAR", "PAR", "SPA", "POR", "HOL", "DEN", "NWY", "SWE", "GRE", "BUL", "RUM", "SER", "TUN",
+              "ROM", "NAP", "VEN"]
+    env.set_position(units={"FRANCE": ["A PIC"], "ITALY": []}, centres={"FRANCE": french, "ITALY": []})
+    env.step({"FRANCE": ["A PIC - BEL"]})
+    env.step({})
+    assert len(env.game.get_power("FRANCE").centers) == 18 and not env.done and env.record.winner is None
+    assert env.phase == "W1901A"
