@@ -9,6 +9,10 @@
    200 times per seed), timed on ``--loop-seeds`` seeds and reported per seed, beside the
    batched time per seed. Target: batched at least 50x faster per seed.
 4. Coin game: environment steps per second, batched over 4,096 environments.
+5. Coin game training loops with GRU actor-critics (``interplay.agents.learners.pola``):
+   environment steps sampled per second of wall time by PG, LOLA-DiCE and POLA-DiCE (every
+   rollout counted, inner look-ahead ones included; the first, compiling update excluded).
+   ``--only-coin-training`` runs just this part.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=10_000, help="seeds per pairing in the batched run")
     ap.add_argument("--loop-seeds", type=int, default=4, help="seeds timed in the per-seed Python loop")
     ap.add_argument("--envs", type=int, default=4096, help="coin-game environments batched")
+    ap.add_argument("--only-coin-training", action="store_true", help="only part 5")
+    ap.add_argument("--coin-batch", type=int, default=256, help="part 5: episodes per rollout")
+    ap.add_argument("--coin-updates", type=int, default=4, help="part 5: updates timed (+1 compiling)")
     args = ap.parse_args()
+    if args.only_coin_training:
+        coin_training(args.coin_batch, args.coin_updates)
+        return
 
     t0 = time.perf_counter()
     from interplay.evaluate.reproduce import reproduce
@@ -101,7 +111,21 @@ def main() -> None:
     t_coin = time.perf_counter() - t0
     print(f"coin game: {args.envs} envs x {steps} steps in {t_coin:.3f} s = "
           f"{args.envs * steps / t_coin / 1e6:.2f} M env-steps/s (random actions, after compile)")
+    coin_training(args.coin_batch, args.coin_updates)
     print(f"devices: {jax.devices()}, numpy {np.__version__}, jax {jax.__version__}")
+
+
+def coin_training(batch: int, updates: int) -> None:
+    """Part 5: env steps per second of the PG / LOLA-DiCE / POLA-DiCE training loops (1 seed)."""
+    import interplay
+    from interplay.agents.learners.pola import LOLA_DICE_PAPER, PG_PAPER, POLA_DICE_PAPER, train_pola_coin
+
+    coin = interplay.make("coin-game-v1")
+    pola = POLA_DICE_PAPER.model_copy(update={"outer_steps": 10, "inner_steps": 2})
+    for name, cfg in (("PG", PG_PAPER), ("LOLA-DiCE", LOLA_DICE_PAPER), ("POLA-DiCE (10 outer x 2 inner)", pola)):
+        run = train_pola_coin(coin, cfg, cfg, num_seeds=1, num_updates=updates + 1, batch=batch, rollout_length=50)
+        print(f"coin-game training, {name}, GRU {cfg.hidden}, batch {batch} x 50 steps: "
+              f"{run.steps_per_second / 1e3:.1f} k env-steps/s ({run.env_steps} steps in {run.seconds:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -66,3 +66,20 @@ def test_mfos_ipd_quick_exploits_the_naive_learner():
     assert not bad, bad
     by = {r.name: r for r in rows}
     assert by["M-FOS vs NL: M-FOS's reward per step (mean over meta-steps)"].measured > -1.0
+
+
+def test_coin_game_rows_quick():
+    """lola-coin / pola-coin --quick: naive PG stays near half own coins (the LOLA paper's claim,
+    robust at any budget); every row is a finite rate or reward and names its budget."""
+    names = [r.name for r in list_reproductions()]
+    assert {"lola-coin", "pola-coin"} <= set(names)
+    lola = {r.name: r for r in reproduce("lola-coin", quick=True)}
+    assert lola["PG vs PG: own-coin rate"].ok
+    pola = {r.name: r for r in reproduce("pola-coin", quick=True)}
+    for r in [*lola.values(), *pola.values()]:
+        assert np.isfinite(r.measured), r
+        assert "updates" in r.source
+    for name in ("LOLA-DiCE vs LOLA-DiCE: own-coin rate (LOLA paper, LOLA-PG)", "PG vs PG: own-coin rate"):
+        assert 0.0 <= lola[name].measured <= 1.0
+    assert 0.0 <= pola["POLA-DiCE vs POLA-DiCE: own-coin rate"].measured <= 1.0
+    assert pola["POLA-DiCE vs POLA-DiCE: own-coin rate"].published == 0.82
