@@ -222,7 +222,7 @@ def reproduce_cmd(
     list_: bool = typer.Option(False, "--list", help="list the published results that can be re-run"),
     seeds: int | None = typer.Option(None, "--seeds", help="number of runs (default: the paper's)"),
     seed: int = typer.Option(0, "--seed", help="root random seed"),
-    quick: bool = typer.Option(False, "--quick", help="shorter training where it applies (M-FOS)"),
+    quick: bool = typer.Option(False, "--quick", help="shorter training where it applies (M-FOS, the coin game)"),
     as_json: bool = typer.Option(False, "--json", help="print the rows as JSON"),
 ) -> None:
     """Re-run a published result and compare it, row by row, with the paper's numbers."""

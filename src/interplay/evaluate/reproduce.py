@@ -119,7 +119,8 @@ def get_reproduction(name: str) -> Reproduction:
 def reproduce(name: str, seeds: int | None = None, seed: int = 0, quick: bool = False) -> list[Row]:
     """Run a published result with ``seeds`` runs (default: the paper's number).
 
-    ``quick``: a shorter training budget where one applies (M-FOS: half the PPO iterations),
+    ``quick``: a shorter training budget where one applies (M-FOS: half the PPO iterations;
+    the coin game: a few small updates),
     for CI; the claims checked are the same.
     """
     rep = get_reproduction(name)

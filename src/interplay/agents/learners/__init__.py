@@ -1,5 +1,6 @@
 """Learners: gradient and opponent-shaping learners on differentiable games (NL, LA, LOLA,
-SOS), sampled-play policy-gradient learners (PG, LOLA-DiCE), PPO and M-FOS.
+SOS), sampled-play policy-gradient learners (PG, LOLA-DiCE), PPO and M-FOS; POLA-DiCE (and
+PG, LOLA-DiCE) with GRU actor-critics on the coin game in :mod:`interplay.agents.learners.pola`.
 
 See docs/opponent-shaping.md.
 """
