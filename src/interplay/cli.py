@@ -143,11 +143,18 @@ def run_cmd(
     if check:
         console.print(f"[green]ok[/] {config}: a valid {cfg.kind} experiment", highlight=False)
         return
+    before = _status_before(out) if resume else None
     try:
         run_dir = run_experiment(cfg, out, quiet=quiet, resume=resume, overwrite=overwrite)
     except KeyboardInterrupt:
         _interrupted(out)
-    _finish_run(run_dir, resumed=resume)
+    _finish_run(run_dir, done_before=before in ("completed", "degraded"))
+
+
+def _status_before(run_dir: Path | None) -> str | None:
+    from interplay.run.runner import read_status
+
+    return read_status(run_dir).get("status") if run_dir is not None else None
 
 
 def _interrupted(run_dir: Path | None) -> None:
@@ -169,20 +176,21 @@ def resume_cmd(
     if not path.is_file():
         raise InterplayError(f"resume: {run_dir} holds no run (no config.yaml).")
     cfg = load_config(path)
+    before = _status_before(run_dir)
     try:
         run_experiment(cfg, run_dir, quiet=quiet, resume=True)
     except KeyboardInterrupt:
         _interrupted(run_dir)
-    _finish_run(run_dir, resumed=True)
+    _finish_run(run_dir, done_before=before in ("completed", "degraded"))
 
 
-def _finish_run(run_dir: Path, *, resumed: bool) -> None:
+def _finish_run(run_dir: Path, *, done_before: bool = False) -> None:
     from interplay.run.runner import read_status
 
     meta = read_status(run_dir)
     status = meta.get("status", "?")
     units = meta.get("units") or {}
-    if resumed and not meta.get("resumed"):
+    if done_before:
         console.print(f"nothing to resume: the run in {run_dir} is {status}.")
     if status == "failed":
         err_console.print(f"[bold red]run failed:[/] {meta.get('error')}", highlight=False, soft_wrap=True)
