@@ -653,3 +653,1015 @@ for _k in (20, 40):
                   f"{'' if _soft else 'Hard'}GoByMajority{_k}", _k, False,
                   f"{'Soft' if _soft else 'Hard'} go by majority over the opponent's last {_k} moves "
                   "(Axelrod library).", args=(_k, _soft))(_GoByMajority)
+
+
+class _CotoDeRatio(ScalarRule):
+    def __init__(self, ratio: float) -> None:
+        self.ratio = ratio
+
+    def move(self, m, mine, theirs):
+        if not theirs:
+            return C
+        nd = theirs.count(D)
+        if not nd:
+            return D
+        coop = theirs.count(C) + mine.count(C)
+        return D if coop / (nd + mine.count(D)) > self.ratio else C
+
+
+for _name, _cls, _ratio, _label in (("$\\phi$", "Golden", (1 + math.sqrt(5)) / 2, "the golden ratio"),
+                                    ("$\\pi$", "Pi", math.pi, "pi"), ("$e$", "e", math.e, "e")):
+    _register(_name, _cls, INF, False, f"Defects while the ratio of cooperations to defections of both players "
+              f"exceeds {_label}, and against a never-defecting opponent (Axelrod library).",
+              args=(_ratio,))(_CotoDeRatio)
+
+
+@_register("Grumpy", "Grumpy", INF, False,
+           "Turns grumpy (defects) when the opponent's defections exceed its cooperations by more than 10, nice "
+           "again when they fall 10 below (Axelrod library).", display="Grumpy: Nice, 10, -10")
+class Grumpy(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, grumpy=False)
+
+    def move(self, m, mine, theirs):
+        grumpiness = theirs.count(D) - theirs.count(C)
+        if not m.grumpy:
+            if grumpiness > 10:
+                m.grumpy = True
+                return D
+            return C
+        if grumpiness < -10:
+            m.grumpy = False
+            return C
+        return D
+
+
+@_register("Inverse", "Inverse", INF, True,
+           "Cooperates with probability 1 - 1/k, k the number of turns since the opponent's last defection "
+           "(Axelrod library).")
+class Inverse(ScalarRule):
+    def move(self, m, mine, theirs):
+        for k in range(1, len(theirs) + 1):
+            if theirs[-k] == D:
+                return m.chance(1 - 1 / k)
+        return C
+
+
+class _Punisher(ScalarRule):
+    inverse = False
+
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, length=1, grudged=False, k=1)
+
+    def move(self, m, mine, theirs):
+        if m.k >= m.length:
+            m.k, m.grudged = 0, False
+        if m.grudged:
+            m.k += 1
+            return D
+        if theirs[-1:] == [D]:
+            m.length = theirs.count(C if self.inverse else D) * 20 // len(theirs)
+            if self.inverse and m.length == 0:
+                m.length = 1
+            m.grudged = True
+            return D
+        return C
+
+
+@_register("Punisher", "Punisher", INF, False,
+           "After a defection defects for 20 times the opponent's defection rate turns (Geraint Palmer, Axelrod "
+           "library).")
+class Punisher(_Punisher):
+    pass
+
+
+@_register("Inverse Punisher", "InversePunisher", INF, False,
+           "After a defection defects for 20 times the opponent's cooperation rate turns (Axelrod library).")
+class InversePunisher(_Punisher):
+    inverse = True
+
+
+@_register("Level Punisher", "LevelPunisher", INF, False,
+           "From turn 11 defects while the opponent defected more than 20% of the time (Eckhart Arnold 2016).")
+class LevelPunisher(ScalarRule):
+    def move(self, m, mine, theirs):
+        if len(theirs) < 10:
+            return C
+        return D if theirs.count(D) / len(theirs) > 0.2 else C
+
+
+@_register("Tricky Level Punisher", "TrickyLevelPunisher", INF, False,
+           "Defects while the opponent's defection rate exceeds 20% (first 10 turns), 10% (first 50) or 5% "
+           "(first 100) (Eckhart Arnold 2016).")
+class TrickyLevelPunisher(ScalarRule):
+    def move(self, m, mine, theirs):
+        n = len(theirs)
+        if n == 0:
+            return C
+        rate = theirs.count(D) / n
+        if (n < 10 and rate > 0.2) or (n < 50 and rate > 0.1) or (n < 100 and rate > 0.05):
+            return D
+        return C
+
+
+class _Retaliate(ScalarRule):
+    def __init__(self, threshold: float, limit: int | None = None) -> None:
+        self.threshold, self.limit = threshold, limit
+
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, cd=0, dc=0, count=0)
+
+    def move(self, m, mine, theirs):
+        if mine:
+            if (mine[-1], theirs[-1]) == (C, D):
+                m.cd += 1
+            elif (mine[-1], theirs[-1]) == (D, C):
+                m.dc += 1
+        retaliating = m.cd > m.dc * self.threshold
+        if self.limit is None:
+            return D if retaliating else C
+        if not retaliating:
+            m.count = 0
+            return C
+        if m.count < self.limit:
+            m.count += 1
+            return D
+        m.count = 0
+        return C
+
+
+for _suffix, _thr in (("", 0.1), (" 2", 0.08), (" 3", 0.05)):
+    _register(f"Retaliate{_suffix}", f"Retaliate{_suffix.strip()}", INF, False,
+              f"Defects while its exploitations (C met by D) exceed {_thr:g} times the opponent's (Axelrod library).",
+              display=f"Retaliate{_suffix}: {_thr:g}", args=(_thr,))(_Retaliate)
+for _suffix, _thr, _lim in (("", 0.1, 20), (" 2", 0.08, 15), (" 3", 0.05, 20)):
+    _register(f"Limited Retaliate{_suffix}", f"LimitedRetaliate{_suffix.strip()}", INF, False,
+              f"Retaliate ({_thr:g}) for at most {_lim} turns in a row (Axelrod library).",
+              display=f"Limited Retaliate{_suffix}: {_thr:g}, {_lim}", args=(_thr, _lim))(_Retaliate)
+
+
+@_register("MEM2", "MEM2", INF, False,
+           "Every two turns plays tit for tat after mutual cooperation, tit for two tats after an exchange of "
+           "C and D, else always-defect; after two always-defect phases keeps the last (Li et al. 2014).")
+class MEM2(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, play="tft", shift=3, alld=0)
+
+    def move(self, m, mine, theirs):
+        m.shift -= 1
+        if m.shift == 0 and m.alld < 2:
+            m.shift = 2
+            last_two = set(zip(mine[-2:], theirs[-2:]))
+            if last_two == {(C, C)}:
+                m.play = "tft"
+            elif last_two == {(C, D), (D, C)}:
+                m.play = "tftt"
+            else:
+                m.play = "alld"
+                m.alld += 1
+        if m.play == "tft":
+            return _tft(theirs)
+        if m.play == "tftt":
+            return D if theirs[-2:] == [D, D] else C
+        return D
+
+
+def _math_constant_hunter(mine: list[int], theirs: list[int]) -> int:
+    n = len(mine)
+    if n >= 8 and C in theirs and D in theirs:
+        ratios = []
+        for a, b in ((0, n // 2), (n // 4, 3 * n // 4), (n // 2, n)):
+            ratios.append(0.5 * (theirs[a:b].count(C) + mine[a:b].count(C)) / (b - a))
+        if abs(ratios[0] - ratios[1]) < 0.2 and abs(ratios[0] - ratios[2]) < 0.2:
+            return D
+    return C
+
+
+@_register("Math Constant Hunter", "MathConstantHunter", INF, False,
+           "Defects when the cooperation rate of both players is the same over the first half, middle half and "
+           "second half of the match so far (a constant ratio, e.g. pi's or e's) (Axelrod library).")
+class MathConstantHunter(ScalarRule):
+    def move(self, m, mine, theirs):
+        return _math_constant_hunter(mine, theirs)
+
+
+@_register("Momentum", "Momentum", INF, False,
+           "Keeps an exponentially weighted average of the opponent's cooperation (alpha 0.9915) and cooperates "
+           "while it is above 0.9677 (Axelrod library).",
+           display="Momentum: 1.0, Alpha: 0.9914655399877477, Threshold: 0.9676595613724907")
+class Momentum(ScalarRule):
+    alpha = 0.9914655399877477
+    threshold = 0.9676595613724907
+
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, momentum=1.0)
+
+    def move(self, m, mine, theirs):
+        if not mine:
+            return C
+        m.momentum = self.alpha * m.momentum + (1 - self.alpha) * (1 if theirs[-1] == C else 0)
+        return C if m.momentum >= self.threshold else D
+
+
+_PROBER4 = (C, C, D, C, D, D, D, C, C, D, C, D, C, C, D, C, D, D, C, D)
+
+
+@_register("Prober 4", "Prober4", INF, False,
+           "Plays a fixed 20-move probe, counts the opponent's just and unjust defections, then defects for ever "
+           "if they are about equal, else plays tit for tat after five cooperations (Prison tournament).")
+class Prober4(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, just=0, unjust=0, defector=False)
+
+    def move(self, m, mine, theirs):
+        t = len(mine)
+        if t == 0:
+            return _PROBER4[0]
+        if t < len(_PROBER4):
+            if theirs[-1] == D:
+                if mine[-1] == D:
+                    m.just += 1
+                else:
+                    m.unjust += 1
+            return _PROBER4[t]
+        if t == len(_PROBER4):
+            m.defector = abs(m.just - m.unjust) <= 2
+        if m.defector:
+            return D
+        if t < len(_PROBER4) + 5:
+            return C
+        return theirs[-1]
+
+
+def _random_hunter_step(m, mine: list[int], theirs: list[int]) -> int:
+    if len(mine) > 1:
+        if mine[-2] == C and theirs[-1] == C:
+            m.cc += 1
+        if mine[-2] == D and theirs[-1] == D:
+            m.dd += 1
+    if len(mine) > 10:
+        probs = []
+        nc = mine.count(C)
+        nd = len(mine) - nc
+        if nc > 5:
+            probs.append(m.cc / nc)
+        if nd > 5:
+            probs.append(m.dd / nd)
+        if probs and all(abs(p - 0.5) < 0.25 for p in probs):
+            return D
+    return C
+
+
+@_register("Random Hunter", "RandomHunter", INF, False,
+           "Defects once the opponent's answers to its own moves look like coin flips (Axelrod library).")
+class RandomHunter(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, cc=0, dd=0)
+
+    def move(self, m, mine, theirs):
+        return _random_hunter_step(m, mine, theirs)
+
+
+@_register("Remorseful Prober", "RemorsefulProber", 2, True,
+           "Tit for tat that probes with a random defection (probability 0.1) and does not retaliate against the "
+           "answer to its own probe (Li et al. 2011).", display="Remorseful Prober: 0.1")
+class RemorsefulProber(ScalarRule):
+    p = 0.1
+
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, probing=False)
+
+    def move(self, m, mine, theirs):
+        if not mine:
+            return C
+        if theirs[-1] == D:
+            if m.probing:
+                m.probing = False
+                return C
+            return D
+        if m.rng.random() < 1 - self.p:
+            m.probing = False
+            return C
+        m.probing = True
+        return D
+
+
+@_register("Revised Downing", "RevisedDowning", INF, False,
+           "Downing's estimator of the opponent's answers to C and to D, as revised for Axelrod's second "
+           "tournament (Axelrod 1980).")
+class RevisedDowning(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, good=1.0, bad=0.0, nice1=0, nice2=0, total_c=0, total_d=0)
+
+    def move(self, m, mine, theirs):
+        rnd = len(mine) + 1
+        if rnd == 1:
+            return C
+        if rnd > 2:
+            if mine[-2] == D:
+                if theirs[-1] == C:
+                    m.nice2 += 1
+                m.total_d += 1
+                m.bad = m.nice2 / m.total_d
+            else:
+                if theirs[-1] == C:
+                    m.nice1 += 1
+                m.total_c += 1
+                m.good = m.nice1 / m.total_c
+        c = 6.0 * m.good - 8.0 * m.bad - 2
+        alt = 4.0 * m.good - 5.0 * m.bad - 1
+        if c >= 0 and c >= alt:
+            return C
+        if 0 <= c < alt or alt >= 0:
+            return _flip(mine[-1])
+        return D
+
+
+@_register("Worse and Worse 3", "WorseAndWorse3", INF, True,
+           "Cooperates first, then with the opponent's cooperation rate so far (Prison tournament).")
+class WorseAndWorse3(ScalarRule):
+    def move(self, m, mine, theirs):
+        if not mine:
+            return C
+        return m.chance(1 - theirs.count(D) / len(mine))
+
+
+@_register("VeryBad", "VeryBad", INF, False,
+           "After three turns follows the opponent's majority move, ties by tit for tat (Axelrod library).")
+class VeryBad(ScalarRule):
+    def move(self, m, mine, theirs):
+        n = len(theirs)
+        if n < 3:
+            return C
+        rate = theirs.count(C) / n
+        if rate > 0.5:
+            return C
+        if rate < 0.5:
+            return D
+        return theirs[-1]
+
+
+@_register("Stalker", "Stalker", INF, True,
+           "Plays by its average score: defects when above R, cooperates between (R+P)/2 and R or above 2, "
+           "defects between 1 and 2, else randomises; defects on the last turn (Prison tournament).",
+           display="Stalker: (D,)", uses_length=True)
+class Stalker(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, score=0.0)
+
+    def move(self, m, mine, theirs):
+        return final_moves(m.ctx, len(mine), self._move(m, mine, theirs), (D,))
+
+    def _move(self, m, mine, theirs):
+        if not mine:
+            return C
+        m.score += m.ctx.payoff(mine[-1], theirs[-1])
+        avg = m.score / len(mine)
+        R, P = m.ctx.R, m.ctx.P
+        if avg > R:
+            return D
+        if (R + P) / 2 < avg < R:
+            return C
+        if avg > 2:
+            return C
+        if 1 < avg < 2:
+            return D
+        return m.coin()
+
+
+@_register("AdaptorBrief", "AdaptorBrief", INF, True,
+           "Adaptor trained on short matches: an internal state moves by a payoff-dependent step each turn and "
+           "it cooperates with probability 0.99 while the state is in [-1, 1), else 0.01 (Hauert and Schuster 1997).",
+           args=({(C, C): 0.0, (C, D): -1.001505, (D, C): 0.992107, (D, D): -0.638734},))
+class Adaptor(ScalarRule):
+    perr = 0.01
+
+    def __init__(self, delta: dict) -> None:
+        self.delta = delta
+
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, s=0.0)
+
+    def move(self, m, mine, theirs):
+        if mine:
+            m.s += self.delta[(mine[-1], theirs[-1])]
+        inside = (1.0 if m.s + 1 >= 0 else 0.0) - (1.0 if m.s - 1 >= 0 else 0.0)
+        return m.chance(self.perr + (1.0 - 2 * self.perr) * inside)
+
+
+_register("AdaptorLong", "AdaptorLong", INF, True,
+          "Adaptor trained on long matches (Hauert and Schuster 1997); see AdaptorBrief.",
+          args=({(C, C): 0.0, (C, D): 1.888159, (D, C): 1.858883, (D, D): -0.995703},))(Adaptor)
+
+
+# -- Axelrod's second tournament (1980), as reconstructed in the Axelrod library ---------------
+_SECOND = "Axelrod's second tournament, 1980; reconstructed from its Fortran source in the Axelrod library"
+
+
+@_register("Second by Appold", "SecondByAppold", INF, True,
+           f"Cooperates with the opponent's observed rate of cooperating after each of its own moves ({_SECOND}).")
+class SecondByAppold(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, after=[0, 1], total=[0, 1], first_d=False)
+
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        two_ago = C if turn <= 2 else mine[-2]
+        if turn > 1:
+            m.total[two_ago] += 1
+            if theirs[-1] == C:
+                m.after[two_ago] += 1
+        if turn <= 4:
+            return C
+        if theirs[-1] == D and not m.first_d:
+            m.first_d = True
+            return C
+        return m.chance(m.after[two_ago] / m.total[two_ago])
+
+
+@_register("Second by Borufsen", "SecondByBorufsen", INF, False,
+           f"Tit for tat that breaks mutual-defection and echo streaks, re-judging the opponent every 25 turns "
+           f"({_SECOND}).")
+class SecondByBorufsen(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, cd=0, cc=0, dd_streak=0, echo=0, flip=False, defect=False)
+
+    @staticmethod
+    def _ret(m, a: int) -> int:
+        if a == C:
+            return C
+        if m.flip:
+            m.flip = False
+            return C
+        return D
+
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn == 1:
+            return C
+        if turn >= 3 and theirs[-1] == C:
+            if mine[-2] == C:
+                m.cc += 1
+            else:
+                m.cd += 1
+        if turn > 2 and turn % 25 == 2:
+            was_defect = m.defect
+            coops = m.cd + m.cc
+            m.defect = coops < 3 or (8 <= coops <= 17 and m.cc / coops < 0.7)
+            m.cd = m.cc = 0
+            if m.defect:
+                m.dd_streak, m.echo, m.flip = 0, 0, False
+            elif was_defect:
+                return D
+        if m.defect:
+            return D
+        m.dd_streak = m.dd_streak + 1 if (mine[-1], theirs[-1]) == (D, D) else 0
+        if m.dd_streak >= 3:
+            m.dd_streak = m.echo = 0
+            return self._ret(m, C)
+        my2, opp2 = (mine[-2], theirs[-2]) if turn >= 3 else (C, C)
+        if mine[-1] != theirs[-1] and mine[-1] == opp2 and theirs[-1] == my2:
+            m.echo += 1
+        else:
+            m.echo = 0
+        if m.echo >= 3:
+            m.dd_streak = m.echo = 0
+            m.flip = True
+        return self._ret(m, theirs[-1])
+
+
+@_register("Second by Cave", "SecondByCave", INF, True,
+           f"Defects against a frequent defector (thresholds by turn), else answers a defection with a coin flip "
+           f"({_SECOND}).")
+class SecondByCave(ScalarRule):
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn == 1:
+            return C
+        nd = theirs.count(D)
+        rate = nd / turn
+        if (turn > 39 and rate > 0.39) or (turn > 29 and rate > 0.65) or (turn > 19 and rate > 0.79):
+            return D
+        if theirs[-1] == D:
+            return D if nd > 17 else m.coin()
+        return C
+
+
+@_register("Second by Champion", "SecondByChampion", INF, True,
+           f"Cooperates 10 turns, tit for tat to turn 25, then answers a defection with D when the opponent's "
+           f"defection rate is at least max(0.4, a uniform draw) ({_SECOND}).")
+class SecondByChampion(ScalarRule):
+    def move(self, m, mine, theirs):
+        t = len(mine)
+        if t < 10:
+            return C
+        if t < 25:
+            return theirs[-1]
+        if theirs[-1] == D and theirs.count(D) / len(theirs) >= max(0.4, m.rng.random()):
+            return D
+        return C
+
+
+@_register("Second by Eatherley", "SecondByEatherley", INF, True,
+           f"Answers a defection by defecting with the opponent's defection rate so far ({_SECOND}).")
+class SecondByEatherley(ScalarRule):
+    def move(self, m, mine, theirs):
+        if not theirs or theirs[-1] == C:
+            return C
+        return m.chance(1 - theirs.count(D) / len(theirs))
+
+
+@_register("Second by Getzler", "SecondByGetzler", INF, True,
+           f"Defects with a 'flack' probability that each defection raises and that halves every turn ({_SECOND}).")
+class SecondByGetzler(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, flack=0.0)
+
+    def move(self, m, mine, theirs):
+        if not theirs:
+            return C
+        m.flack = (m.flack + (1 if theirs[-1] == D else 0)) * 0.5
+        return m.chance(1.0 - m.flack)
+
+
+@_register("Second by Gladstein", "SecondByGladstein", INF, False,
+           f"Defects first and exploits a patsy (defects whenever its cooperation rate is above 1/2) until the "
+           f"opponent defects, then apologises once and plays tit for tat ({_SECOND}).")
+class SecondByGladstein(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, patsy=True)
+
+    def move(self, m, mine, theirs):
+        if not mine:
+            return D
+        if m.patsy:
+            if theirs[-1] == D:
+                m.patsy = False
+                return C
+            return D if mine.count(C) / len(mine) > 0.5 else C
+        return theirs[-1]
+
+
+_GK_CHECKS = {11: 23, 21: 53, 31: 83, 41: 113, 51: 143, 101: 293}
+
+
+@_register("Second by GraaskampKatzen", "SecondByGraaskampKatzen", INF, False,
+           f"Tit for tat that defects for ever if its score falls behind a schedule at turns 11, 21, ..., 101 "
+           f"({_SECOND}).")
+class SecondByGraaskampKatzen(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, score=0.0, defect=False)
+
+    def move(self, m, mine, theirs):
+        if m.defect:
+            return D
+        turn = len(mine) + 1
+        if turn == 1:
+            return C
+        m.score += m.ctx.payoff(mine[-1], theirs[-1])
+        if turn in _GK_CHECKS and m.score < _GK_CHECKS[turn]:
+            m.defect = True
+            return D
+        return theirs[-1]
+
+
+@_register("Second by Kluepfel", "SecondByKluepfel", INF, True,
+           f"Defects against an opponent whose answers look random; else repeats a streak of the opponent's or "
+           f"copies its last move with a probability (0.9, 0.7 or 0.6) ({_SECOND}).")
+class SecondByKluepfel(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, cd=0, dd=0, dc=0, cc=0)
+
+    def move(self, m, mine, theirs):
+        if len(mine) >= 2:
+            if mine[-2] == D:
+                if theirs[-1] == C:
+                    m.cd += 1
+                else:
+                    m.dd += 1
+            elif theirs[-1] == C:
+                m.cc += 1
+            else:
+                m.dc += 1
+        if len(mine) > 26:
+            a, b = m.cd + m.dd, m.dc + m.cc
+            if m.cd >= a / 2 - 0.75 * math.sqrt(a) and m.dc >= b / 2 - 0.75 * math.sqrt(b):
+                return D
+        pad = [C, C, C] + theirs[-3:]
+        one, two, three = pad[-1], pad[-2], pad[-3]
+        if one == two == three:
+            return one
+        r = m.rng.random()
+        keep = 0.9 if one == two else (0.7 if one == C else 0.6)
+        return one if r < keep else _flip(one)
+
+
+@_register("Second by Mikkelson", "SecondByMikkelson", INF, False,
+           f"Keeps a credit that cooperations raise and defections lower; cooperates while in credit ({_SECOND}).")
+class SecondByMikkelson(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, credit=7)
+
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn == 1:
+            return C
+        m.credit = min(m.credit + 1, 8) if theirs[-1] == C else max(m.credit - 2, -7)
+        if turn == 2 or m.credit > 0:
+            return C
+        if turn <= 10:
+            m.credit = 4
+            return D
+        return D if theirs.count(D) / turn >= 0.15 else C
+
+
+@_register("Second by RichardHufford", "SecondByRichardHufford", INF, False,
+           f"Tracks how often the opponent agrees with its own move of two turns before; cooperates with a "
+           f"consistent opponent, tests long cooperative streaks with a defection ({_SECOND}).")
+class SecondByRichardHufford(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, agreements=2, last4=[1, 1, 1, 1], idx=0, needed=21, streak=2, aberration=INF,
+                    coop_after=2, def_after=2)
+
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn == 1:
+            return C
+        m.idx = (m.idx + 1) % 4
+        me2 = mine[-2] if turn > 2 else C
+        if me2 == theirs[-1]:
+            m.agreements += 1
+            m.last4[m.idx] = 1
+        else:
+            m.last4[m.idx] = 0
+        if turn < m.aberration:
+            m.streak = m.streak + 1 if theirs[-1] == C else 0
+            if m.streak >= m.needed:
+                m.aberration = turn
+                if m.streak == m.needed:
+                    return D
+        elif turn == m.aberration + 2:
+            m.aberration = INF
+            if theirs[-1] == C:
+                m.coop_after += 1
+            else:
+                m.def_after += 1
+            m.needed = math.floor(20.0 * m.def_after / m.coop_after) + 1
+            m.streak = 0
+            return C
+        agree = m.agreements / turn
+        last4 = sum(m.last4)
+        if agree > 0.9 and last4 >= 4:
+            return C
+        if agree >= 0.625 and last4 >= 2:
+            return theirs[-1]
+        return D
+
+
+@_register("Second by Rowsam", "SecondByRowsam", INF, False,
+           f"Every six turns gains distrust when its score per turn is low and answers with D, C, D or, at seven "
+           f"points of distrust, defects for ever ({_SECOND}).")
+class SecondByRowsam(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, mode="normal", distrust=0, score=0.0)
+
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn > 1:
+            m.score += m.ctx.payoff(mine[-1], theirs[-1])
+        if m.mode == "defect":
+            return D
+        if m.mode == "cycle1":
+            m.mode = "cycle2"
+            return C
+        if m.mode == "cycle2":
+            m.mode = "normal"
+            return D
+        if turn % 18 == 0 and m.distrust >= 3:
+            m.distrust -= 1
+        if turn % 6 != 0:
+            return C
+        per_turn = m.score / turn
+        for limit, points in ((1.0, 5), (1.5, 3), (2.0, 2), (2.5, 1)):
+            if per_turn < limit:
+                m.distrust += points
+                break
+        else:
+            return C
+        m.mode = "defect" if m.distrust >= 7 else "cycle1"
+        return D
+
+
+@_register("Second by Tester", "SecondByTester", INF, False,
+           f"Defects first, then alternates to exploit a passive opponent; after the opponent's first defection "
+           f"apologises and plays tit for tat ({_SECOND}).")
+class SecondByTester(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, tft=False)
+
+    def move(self, m, mine, theirs):
+        if not theirs:
+            return D
+        if m.tft:
+            return theirs[-1]
+        if theirs[-1] == D:
+            m.tft = True
+            return C
+        if len(mine) in (1, 2):
+            return C
+        return _flip(mine[-1])
+
+
+@_register("Second by Tideman and Chieruzzi", "SecondByTidemanAndChieruzzi", INF, False,
+           f"Cooperates while far enough ahead (the margin grows with each new defection run), offers a fresh "
+           f"start to a non-random opponent ({_SECOND}).")
+class SecondByTidemanAndChieruzzi(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, me=0.0, them=0.0, last_fresh=0, fresh=False, to_beat=0, inc=0)
+
+    def move(self, m, mine, theirs):
+        rnd = len(mine) + 1
+        if rnd == 1:
+            return C
+        m.me += m.ctx.payoff(mine[-1], theirs[-1])
+        m.them += m.ctx.payoff(theirs[-1], mine[-1])
+        if m.fresh:
+            m.me = m.them = 0.0
+            m.to_beat = m.inc = 0
+            m.last_fresh = rnd
+            m.fresh = False
+            return C
+        two_ago = theirs[-2] if len(theirs) >= 2 else C
+        cdd = two_ago == C and theirs[-1] == D
+        if cdd:
+            m.to_beat += m.inc
+            m.inc += 5
+        if m.me - m.them >= m.to_beat:
+            return C
+        if not cdd and rnd - m.last_fresh >= 10:
+            n = len(theirs)
+            sd = n ** 0.5 / 2
+            nd = theirs.count(D)
+            if nd <= n / 2 - 3 * sd or nd >= n / 2 + 3 * sd:
+                m.fresh = True
+                return C
+        return D
+
+
+@_register("Second by Tranquilizer", "SecondByTranquilizer", INF, True,
+           f"Cooperates mostly while scoring well, with occasional tested defections whose aftermath it scores "
+           f"({_SECOND}).")
+class SecondByTranquilizer(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, after=0, consecutive=0, r1=5.0, r2=0.0, n1=1, n2=1, me=0.0, them=0.0)
+
+    def move(self, m, mine, theirs):
+        if not mine:
+            return C
+        o, s = theirs[-1], mine[-1]
+        m.me += m.ctx.payoff(s, o)
+        m.them += m.ctx.payoff(o, s)
+        m.consecutive = m.consecutive + 1 if o == D else 0
+        value = (3 - 3 * o) + 2 * s - o * s
+        if m.after == 2:
+            m.after = 0
+            m.r2 = (m.r2 * m.n2 + value) / (m.n2 + 1)
+            m.n2 += 1
+        elif m.after == 1:
+            m.after = 2
+            m.r1 = (m.r1 * m.n1 + value) / (m.n1 + 1)
+            m.n1 += 1
+        if m.after in (1, 2):
+            return C
+        n1 = len(mine) + 1
+        if m.me / n1 >= 2.25:
+            p = 0.95 - (m.r1 + m.r2 - 5) / 15 + 1 / n1 ** 2 - o / 4
+            if m.rng.random() <= p:
+                return C
+            m.after = 1
+            return D
+        if m.me / n1 >= 1.75:
+            p = 0.25 + (theirs.count(C) + 1) / n1 - m.consecutive * 0.25 + (m.me - m.them) / 100 + 4 / n1
+            return C if m.rng.random() <= p else D
+        return o
+
+
+@_register("Second by Weiner", "SecondByWeiner", INF, False,
+           f"Tit for tat that forgives an isolated odd run of defections and defects while the opponent defected "
+           f"five times in the last twelve ({_SECOND}).")
+class SecondByWeiner(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, forgive=False, grudge=0, padding=0, last12=[0] * 12, idx=0)
+
+    def move(self, m, mine, theirs):
+        if not theirs:
+            return C
+        if len(theirs) >= 2:
+            m.last12[m.idx] = 1 if theirs[-2] == D else 0
+            m.idx = (m.idx + 1) % 12
+        if m.forgive:
+            m.forgive = False
+            m.padding = 0
+            if m.grudge < len(mine) + 1 and theirs[-1] == D:
+                m.grudge += 20
+                a = C
+            else:
+                a = theirs[-1]
+        else:
+            if theirs[-1] == D:
+                m.padding += 1
+            else:
+                if m.padding % 2 == 1:
+                    m.forgive = True
+                m.padding = 0
+            a = theirs[-1]
+        return D if sum(m.last12) >= 5 else a
+
+
+@_register("Second by White", "SecondByWhite", INF, False,
+           f"Cooperates 10 turns; then answers a defection with D when floor(log t) times the opponent's "
+           f"defections reaches t ({_SECOND}).")
+class SecondByWhite(ScalarRule):
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn <= 10 or theirs[-1] == C:
+            return C
+        return D if math.floor(math.log(turn)) * theirs.count(D) >= turn else C
+
+
+@_register("Second by WmAdams", "SecondByWmAdams", INF, True,
+           f"Defects at the opponent's 4th, 7th and 9th defections (its first move not counted); after ten it "
+           f"answers defections with ever rarer cooperation ({_SECOND}).")
+class SecondByWmAdams(ScalarRule):
+    def move(self, m, mine, theirs):
+        if len(mine) <= 1:
+            return C
+        nd = theirs.count(D) - (1 if theirs[0] == D else 0)
+        if nd in (4, 7, 9):
+            return D
+        if nd > 9 and theirs[-1] == D:
+            return m.chance(0.5 ** (nd - 9))
+        return C
+
+
+@_register("Second by Yamachi", "SecondByYamachi", INF, False,
+           f"Predicts the opponent's move from its answers in the same (their, our, their) context and plays the "
+           f"likelier; defects against an opponent that defects about half the time ({_SECOND}).")
+class SecondByYamachi(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, counts={}, intended=[])
+
+    def _ret(self, m, a: int, nd: int, turn: int) -> int:
+        m.intended.append(a)
+        if turn > 40 and 0.45 < (nd + 0.5) / turn < 0.55:
+            return D
+        return a
+
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn == 1:
+            return self._ret(m, C, 0, turn)
+        us_last = m.intended[-1]
+        them2, us2, them3 = C, C, C
+        if turn >= 3:
+            them2, us2 = theirs[-2], m.intended[-2]
+        if turn >= 4:
+            them3 = theirs[-3]
+        if turn >= 3:
+            key = (them3, us2, them2)
+            m.counts[key] = m.counts.get(key, 0) + 1
+        a = C if m.counts.get((them2, us_last, C), 0) >= m.counts.get((them2, us_last, D), 0) else D
+        return self._ret(m, a, theirs.count(D), turn)
+
+
+# -- neural networks and hidden Markov models (Harper et al. 2017) ------------------------------
+class _ANN(ScalarRule):
+    def __init__(self, key: str) -> None:
+        import numpy as np
+
+        from interplay.agents.strategies._ann_weights import ANN_WEIGHTS
+
+        f, h, w = ANN_WEIGHTS[key]
+        arr = np.asarray(w, dtype=float)
+        self.hidden = arr[: f * h].reshape(h, f)
+        self.out = arr[f * h: f * h + h]
+        self.bias = arr[f * h + h:]
+
+    def move(self, m, mine, theirs):
+        import numpy as np
+
+        n = len(theirs)
+        x = np.zeros(17)
+        if n >= 1:
+            x[0 + theirs[0]] = 1
+            x[4 + mine[-1]] = 1
+            x[8 + theirs[-1]] = 1
+        if n >= 2:
+            x[2 + theirs[1]] = 1
+            x[6 + mine[-2]] = 1
+            x[10 + theirs[-2]] = 1
+        nd_o, nd_m = theirs.count(D), mine.count(D)
+        x[12:17] = (n - nd_o, nd_o, len(mine) - nd_m, nd_m, len(mine))
+        pre = self.bias + self.hidden @ x
+        hidden = np.maximum(pre, 0.0)
+        if pre[0] < 0:
+            # as the Axelrod library's element-wise ReLU (np.vectorize of max(x, 0)): its output type follows the
+            # first unit, so when that one is negative (int 0) every hidden value is truncated to an integer
+            hidden = np.trunc(hidden)
+        value = hidden @ self.out
+        return C if value > 0 else D
+
+
+for _key, _cls in (("Evolved ANN", "EvolvedANN"), ("Evolved ANN 5", "EvolvedANN5"),
+                   ("Evolved ANN 5 Noise 05", "EvolvedANNNoise05")):
+    _register(_key, _cls, INF, False, "Neural network over 17 features of the history (first moves, last two "
+              "moves of each, counts, turn), trained by an evolutionary algorithm (Harper et al. 2017).",
+              args=(_key,))(_ANN)
+
+
+@_register("Evolved HMM 5", "EvolvedHMM5", 5, True,
+           "Five-state hidden Markov player: the opponent's move draws the next hidden state, whose emission "
+           "probability is the chance of cooperating; trained by an evolutionary algorithm (Harper et al. 2017).")
+class EvolvedHMM5(ScalarRule):
+    t_c = ((1, 0, 0, 0, 0), (0, 1, 0, 0, 0), (0, 1, 0, 0, 0), (0.631, 0, 0, 0.369, 0), (0.143, 0.018, 0.118, 0, 0.721))
+    t_d = ((0, 1, 0, 0, 0), (0, 0.487, 0.513, 0, 0), (0, 0, 0, 0.590, 0.410), (1, 0, 0, 0, 0),
+           (0, 0.287, 0.456, 0.146, 0.111))
+    emit = (1, 0, 0, 1, 0.111)
+
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, state=3)
+
+    def move(self, m, mine, theirs):
+        if not mine:
+            return C
+        row = (self.t_c if theirs[-1] == C else self.t_d)[m.state]
+        if 1 in row:
+            m.state = row.index(1)
+        else:
+            m.state = int(m.rng.choice(5, p=row))
+        return m.chance(self.emit[m.state])
+
+
+# -- teams of hunters (a member sees its own proposals as its history) ---------------------------
+class _MetaHunter(ScalarRule):
+    aggressive = False
+
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, proposals=[[], []], alt=False, rh=Memo(ctx, rng, cc=0, dd=0), cyc=False, ecyc=None)
+
+    def move(self, m, mine, theirs):
+        own = m.proposals  # the Random Hunter's and the Math Constant Hunter's own past proposals
+        n = len(theirs)
+        t = len(mine)
+        votes = []
+        votes.append(D if t >= 4 and D in theirs and C not in theirs else C)  # Defector Hunter
+        if n >= 6:
+            if t == 6:
+                m.alt = all(a != b for a, b in zip(theirs, theirs[1:]))
+            votes.append(D if m.alt else C)  # Alternator Hunter
+        votes.append(_random_hunter_step(m.rh, own[0], theirs))  # Random Hunter
+        votes.append(_math_constant_hunter(own[1], theirs))  # Math Constant Hunter
+        if m.cyc:  # Cycle Hunter
+            votes.append(D)
+        else:
+            cycle = detect_cycle(theirs, min_size=3)
+            m.cyc = bool(cycle and len(set(cycle)) > 1)
+            votes.append(D if m.cyc else C)
+        if n < 10 or D not in theirs:  # Eventual Cycle Hunter
+            votes.append(C)
+        else:
+            if n % 10 == 0:
+                m.ecyc = detect_cycle(theirs, offset=10, min_size=3)
+            votes.append(D if m.ecyc else C)
+        if self.aggressive:
+            votes.append(D if t >= 4 and D not in theirs else C)  # Cooperator Hunter
+        return votes
+
+
+class MetaHunter(_MetaHunter):
+    def move(self, m, mine, theirs):
+        votes = super().move(m, mine, theirs)
+        rh = votes[2] if len(theirs) >= 6 else votes[1]
+        mch = votes[3] if len(theirs) >= 6 else votes[2]
+        m.proposals[0].append(rh)
+        m.proposals[1].append(mch)
+        if D in votes:
+            return D
+        if len(theirs) > 100:
+            return _tft(theirs)
+        return C
+
+
+_register("Meta Hunter", "MetaHunter", INF, False,
+          "Defects if any of six hunters (defector, alternator, random, math constant, cycle, eventual cycle) "
+          "would; after 100 turns tit for tat (Karol Langner, Axelrod library).",
+          display="Meta Hunter: 6 players")(MetaHunter)
+
+
+class MetaHunterAggressive(MetaHunter):
+    aggressive = True
+
+
+_register("Meta Hunter Aggressive", "MetaHunterAggressive", INF, False,
+          "Meta Hunter with a cooperator hunter in the team (Axelrod library).",
+          display="Meta Hunter Aggressive: 7 players")(MetaHunterAggressive)
