@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from interplay.agents.strategies.core import C, Context, D, Strategy
-from interplay.agents.strategies.turnwise import Memo, ScalarRule
+from interplay.agents.strategies.turnwise import Memo, ScalarRule, TurnRule
 
 INF = math.inf
 PER_TURN: list[Strategy] = []
@@ -52,6 +54,31 @@ def detect_cycle(history: list[int], min_size: int = 1, max_size: int = 12, offs
         if all(a == block[k % size] for k, a in enumerate(tail)):
             return tuple(block)
     return None
+
+
+class CycleTracker:
+    """Incremental :func:`detect_cycle` (offset 0): ``ok[k]`` says whether the history so far repeats its first
+    ``k`` moves, updated in O(max_size) per new move instead of rescanning the history."""
+
+    __slots__ = ("ok", "seen", "max_size")
+
+    def __init__(self, max_size: int = 12) -> None:
+        self.max_size = max_size
+        self.ok = [True] * (max_size + 1)
+        self.seen = 0
+
+    def cycle(self, history: list[int], min_size: int = 1) -> tuple[int, ...] | None:
+        ok = self.ok
+        for i in range(self.seen, len(history)):
+            a = history[i]
+            for k in range(1, min(i, self.max_size) + 1):
+                if ok[k] and history[i - k] != a:
+                    ok[k] = False
+        self.seen = len(history)
+        for k in range(min_size, min(len(history) // 2, self.max_size) + 1):
+            if ok[k]:
+                return tuple(history[:k])
+        return None
 
 
 def chi2_pvalue(c: int, d: int) -> float:
@@ -180,12 +207,15 @@ class _QLearner(ScalarRule):
     memory = 12
 
     def begin(self, ctx, rng):
-        return Memo(ctx, rng, q={None: [0.0, 0.0]}, v={None: 0.0}, prev_state=None, prev_action=None)
+        return Memo(ctx, rng, q={None: [0.0, 0.0]}, v={None: 0.0}, prev_state=None, prev_action=None, code=0, nc=0)
 
     def move(self, m, mine, theirs):
         if not mine:
             m.prev_action = m.coin()
-        state = (tuple(theirs[-self.memory:]), theirs.count(C))
+        if theirs:
+            m.code = ((m.code << 1) | theirs[-1]) & 0xFFF
+            m.nc += theirs[-1] == C
+        state = (min(len(theirs), self.memory), m.code, m.nc)
         opp_prev = theirs[-1] if theirs else m.coin()
         reward = m.ctx.payoff(m.prev_action, opp_prev)
         if state not in m.q:
@@ -373,12 +403,12 @@ class ContriteTitForTat(ScalarRule):
            "3 to 12 (Axelrod library).")
 class CycleHunter(ScalarRule):
     def begin(self, ctx, rng):
-        return Memo(ctx, rng, found=False)
+        return Memo(ctx, rng, found=False, tracker=CycleTracker())
 
     def move(self, m, mine, theirs):
         if m.found:
             return D
-        cycle = detect_cycle(theirs, min_size=3)
+        cycle = m.tracker.cycle(theirs, min_size=3)
         if cycle and len(set(cycle)) > 1:
             m.found = True
             return D
@@ -700,11 +730,15 @@ class Grumpy(ScalarRule):
            "Cooperates with probability 1 - 1/k, k the number of turns since the opponent's last defection "
            "(Axelrod library).")
 class Inverse(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, last_d=-1)
+
     def move(self, m, mine, theirs):
-        for k in range(1, len(theirs) + 1):
-            if theirs[-k] == D:
-                return m.chance(1 - 1 / k)
-        return C
+        if theirs and theirs[-1] == D:
+            m.last_d = len(theirs) - 1
+        if m.last_d < 0:
+            return C
+        return m.chance(1 - 1 / (len(theirs) - m.last_d))
 
 
 class _Punisher(ScalarRule):
@@ -1535,10 +1569,10 @@ class SecondByYamachi(ScalarRule):
 
 
 # -- neural networks and hidden Markov models (Harper et al. 2017) ------------------------------
-class _ANN(ScalarRule):
-    def __init__(self, key: str) -> None:
-        import numpy as np
+class _ANN(TurnRule):
+    """Array form: one matrix product a turn for all matches of the strategy."""
 
+    def __init__(self, key: str) -> None:
         from interplay.agents.strategies._ann_weights import ANN_WEIGHTS
 
         f, h, w = ANN_WEIGHTS[key]
@@ -1547,29 +1581,35 @@ class _ANN(ScalarRule):
         self.out = arr[f * h: f * h + h]
         self.bias = arr[f * h + h:]
 
-    def move(self, m, mine, theirs):
-        import numpy as np
+    def start(self, n, ctx, rng):
+        return {"nd_own": np.zeros(n), "nd_opp": np.zeros(n)}
 
-        n = len(theirs)
-        x = np.zeros(17)
-        if n >= 1:
-            x[0 + theirs[0]] = 1
-            x[4 + mine[-1]] = 1
-            x[8 + theirs[-1]] = 1
-        if n >= 2:
-            x[2 + theirs[1]] = 1
-            x[6 + mine[-2]] = 1
-            x[10 + theirs[-2]] = 1
-        nd_o, nd_m = theirs.count(D), mine.count(D)
-        x[12:17] = (n - nd_o, nd_o, len(mine) - nd_m, nd_m, len(mine))
-        pre = self.bias + self.hidden @ x
+    def act(self, state, t, own, opp):
+        n = own.shape[0]
+        x = np.zeros((n, 17))
+        rows = np.arange(n)
+        if t >= 1:
+            state["nd_own"] += own[:, -1]
+            state["nd_opp"] += opp[:, -1]
+            x[rows, 0 + opp[:, 0]] = 1
+            x[rows, 4 + own[:, -1]] = 1
+            x[rows, 8 + opp[:, -1]] = 1
+        if t >= 2:
+            x[rows, 2 + opp[:, 1]] = 1
+            x[rows, 6 + own[:, -2]] = 1
+            x[rows, 10 + opp[:, -2]] = 1
+        x[:, 12] = t - state["nd_opp"]
+        x[:, 13] = state["nd_opp"]
+        x[:, 14] = t - state["nd_own"]
+        x[:, 15] = state["nd_own"]
+        x[:, 16] = t
+        pre = x @ self.hidden.T + self.bias
         hidden = np.maximum(pre, 0.0)
-        if pre[0] < 0:
-            # as the Axelrod library's element-wise ReLU (np.vectorize of max(x, 0)): its output type follows the
-            # first unit, so when that one is negative (int 0) every hidden value is truncated to an integer
-            hidden = np.trunc(hidden)
-        value = hidden @ self.out
-        return C if value > 0 else D
+        # as the Axelrod library's element-wise ReLU (np.vectorize of max(x, 0)): its output type follows the
+        # first unit, so when that one is negative (int 0) every hidden value is truncated to an integer
+        trunc = pre[:, 0] < 0
+        hidden[trunc] = np.trunc(hidden[trunc])
+        return np.where(hidden @ self.out > 0, C, D).astype(np.int8)
 
 
 for _key, _cls in (("Evolved ANN", "EvolvedANN"), ("Evolved ANN 5", "EvolvedANN5"),
@@ -1607,7 +1647,8 @@ class _MetaHunter(ScalarRule):
     aggressive = False
 
     def begin(self, ctx, rng):
-        return Memo(ctx, rng, proposals=[[], []], alt=False, rh=Memo(ctx, rng, cc=0, dd=0), cyc=False, ecyc=None)
+        return Memo(ctx, rng, proposals=[[], []], alt=False, rh=Memo(ctx, rng, cc=0, dd=0), cyc=False, ecyc=None,
+                    tracker=CycleTracker())
 
     def move(self, m, mine, theirs):
         own = m.proposals  # the Random Hunter's and the Math Constant Hunter's own past proposals
@@ -1624,7 +1665,7 @@ class _MetaHunter(ScalarRule):
         if m.cyc:  # Cycle Hunter
             votes.append(D)
         else:
-            cycle = detect_cycle(theirs, min_size=3)
+            cycle = m.tracker.cycle(theirs, min_size=3)
             m.cyc = bool(cycle and len(set(cycle)) > 1)
             votes.append(D if m.cyc else C)
         if n < 10 or D not in theirs:  # Eventual Cycle Hunter
