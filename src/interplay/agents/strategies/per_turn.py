@@ -1706,3 +1706,179 @@ class MetaHunterAggressive(MetaHunter):
 _register("Meta Hunter Aggressive", "MetaHunterAggressive", INF, False,
           "Meta Hunter with a cooperator hunter in the team (Axelrod library).",
           display="Meta Hunter Aggressive: 7 players")(MetaHunterAggressive)
+
+
+# -- teams of the memory-one strategies ------------------------------------------------------
+_MEMORY_ONE_TEAM = (
+    "ALLCorALLD", "Alternator", "AntiTitForTat", "Bully", "BurnBothEnds", "Cooperator", "CyclerDC", "Defector",
+    "Desperate", "FirmButFair", "FirstByAnonymous", "FirstByGrofman", "FirstByJoss", "GTFT", "Hopeless", "NaiveProber",
+    "Negation", "PSOGamblerMem1", "Random", "RandomTitForTat", "SoftJoss", "StochasticCooperator", "StochasticWSLS",
+    "SuspiciousTitForTat", "TitForTat", "Willing", "WinShiftLoseStay", "WinStayLoseShift", "ZDExtort2", "ZDExtort2v2",
+    "ZDExtort3", "ZDExtort4", "ZDExtortion", "ZDGTFT2", "ZDGen2", "ZDMischief", "ZDSet2")
+
+
+class _MetaTeam(TurnRule):
+    """A team of the library's 37 strategies of memory depth at most one (Axelrod's ordinary ones), each playing
+    its own proposals against the opponent's real moves; ``mode`` says how the team's proposals become a move:
+    "majority" (more D than C: D), "winner" (C if any best-scoring member proposes C) or "ensemble" (a random
+    one of the two best scorers, and never defect before the opponent has: NiceTransformer)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def start(self, n, ctx, rng):
+        from interplay.agents.strategies.library import LIBRARY  # at play time: the library imports this module
+
+        by_class = {s.axelrod: s for s in LIBRARY if s.axelrod}
+        member_ctx = Context(payoffs=ctx.payoffs, turns=ctx.turns, length_known=ctx.length_known, noisy=True)
+        machines = [by_class[c].machine(member_ctx) for c in _MEMORY_ONE_TEAM]
+        sizes = [mm.num_states for mm in machines]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        coop = np.concatenate([mm.coop for mm in machines])
+        nxt = np.concatenate([mm.next.reshape(-1) + off for mm, off in zip(machines, offsets)])
+        k = len(machines)
+        return {"coop": coop, "nxt": nxt, "state": np.tile(offsets, (n, 1)), "scores": np.zeros((n, k)),
+                "prop": np.zeros((n, k), np.int64), "rng": rng, "any_d": np.zeros(n, bool),
+                "pay": np.asarray(ctx.payoffs, dtype=float)}
+
+    def act(self, st, t, own, opp):
+        n, k = st["state"].shape
+        if t > 0:
+            their = opp[:, -1].astype(np.int64)[:, None]
+            st["state"] = st["nxt"][4 * st["state"] + 2 * st["prop"] + their]
+            st["scores"] += st["pay"][2 * st["prop"] + their]  # (R, S, T, P) indexed by 2 * my + their
+            st["any_d"] |= opp[:, -1] == D
+        p = st["coop"][st["state"]]
+        prop = (st["rng"].random((n, k)) >= p).astype(np.int64)
+        st["prop"] = prop
+        if self.mode == "majority":
+            return (2 * prop.sum(1) > k).astype(np.int8)
+        if self.mode == "winner":
+            best = st["scores"] == st["scores"].max(1, keepdims=True)
+            return np.where((best & (prop == C)).any(1), C, D).astype(np.int8)
+        # ensemble: sort (score, index) descending, take the top max(1, int(0.08 k)), pick one at random
+        top = max(1, int(k * 0.08))
+        order = np.lexsort((-np.arange(k)[None, :].repeat(n, 0), -st["scores"]), axis=1)[:, :top]
+        pick = order[np.arange(n), st["rng"].integers(0, top, n)]
+        a = prop[np.arange(n), pick]
+        return np.where(st["any_d"], a, C).astype(np.int8)
+
+
+for _name, _cls, _mode, _how in (
+        ("Meta Majority Memory One", "MetaMajorityMemoryOne", "majority", "plays the team's majority"),
+        ("Meta Winner Memory One", "MetaWinnerMemoryOne", "winner", "plays the proposal of the best scorer so far"),
+        ("NMWE Memory One", "NMWEMemoryOne", "ensemble",
+         "plays the proposal of one of the two best scorers at random, and cooperates until the opponent defects")):
+    _register(_name, _cls, INF, True, f"A team of the 37 memory-one strategies; {_how} (Marc Harper, Axelrod "
+              "library).", display=f"{_name}: 37 players", args=(_mode,))(_MetaTeam)
+
+
+@_register("Memory Decay", "MemoryDecay", INF, True,
+           "Tit for tat for 15 turns while it memorises the opponent's moves; then defects when the memory's net "
+           "score (C = 1, D = -2) is negative, each memory being flipped (0.03) or forgotten (0.1) at random "
+           "(Axelrod library).", display="Memory Decay: 0.1, 0.03, -2, 1, Tit For Tat, 15")
+class MemoryDecay(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, memory=[])
+
+    def move(self, m, mine, theirs):
+        if theirs:
+            m.memory.append(theirs[-1])
+        if len(mine) < 15:
+            return _tft(theirs)
+        if m.rng.random() <= 0.03 and m.memory:
+            k = int(m.rng.integers(len(m.memory)))
+            m.memory[k] = _flip(m.memory[k])
+        if m.rng.random() <= 0.1 and m.memory:
+            m.memory.pop(int(m.rng.integers(len(m.memory))))
+        net = sum(1 if a == C else -2 for a in m.memory)
+        return D if net < 0 else C
+
+
+@_register("Second by Harrington", "SecondByHarrington", INF, True,
+           f"Tit for tat with generous and probing phases, detectors of random, streaky and alternating "
+           f"opponents, and a defect mode it can leave ({_SECOND}).")
+class SecondByHarrington(ScalarRule):
+    def begin(self, ctx, rng):
+        return Memo(ctx, rng, mode="normal", recorded=0, exit_meter=0, was_defective=False, prob=0.25,
+                    table=np.zeros((4, 2)), more_coop=0, generous_ago=3, burned=False, streak=0,
+                    parity=[0, 0], bit=0, parity_limit=5, parity_hits=0)
+
+    @staticmethod
+    def _ret(m, a: int, lower: bool = True, parity: bool = False) -> int:
+        if lower and a == C:
+            m.more_coop -= 1
+            m.generous_ago += 1
+        if parity and a == D:
+            m.parity[m.bit] += 1
+        return a
+
+    @staticmethod
+    def _random(m, turn: int) -> bool:
+        denom = turn - 2
+        if m.table[0, 0] / denom >= 0.8:
+            return False
+        if not 0.25 <= m.recorded / denom <= 0.75:
+            return False
+        expected = np.outer(m.table.sum(1), m.table.sum(0)) / denom
+        chi = 0.0
+        for i in range(4):
+            for j in range(2):
+                e = expected[i, j]
+                if e > 1.0:
+                    chi += (e - m.table[i, j]) ** 2 / e
+        return not chi > 3
+
+    def move(self, m, mine, theirs):
+        turn = len(mine) + 1
+        if turn == 1:
+            return C
+        last = theirs[-1]
+        if m.mode == "defect":
+            m.exit_meter += 1 if last == D else -3
+            if m.exit_meter >= 11:
+                m.mode, m.was_defective, m.more_coop = "normal", True, 2
+                return self._ret(m, C, lower=False)
+            return self._ret(m, D)
+        if not m.was_defective:
+            if turn > 2:
+                if last == D:
+                    m.recorded += 1
+                row = (1 if theirs[-2] == D else 0) + (2 if mine[-2] == D else 0)
+                m.table[row, 1 if last == D else 0] += 1
+            if turn % 15 == 0 and turn > 15 and self._random(m, turn):
+                m.mode = "defect"
+                return self._ret(m, D, lower=False)
+        if m.generous_ago == 2 and last == D:
+            m.burned = True
+        if turn == 38 and last == D and theirs.count(C) == 36:
+            m.mode = "fair-weather"
+            return self._ret(m, C, lower=False)
+        if m.mode == "fair-weather":
+            if last == D:
+                m.mode = "normal"
+            else:
+                return self._ret(m, C)
+        m.streak = m.streak + 1 if last == D else 0
+        if m.streak >= 20:
+            return self._ret(m, D, parity=True)
+        m.bit = 1 - m.bit
+        m.parity[m.bit] = m.parity[m.bit] + 1 if last == D else 0
+        if m.parity[m.bit] >= m.parity_limit:
+            m.parity[m.bit] = 0
+            m.parity_hits += 1
+            if m.parity_hits >= 8:
+                m.parity_limit = 3
+            return self._ret(m, C, parity=True)
+        if m.more_coop >= 1:
+            return self._ret(m, C, lower=True, parity=True)
+        if turn < 37:
+            return self._ret(m, last, parity=True)
+        if turn == 37:
+            m.more_coop, m.generous_ago = 2, 1
+            return self._ret(m, D, lower=False)
+        if m.burned or m.rng.random() > m.prob:
+            return self._ret(m, last, parity=True)
+        m.prob += 0.05
+        m.more_coop, m.generous_ago = 2, 1
+        return self._ret(m, D, lower=False)
