@@ -8,6 +8,12 @@
    both times and the ratio: interplay cold (first call: machine compilation and JIT) and warm.
 3. Prints time and peak memory of a 200-strategy, 200-turn, 100-repetition tournament (the
    library's strategies plus random memory-one policies), measured in a fresh process.
+
+    .venv/bin/python benchmarks/tournament.py --all224 [--axelrod-processes 2]
+
+plays all 224 of Axelrod's quick strategies (200 turns, 10 repetitions, noise 0) in both
+libraries, each as a whole fresh process (``interplay tournament --all`` and an ``axelrod``
+``Tournament`` of the same classes), and prints wall and CPU seconds and the ratio.
 """
 
 from __future__ import annotations
@@ -90,6 +96,44 @@ def big(turns: int = 200, reps: int = 100, n: int = 200) -> None:
           f"winner {res.ranked_names[0]!r}")
 
 
+def _run_timed(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system of the child) and stdout of a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, out.stdout
+
+
+_AXELROD_224 = """
+import sys, axelrod as axl
+players = [c() for c in axl.short_run_time_strategies]
+procs = int(sys.argv[1])
+res = axl.Tournament(players, turns=200, repetitions=10, seed=1).play(progress_bar=False,
+                                                                   processes=None if procs <= 1 else procs)
+print(len(players), res.ranked_names[0])
+"""
+
+
+def all224(axelrod_processes: int) -> None:
+    """The whole 224-strategy round robin in both libraries, each a fresh process."""
+    import shutil
+
+    exe = shutil.which("interplay", path=str(__import__("pathlib").Path(sys.executable).parent)) or "interplay"
+    wall, cpu, out = _run_timed([exe, "tournament", "--all", "--turns", "200", "--repetitions", "10", "--json"])
+    import json
+
+    n = len(json.loads(out)["players"])
+    print(f"interplay tournament --all: {n} strategies, 200 turns, 10 repetitions: {wall:.1f} s wall, "
+          f"{cpu:.1f} s CPU (whole process)")
+    ax_wall, ax_cpu, ax_out = _run_timed([sys.executable, "-c", _AXELROD_224, str(axelrod_processes)])
+    print(f"axelrod 4.14 Tournament ({axelrod_processes} process{'es' if axelrod_processes > 1 else ''}): "
+          f"{ax_out.split()[0]} strategies: {ax_wall:.1f} s wall, {ax_cpu:.1f} s CPU")
+    print(f"ratio axelrod / interplay: {ax_wall / wall:.1f}x wall, {ax_cpu / cpu:.1f}x CPU")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--players", type=int, default=40)
@@ -97,7 +141,12 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--big", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--all224", action="store_true", help="the 224-strategy round robin in both libraries")
+    ap.add_argument("--axelrod-processes", type=int, default=2)
     args = ap.parse_args()
+    if args.all224:
+        all224(args.axelrod_processes)
+        return
     if args.big:
         big()
         return

@@ -15,6 +15,7 @@ import pytest
 
 from interplay.agents.strategies import LIBRARY, Context, get
 from interplay.agents.strategies.families import _MemoryOneBase
+from interplay.evaluate.tournament import run_tournament
 
 TURNS = 40
 CTX = Context(turns=TURNS)
@@ -83,3 +84,22 @@ def test_memory_one_vectors_match_axelrod(strategy):
         ref = [player._four_vector[k] for k in [(C, C), (C, D), (D, C), (D, D)]]
         np.testing.assert_allclose(vec[1:], ref, atol=1e-12)
         assert vec[0] == (1.0 if player._initial == C else 0.0)
+
+
+def test_every_quick_axelrod_strategy_is_in_the_library():
+    quick = {c.__name__ for c in axl.short_run_time_strategies}
+    ours = {s.axelrod for s in REFERENCED}
+    assert quick <= ours, sorted(quick - ours)
+    assert len(quick) == 224
+
+
+def test_payoff_matrix_equals_axelrod_for_every_deterministic_strategy():
+    # one round robin of all deterministic strategies, 200 turns (length-aware ones see the end): every
+    # entry of the payoff matrix must be equal, not close
+    ours = run_tournament(DETERMINISTIC, turns=200, repetitions=1)
+    ref = axl.Tournament([_ax(s.axelrod) for s in DETERMINISTIC], turns=200, repetitions=1).play(
+        progress_bar=False)
+    diff = np.abs(ours.payoff_matrix - np.array(ref.payoff_matrix))
+    bad = [(DETERMINISTIC[i].name, DETERMINISTIC[j].name) for i, j in zip(*np.nonzero(diff))]
+    assert not bad, bad[:10]
+    assert len(DETERMINISTIC) >= 150
