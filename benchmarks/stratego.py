@@ -6,7 +6,9 @@ table (random vs heuristic, both seats).
         [--bot-games 200] [--variant standard|barrage] [--textarena-python /path/to/venv/bin/python]
 
 Every game is played to its end: a flag capture, a player without a legal move, or the
-turn limit (2000 moves for standard, 400 for Barrage). Times exclude compilation (printed
+turn limit (2000 moves for standard, 400 for Barrage). The batched run plays a fixed batch
+until its longest game ends; the auto-reset run restarts each finished game at once and
+counts the games finished in a fixed number of moves. Times exclude compilation (printed
 apart). TextArena plays its own rules (no turn limit, no two-square rule); its games are cut
 at the same number of moves so the comparison is per game of the same length budget.
 """
@@ -20,6 +22,7 @@ import sys
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 TEXTARENA_SCRIPT = r"""
@@ -67,6 +70,46 @@ def bench_batched(game, n: int) -> dict:
     plies = np.asarray(rec.plies)
     return {"games": n, "seconds": run_s, "games_per_s": n / run_s, "compile_s": compile_s - run_s,
             "mean_plies": float(plies.mean()), "moves_per_s": float(plies.sum() / run_s)}
+
+
+def autoreset_rollout(game, num_envs: int, steps: int):
+    """``num_envs`` games stepped ``steps`` times with random moves; a finished game is replaced
+    by a new one at once (the RL way of batching), so no slot waits for the longest game."""
+    from functools import partial
+
+    from interplay.games.stratego.bots import random_policy
+
+    @partial(jax.jit, static_argnums=(1,))
+    def run(key, steps):
+        keys = jax.random.split(key, num_envs)
+        _, state = jax.vmap(game.reset)(keys)
+
+        def one(k, s):
+            k_act, k_new = jax.random.split(k)
+            s2, _, _, _ = game.transition(s, random_policy(k_act, None, s.mask))
+            fresh = game.reset(k_new)[1]
+            out = jax.tree.map(lambda a, b: jnp.where(s2.done, a, b), fresh, s2)
+            return out, s2.done, s2.winner
+
+        def body(carry, k):
+            state, finished, plies = carry
+            ks = jax.random.split(k, num_envs)
+            state, done, _ = jax.vmap(one)(ks, state)
+            return (state, finished + done.sum(), plies + num_envs), None
+
+        (_, finished, plies), _ = jax.lax.scan(body, (state, jnp.int32(0), jnp.int32(0)),
+                                               jax.random.split(key, steps))
+        return finished, plies
+
+    return run
+
+
+def bench_autoreset(game, num_envs: int, steps: int) -> dict:
+    run = autoreset_rollout(game, num_envs, steps)
+    compile_s, _ = timed(lambda: run(jax.random.PRNGKey(0), steps))
+    run_s, (finished, plies) = timed(lambda: run(jax.random.PRNGKey(1), steps))
+    return {"games": int(finished), "seconds": run_s, "games_per_s": int(finished) / run_s,
+            "compile_s": compile_s - run_s, "moves_per_s": int(plies) / run_s}
 
 
 def bench_single(game, n: int) -> dict:
@@ -132,6 +175,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--variant", default="standard", choices=["standard", "barrage"])
     ap.add_argument("--games", type=int, default=256, help="games in the batched run")
+    ap.add_argument("--autoreset-steps", type=int, default=4000,
+                    help="moves per env in the auto-reset run (0: skip); its games/s counts finished games")
     ap.add_argument("--single", type=int, default=8, help="games through the jitted single-game path")
     ap.add_argument("--stepped", type=int, default=2, help="games through the Python loop of checked steps")
     ap.add_argument("--bot-games", type=int, default=200, help="games per pairing in the bot table (0: skip)")
@@ -144,6 +189,9 @@ def main() -> None:
     game = stratego(args.variant)
     print(f"{game.spec.id}: random play to the end (turn limit {game.max_plies} moves), {jax.devices()[0]}")
     rows = [("interplay batched (vmap, one while_loop)", bench_batched(game, args.games))]
+    if args.autoreset_steps:
+        rows.append((f"interplay batched, auto-reset ({args.games} envs x {args.autoreset_steps} moves)",
+                     bench_autoreset(game, args.games, args.autoreset_steps)))
     rows.append(("interplay single game (jit, one while_loop)", bench_single(game, args.single)))
     if args.stepped:
         rows.append(("interplay stepped (Python loop, checked steps)", bench_stepped(game, args.stepped)))
@@ -154,7 +202,8 @@ def main() -> None:
     print(f"{'path':<58} {'games':>6} {'seconds':>9} {'games/s':>9} {'moves/s':>10}")
     for name, r in rows:
         print(f"{name:<58} {r['games']:>6} {r['seconds']:>9.2f} {r['games_per_s']:>9.2f} {r['moves_per_s']:>10.0f}")
-    print(f"compile: batched {rows[0][1]['compile_s']:.1f} s, single {rows[1][1]['compile_s']:.1f} s; "
+    single = next(r for n, r in rows if n.startswith("interplay single"))
+    print(f"compile: batched {rows[0][1]['compile_s']:.1f} s, single {single['compile_s']:.1f} s; "
           f"mean game length {rows[0][1]['mean_plies']:.0f} moves")
     if args.bot_games:
         print(f"\nbots, {args.bot_games} games per pairing ({game.spec.id})")
