@@ -111,6 +111,8 @@ EX = ROOT / "examples"
     ("redteam-extraction.yaml", "rounds=true", ["rounds: expected a number, got true"]),
     ("lola-ipd.yaml", "seed=9223372036854775808", ["seed", "too large"]),
     ("llm-mixed-population.yaml", "agents.LLM.llm.model.backoff_base=.inf", ["backoff_base", "finite"]),
+    ("llm-mixed-population.yaml", "agents.LLM.llm.model.backoff_max=1.0e300",
+     ["backoff_max", "less than or equal to 3600"]),
     ("llm-mixed-population.yaml", "agents.LLM.llm.model.model=1.5", ["agents.LLM.llm.model", "valid string"]),
     ("llm-mixed-population.yaml", "agents.TFT=Tit For Tatt", ["agents (strategy names)", "'Tit For Tatt'"]),
 ])

@@ -54,15 +54,15 @@ class OpenAIConfig(_ModelBase):
     base_url_from_env: bool = Field(False, description="With base_url null, send requests (and the key) to "
                                     "$OPENAI_BASE_URL: an explicit opt-in.")
     api_key_env: str | None = Field("OPENAI_API_KEY", description="NAME of the env variable holding the key.")
-    timeout: float = Field(60.0, gt=0, allow_inf_nan=False,
+    timeout: float = Field(60.0, gt=0, le=86400, allow_inf_nan=False,
                            description="Seconds one attempt may take as a whole (headers and body) before it is "
                                        "retried.")
     max_retries: int = Field(6, ge=0, le=100, description="Retries on 429, 5xx, timeouts, connection errors and "
                              "malformed replies.")
-    backoff_base: float = Field(0.5, ge=0, allow_inf_nan=False,
+    backoff_base: float = Field(0.5, ge=0, le=3600, allow_inf_nan=False,
                                 description="First backoff in seconds (doubles, with jitter).")
-    backoff_max: float = Field(30.0, ge=0, allow_inf_nan=False, description="Longest backoff in seconds.")
-    max_retry_after: float | None = Field(None, ge=0, allow_inf_nan=False,
+    backoff_max: float = Field(30.0, ge=0, le=3600, allow_inf_nan=False, description="Longest backoff in seconds.")
+    max_retry_after: float | None = Field(None, ge=0, le=3600, allow_inf_nan=False,
                                           description="Longest wait a server's Retry-After may ask for; null = "
                                                       "backoff_max.")
     structured: Literal["auto", "json_schema", "json_object", "guided_choice", "logprobs", "none"] = Field(
