@@ -7,8 +7,8 @@ payoffs per turn must agree within a confidence interval:
 |mean_ours - mean_axelrod| <= Z * sqrt((sd_ours^2 + sd_axelrod^2) / R).
 Z = 5 leaves a false-alarm chance below 1e-6 a pairing (well under 1e-3 over all of them), and
 the seeds are fixed, so the test is reproducible; a wrong rule (a probability, a threshold, a
-branch) moves the mean by many standard errors at these sizes. The complete check (more
-repetitions, 200 turns, every pairing) is ``benchmarks/axelrod_stochastic.py``.
+branch) moves the mean by many standard errors at these sizes. A larger check (more repetitions,
+200 turns, every pairing) is not written yet.
 """
 
 from __future__ import annotations
