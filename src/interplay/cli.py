@@ -399,9 +399,17 @@ def _print_accounting(acc: dict[str, Any], title: str) -> None:
                                        "restates the question, none = names no answer, invalid = names no legal "
                                        "option")
     columns, rows = accounting_table(acc, short=True)
-    for col in columns:
+    if console.width < 140:  # too narrow for the table (or not a terminal: 80 columns): one line an agent
+        console.print(title, highlight=False)
+        for row in rows:
+            cells = dict(zip(columns, row))
+            console.print("  " + "; ".join(f"{k} {cells[k]}" for k in columns if k != "agent").join(
+                [f"{cells['agent']}: ", ""]), highlight=False, soft_wrap=True)
+        console.print("  " + table.caption, highlight=False, soft_wrap=True)
+        return
+    for col in columns:  # numbers never wrap
         table.add_column(col, justify="left" if col in ("agent", "why invalid") else "right",
-                         no_wrap=col in ("agent", "invalid rate", "fallback rate"))
+                         no_wrap=col != "why invalid")
     for row in rows:
         table.add_row(*(str(x) for x in row))
     console.print(table)

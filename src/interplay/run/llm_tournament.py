@@ -160,10 +160,9 @@ def alpha_rank(matrix: np.ndarray, alpha: float, m: int = 50) -> np.ndarray | No
     """Single-population alpha-Rank stationary distribution (OpenSpiel), or None if entries are missing."""
     if np.isnan(matrix).any():
         return None
-    from open_spiel.python.egt import alpharank
+    from interplay.evaluate.alpharank import alpharank
 
-    _, _, pi, _, _ = alpharank.compute([np.asarray(matrix, dtype=float)], m=m, alpha=alpha)
-    return np.asarray(pi, dtype=float)
+    return alpharank(np.asarray(matrix, dtype=float), alpha=alpha, m=m).pi
 
 
 @experiment("llm-tournament", LLMTournamentConfig)
