@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,16 @@ def _slow_tft(delay: float):
     return answer
 
 
+def _gated_tft(gate: threading.Event, opponent: str = "ALLC"):
+    """Tit-for-tat answers, except that the LLM's match against ``opponent`` waits for ``gate``: the
+    run cannot finish before the test has stopped it, however fast the machine."""
+    def answer(req):
+        if f"the other player(s): {opponent}." in json.dumps(req.messages):
+            gate.wait(120)
+        return Reply.text(tit_for_tat_answer(req), delay=0.05)
+    return answer
+
+
 def _cli(*args: str) -> int:
     try:
         main(list(args))
@@ -56,12 +67,16 @@ def _units(run: Path) -> dict:
         return {}
 
 
-def _start_and_stop(cfg: Path, run: Path, sig: int, after_units: int) -> tuple[int, str]:
+def _start_and_stop(cfg: Path, run: Path, sig: int, after_units: int, llm_units: int = 0) -> tuple[int, str]:
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-m", "interplay.cli", "run", str(cfg), "-o", str(run), "-q"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while len(_units(run)) < after_units and proc.poll() is None and time.time() < deadline:
+    def enough() -> bool:
+        units = _units(run)
+        return len(units) >= after_units and sum("LLM" in u.get("names", ()) for u in units.values()) >= llm_units
+
+    while not enough() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, f"the run ended before it was stopped: {proc.communicate()}"
     proc.send_signal(sig)
@@ -71,10 +86,14 @@ def _start_and_stop(cfg: Path, run: Path, sig: int, after_units: int) -> tuple[i
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_stopped_run_keeps_finished_matches_and_resumes_to_the_uninterrupted_result(tmp_path, sig):
-    with LoopbackServer(default=_slow_tft(0.15)) as server:
+    gate = threading.Event()
+    with LoopbackServer(default=_gated_tft(gate)) as server:
         cfg = _config(tmp_path, server.base_url)
         run = tmp_path / "run"
-        code, err = _start_and_stop(cfg, run, sig, after_units=2)
+        try:
+            code, err = _start_and_stop(cfg, run, sig, after_units=2, llm_units=1)
+        finally:
+            gate.set()  # the resumed and the reference runs are answered at once
         res = json.loads((run / "results.json").read_text())
         kept = res["units"]
         assert len(kept) >= 2 and res["meta"]["status"] == ("interrupted" if sig == signal.SIGINT else "running")
