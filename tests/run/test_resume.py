@@ -48,6 +48,7 @@ def _gated_tft(gate: threading.Event, opponent: str = "ALLC"):
     def answer(req):
         if f"the other player(s): {opponent}." in json.dumps(req.messages):
             gate.wait(120)
+            return Reply.text(tit_for_tat_answer(req), delay=0.3)  # the stop lands before this match ends
         return Reply.text(tit_for_tat_answer(req), delay=0.05)
     return answer
 
@@ -67,9 +68,16 @@ def _units(run: Path) -> dict:
         return {}
 
 
-def _start_and_stop(cfg: Path, run: Path, sig: int, after_units: int, llm_units: int = 0) -> tuple[int, str]:
+def _start_and_stop(cfg: Path, run: Path, sig: int, after_units: int, llm_units: int = 0,
+                    release=None) -> tuple[int, str]:
+    """Start a run, wait for ``after_units`` finished units (``llm_units`` of them with the LLM), send
+    ``sig``, then call ``release`` (a gated server's answers may be what the stopping run waits on)."""
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "interplay.cli", "run", str(cfg), "-o", str(run), "-q"],
+    # A background job of a non-interactive shell (CI) starts with SIGINT ignored, and Python then never
+    # turns SIGINT into KeyboardInterrupt: the child installs Python's handler first, as under a terminal.
+    child = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "from interplay.cli import main; main(sys.argv[1:])")
+    proc = subprocess.Popen([sys.executable, "-c", child, "run", str(cfg), "-o", str(run), "-q"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     def enough() -> bool:
@@ -80,6 +88,8 @@ def _start_and_stop(cfg: Path, run: Path, sig: int, after_units: int, llm_units:
         time.sleep(0.05)
     assert proc.poll() is None, f"the run ended before it was stopped: {proc.communicate()}"
     proc.send_signal(sig)
+    if release is not None:
+        release()
     _, err = proc.communicate(timeout=60)
     return proc.returncode, err
 
@@ -91,7 +101,7 @@ def test_stopped_run_keeps_finished_matches_and_resumes_to_the_uninterrupted_res
         cfg = _config(tmp_path, server.base_url)
         run = tmp_path / "run"
         try:
-            code, err = _start_and_stop(cfg, run, sig, after_units=2, llm_units=1)
+            code, err = _start_and_stop(cfg, run, sig, after_units=2, llm_units=1, release=gate.set)
         finally:
             gate.set()  # the resumed and the reference runs are answered at once
         res = json.loads((run / "results.json").read_text())
