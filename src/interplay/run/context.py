@@ -3,11 +3,14 @@
 Everything is written as it arrives (metrics line by line, figures as PNG, transcripts
 as JSON), so an interrupted run keeps its finished work.
 
-Units of work. A kind that does its work in units (a match, a question, a conversation)
-reports each one as it finishes with :meth:`RunContext.unit_done`; results.json is then
-rewritten at once (atomically), so an interrupt, a crash or SIGKILL keeps every finished
-unit. On ``--resume``, :meth:`RunContext.finished_units` gives the units of the earlier
-run, which the kind skips::
+Units of work. A kind that does its work in units (a match, a question, a conversation, a
+block of repetitions) reports each one as it finishes with :meth:`RunContext.unit_done`: its
+record is appended at once to the journal ``units.jsonl`` (one line a unit, so an interrupt,
+a crash or SIGKILL keeps every finished unit, and the cost per unit does not grow with the
+run), and results.json is rewritten atomically, throttled so that rewriting it never takes
+more than a small share of the run (see :class:`interplay.run.runner.Checkpoints`). On
+``--resume``, :meth:`RunContext.finished_units` gives the units of the earlier run (read
+from the journal), which the kind skips::
 
     done = ctx.finished_units()                  # {key: record} from the interrupted run
     for q in questions:
@@ -32,7 +35,10 @@ from typing import Any, TypeVar
 
 from interplay.serialize import to_jsonable
 
-__all__ = ["RunContext", "Section", "to_jsonable"]
+__all__ = ["UNITS_JOURNAL", "RunContext", "Section", "load_units", "to_jsonable"]
+
+#: The append-only journal of finished units in a run directory.
+UNITS_JOURNAL = "units.jsonl"
 
 T = TypeVar("T")
 
@@ -57,6 +63,7 @@ class RunContext:
         self.sections: list[Section] = []
         self.quiet = quiet
         self._metrics_path = self.dir / "metrics.jsonl"
+        self._units_path = self.dir / UNITS_JOURNAL
         self._t0 = time.time()
         #: the run-level audit log (an ``interplay.safety.audit.AuditLog``) when the config asks for one
         self.audit: Any = None
@@ -90,14 +97,16 @@ class RunContext:
     def unit_done(self, key: str, record: Any, *, metric: dict[str, Any] | None = None,
                   transcript: Sequence[dict[str, Any]] | None = None, journal: str | None = None,
                   journal_row: dict[str, Any] | None = None) -> None:
-        """One unit of work finished: record it and rewrite results.json now.
+        """One unit of work finished: append its record to units.jsonl, then checkpoint results.json.
 
         ``metric`` is appended to metrics.jsonl and ``journal_row`` to the JSONL file
         ``journal`` (both tagged ``unit: key``, so a resume keeps only finished units' rows);
-        ``transcript`` is saved as transcripts/KEY.json. The record goes under
-        ``results.json["units"][key]``; keep it to plain, small data (it is rewritten per unit).
+        ``transcript`` is saved as transcripts/KEY.json. The record goes to the journal at
+        once and under ``results.json["units"][key]``; keep it to plain data (JSON numbers
+        round-trip exactly, so a resumed run rebuilds the same results from it).
         """
         key = str(key)
+        rec = to_jsonable(record)
         with self._lock:
             if transcript is not None:
                 self.save_transcript(key, transcript)
@@ -105,7 +114,8 @@ class RunContext:
                 self.append_jsonl(journal, {"unit": key, **journal_row})
             if metric is not None:
                 self.log_metric(unit=key, **metric)
-            self._units[key] = to_jsonable(record)
+            self.append_jsonl(UNITS_JOURNAL, {"unit": key, "record": rec})  # the unit is done once this line is
+            self._units[key] = rec
             if self.on_checkpoint is not None:
                 self.on_checkpoint(self)
 
@@ -206,9 +216,17 @@ class RunContext:
     def elapsed(self) -> float:
         return time.time() - self._t0
 
+    def journal_rows(self, name: str) -> dict[str, dict[str, Any]]:
+        """``{unit: row}`` of a JSONL file's rows tagged ``unit`` (the last one of a unit wins;
+        a line cut by a kill is skipped). A resuming kind reads its finished units' transcripts here."""
+        return _read_unit_rows(self.dir / name)
+
     def keep_finished_rows(self, names: Iterable[str] = ("metrics.jsonl",)) -> None:
-        """On resume: drop the JSONL rows of units that did not finish (a unit's rows carry ``unit``)."""
+        """On resume: drop the JSONL rows of units that did not finish (a unit's rows carry ``unit``),
+        and rewrite the units journal with the kept units only."""
         keep = set(self._units)
+        write_atomic(self._units_path, "".join(json.dumps({"unit": k, "record": r}) + "\n"
+                                               for k, r in self._units.items()))
         for name in names:
             path = self.dir / name
             if not path.exists():
@@ -227,6 +245,29 @@ class RunContext:
         if not self._metrics_path.exists():
             return []
         return [json.loads(line) for line in self._metrics_path.read_text().splitlines() if line.strip()]
+
+
+def _read_unit_rows(path: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if not path.is_file():
+        return out
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a kill: its unit is redone
+                continue
+            if isinstance(row, dict) and isinstance(row.get("unit"), str):
+                out[row["unit"]] = row
+    return out
+
+
+def load_units(run_dir: str | Path) -> dict[str, Any] | None:
+    """``{key: record}`` of the finished units in a run directory's ``units.jsonl`` (None: no journal)."""
+    path = Path(run_dir) / UNITS_JOURNAL
+    if not path.is_file():
+        return None
+    return {k: row.get("record") for k, row in _read_unit_rows(path).items()}
 
 
 def transcript_file(name: str) -> str:

@@ -1,9 +1,11 @@
 """Load, validate and run an experiment; write its run directory.
 
-The run directory is written as the work goes: config.yaml first, then results.json
-(status ``running``) rewritten after every finished unit of work, so an interrupt, a
-crash or a kill keeps what was finished; ``resume=True`` continues an unfinished run
-from its finished units. A directory that already holds files is refused unless the
+The run directory is written as the work goes: config.yaml first, then every finished unit
+of work appended to the journal units.jsonl as it finishes, and results.json (status
+``running``) rewritten atomically after units, throttled by :class:`Checkpoints` so the
+rewrites stay a small share of the run however many units it has; an interrupt, a crash or
+a kill keeps what was finished, and ``resume=True`` continues an unfinished run from its
+finished units. A directory that already holds files is refused unless the
 run resumes it or ``overwrite=True`` clears it (only the files a run writes).
 
 A run's ``meta.status`` is one of:
@@ -24,6 +26,7 @@ import os
 import platform
 import shutil
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,7 @@ from pydantic import ValidationError
 
 from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, apply_overrides, format_validation_error, read_yaml
-from interplay.run.context import RunContext, to_jsonable, write_atomic
+from interplay.run.context import UNITS_JOURNAL, RunContext, load_units, to_jsonable, write_atomic
 from interplay.run.experiments import get_kind
 from interplay.run.report import write_report
 from interplay.serialize import _short
@@ -47,8 +50,46 @@ VERSIONED = ("interplay", "jax", "jaxlib", "numpy", "scipy", "pydantic", "optax"
              "transformers", "pettingzoo", "ray")
 
 #: What a run writes at the top of its directory (``overwrite`` removes only these).
-RUN_FILES = ("config.yaml", "results.json", "metrics.jsonl", "llm-calls.jsonl", "transcripts.jsonl", "audit.jsonl",
-             "audit.head.json", "report.html", "error.txt")
+RUN_FILES = ("config.yaml", "results.json", UNITS_JOURNAL, "metrics.jsonl", "llm-calls.jsonl", "transcripts.jsonl",
+             "audit.jsonl", "audit.head.json", "report.html", "error.txt")
+
+#: results.json is rewritten after a unit only when at least this many times the last rewrite's
+#: duration has passed since it ended: the rewrites take at most about 1/CHECKPOINT_FACTOR of a run.
+CHECKPOINT_FACTOR = 20.0
+
+
+class Checkpoints:
+    """Throttled, atomic rewrites of results.json after finished units.
+
+    Every finished unit is already in units.jsonl (one appended line, the cost of a unit does
+    not grow with the run); results.json, which holds every unit, costs more to rewrite as the
+    run grows, so after a unit it is rewritten only when the time since the last rewrite is at
+    least ``factor`` times what that rewrite took. Runs whose units take longer than ``factor``
+    rewrites (every LLM match or question) get results.json after every unit; a run of 10,000
+    tiny units spends at most about ``1/factor`` of its time rewriting (linear in the units,
+    not quadratic: ``benchmarks/run_units.py``). ``force`` writes at once.
+    """
+
+    def __init__(self, write: Any, factor: float | None = None, clock: Any = time.perf_counter) -> None:
+        self._write, self._clock = write, clock
+        self.factor = float(CHECKPOINT_FACTOR if factor is None else factor)
+        self._last_end = float("-inf")
+        self._last_cost = 0.0
+        self.writes = 0
+        self.skipped = 0
+
+    def __call__(self, *_: Any) -> None:
+        if self._clock() - self._last_end >= self.factor * self._last_cost:
+            self.force()
+        else:
+            self.skipped += 1
+
+    def force(self) -> None:
+        t0 = self._clock()
+        self._write()
+        self._last_end = self._clock()
+        self._last_cost = self._last_end - t0
+        self.writes += 1
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
@@ -219,7 +260,8 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
             return run_dir  # nothing left to do
     redact = Redactor.from_env([*check_config_secrets(cfg.model_dump(), "config"), cfg.audit_key_env])
     prev_meta = (previous or {}).get("meta") or {}
-    units = ((previous or {}).get("units") or {}) if cfg.resumable else {}  # other kinds redo every unit
+    journal = load_units(run_dir) if previous is not None else None  # the journal has every finished unit
+    units = (journal if journal is not None else (previous or {}).get("units") or {}) if cfg.resumable else {}
     ctx = RunContext(run_dir, quiet=quiet, redact=redact, units=units if isinstance(units, dict) else {})
     if previous is not None:
         ctx.keep_finished_rows(("metrics.jsonl", "transcripts.jsonl"))
@@ -248,15 +290,16 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
             out_["audit"] = {**ctx.audit.anchor(), "sealed": False}
         return out_
 
-    def checkpoint(_: RunContext | None = None) -> None:
+    def write_results() -> None:
         with write_lock:
             write_atomic(run_dir / "results.json", json.dumps(redact(to_jsonable(results_now())), indent=1))
 
+    checkpoint = Checkpoints(write_results)
     ctx.on_checkpoint = checkpoint
     observers: list[Any] = [observe_calls(calls.on_call, on_failure=calls.on_failure)]
     if cfg.audit_on:
         observers.append(_start_audit(cfg, ctx, resumed=previous is not None))
-    checkpoint()
+    checkpoint.force()
     try:
         with contextlib.ExitStack() as stack:
             for o in observers:

@@ -191,7 +191,7 @@ KEYED_LIMITS = ("HMAC-SHA-256 chain: an edited, forged or re-hashed entry needs 
                 "seal, the head and results.json's anchor. Whoever holds the key can still rewrite the whole log")
 
 #: Run-directory files the final ``seal`` entry commits to (those present when the run ends).
-SEALED_FILES = ("config.yaml", "results.json", "metrics.jsonl", "llm-calls.jsonl", "transcripts.jsonl")
+SEALED_FILES = ("config.yaml", "results.json", "units.jsonl", "metrics.jsonl", "llm-calls.jsonl", "transcripts.jsonl")
 
 
 def results_digest(path: Path) -> str:
