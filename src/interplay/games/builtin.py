@@ -18,6 +18,8 @@ _NORMAL_FORM = {
     "rock-paper-scissors-v1": (cat.rock_paper_scissors, ("rps-v1",)),
     "public-goods-v1": (cat.public_goods, ()),
     "volunteers-dilemma-v1": (cat.volunteers_dilemma, ()),
+    "trust-game-v1": (cat.trust_game, ()),
+    "travelers-dilemma-v1": (cat.travelers_dilemma, ("traveler-v1",)),
     "custom-v1": (cat.custom, ()),
 }
 

@@ -84,15 +84,19 @@ def stag_hunt(stag: float = 4.0, hare: float = 3.0, sucker: float = 0.0) -> Norm
     )
 
 
-def chicken(win: float = 1.0, crash: float = -10.0) -> NormalFormGame:
+def chicken(win: float = 1.0, crash: float = -10.0, lose: float | None = None) -> NormalFormGame:
     """Chicken / hawk-dove (Russell 1959; Maynard Smith and Price 1973).
 
-    Both swerve: 0; swerve vs straight: -win / win; both straight: crash.
+    Both swerve: 0; swerve vs straight: ``lose`` / ``win`` (``lose`` defaults to ``-win``);
+    both straight: ``crash``. Aumann's (1974) example, (6,6) (2,7) (7,2) (0,0) shifted by 6,
+    is ``win=1, lose=-4, crash=-6``: there the best correlated equilibrium's welfare exceeds
+    every Nash equilibrium's.
     """
-    if not crash < -win < 0 < win:
-        raise InterplayError(f"chicken: need crash < -win < 0 < win, got win={win}, crash={crash}.")
+    lose = -win if lose is None else lose
+    if not crash < lose < 0 < win:
+        raise InterplayError(f"chicken: need crash < lose < 0 < win, got win={win}, lose={lose}, crash={crash}.")
     return normal_form(
-        _sym2x2(0.0, -win, win, crash),
+        _sym2x2(0.0, lose, win, crash),
         id="chicken-v1",
         name="Chicken",
         actions=[("Swerve", "Straight"), ("Swerve", "Straight")],
@@ -214,6 +218,67 @@ def volunteers_dilemma(num_players: int = 3, benefit: float = 1.0, cost: float =
         description=(
             f"All {num_players} players get {benefit} if at least one volunteers; "
             f"each volunteer pays {cost}."
+        ),
+    )
+
+
+def trust_game(endowment: float = 1.0, multiplier: float = 3.0, returned: float = 0.5) -> NormalFormGame:
+    """Binary trust game (Berg, Dickhaut and McCabe 1995; the strategy form of Kreps 1990's version).
+
+    The trustor keeps its ``endowment`` or sends it; a sent endowment is multiplied by
+    ``multiplier``; the trustee then returns the fraction ``returned`` of it or keeps it all.
+    Payoffs (trustor, trustee): Keep: (endowment, 0); Trust, Return: (m e r, m e (1 - r));
+    Trust, Keep: (0, m e). Keeping is dominant for the trustee, so the trustor keeps
+    (the subgame-perfect outcome), though trusting and returning is better for both when
+    m r > 1.
+    """
+    endowment = real("trust-game-v1", "endowment", endowment, 0, MAX_PAYOFF, lo_open=True)
+    multiplier = real("trust-game-v1", "multiplier", multiplier, 1, MAX_PAYOFF / endowment, lo_open=True)
+    returned = real("trust-game-v1", "returned", returned, 0, 1, lo_open=True)
+    if not multiplier * returned > 1:
+        raise InterplayError(f"trust-game: need multiplier * returned > 1 (trust must pay when returned), got "
+                             f"{multiplier} * {returned}.")
+    pot = multiplier * endowment
+    trustor = np.array([[pot * returned, 0.0], [endowment, endowment]])
+    trustee = np.array([[pot * (1 - returned), pot], [0.0, 0.0]])
+    return normal_form(
+        np.stack([trustor, trustee]),
+        id="trust-game-v1",
+        name="Trust game",
+        players=["trustor", "trustee"],
+        actions=[("Trust", "Keep"), ("Return", "Keep")],
+        description=(
+            f"The trustor keeps its endowment {endowment:g} or sends it to the trustee, who receives "
+            f"{multiplier:g} times what was sent; the trustee then returns {returned:g} of it or keeps it "
+            "(the trustee's choice counts only if the trustor trusted)."
+        ),
+    )
+
+
+def travelers_dilemma(low: int = 2, high: int = 100, bonus: float = 2.0) -> NormalFormGame:
+    """Traveler's dilemma (Basu 1994): each claims a whole amount in ``low..high``.
+
+    Both get the lower claim; the lower claimant also gets ``bonus``, the higher one loses
+    it; equal claims get the claim. The only Nash equilibrium is both claiming ``low``,
+    though both claiming ``high`` is socially best.
+    """
+    low = integer("travelers-dilemma-v1", "low", low, 0, 10_000)
+    high = integer("travelers-dilemma-v1", "high", high, low + 1, low + 1000)
+    bonus = real("travelers-dilemma-v1", "bonus", bonus, 0, MAX_PAYOFF, lo_open=True)
+    if bonus <= 1:
+        raise InterplayError(f"travelers-dilemma: bonus must exceed 1 (undercutting by one must pay), got {bonus}.")
+    claims = np.arange(low, high + 1, dtype=float)
+    mine, theirs = np.meshgrid(claims, claims, indexing="ij")
+    row = np.where(mine == theirs, mine, np.where(mine < theirs, mine + bonus, theirs - bonus))
+    names = tuple(str(int(c)) for c in claims)
+    return normal_form(
+        np.stack([row, row.T]),
+        id="travelers-dilemma-v1",
+        name=f"Traveler's dilemma ({low}-{high}, bonus {bonus:g})",
+        actions=[names, names],
+        description=(
+            f"Each player claims a whole amount from {low} to {high}. Both are paid the lower claim; "
+            f"whoever claimed less also gets {bonus:g} more and whoever claimed more gets {bonus:g} less."
         ),
     )
 
