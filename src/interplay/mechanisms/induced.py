@@ -224,3 +224,37 @@ def repeated_spec_game(game: NormalFormGame, rounds: int) -> NormalFormGame:
     against the same co-player is; the prompt then says how long it lasts)."""
     spec = replace(game.spec, repeated=True, horizon=int(rounds), discount=1.0)
     return NormalFormGame(spec=spec, payoffs=game.payoffs)
+
+
+def contract_stage_game(game: NormalFormGame, transfer: float, rl: Roles | None = None,
+                        max_actions: int = 4096) -> NormalFormGame:
+    """The contracting stage and the play after it as one game (strategy form): a strategy is
+    (accept or reject, the action if the contract binds, the action if it does not). The contract
+    binds only if every player accepts; then the payoffs are :func:`contract_payoffs`.
+    Haupt et al.'s two stages, so a learner can learn whether to accept and what to play."""
+    rl = rl or roles(game)
+    P = np.asarray(game.payoffs, dtype=float)
+    Q = contract_payoffs(game, transfer, rl)
+    n = game.num_players
+    strategies = [[(acc, b, u) for acc in (True, False) for b in range(k) for u in range(k)] for k in game.num_actions]
+    shape = tuple(len(s) for s in strategies)
+    if np.prod(shape) > max_actions:
+        raise InterplayError(f"{game.spec.id}: the contract stage game would have {int(np.prod(shape))} joint "
+                             f"strategies (at most {max_actions}); use a game with fewer actions.")
+    out = np.zeros((n, *shape))
+    for joint in itertools.product(*(range(k) for k in shape)):
+        chosen = [strategies[i][a] for i, a in enumerate(joint)]
+        bound = all(c[0] for c in chosen)
+        played = tuple(c[1] if bound else c[2] for c in chosen)
+        out[(slice(None), *joint)] = (Q if bound else P)[(slice(None), *played)]
+    names = [[f"{'Accept' if acc else 'Reject'}; {game.spec.actions[i][b]} if bound, {game.spec.actions[i][u]} if not"
+              for acc, b, u in s] for i, s in enumerate(strategies)]
+    return normal_form(out, id=game.spec.id, name=f"{game.spec.name}, contracting stage", players=game.spec.players,
+                       actions=names, description=(f"{game.spec.description} A contract (transfer {transfer:g} from "
+                                                   "each non-cooperator to the cooperators) binds if all accept."))
+
+
+def contract_strategy(index: int, num_actions: int) -> tuple[bool, int, int]:
+    """(accepts, action if bound, action if not) of strategy ``index`` of :func:`contract_stage_game`."""
+    k = int(num_actions)
+    return index < k * k, (index % (k * k)) // k, index % k
