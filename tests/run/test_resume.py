@@ -222,6 +222,45 @@ def test_run_names_never_leave_runs(tmp_path, name, needle):
     assert needle in str(info.value)
 
 
+def _as_if_killed_after(run: Path, kept: int) -> list[str]:
+    """Cut the units journal to its first ``kept`` units and mark the run running (a kill)."""
+    lines = (run / "units.jsonl").read_text().splitlines()[:kept]
+    (run / "units.jsonl").write_text("".join(x + "\n" for x in lines))
+    res = json.loads((run / "results.json").read_text())
+    res["meta"]["status"] = "running"
+    (run / "results.json").write_text(json.dumps(res))
+    return [json.loads(x)["unit"] for x in lines]
+
+
+@pytest.mark.parametrize("data, same", [
+    ({"kind": "debate", "task": "arithmetic", "questions": 5, "debate": {"agents": 2, "rounds": 1}},
+     ("summary", "records", "accounting")),
+    ({"kind": "judged-debate", "task": "reading", "questions": 2, "judged": {"rounds": 1}},
+     ("judge_accuracy", "records", "accounting")),
+    ({"kind": "persuasion", "persuasion": {"repeats": 1}}, ("effect", "records", "accounting")),
+])
+def test_talk_kinds_resume_skips_finished_units_with_the_uninterrupted_numbers(tmp_path, data, same):
+    data = {**data, "name": "t", "seed": 1, "simulate": {"accuracy": 0.6}}
+    ref_dir = run_experiment(load_config(data=dict(data)), tmp_path / "ref", quiet=True)
+    ref = json.loads((ref_dir / "results.json").read_text())
+    run = run_experiment(load_config(data=dict(data)), tmp_path / "run", quiet=True)
+    kept = _as_if_killed_after(run, 2)
+    run_experiment(load_config(data=dict(data)), run, quiet=True, resume=True)
+    res = json.loads((run / "results.json").read_text())
+    assert res["meta"]["status"] == "completed" and res["meta"]["units"]["resumed"] == 2
+    for key in same:
+        assert res[key] == ref[key], key
+    # the kept units were not asked again, not even from a cache: the resumed process made exactly
+    # the calls of the units it redid (every call is a line of llm-calls.jsonl)
+    redone = [k for k in ref["units"] if k not in kept]
+    calls = [(d / "llm-calls.jsonl").read_text().count("\n") for d in (ref_dir, run)]
+    assert calls[1] - calls[0] == sum(ref["units"][k]["calls"] for k in redone)
+    assert sum(ref["units"][k]["calls"] for k in kept) > 0
+    for name in ("metrics.jsonl", "transcripts.jsonl", "units.jsonl"):
+        rows = [json.loads(x)["unit"] for x in (run / name).read_text().splitlines()]
+        assert sorted(rows) == sorted(ref["units"]), name
+
+
 def test_talk_kinds_write_each_question_as_it_finishes_and_redo_them_on_resume(tmp_path):
     data = {"kind": "debate", "name": "d", "seed": 0, "task": "arithmetic", "questions": 4,
             "debate": {"agents": 2, "rounds": 1}, "simulate": {"accuracy": 0.5}}

@@ -133,6 +133,11 @@ class ExperimentConfig(Strict):
     #: others redo every unit on --resume (their cached model answers cost no call).
     resumable: ClassVar[bool] = False
 
+    def resumes_units(self) -> bool:
+        """Whether ``--resume`` skips this run's finished units (the kind's ``resumable``; a kind may
+        refuse for some settings, e.g. monitors that must see every message of the run)."""
+        return self.resumable
+
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:

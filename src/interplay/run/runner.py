@@ -261,7 +261,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
     redact = Redactor.from_env([*check_config_secrets(cfg.model_dump(), "config"), cfg.audit_key_env])
     prev_meta = (previous or {}).get("meta") or {}
     journal = load_units(run_dir) if previous is not None else None  # the journal has every finished unit
-    units = (journal if journal is not None else (previous or {}).get("units") or {}) if cfg.resumable else {}
+    units = (journal if journal is not None else (previous or {}).get("units") or {}) if cfg.resumes_units() else {}
     ctx = RunContext(run_dir, quiet=quiet, redact=redact, units=units if isinstance(units, dict) else {})
     if previous is not None:
         ctx.keep_finished_rows(("metrics.jsonl", "transcripts.jsonl"))

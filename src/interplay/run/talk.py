@@ -12,7 +12,8 @@ call is recorded in the run directory's ``llm-calls.jsonl`` (replayable with
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,11 +33,11 @@ from interplay.run.config import ExperimentConfig
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
-from interplay.talk.answers import merge_counts
-from interplay.talk.debate import DebateSettings, run_debates
-from interplay.talk.judged import JudgedSettings, TerminalJudge, run_judged
+from interplay.talk.answers import AnswerCounts, merge_counts
+from interplay.talk.debate import DebateResult, DebateSettings, run_debates
+from interplay.talk.judged import JudgedResult, JudgedSettings, TerminalJudge, run_judged
 from interplay.talk.metrics import debate_summary, judge_accuracy, persuasion_effect
-from interplay.talk.persuasion import PersuasionSettings, load_claims, run_persuasion
+from interplay.talk.persuasion import PersuasionResult, PersuasionSettings, load_claims, run_persuasion
 from interplay.talk.simulated import SimulatedAgents, simulated_server
 from interplay.talk.tasks import get_questions
 
@@ -50,11 +51,40 @@ class _TalkConfig(ExperimentConfig):
     concurrency: int = Field(8, ge=1, description="questions (or conversations) in flight at once")
     show_transcripts: int = Field(3, ge=0, description="transcripts shown in the report (all are saved)")
 
+    resumable = True
+
     @model_validator(mode="after")
     def _one_model(self) -> _TalkConfig:
         if (self.model is None) == (self.simulate is None):
             raise ValueError("give exactly one of `model` (a model mapping or file) and `simulate`")
         return self
+
+    def resumes_units(self) -> bool:
+        # monitors count every message of the run: with them, a resume redoes the finished
+        # conversations (their answers come from the cache) so the monitors see them again
+        return not self.monitors
+
+
+def _unit_record(res: Any) -> dict[str, Any]:
+    """What the journal keeps of a finished question or conversation: enough to rebuild its result."""
+    return {"record": res.record, "calls": res.calls, "tokens": getattr(res, "tokens", 0),
+            "counts": {name: dataclasses.asdict(c) for name, c in res.counts.items()}}
+
+
+def _resumer(ctx: RunContext) -> Callable[[str], tuple[dict[str, Any], list[Any], dict[str, AnswerCounts]] | None]:
+    """``kept(key)``: (journal record, transcript, answer counts) of a unit finished before a resume
+    (None: do it), from the units journal and its transcripts.jsonl row."""
+    done = ctx.finished_units()
+    rows = ctx.journal_rows("transcripts.jsonl") if done else {}
+
+    def kept(key: str) -> Any:
+        unit, row = done.get(key), rows.get(key)
+        if not isinstance(unit, dict) or "record" not in unit or row is None:
+            return None
+        counts = {name: AnswerCounts(**c) for name, c in (unit.get("counts") or {}).items()}
+        return unit, list(row.get("messages") or []), counts
+
+    return kept
 
 
 @contextlib.contextmanager
@@ -150,13 +180,22 @@ def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
 
     ctx.plan_units(f"question-{q.id}" for q in questions)
 
-    def done(res: Any) -> None:  # one unit of work: results.json is rewritten at once
+    def done(res: Any) -> None:  # one unit of work: journalled at once
         rec = res.record
-        ctx.unit_done(f"question-{res.question.id}", rec, journal="transcripts.jsonl",
+        ctx.unit_done(f"question-{res.question.id}", _unit_record(res), journal="transcripts.jsonl",
                       journal_row={"question_id": res.question.id, "record": rec, "messages": res.transcript},
                       metric={"question": rec["question_id"], "correct": rec["correct"], "final": rec["final"],
                               "final_correct": rec["final"] == rec["correct"], "answers": rec["answers"],
                               "calls": res.calls})
+
+    kept = _resumer(ctx)
+
+    def resumed(k: int, q: Any) -> DebateResult | None:
+        got = kept(f"question-{q.id}")
+        if got is None:
+            return None
+        u, msgs, counts = got
+        return DebateResult(q, u["record"], msgs, calls=u["calls"], tokens=u["tokens"], counts=counts)
 
     with _model_factory(cfg, ctx) as make:
         model = make()
@@ -164,7 +203,7 @@ def run_debate(cfg: DebateConfig, ctx: RunContext) -> None:
                  else None)
         monitors = _monitors(cfg)
         results = run_sync(run_debates(questions, model, cfg.debate, judge=judge, seed=cfg.seed, monitors=monitors,
-                                       concurrency=cfg.concurrency, on_result=done))
+                                       concurrency=cfg.concurrency, on_result=done, resumed=resumed))
     records = [r.record for r in results]
     summary = debate_summary(records, seed=cfg.seed)
     ctx.results.update({"task": cfg.task, "summary": summary, "records": records,
@@ -233,13 +272,22 @@ def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
 
     ctx.plan_units(f"{p}-{q.id}" for q in questions for p in cfg.judged.protocols)
 
-    def done(res: Any) -> None:  # one unit of work: results.json is rewritten at once
-        ctx.unit_done(f"{res.protocol}-{res.question.id}", res.record, journal="transcripts.jsonl",
+    def done(res: Any) -> None:  # one unit of work: journalled at once
+        ctx.unit_done(f"{res.protocol}-{res.question.id}", _unit_record(res), journal="transcripts.jsonl",
                       journal_row={"question_id": res.question.id, "protocol": res.protocol, "record": res.record,
                                    "messages": res.transcript},
                       metric={"question": res.question.id, "protocol": res.protocol, "correct": res.record["correct"],
                               "chosen": res.record["chosen"],
                               "judge_correct": res.record["chosen"] == res.record["correct"]})
+
+    kept = _resumer(ctx)
+
+    def resumed(k: int, q: Any, protocol: str) -> JudgedResult | None:
+        got = kept(f"{protocol}-{q.id}")
+        if got is None:
+            return None
+        u, msgs, counts = got
+        return JudgedResult(q, protocol, u["record"], msgs, calls=u["calls"], tokens=u["tokens"], counts=counts)
 
     with _model_factory(cfg, ctx) as make:
         debater = make()
@@ -247,7 +295,8 @@ def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
         judge = TerminalJudge() if person else make(cfg.judge_model, cfg.judged.judge_max_tokens)
         monitors = _monitors(cfg)
         results = run_sync(run_judged(questions, debater, judge, cfg.judged, seed=cfg.seed, monitors=monitors,
-                                      concurrency=1 if person else cfg.concurrency, on_result=done))
+                                      concurrency=1 if person else cfg.concurrency, on_result=done,
+                                      resumed=resumed))
     records = [r.record for r in results]
     acc = judge_accuracy(records)
     ctx.results.update({"task": cfg.task, "judge_accuracy": acc, "records": records})
@@ -294,18 +343,28 @@ class PersuasionConfig(_TalkConfig):
 def run_persuasion_experiment(cfg: PersuasionConfig, ctx: RunContext) -> None:
     claims = load_claims(cfg.claims if cfg.claims == "shipped" else Path(cfg.claims))
 
-    def done(res: Any) -> None:  # one unit of work: results.json is rewritten at once
-        ctx.unit_done(f"{res.claim.id}-{res.arm}-{res.record.get('repeat', 0)}", res.record,
+    def done(res: Any) -> None:  # one unit of work: journalled at once
+        ctx.unit_done(f"{res.claim.id}-{res.arm}-{res.record.get('repeat', 0)}", _unit_record(res),
                       journal="transcripts.jsonl", metric=dict(res.record),
                       journal_row={"claim_id": res.claim.id, "arm": res.arm, "record": res.record,
                                    "messages": res.transcript})
+
+    kept = _resumer(ctx)
+
+    def resumed(k: int, claim: Any, arm: str, rep: int) -> PersuasionResult | None:
+        got = kept(f"{claim.id}-{arm}-{rep}")
+        if got is None:
+            return None
+        u, msgs, counts = got
+        return PersuasionResult(claim, arm, u["record"], msgs, calls=u["calls"], counts=counts)
 
     with _model_factory(cfg, ctx) as make:
         persuadee = make()
         persuader = make(cfg.persuader_model) if cfg.persuader_model is not None else persuadee
         monitors = _monitors(cfg)
         results = run_sync(run_persuasion(claims, persuader, persuadee, cfg.persuasion, seed=cfg.seed,
-                                          monitors=monitors, concurrency=cfg.concurrency, on_result=done))
+                                          monitors=monitors, concurrency=cfg.concurrency, on_result=done,
+                                          resumed=resumed))
     records = [r.record for r in results]
     eff = persuasion_effect(records)
     ctx.results.update({"effect": eff, "records": records})

@@ -260,15 +260,21 @@ async def _judge_final(question: Question, channel: Channel, judge: LanguageMode
 async def run_debates(questions: Sequence[Question], models: LanguageModel | Sequence[LanguageModel],
                       settings: DebateSettings | None = None, *, judge: LanguageModel | None = None, seed: int = 0,
                       monitors: Sequence[Monitor] = (), concurrency: int = 8,
-                      on_result: Callable[[DebateResult], None] | None = None) -> list[DebateResult]:
+                      on_result: Callable[[DebateResult], None] | None = None,
+                      resumed: Callable[[int, Question], DebateResult | None] | None = None) -> list[DebateResult]:
     """Debate every question, ``concurrency`` questions at a time; results in question order.
 
     ``on_result`` is called as each question finishes (the experiment writes its
     transcript and metrics row at once, so an interrupted run keeps finished work).
+    ``resumed(k, question)`` may return the question's result from an earlier run: it is
+    used as it is (no call, no ``on_result``); questions keep their index, hence their seeds.
     """
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(k: int, q: Question) -> DebateResult:
+        kept = resumed(k, q) if resumed is not None else None
+        if kept is not None:
+            return kept
         async with gate:
             res = await debate_question(q, models, settings, judge=judge, seed=seed, index=k, monitors=monitors)
         if on_result is not None:

@@ -353,11 +353,15 @@ async def judge_alone(question: Question, judge: LanguageModel, correct_side: st
 async def run_judged(questions: Sequence[Question], debater: LanguageModel | Sequence[LanguageModel],
                      judge: LanguageModel, settings: JudgedSettings | None = None, *, seed: int = 0,
                      monitors: Sequence[Monitor] = (), concurrency: int = 4,
-                     on_result: Callable[[JudgedResult], None] | None = None) -> list[JudgedResult]:
+                     on_result: Callable[[JudgedResult], None] | None = None,
+                     resumed: Callable[[int, Question, str], JudgedResult | None] | None = None
+                     ) -> list[JudgedResult]:
     """Run every protocol of ``settings.protocols`` on every question; results in order.
 
     The wrong answer of a question is drawn once and shared by the protocols, so the
-    three judge accuracies are measured on the same pairs of answers.
+    three judge accuracies are measured on the same pairs of answers. ``resumed(k,
+    question, protocol)`` may return that result from an earlier run: it is used as it is
+    (no call, no ``on_result``).
     """
     s = settings or JudgedSettings()
     debaters = list(debater) if isinstance(debater, Sequence) else [debater]
@@ -369,6 +373,10 @@ async def run_judged(questions: Sequence[Question], debater: LanguageModel | Seq
         out = []
         async with gate:
             for p in s.protocols:
+                kept = resumed(k, q, p) if resumed is not None else None
+                if kept is not None:
+                    out.append(kept)
+                    continue
                 if p == "debate":
                     res = await judged_debate(q, debaters, judge, sides[k], s, seed=seed, index=k, wrong=wrong,
                                               monitors=monitors)

@@ -219,14 +219,22 @@ def directions(n: int, seed: int, design: str) -> list[int | None]:
 
 async def run_persuasion(claims: Sequence[Claim], persuader: LanguageModel, persuadee: LanguageModel,
                          settings: PersuasionSettings | None = None, *, seed: int = 0, monitors: Sequence[Monitor] = (),
-                         concurrency: int = 8, on_result: Callable[[PersuasionResult], None] | None = None
+                         concurrency: int = 8, on_result: Callable[[PersuasionResult], None] | None = None,
+                         resumed: Callable[[int, Claim, str, int], PersuasionResult | None] | None = None
                          ) -> list[PersuasionResult]:
-    """Treatment and control conversations for every claim and repeat, in order."""
+    """Treatment and control conversations for every claim and repeat, in order.
+
+    ``resumed(k, claim, arm, repeat)`` may return that conversation's result from an
+    earlier run: it is used as it is (no call, no ``on_result``).
+    """
     s = settings or PersuasionSettings()
     dirs = directions(len(claims), seed, s.direction)
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(k: int, c: Claim, arm: str, rep: int) -> PersuasionResult:
+        kept = resumed(k, c, arm, rep) if resumed is not None else None
+        if kept is not None:
+            return kept
         async with gate:
             res = await persuade(c, persuader, persuadee, arm, dirs[k], s, seed=seed, index=k, repeat=rep,
                                  monitors=monitors)
