@@ -65,6 +65,8 @@ for _base, _factory, _alias in [
              summary=_doc, kind="iterated")
 
 # The coin game registers its ids on import (coin-game-v1, coin-game-2coin-v1).
+# Deal or No Deal, the ultimatum game, the scorable negotiation and the Nash demand game register on import.
+from interplay.games import bargaining as _bargaining  # noqa: E402, F401
 from interplay.games import coin_game as _coin_game  # noqa: E402, F401
 
 # Stratego registers stratego-v1 and stratego-barrage-v1 on import.
