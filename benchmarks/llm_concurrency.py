@@ -20,8 +20,8 @@ import sys
 import time
 
 import interplay
-from interplay.agents.interactive import round_robin
 from interplay.agents.llm_agent import LLMAgent
+from interplay.agents.match import round_robin
 from interplay.llm import load_model
 
 

@@ -35,8 +35,9 @@ import urllib.request
 import numpy as np
 
 import interplay
-from interplay.agents.interactive import View, _stage
 from interplay.agents.llm_agent import LLMAgent
+from interplay.agents.match import stage_of
+from interplay.agents.protocol import View
 from interplay.llm import load_model
 from interplay.run.showcase import LLM_MOVE, LLM_SYSTEM
 
@@ -63,7 +64,7 @@ MODES = {
 def views(n: int, rounds: int = 6, seed: int = 0) -> list[View]:
     """n decision situations: random round (0..rounds-1), random past moves, a named opponent."""
     game = interplay.make("ipd-v1", horizon=rounds)
-    spec, payoffs, horizon, noise, end_prob, discount = _stage(game)
+    spec, payoffs, horizon, noise, end_prob, discount = stage_of(game)
     rng = np.random.default_rng(seed)
     out = []
     for k in range(n):

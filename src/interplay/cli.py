@@ -280,7 +280,8 @@ def play_cmd(
 
     import yaml
 
-    from interplay.agents.interactive import play_match, player_from_spec
+    from interplay.agents.factory import player_from_spec
+    from interplay.agents.match import play_match
     from interplay.games.registry import make
     from interplay.serialize import load_yaml_text
 

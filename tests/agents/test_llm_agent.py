@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import interplay
-from interplay.agents.interactive import MachinePlayer, play_match, round_robin
+from interplay.agents.fixed import MachinePlayer
 from interplay.agents.llm_agent import LLMAgent, parse_agent_config
+from interplay.agents.match import play_match, round_robin
 from interplay.errors import InterplayError
 from interplay.llm import Budget, LLMCache, load_model
 from interplay.llm.testing import LoopbackServer, Reply
@@ -163,7 +164,8 @@ def test_config_validation_and_custom_templates():
 
 
 def test_llm_agent_in_the_library_tournament_agrees_with_round_robin():
-    from interplay.agents.interactive import TournamentPlayer, strategy_player
+    from interplay.agents.fixed import strategy_player
+    from interplay.agents.match import TournamentPlayer
     from interplay.evaluate.tournament import run_tournament
     from interplay.llm.testing import tit_for_tat_answer
 

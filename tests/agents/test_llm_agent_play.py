@@ -7,8 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 import interplay
+from interplay.agents.factory import player_from_spec
+from interplay.agents.fixed import MachinePlayer
 from interplay.agents.human import HumanPlayer
-from interplay.agents.interactive import MachinePlayer, play_match, player_from_spec
+from interplay.agents.match import play_match
 from interplay.cli import app
 from interplay.errors import InterplayError
 from interplay.llm.testing import LoopbackServer, Reply

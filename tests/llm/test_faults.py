@@ -190,8 +190,9 @@ def test_malformed_choice_reply_is_not_an_invalid_answer():
 
 def test_agent_counts_a_malformed_reply_as_a_retry_not_an_answer():
     import interplay
-    from interplay.agents.interactive import play_match, strategy_player
+    from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
 
     game = interplay.make("ipd-v1", horizon=2)
     with FaultServer([MALFORMED["content is a number"], ok("ACTION: C"), MALFORMED["HTML body"], ok("ACTION: D")]
@@ -437,8 +438,8 @@ def _seat(body: dict) -> str:
 
 def test_self_play_a_failed_seat_ends_the_match_and_no_more_calls_are_made():
     import interplay
-    from interplay.agents.interactive import play_match
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
 
     def respond(body: dict) -> Fault:
         if _seat(body) == "A":
@@ -459,8 +460,9 @@ def test_self_play_a_failed_seat_ends_the_match_and_no_more_calls_are_made():
 
 def test_budget_stop_counts_moves_and_answers_exactly():
     import interplay
-    from interplay.agents.interactive import play_match, strategy_player
+    from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
 
     # every move needs two answers: an invalid one, then a valid one
     answers = iter(["no idea", "ACTION: C"] * 10)
@@ -557,8 +559,9 @@ def test_logprobs_choice_without_logprobs_parses_the_text_and_says_so():
 
 def test_reasks_are_never_the_identical_request():
     import interplay
-    from interplay.agents.interactive import play_match, strategy_player
+    from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
 
     game = interplay.make("ipd-v1", horizon=10)
     with FaultServer(default=ok("I would rather not say.")) as server:  # a temperature-0 model, always the same
@@ -575,8 +578,9 @@ def test_reasks_are_never_the_identical_request():
 
 def test_prompt_states_the_match_length_once():
     import interplay
-    from interplay.agents.interactive import play_match, strategy_player
+    from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
 
     game = interplay.make("ipd-v1")  # its own sampled play lasts 100 rounds
     with FaultServer(default=ok("ACTION: C")) as server:
@@ -589,8 +593,9 @@ def test_prompt_states_the_match_length_once():
 
 def test_length_cut_and_empty_answers_are_unparsed_and_reasked():
     import interplay
-    from interplay.agents.interactive import play_match, strategy_player
+    from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
 
     game = interplay.make("ipd-v1", horizon=1)
     cut = Fault(completion("I think... ACTION: D and then", finish="length"))

@@ -100,7 +100,8 @@ def test_safety_summary_collects_shield_monitor_and_record_counts():
 
 
 def test_match_columns_over_per_turn_matches():
-    from interplay.agents.interactive import MachinePlayer, play_match
+    from interplay.agents.fixed import MachinePlayer
+    from interplay.agents.match import play_match
     from interplay.llm.base import run_sync
     from interplay.safety.evaluation import match_columns
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 import interplay
-from interplay.agents.interactive import play_match
 from interplay.agents.llm_agent import LLMAgent
+from interplay.agents.match import play_match
 from interplay.llm.base import run_sync
 from interplay.llm.testing import LoopbackServer
 from interplay.safety.monitors import InjectionMonitor, MonitorSuite, monitored_channel

@@ -193,8 +193,9 @@ def test_step_with_no_shield_matches_as_actor_sampling():
 def test_per_turn_players_llm_and_machine_are_shielded_in_play_match():
     """An LLM agent that always answers D (over the loopback server) and a defector: the
     centralised shield changes exactly one of them each round; factored shields both."""
-    from interplay.agents.interactive import MachinePlayer, play_match
+    from interplay.agents.fixed import MachinePlayer
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
     from interplay.llm.base import run_sync
     from interplay.llm.testing import LoopbackServer
     from interplay.safety.shields import shield_players

@@ -1,9 +1,9 @@
-"""The channel's messages and cheap talk's TalkMessage (agents.interactive) are interchangeable records."""
+"""The channel's messages and cheap talk's TalkMessage (agents.protocol) are interchangeable records."""
 
 import numpy as np
 
-from interplay.agents.interactive import TalkMessage, View
-from interplay.agents.llm_agent import messages_text
+from interplay.agents.prompts import messages_text
+from interplay.agents.protocol import TalkMessage, View
 from interplay.games.registry import make
 from interplay.talk.channel import Channel
 

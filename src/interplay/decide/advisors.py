@@ -324,24 +324,24 @@ class Human(_Base):
         return tiers
 
     def advise(self, question: Question, rng: np.random.Generator) -> Advice:
-        out = self.stdout or sys.stdout
-        inp = self.stdin or sys.stdin
-        out.write(f"\n[{self.name}] {question.prompt or question.id}\n")
+        from interplay.agents.human import Terminal
+
+        term = Terminal.from_streams(f"advisor {self.name!r}", self.stdin or sys.stdin, self.stdout or sys.stdout,
+                                     eof="input ended before an answer was given.")
+        term.tell(f"\n[{self.name}] {question.prompt or question.id}")
         for i, o in enumerate(question.options, 1):
-            out.write(f"  {i}. {o}\n")
-        for _ in range(self.retries):
-            out.write("Your choice (number or name; or a ranking like 2 > 1 = 3): ")
-            out.flush()
-            line = inp.readline()
-            if not line:
-                raise InterplayError(f"advisor {self.name!r}: input ended before an answer was given.")
-            try:
-                tiers = self.parse(line.strip(), question.options)
-            except ValueError as exc:
-                out.write(f"  not understood: {exc}.\n")
-                continue
-            return make_advice(self.name, question.options, tiers, meta={"typed": line.strip()})
-        raise InterplayError(f"advisor {self.name!r}: no valid answer after {self.retries} tries.")
+            term.tell(f"  {i}. {o}")
+        typed: list[str] = []
+
+        def ranking(text: str) -> list[list[str]]:
+            typed.append(text)
+            return self.parse(text, question.options)
+
+        tiers = term.choose("Your choice (number or name; or a ranking like 2 > 1 = 3): ", ranking,
+                            tries=self.retries, complaint=lambda exc: f"  not understood: {exc}.",
+                            exhausted=lambda _: InterplayError(f"advisor {self.name!r}: no valid answer after "
+                                                               f"{self.retries} tries."))
+        return make_advice(self.name, question.options, tiers, meta={"typed": typed[-1]})
 
 
 LLM_SYSTEM = "You are {name}, one of several advisors helping a group decide. {persona}"

@@ -1,6 +1,6 @@
 """The ``llm-tournament`` experiment: LLM agents, fixed strategies and learned policies in one population.
 
-Every pairing plays per-turn matches (:func:`interplay.agents.interactive.round_robin`),
+Every pairing plays per-turn matches (:func:`interplay.agents.match.round_robin`),
 concurrently under asyncio, bounded by ``max_matches`` and each model's
 ``max_concurrency``. The run directory gets:
 
@@ -83,9 +83,9 @@ class LLMTournamentConfig(ExperimentConfig):
 
     def check(self) -> None:
         game = self.game.make()
-        from interplay.agents.interactive import _stage
+        from interplay.agents.match import stage_of
 
-        spec = _stage(game)[0]
+        spec = stage_of(game)[0]
         if spec.num_players != 2:
             raise InterplayError(f"game.id: llm-tournament plays two-player games; {spec.id} has "
                                  f"{spec.num_players}.")
@@ -137,7 +137,7 @@ class LLMTournamentConfig(ExperimentConfig):
 
 def build_players(cfg: LLMTournamentConfig, game: Any, *, cache: Any, budget: Any, record: Any) -> dict[str, Any]:
     """The population: one player per configured agent; LLM agents with the same model share it."""
-    from interplay.agents.interactive import player_from_spec
+    from interplay.agents.factory import player_from_spec
     from interplay.agents.llm_agent import LLMAgent, parse_agent_config
 
     models: dict[str, Any] = {}
@@ -167,7 +167,7 @@ def alpha_rank(matrix: np.ndarray, alpha: float, m: int = 50) -> np.ndarray | No
 
 @experiment("llm-tournament", LLMTournamentConfig)
 def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
-    from interplay.agents.interactive import round_robin
+    from interplay.agents.match import round_robin
     from interplay.llm.budget import Budget
     from interplay.llm.cache import LLMCache
 
@@ -383,7 +383,7 @@ def _unit_key(pairing: tuple[int, int, int]) -> str:
 
 def _finished_matches(ctx: RunContext, keys: dict[tuple[int, int, int], str]) -> dict[tuple[int, int, int], Any]:
     """Matches an interrupted run finished (resume): their records, with the saved transcripts."""
-    from interplay.agents.interactive import MatchRecord
+    from interplay.agents.match import MatchRecord
     from interplay.run.context import transcript_file
 
     units = ctx.finished_units()

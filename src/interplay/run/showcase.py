@@ -213,8 +213,9 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
     import math
     import time
 
-    from interplay.agents.interactive import round_robin, strategy_player
+    from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import round_robin
     from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
     from interplay.llm.config import load_model
     from interplay.run.accounting import (

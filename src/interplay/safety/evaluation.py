@@ -147,7 +147,7 @@ def safety_summary(*, shield: Any = None, monitors: Any = None, record: Any = No
 
 def match_columns(matches: Sequence[Any], names: Sequence[str], game: Any, spec: SafetySpec | None = None
                   ) -> list[dict[str, Any]]:
-    """Per player of a set of per-turn matches (:class:`~interplay.agents.interactive.MatchRecord`):
+    """Per player of a set of per-turn matches (:class:`~interplay.agents.match.MatchRecord`):
     welfare lost to conflict per turn, and with a spec its violations per turn (read on the
     executed joint actions, with the memory-one state of iterated games). Incomplete matches
     are skipped; a self-play seat name like ``"A (player_1)"`` counts for ``A``."""

@@ -280,8 +280,9 @@ def run_condition(sc: Scenario, condition: str, models: Mapping[str, Any], *, ro
                   canary: str, audit: Any = None, agent_options: Mapping[str, Any] | None = None,
                   judge: Any = None, monitor_action: str = "block") -> ConditionResult:
     """Play one condition of a scenario. ``models``: seat name -> LanguageModel."""
-    from interplay.agents.interactive import play_match
-    from interplay.agents.llm_agent import SYSTEM_TEMPLATE, LLMAgent
+    from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
+    from interplay.agents.prompts import SYSTEM_TEMPLATE
     from interplay.llm.base import run_sync
     from interplay.safety.audit import AuditedModel, match_events
 

@@ -533,7 +533,7 @@ class ShieldedPlayer:
         new = turn.result[seat]
         if new == action:
             return out
-        from interplay.agents.interactive import Decision
+        from interplay.agents.protocol import Decision
 
         text = getattr(out, "text", "")
         return Decision(action=new, text=text, reason=f"shield replaced {view.spec.actions[seat][action]} by "

@@ -123,8 +123,11 @@ class TerminalJudge:
     name = "person"
 
     def __init__(self, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> None:
+        from interplay.agents.human import Terminal
+
         self.read = read
         self.write = write
+        self.terminal = Terminal("judge", ask=read, tell=write, eof="no more input (end of file); no choice made.")
 
     def _show(self, messages: Sequence[Message]) -> None:
         for m in messages:
@@ -136,24 +139,26 @@ class TerminalJudge:
         self._show(messages)
         for i, o in enumerate(options, 1):
             self.write(f"  [{i}] {o}")
-        for _ in range(5):
-            raw = (await asyncio.to_thread(self.read, f"Your choice (1-{len(options)}): ")).strip()
+        folded = [str(o).lower() for o in options]
+
+        def pick(raw: str) -> Choice:
             if raw.isdigit() and 1 <= int(raw) <= len(options):
                 k = int(raw) - 1
-                return Choice(index=k, option=str(options[k]), completion=Completion(text=raw, model="person"))
-            folded = [str(o).lower() for o in options]
-            if raw.lower() in folded:
+            elif raw.lower() in folded:
                 k = folded.index(raw.lower())
-                return Choice(index=k, option=str(options[k]), completion=Completion(text=raw, model="person"))
-            self.write(f"Please type a number from 1 to {len(options)}.")
-        raise InvalidAnswer("no valid choice after 5 tries", raw)
+            else:
+                raise ValueError(raw)
+            return Choice(index=k, option=str(options[k]), completion=Completion(text=raw, model="person"))
+
+        return await self.terminal.achoose(f"Your choice (1-{len(options)}): ", pick, tries=5,
+                                           complaint=lambda _: f"Please type a number from 1 to {len(options)}.",
+                                           exhausted=lambda raw: InvalidAnswer("no valid choice after 5 tries", raw))
 
     async def agenerate(self, messages: Sequence[Message], *, temperature: float = 0.0,
                         max_tokens: int | None = None, seed: int | None = None,
                         stop: Sequence[str] | None = None) -> Completion:
         self._show(messages)
-        text = await asyncio.to_thread(self.read, "> ")
-        return Completion(text=text.strip(), model="person")
+        return Completion(text=await self.terminal.aread("> "), model="person")
 
 
 # -- the protocols --------------------------------------------------------------------

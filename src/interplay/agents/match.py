@@ -1,15 +1,7 @@
-"""Per-turn play: agents that decide one move at a time, with optional cheap talk.
+"""The match engine: per-turn matches between :class:`~interplay.agents.protocol.Player` s.
 
-LLM agents and humans cannot be compiled to tables, so they play through this
-small protocol, and fixed strategies join them through :class:`MachinePlayer`:
-
-* a :class:`Player` has a ``name`` and ``async act(view) -> Decision | int``;
-  optionally ``async speak(view, to) -> str`` for cheap talk (players without it
-  stay silent);
-* a :class:`View` is all a seat may know: the game's public spec and stage
-  payoffs, its seat, the history of joint actions and rewards, and the messages
-  it can read. Players are stateless between calls (everything is in the view),
-  so one agent object can sit in many concurrent matches and in both seats.
+Every player (see :mod:`interplay.agents.protocol`) is asked for one move at a time from
+its :class:`~interplay.agents.protocol.View`, with optional cheap talk before each move.
 
 :func:`play_match` plays one match under asyncio (both seats decide
 concurrently); :func:`round_robin` plays every pairing, many matches at once,
@@ -40,115 +32,15 @@ import asyncio
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
+from interplay.agents.protocol import Decision, TalkChannel, TalkMessage, View, Visibility
 from interplay.errors import InterplayError
 from interplay.games.iterated import IteratedGame
 from interplay.games.normal_form import NormalFormGame
 from interplay.games.spec import GameSpec
-
-Visibility = Literal["public", "private"]
-
-
-@dataclass(frozen=True)
-class TalkMessage:
-    """One cheap-talk message; ``to`` lists its readers (sender excluded).
-
-    :meth:`to_dict` gives the transcript record of :mod:`interplay.talk.channel`
-    (sender, to, visibility, round, turn, text), so reports show both alike.
-    """
-
-    sender: str
-    text: str
-    round: int
-    visibility: Visibility
-    to: tuple[str, ...]
-    turn: int = 0
-    talk_round: int = 0
-    flags: tuple[dict[str, Any], ...] = ()
-    blocked: bool = False
-
-    def visible_to(self, name: str) -> bool:
-        """The sender always; a reader only if the message was not blocked."""
-        return name == self.sender or (not self.blocked and name in self.to)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"sender": self.sender, "to": list(self.to), "visibility": self.visibility, "round": self.round,
-               "turn": self.turn, "text": self.text, "kind": "talk", "talk_round": self.talk_round}
-        if self.flags:
-            out["flags"] = [dict(f) for f in self.flags]
-        if self.blocked:
-            out["blocked"] = True
-        return out
-
-
-@dataclass(frozen=True)
-class View:
-    """What one seat knows when it speaks or acts."""
-
-    spec: GameSpec
-    payoffs: np.ndarray  # stage game, shape (n, a_1, ..., a_n)
-    seat: int
-    names: tuple[str, ...]
-    round: int
-    history: tuple[tuple[int, ...], ...] = ()
-    rewards: tuple[tuple[float, ...], ...] = ()
-    messages: tuple[TalkMessage, ...] = ()
-    seed: int = 0
-    horizon: int | None = None
-    discount: float | None = None
-    noise: float = 0.0
-    end_prob: float = 0.0
-
-    @property
-    def me(self) -> str:
-        return self.names[self.seat]
-
-    @property
-    def legal(self) -> tuple[str, ...]:
-        """This seat's action names (all legal in the games interplay ships)."""
-        return self.spec.actions[self.seat]
-
-    @property
-    def others(self) -> tuple[str, ...]:
-        return tuple(n for i, n in enumerate(self.names) if i != self.seat)
-
-
-@dataclass
-class Decision:
-    """A move and how it came about.
-
-    ``text`` is the answer the move was read from (for the transcript); ``fallback``
-    says the move is the agent's declared fallback, not its own answer; ``invalid``
-    counts illegal or unparseable answers met on the way.
-    """
-
-    action: int
-    text: str = ""
-    fallback: bool = False
-    reason: str | None = None
-    invalid: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-class PostedMessage(Protocol):
-    """What a channel returns for a posted message: its monitors' flags and whether it was blocked.
-
-    Each flag has ``to_dict()`` (or is a mapping) and may have ``block``.
-    """
-
-    flags: Sequence[Any]
-    blocked: bool
-
-
-class TalkChannel(Protocol):
-    """Where cheap talk is posted (satisfied by :class:`interplay.talk.channel.Channel`)."""
-
-    def post(self, sender: str, text: str, *, visibility: Any = "public", to: Sequence[str] | None = None,
-             round: int | None = None, **meta: Any) -> PostedMessage: ...
-
 
 #: ``channel(names) -> TalkChannel``: one channel per match, among the match's seat names.
 ChannelFactory = Callable[[tuple[str, ...]], TalkChannel]
@@ -160,68 +52,6 @@ def _flag_dict(f: Any) -> dict[str, Any]:
     if isinstance(f, Mapping):
         return dict(f)
     return dict(f.to_dict())
-
-
-@runtime_checkable
-class Player(Protocol):
-    """A per-turn agent (see the module docstring)."""
-
-    name: str
-
-    async def act(self, view: View) -> Decision | int: ...
-
-
-class MachinePlayer:
-    """A strategy given as a machine over joint actions (0 = first action, 1 = second).
-
-    ``coop[s]`` is the probability of action 0 in state ``s``; ``next[s, my, their]``
-    the state after a turn; state 0 starts. A memory-one policy ``[start, CC, CD, DC,
-    DD]`` is the 5-state machine with ``next[s, my, their] = 1 + 2 my + their``
-    (:meth:`memory_one`). Stochastic choices draw from a generator seeded by the
-    match seed, the seat and the round, so a match is reproducible.
-    """
-
-    def __init__(self, name: str, coop: Sequence[float], next: Any) -> None:
-        self.name = name
-        self.coop = np.asarray(coop, dtype=float)
-        self.next = np.asarray(next, dtype=np.int64)
-        if self.next.shape != (self.coop.shape[0], 2, 2):
-            raise InterplayError(f"strategy {name!r}: next must have shape (S, 2, 2) for S = {self.coop.shape[0]} "
-                                 f"states, got {self.next.shape}.")
-
-    @classmethod
-    def memory_one(cls, name: str, probs: Sequence[float]) -> MachinePlayer:
-        from interplay.agents.memory_one import memory_one
-
-        p = memory_one(list(probs) if not isinstance(probs, str) else probs, where=f"agent {name!r}")
-        nxt = np.array([[[1 + 2 * my + th for th in (0, 1)] for my in (0, 1)] for _ in range(5)])
-        return cls(name, p, nxt)
-
-    async def act(self, view: View) -> Decision:
-        if view.spec.num_actions[view.seat] != 2 or view.spec.num_players != 2:
-            raise InterplayError(f"strategy {self.name!r} plays two-player games with two actions, "
-                                 f"not {view.spec.id}.")
-        s = 0
-        for joint in view.history:
-            s = int(self.next[s, joint[view.seat], joint[1 - view.seat]])
-        p = float(self.coop[s])
-        if p in (0.0, 1.0):
-            a = 0 if p == 1.0 else 1
-        else:
-            rng = np.random.default_rng([view.seed, view.seat, view.round, 7])
-            a = 0 if rng.random() < p else 1
-        return Decision(action=a)
-
-
-class RandomPlayer:
-    """Uniformly random legal moves (seeded by match seed, seat and round)."""
-
-    def __init__(self, name: str = "Random") -> None:
-        self.name = name
-
-    async def act(self, view: View) -> Decision:
-        rng = np.random.default_rng([view.seed, view.seat, view.round, 11])
-        return Decision(action=int(rng.integers(len(view.legal))))
 
 
 @dataclass
@@ -301,7 +131,7 @@ class MatchRecord:
         return out
 
 
-def _stage(game: Any) -> tuple[GameSpec, np.ndarray, int, float, float, float | None]:
+def stage_of(game: Any) -> tuple[GameSpec, np.ndarray, int, float, float, float | None]:
     """(spec, stage payoffs, horizon, noise, end_prob, discount) of a supported game."""
     if isinstance(game, IteratedGame):
         return (game.spec, np.asarray(game.stage.payoffs, dtype=float), int(game.horizon), float(game.noise),
@@ -349,7 +179,7 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
     transcript record. Errors of a player end the match: the record is returned with
     ``complete=False`` and the error.
     """
-    spec, payoffs, horizon, noise, end_prob, discount = _stage(game)
+    spec, payoffs, horizon, noise, end_prob, discount = stage_of(game)
     if len(players) != spec.num_players:
         raise InterplayError(f"{spec.id} has {spec.num_players} players; {len(players)} agents were given.")
     if talk_visibility not in ("public", "private"):
@@ -504,7 +334,7 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
     """
     from interplay.llm.budget import BudgetExceeded
 
-    spec = _stage(game)[0]
+    spec = stage_of(game)[0]
     if spec.num_players != 2:
         raise InterplayError(f"round_robin plays two-player games; {spec.id} has {spec.num_players} players.")
     names = list(players)
@@ -562,63 +392,6 @@ async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int
                             not_played=not_played)
 
 
-def player_from_spec(spec: str, game: Any, *, name: str | None = None, cache: Any = None, budget: Any = None,
-                     record: Any = None, models: dict[str, Any] | None = None) -> Any:
-    """A per-turn player from a short spec, as the CLI and configs write them.
-
-    * ``llm:PATH.yaml`` - an LLM agent with the model in that file (agent options may
-      sit beside the model fields under an ``agent:`` key);
-    * ``human`` - the terminal;
-    * ``random`` - uniformly random legal moves;
-    * ``learned:lola`` (``nl``, ``la``, ``sos``) - the memory-one policy a learner reaches
-      in self-play on this game (exact gradients, 200 updates, seed 0);
-    * a strategy name (``Tit For Tat``), or 5 probabilities ``[start, CC, CD, DC, DD]``.
-
-    ``models`` shares one model object per file among agents (one concurrency bound).
-    """
-    spec = spec.strip()
-    if spec.startswith("llm:"):
-        from interplay.agents.llm_agent import LLMAgent, load_agent_file
-
-        path = spec[4:].strip()
-        cfg = load_agent_file(path)
-        models = models if models is not None else {}
-        key = str(path)
-        agent = LLMAgent.from_config(name or cfg_name(cfg, path), cfg, model=models.get(key), cache=cache,
-                                     budget=budget, record=record)
-        models[key] = agent.model
-        return agent
-    if spec == "human":
-        from interplay.agents.human import HumanPlayer
-
-        return HumanPlayer(name or "human")
-    if spec == "random":
-        return RandomPlayer(name or "Random")
-    if spec.startswith("learned:"):
-        return learned_player(spec[8:].strip(), game, name=name)
-    if spec.startswith("["):
-        import yaml
-
-        return strategy_player(yaml.safe_load(spec), game, name=name or spec)
-    return strategy_player(spec, game, name=name)
-
-
-def strategy_player(entry: Any, game: Any, *, name: str | None = None) -> MachinePlayer:
-    """A library strategy (any name of :mod:`interplay.agents.strategies`, or 5 memory-one
-    probabilities) compiled for this game's payoffs, horizon and noise, played per turn."""
-    from interplay.agents.strategies import Context, resolve
-
-    spec, payoffs, horizon, noise, end_prob, _ = _stage(game)
-    if spec.num_players != 2 or spec.num_actions != (2, 2):
-        raise InterplayError(f"strategy {entry!r} plays 2x2 games; {spec.id} has actions {spec.num_actions}.")
-    strategy = resolve(entry, name=name)
-    own = payoffs[0]
-    ctx = Context(payoffs=(float(own[0, 0]), float(own[0, 1]), float(own[1, 0]), float(own[1, 1])),
-                  turns=int(horizon), length_known=end_prob == 0, noisy=noise > 0)
-    machine = strategy.machine(ctx)
-    return MachinePlayer(name or strategy.name, machine.coop, machine.next)
-
-
 class TournamentPlayer:
     """A per-turn interplay player (LLM agent, human) in the strategy library's tournaments.
 
@@ -651,7 +424,7 @@ class TournamentPlayer:
         self._known_length = info.turns is not None
 
     async def act(self, my_history: Sequence[int], their_history: Sequence[int]) -> int:
-        spec, payoffs, horizon, noise, end_prob, discount = _stage(self._game)
+        spec, payoffs, horizon, noise, end_prob, discount = stage_of(self._game)
         history = tuple((int(a), int(b)) for a, b in zip(my_history, their_history, strict=True))
         rewards = tuple(tuple(float(x) for x in payoffs[(slice(None), *joint)]) for joint in history)
         view = View(spec=spec, payoffs=payoffs, seat=0, names=self._names, round=len(history), history=history,
@@ -662,24 +435,3 @@ class TournamentPlayer:
 
     def clone(self) -> TournamentPlayer:
         return TournamentPlayer(self.player, self.name)
-
-
-def cfg_name(cfg: Any, path: str) -> str:
-    from pathlib import Path
-
-    model = cfg.model if isinstance(cfg.model, dict) else {}
-    return str(model.get("name") or model.get("model") or Path(path).stem)
-
-
-def learned_player(learner: str, game: Any, *, name: str | None = None, num_updates: int = 200,
-                   seed: int = 0) -> MachinePlayer:
-    """The memory-one policy a learner reaches against itself (exact gradients; Foerster et al. 2018)."""
-    if not isinstance(game, IteratedGame):
-        raise InterplayError(f"learned:{learner}: learned policies need an iterated 2x2 game, "
-                             f"got {_stage(game)[0].id}.")
-    from interplay.agents.learners.differentiable import differentiable
-    from interplay.agents.learners.exact import learned_policies, learner_from_name
-
-    lrn = learner_from_name(learner)
-    probs = learned_policies(differentiable(game), lrn, lrn, num_seeds=1, num_updates=num_updates, seed=seed)
-    return strategy_player(np.clip(probs[0, 0], 0.0, 1.0).tolist(), game, name=name or f"{learner.upper()} (learned)")
