@@ -4,7 +4,8 @@
 (in a worker thread when awaited, so concurrent matches keep running), the end of input
 turned into a clear error, and a bad answer told and asked again, never guessed. Every
 role a person can take reads through it: a player here, an advisor
-(:class:`interplay.decide.advisors.Human`), a debate judge
+(:class:`interplay.decide.advisors.Human`), a negotiator
+(:class:`interplay.agents.negotiators.HumanNegotiator`), a debate judge
 (:class:`interplay.talk.judged.TerminalJudge`).
 
 :class:`HumanPlayer` shows the game (rules and payoffs once, then the last

@@ -24,13 +24,13 @@ re-asks and falls back.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from interplay.agents.human import Terminal
 from interplay.agents.negotiation import NegotiationTurn, NegotiationView
 from interplay.errors import InterplayError
 from interplay.games.bargaining import ACCEPT, REJECT, Move
@@ -243,22 +243,18 @@ class HumanNegotiator:
 
     def __init__(self, name: str = "human", *, ask: Callable[[str], str] = input,
                  tell: Callable[[str], None] = print) -> None:
-        self.name, self.ask, self.tell = name, ask, tell
-
-    def _read(self, prompt: str) -> str:
-        try:
-            return self.ask(prompt)
-        except EOFError:
-            raise InterplayError(f"{self.name}: no more input (end of file); the negotiation stops here.") from None
+        self.name, self.tell = name, tell
+        self.terminal = Terminal(name, ask=ask, tell=tell, eof="no more input (end of file); the negotiation stops "
+                                 "here.")
 
     async def negotiate(self, view: NegotiationView) -> NegotiationTurn:
         if view.feedback is None and not any(s == view.seat for s, _ in view.moves):  # its first move: the rules
             self.tell(f"== {view.spec.name} ==\n{view.spec.description}\n{view.private}\nYou are {view.me}.")
         if view.feedback is not None:
             self.tell(view.feedback)
-            text = await asyncio.to_thread(self._read, f"Your move ({view.form}): ")
-            return NegotiationTurn(None, text.strip(), raw=text)
+            text = await self.terminal.aread(f"Your move ({view.form}): ")
+            return NegotiationTurn(None, text, raw=text)
         self.tell(f"Moves so far:\n{history_lines(view)}\n{message_lines(view, 5)}\n{table_line(view)}")
-        message = (await asyncio.to_thread(self._read, "Message to the others (empty for none): ")).strip()
-        move = (await asyncio.to_thread(self._read, f"Your move ({view.form}): ")).strip()
+        message = await self.terminal.aread("Message to the others (empty for none): ")
+        move = await self.terminal.aread(f"Your move ({view.form}): ")
         return NegotiationTurn(message or None, move, raw=f"{message}\n{move}")

@@ -9,7 +9,7 @@ by the block size, not by turns x repetitions. Pairs of deterministic strategies
 noise or end probability give the same match every repetition: they are played once.
 
 Matches that involve a per-turn strategy of the library (a learner, a strategy with internal
-random state: :mod:`interplay.agents.strategies.turnwise`) are played by a second array program
+random state: a :class:`~interplay.agents.strategies.core.TurnRule`) are played by a second array program
 in NumPy: all such matches advance together, one call of each per-turn strategy a turn for all
 of its matches, machines stepped by table look-up as above (:func:`play_turnwise`).
 
@@ -40,8 +40,7 @@ import numpy as np
 
 from interplay.agents.strategies import Strategy, resolve
 from interplay.agents.strategies.core import DEFAULT_PAYOFFS, Context, Machine
-from interplay.agents.strategies.player import MachinePlayer, MatchInfo, Player
-from interplay.agents.strategies.turnwise import TurnPlayer
+from interplay.agents.strategies.player import MachinePlayer, MatchInfo, Player, TurnPlayer
 from interplay.errors import InterplayError
 
 #: Matches per block of the batched program (bounds memory: 4 int32 counts a match).

@@ -50,6 +50,7 @@ import numpy as np
 
 from interplay.errors import InterplayError
 from interplay.games.checks import integer
+from interplay.games.entry import game_entry
 from interplay.games.normal_form import NormalFormGame, normal_form
 from interplay.games.spec import Dynamics, GameSpec, UtilityKind
 
@@ -642,13 +643,8 @@ def nash_demand(pie: int = 10, step: int = 1) -> NormalFormGame:
                                    f"{pie} each gets its demand, otherwise both get 0.")
 
 
-def _register() -> None:
-    from interplay.games.registry import register
-
-    register("deal-or-no-deal-v1", deal_or_no_deal, aliases=("dond-v1",), kind="bargaining")
-    register("ultimatum-v1", ultimatum, kind="bargaining")
-    register("scorable-negotiation-v1", scorable_negotiation, kind="bargaining")
-    register("nash-demand-v1", nash_demand, kind="normal-form")
-
-
-_register()
+#: Registry entries (listed by :mod:`interplay.games.builtin`).
+ENTRIES = (game_entry("deal-or-no-deal-v1", deal_or_no_deal, aliases=("dond-v1",), kind="bargaining"),
+           game_entry("ultimatum-v1", ultimatum, kind="bargaining"),
+           game_entry("scorable-negotiation-v1", scorable_negotiation, kind="bargaining"),
+           game_entry("nash-demand-v1", nash_demand, kind="normal-form"))

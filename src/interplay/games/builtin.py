@@ -1,12 +1,18 @@
-"""Registers the catalogue games and their iterated versions."""
+"""The games interplay ships, as registry entries: the catalogue games, their iterated versions,
+the bargaining games, the coin games and Stratego (registered by :mod:`interplay.games.registry` when first asked)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from interplay.games import catalogue as cat
+from interplay.games.bargaining import ENTRIES as BARGAINING
+from interplay.games.coin_game import ENTRIES as COIN_GAMES
+from interplay.games.entry import GameEntry, game_entry
 from interplay.games.iterated import IteratedGame, iterated
-from interplay.games.registry import register
+from interplay.games.stratego import ENTRIES as STRATEGO
+
+BUILTIN: list[GameEntry] = []
 
 _NORMAL_FORM = {
     "prisoners-dilemma-v1": (cat.prisoners_dilemma, ("pd-v1",)),
@@ -25,8 +31,8 @@ _NORMAL_FORM = {
 
 _CUSTOM_EXAMPLE = {"payoffs": [[[3, 3], [0, 5]], [[5, 0], [1, 1]]], "actions": [["C", "D"], ["C", "D"]]}
 for _id, (_factory, _aliases) in _NORMAL_FORM.items():
-    register(_id, _factory, aliases=_aliases, kind="normal-form",
-             example=_CUSTOM_EXAMPLE if _id == "custom-v1" else None)
+    BUILTIN.append(game_entry(_id, _factory, aliases=_aliases, kind="normal-form",
+                              example=_CUSTOM_EXAMPLE if _id == "custom-v1" else None))
 
 
 def _iterated_factory(stage_factory: Any, id: str, doc: str) -> Any:
@@ -51,7 +57,7 @@ def _iterated_pd(convention: str = "tournament", R: float | None = None, S: floa
                     horizon=horizon, noise=noise, end_prob=end_prob)
 
 
-register("ipd-v1", _iterated_pd, aliases=("iterated-prisoners-dilemma-v1",), kind="iterated")
+BUILTIN.append(game_entry("ipd-v1", _iterated_pd, aliases=("iterated-prisoners-dilemma-v1",), kind="iterated"))
 for _base, _factory, _alias in [
     ("stag-hunt", cat.stag_hunt, None),
     ("chicken", cat.chicken, None),
@@ -61,13 +67,8 @@ for _base, _factory, _alias in [
 ]:
     _iid = f"iterated-{_base}-v1"
     _doc = f"Iterated {_base.replace('-', ' ')}: the 2x2 stage game repeated, memory-one policies."
-    register(_iid, _iterated_factory(_factory, _iid, _doc), aliases=(_alias,) if _alias else (),
-             summary=_doc, kind="iterated")
-
-# The coin game registers its ids on import (coin-game-v1, coin-game-2coin-v1).
-# Deal or No Deal, the ultimatum game, the scorable negotiation and the Nash demand game register on import.
-from interplay.games import bargaining as _bargaining  # noqa: E402, F401
-from interplay.games import coin_game as _coin_game  # noqa: E402, F401
-
-# Stratego registers stratego-v1 and stratego-barrage-v1 on import.
-from interplay.games import stratego as _stratego  # noqa: E402, F401
+    BUILTIN.append(game_entry(_iid, _iterated_factory(_factory, _iid, _doc), aliases=(_alias,) if _alias else (),
+                              summary=_doc, kind="iterated"))
+BUILTIN.extend(BARGAINING)
+BUILTIN.extend(COIN_GAMES)
+BUILTIN.extend(STRATEGO)

@@ -36,7 +36,7 @@ import numpy as np
 
 from interplay.errors import InterplayError
 from interplay.games.checks import MAX_HORIZON, integer
-from interplay.games.registry import register
+from interplay.games.entry import game_entry
 from interplay.games.spec import Dynamics, GameSpec, UtilityKind
 
 #: (row, col) deltas: right, left, down, up, stay.
@@ -249,5 +249,6 @@ def _two_coin(grid_size: int = 3, horizon: int = 150, tie: str = "both") -> Coin
     return coin_game(grid_size, horizon, True, tie)
 
 
-register("coin-game-v1", _original, kind="grid")
-register("coin-game-2coin-v1", _two_coin, kind="grid")
+#: Registry entries (listed by :mod:`interplay.games.builtin`).
+ENTRIES = (game_entry("coin-game-v1", _original, kind="grid"),
+           game_entry("coin-game-2coin-v1", _two_coin, kind="grid"))

@@ -66,7 +66,7 @@ def to_openspiel(game: NormalFormGame) -> Any:
 
 def load_openspiel_entry(id: str) -> Any:
     """Registry hook: ``openspiel:NAME`` resolves to a tabulated OpenSpiel game."""
-    from interplay.games.registry import GameEntry
+    from interplay.games.entry import GameEntry
 
     name = id.split(":", 1)[1]
 

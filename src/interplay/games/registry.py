@@ -2,32 +2,18 @@
 
 Every game is registered under an id ending in ``-vN``; a change in behaviour gets a
 new version, never an edit of an old one. Other packages (the coin game, bargaining,
-user code) add games with :func:`register`.
+user code) add games with :func:`register`. The games interplay ships are listed, as data, in
+:mod:`interplay.games.builtin` and registered the first time the registry is asked.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from interplay.errors import InterplayError, UnknownNameError
-
-
-@dataclass(frozen=True)
-class GameEntry:
-    id: str
-    factory: Callable[..., Any]
-    summary: str
-    aliases: tuple[str, ...] = field(default=())
-    kind: str = "normal-form"  # "normal-form" | "iterated" | "grid" | ...
-    example: tuple[tuple[str, Any], ...] = field(default=())  # params for a game with required ones
-
-    def make_example(self) -> Any:
-        """An instance with default parameters (plus ``example`` for required ones)."""
-        return self.factory(**dict(self.example))
-
+from interplay.games.entry import GameEntry, game_entry
 
 _REGISTRY: dict[str, GameEntry] = {}
 _ALIASES: dict[str, str] = {}
@@ -37,13 +23,17 @@ _BUILTINS_LOADED = False
 def register(id: str, factory: Callable[..., Any], *, summary: str = "", aliases: tuple[str, ...] = (),
              kind: str = "normal-form", example: dict[str, Any] | None = None, overwrite: bool = False) -> None:
     """Register a game factory under a versioned id (``name-vN``)."""
+    _add(game_entry(id, factory, summary=summary, aliases=aliases, kind=kind, example=example), overwrite)
+
+
+def _add(entry: GameEntry, overwrite: bool = False) -> None:
+    id = entry.id
     if not id.rsplit("-", 1)[-1].startswith("v"):
         raise InterplayError(f"game id {id!r} must end with a version, like '-v1'.")
     if not overwrite and (id in _REGISTRY or id in _ALIASES):
         raise InterplayError(f"game id {id!r} is already registered.")
-    _REGISTRY[id] = GameEntry(id, factory, summary or (inspect.getdoc(factory) or "").split("\n")[0],
-                              tuple(aliases), kind, tuple((example or {}).items()))
-    for a in aliases:
+    _REGISTRY[id] = entry
+    for a in entry.aliases:
         _ALIASES[a] = id
 
 
@@ -51,7 +41,10 @@ def _load_builtins() -> None:
     global _BUILTINS_LOADED
     if not _BUILTINS_LOADED:
         _BUILTINS_LOADED = True
-        from interplay.games import builtin  # noqa: F401  (registers on import)
+        from interplay.games.builtin import BUILTIN
+
+        for entry in BUILTIN:
+            _add(entry)
 
 
 def resolve(id: str) -> GameEntry:

@@ -13,6 +13,7 @@ e.g. a policy learned by an opponent-shaping learner.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,13 +29,19 @@ from interplay.agents.strategies.core import (
     compile_rule,
 )
 from interplay.agents.strategies.families import FSM, Lookup, MemoryOne
-from interplay.agents.strategies.library import LIBRARY
+from interplay.agents.strategies.library import MACHINES, PARAMETRISED_NAMES
+from interplay.agents.strategies.per_turn import PER_TURN
 from interplay.errors import InterplayError, UnknownNameError
 
 __all__ = [
     "ACTION_NAMES", "C", "D", "DEFAULT_PAYOFFS", "FSM", "LIBRARY", "Context", "Lookup", "Machine", "MemoryOne",
     "Rule", "Strategy", "check_names", "compile_rule", "get", "memory_one", "names", "resolve", "strategies",
 ]
+
+#: Every strategy: the data forms, then the per-turn rules; the Axelrod library's str() of a
+#: parametrised player (as in its ranked_names) resolves too.
+LIBRARY: list[Strategy] = [replace(s, aliases=(*s.aliases, PARAMETRISED_NAMES[s.name])) if s.name in PARAMETRISED_NAMES
+                           else s for s in (*MACHINES, *PER_TURN)]
 
 _BY_NAME: dict[str, Strategy] = {}
 for _s in LIBRARY:

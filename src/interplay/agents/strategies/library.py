@@ -10,7 +10,6 @@ action sequences and payoff matrices. Origins below name the first source.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 from interplay.agents.strategies.core import C, D, Rule, Strategy
 from interplay.agents.strategies.families import (
@@ -27,12 +26,13 @@ from interplay.agents.strategies.families import (
 )
 
 INF = math.inf
-LIBRARY: list[Strategy] = []
+#: The strategies given as data (tables, state machines), in library order.
+MACHINES: list[Strategy] = []
 
 
 def _add(name: str, rule: Rule, depth: float, stochastic: bool, kind: str, origin: str,
          axelrod: str | None = None, aliases: tuple[str, ...] = (), uses_length: bool = False) -> None:
-    LIBRARY.append(Strategy(name=name, rule=rule, origin=origin, memory_depth=depth, stochastic=stochastic,
+    MACHINES.append(Strategy(name=name, rule=rule, origin=origin, memory_depth=depth, stochastic=stochastic,
                             kind=kind, axelrod=axelrod, aliases=aliases, uses_length=uses_length))
 
 
@@ -576,13 +576,8 @@ for _name, _d, _pat, _cls, _st, _why in [
          f"Lookup table over the last {_d} moves of each player and the opponent's first {_d}, {_why} (Harper et al. "
          "2017).", _cls)
 
-# -- per-turn strategies (learners, internal random state, unbounded memories) ----------------
-from interplay.agents.strategies.per_turn import PER_TURN  # noqa: E402 - after the data forms, in library order
-
-LIBRARY.extend(PER_TURN)
-
 # The Axelrod library's str() of a parametrised player (as in its ranked_names) resolves too.
-_PARAMETRISED_NAMES = {
+PARAMETRISED_NAMES = {
     "ZD-Extort-2": "ZD-Extort-2: 0.1111111111111111, 0.5",
     "ZD-Extort-2 v2": "ZD-Extort-2 v2: 0.125, 0.5, 1",
     "ZD-Extort3": "ZD-Extort3: 0.11538461538461539, 0.3333333333333333, 1",
@@ -599,5 +594,3 @@ _PARAMETRISED_NAMES = {
     "Gradual Killer": "Gradual Killer: (D, D, D, D, D, C, C)",
     "First by Feld": "First by Feld: 1.0, 0.5, 200",
 }
-LIBRARY[:] = [replace(s, aliases=(*s.aliases, _PARAMETRISED_NAMES[s.name])) if s.name in _PARAMETRISED_NAMES else s
-              for s in LIBRARY]

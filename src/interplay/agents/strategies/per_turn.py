@@ -1,11 +1,11 @@
-"""The library's per-turn strategies (see :mod:`.turnwise`): learners, strategies with internal
+"""The library's per-turn strategies (per-turn rules: :class:`~.core.TurnRule`): learners, strategies with internal
 random state, strategies whose memory is a real number or an unbounded table, and statistical
 testers of the opponent.
 
 Behaviour and declared properties follow the Axelrod library (axelrod 4.14) where each strategy
 is documented with its origin; tests compare every deterministic one with the Axelrod library's
 payoff matrices exactly and every stochastic one in distribution. Each rule is written one match
-at a time (:class:`~.turnwise.ScalarRule`): ``mine`` and ``theirs`` are the histories so far,
+at a time (:class:`~.core.ScalarRule`): ``mine`` and ``theirs`` are the histories so far,
 ``m`` the per-match memo (its ``ctx`` is the match context, its ``rng`` the random source).
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from interplay.agents.strategies.core import C, Context, D, Strategy
-from interplay.agents.strategies.turnwise import Memo, ScalarRule, TurnRule
+from interplay.agents.strategies.core import C, Context, D, Memo, ScalarRule, Strategy, TurnRule
+from interplay.agents.strategies.library import MACHINES
 
 INF = math.inf
 PER_TURN: list[Strategy] = []
@@ -1727,9 +1727,7 @@ class _MetaTeam(TurnRule):
         self.mode = mode
 
     def start(self, n, ctx, rng):
-        from interplay.agents.strategies.library import LIBRARY  # at play time: the library imports this module
-
-        by_class = {s.axelrod: s for s in LIBRARY if s.axelrod}
+        by_class = {s.axelrod: s for s in MACHINES if s.axelrod}
         member_ctx = Context(payoffs=ctx.payoffs, turns=ctx.turns, length_known=ctx.length_known, noisy=True)
         machines = [by_class[c].machine(member_ctx) for c in _MEMORY_ONE_TEAM]
         sizes = [mm.num_states for mm in machines]

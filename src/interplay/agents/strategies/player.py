@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from interplay.agents.strategies.core import DEFAULT_PAYOFFS, C, Context, D, Machine, Strategy
+from interplay.agents.strategies.core import DEFAULT_PAYOFFS, C, Context, D, Machine, Strategy, TurnRule
 
 
 @dataclass(frozen=True)
@@ -84,3 +84,29 @@ class MachinePlayer:
 
     def clone(self) -> MachinePlayer:
         return MachinePlayer(self.strategy, self._ctx)
+class TurnPlayer:
+    """A per-turn rule played one match at a time through the per-turn ``Player`` protocol."""
+
+    def __init__(self, name: str, rule: TurnRule, ctx: Context | None = None) -> None:
+        self.name = name
+        self.rule = rule
+        self._ctx = ctx
+        self._state: Any = None
+
+    def reset(self, info: Any, rng: np.random.Generator) -> None:
+        ctx = self._ctx or Context(payoffs=info.payoffs, turns=info.turns or 1000,
+                                   length_known=info.prob_end == 0 and info.turns is not None,
+                                   noisy=info.noise > 0)
+        self._state = self.rule.start(1, ctx, rng)
+
+    def act(self, my_history: Sequence[int], their_history: Sequence[int]) -> int:
+        if self._state is None:
+            raise RuntimeError("TurnPlayer.act called before reset")
+        t = len(my_history)
+        own = np.asarray(my_history, dtype=np.int8).reshape(1, t)
+        opp = np.asarray(their_history, dtype=np.int8).reshape(1, t)
+        return int(self.rule.act(self._state, t, own, opp)[0])
+
+    def clone(self) -> TurnPlayer:
+        return TurnPlayer(self.name, self.rule, self._ctx)
+

@@ -1,13 +1,13 @@
 """Stratego, written from the rules: a pure JAX core batched with ``vmap``, a PettingZoo AEC
 shell with action masks, a text view for LLM agents and people, and two bots.
 
-Registered as ``stratego-v1`` (40 pieces a side) and ``stratego-barrage-v1`` (the 8-piece
+Listed in the registry as ``stratego-v1`` (40 pieces a side) and ``stratego-barrage-v1`` (the 8-piece
 Barrage variant). See docs/stratego.md and :mod:`interplay.games.stratego.core` for the rules.
 """
 
 from __future__ import annotations
 
-from interplay.games.registry import register
+from interplay.games.entry import game_entry
 from interplay.games.stratego.bots import heuristic_policy, random_policy
 from interplay.games.stratego.core import StrategoState
 from interplay.games.stratego.game import GameRecord, Stratego, stratego
@@ -25,7 +25,8 @@ def _barrage(max_plies: int = 400, two_square_limit: int = 3, red_setup: object 
     return stratego("barrage", max_plies, two_square_limit, red_setup, blue_setup)
 
 
-register("stratego-v1", _standard, kind="board")
-register("stratego-barrage-v1", _barrage, kind="board")
+#: Registry entries (listed by :mod:`interplay.games.builtin`).
+ENTRIES = (game_entry("stratego-v1", _standard, kind="board"),
+           game_entry("stratego-barrage-v1", _barrage, kind="board"))
 
 __all__ = ["GameRecord", "Stratego", "StrategoState", "heuristic_policy", "random_policy", "stratego"]
