@@ -29,7 +29,7 @@ import asyncio
 import copy
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -188,6 +188,8 @@ def play_block(job: KernelJob, task: BlockTask) -> tuple[np.ndarray, np.ndarray 
 
 
 class _InProcess:
+    workers = 1
+
     def map(self, fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any = None) -> list[Any]:
         return [fn(shared, it) for it in items]
 
@@ -529,10 +531,23 @@ def _all_pairs(n: int, self_play: bool) -> np.ndarray:
 
 
 async def run_tournament_async(players: Sequence[Any], settings: TournamentSettings | None = None,
-                               executor: Any = None, progress: Callable[..., Any] | None = None,
+                               executor: Any = None, progress: Callable[..., Any] | None = None, *,
+                               units: Mapping[str, Any] | None = None,
+                               on_unit: Callable[[str, dict[str, Any]], None] | None = None,
                                **kw: Any) -> TournamentResult:
-    """As :func:`run_tournament`, for callers inside an event loop (async per-turn players)."""
+    """As :func:`run_tournament`, for callers inside an event loop (async per-turn players).
+
+    Units of work (for a run that can be stopped and resumed): each block of the batched
+    program (``block-GROUP-FIRST-LAST``, its repetitions) and the per-turn array program
+    (``turnwise``). ``on_unit(key, record)`` gets each one's match counts as it finishes;
+    a unit found in ``units`` (records from an earlier run) is not played again, and the
+    counts are accumulated in the same order, so the result is the same to the last bit.
+    Not with ``settings.record`` (the recorded actions are not kept in units).
+    """
     settings = settings or TournamentSettings(**kw)
+    if settings.record:
+        units, on_unit = None, None
+    units = units or {}
     entries = prepare(players)
     n = len(entries)
     pairs = _all_pairs(n, settings.self_play)
@@ -570,7 +585,18 @@ async def run_tournament_async(players: Sequence[Any], settings: TournamentSetti
                 tasks.append(BlockTask(reps=tuple(range(r0, min(settings.repetitions, r0 + per))),
                                        group="stochastic"))
         runner = executor if executor is not None else _InProcess()
-        results = runner.map(play_block, tasks, shared=job)
+        keys = [f"block-{t.group}-{t.reps[0]}-{t.reps[-1]}" for t in tasks]
+        results: list[Any] = [(np.asarray(units[k]["counts"], dtype=np.int64), None) if k in units else None
+                              for k in keys]
+        todo = [k for k, r in enumerate(results) if r is None]
+        # with on_unit, blocks go to the executor a worker's worth at a time so each is kept as it finishes
+        step = len(todo) if on_unit is None else max(1, int(getattr(runner, "workers", None) or len(todo) or 1))
+        for c in range(0, len(todo), step):
+            chunk = todo[c:c + step]
+            for k, out in zip(chunk, runner.map(play_block, [tasks[k] for k in chunk], shared=job)):
+                results[k] = out
+                if on_unit is not None:
+                    on_unit(keys[k], {"counts": np.asarray(out[0]).tolist()})
         for task, (counts, acts) in zip(tasks, results):
             gp = groups[task.group]
             if task.group == "deterministic":
@@ -583,7 +609,16 @@ async def run_tournament_async(players: Sequence[Any], settings: TournamentSetti
                         block = acts[:, k]
                         actions[(int(i), int(j))] = block if prev is None else np.concatenate([prev, block])
     if turnwise.any():
-        for gp, reps, counts, weight in play_turnwise(entries, pairs[turnwise], settings, actions):
+        if "turnwise" in units:
+            groups_ = [(np.asarray(g["pairs"], dtype=np.int64), np.asarray(g["reps"], dtype=np.int64),
+                        np.asarray(g["counts"], dtype=np.int64), int(g["weight"])) for g in units["turnwise"]["groups"]]
+        else:
+            groups_ = play_turnwise(entries, pairs[turnwise], settings, actions)
+            if on_unit is not None:
+                on_unit("turnwise", {"groups": [{"pairs": np.asarray(gp).tolist(), "reps": np.asarray(r).tolist(),
+                                                 "counts": np.asarray(c).tolist(), "weight": int(w)}
+                                                for gp, r, c, w in groups_]})
+        for gp, reps, counts, weight in groups_:
             acc.add(gp, reps, counts, weight=weight)
     if (~both).any():
         spairs = pairs[~both]

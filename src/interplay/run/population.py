@@ -41,6 +41,9 @@ class PopulationConfig(ExperimentConfig):
     safety: SafetyConfig | None = Field(None, description="forbidden (joint) actions: adds exact violations and "
                                                           "costs per turn to the safety columns")
 
+    #: a unit is one row player's sampled play against everyone (``row-I``)
+    resumable = True
+
     def check(self) -> None:
         game = self.game.make()
         if not isinstance(game, IteratedGame):
@@ -51,11 +54,14 @@ class PopulationConfig(ExperimentConfig):
 
 
 def pairwise(game: IteratedGame, probs: np.ndarray, key: jax.Array, matches: int,
-             progress: Any = None) -> dict[str, np.ndarray]:
+             progress: Any = None, done: dict[int, dict[str, Any]] | None = None,
+             on_row: Any = None) -> dict[str, np.ndarray]:
     """Exact and sampled average reward per step for every ordered pair (row player's view).
 
     The sampled estimate is (1 - gamma) times the discounted return, truncated at the
-    game's horizon (bias at most gamma^horizon times the payoff range).
+    game's horizon (bias at most gamma^horizon times the payoff range). Each row player's
+    sampled play is one unit with its own key: ``on_row(i, row)`` gets its numbers as it
+    finishes, and rows in ``done`` (``{i: row}`` from an earlier run) are taken as they are.
     """
     n = len(probs)
     p = jnp.asarray(probs, jnp.float32)
@@ -69,6 +75,10 @@ def pairwise(game: IteratedGame, probs: np.ndarray, key: jax.Array, matches: int
     keys = jax.random.split(key, n)
     it = range(n) if progress is None else progress(range(n), "sampled play")
     for i in it:
+        if done and i in done:
+            row = done[i]
+            sampled[i], stderr[i], coop[i] = (np.asarray(row[k], dtype=float) for k in ("sampled", "stderr", "coop"))
+            continue
         b1 = jnp.repeat(p[i][None], n * matches, axis=0)
         b2 = jnp.repeat(p, matches, axis=0)
         res = sample_play(keys[i], b1, b2, game.payoffs, horizon=game.horizon, discount=game.discount,
@@ -77,6 +87,8 @@ def pairwise(game: IteratedGame, probs: np.ndarray, key: jax.Array, matches: int
         sampled[i] = per_step.mean(1)
         stderr[i] = per_step.std(1, ddof=1) / np.sqrt(matches)
         coop[i] = np.asarray(res.cooperation[:, 0]).reshape(n, matches).mean(1)
+        if on_row is not None:
+            on_row(i, {"sampled": sampled[i].tolist(), "stderr": stderr[i].tolist(), "coop": coop[i].tolist()})
     return {"exact": exact_row, "sampled": sampled, "stderr": stderr, "cooperation": coop}
 
 
@@ -89,8 +101,12 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
 
     game: IteratedGame = cfg.game.make()
     names, probs = population(cfg.agents)
-    out = pairwise(game, probs, jax.random.PRNGKey(cfg.seed), cfg.matches, ctx.progress)
     n = len(names)
+    finished = ctx.finished_units()
+    ctx.plan_units(f"row-{i}" for i in range(n))
+    done = {i: finished[f"row-{i}"] for i in range(n) if isinstance(finished.get(f"row-{i}"), dict)}
+    out = pairwise(game, probs, jax.random.PRNGKey(cfg.seed), cfg.matches, ctx.progress, done=done,
+                   on_row=lambda i, row: ctx.unit_done(f"row-{i}", {"player": names[i], **row}))
     exact, sampled, se = out["exact"], out["sampled"], out["stderr"]
     # truncation at the horizon biases the sampled value by at most gamma^H * payoff range
     bias = game.discount**game.horizon * float(np.ptp(np.asarray(game.payoffs))) + 1e-4

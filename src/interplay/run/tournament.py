@@ -77,6 +77,8 @@ class TournamentConfig(ExperimentConfig):
         None, description="adds safety columns: welfare lost, violations and cost of forbidden (joint) actions of "
                           "the stage game, exact exploitability of memory-one players")
 
+    resumable = True
+
     @model_validator(mode="after")
     def _analysable(self) -> TournamentConfig:
         # Checked before any numerics: alpha-Rank multiplies exp(alpha * payoff difference) and the
@@ -257,7 +259,10 @@ def run_tournament_experiment(cfg: TournamentConfig, ctx: RunContext) -> None:
     if len(players) < 2:
         raise InterplayError("strategies: a tournament needs at least two players.")
     spec = cfg.safety.build(_stage_game(cfg)) if cfg.safety is not None else None  # bad rules fail before play
-    result = run_tournament(players, cfg.settings(), executor=get_executor(cfg.executor))
+    # units: the blocks of repetitions of the batched program and the per-turn program, journalled as
+    # they finish; on --resume the finished ones are not played again (the same numbers to the bit)
+    result = run_tournament(players, cfg.settings(), executor=get_executor(cfg.executor),
+                            units=ctx.finished_units(), on_unit=ctx.unit_done)
     analyses = tournament_report(result, ctx, cfg.analysis)
     if cfg.safety is not None:
         safety_report(cfg, players, result, spec, ctx)
