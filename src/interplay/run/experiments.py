@@ -29,6 +29,7 @@ _KIND_MODULES: dict[str, str] = {
     "decide": "interplay.run.decide",
     "opponent-shaping": "interplay.run.opponent_shaping",
     "diplomacy": "interplay.run.diplomacy",
+    "negotiation": "interplay.run.negotiation",
 }
 
 
