@@ -155,6 +155,11 @@ def build_negotiators(cfg: NegotiationConfig, ctx: RunContext) -> tuple[dict[str
     return negs, fallbacks, list(models.values())
 
 
+def _reasks(spec: NegotiatorSpec) -> int:
+    """Re-asks after an unplayable move: as configured; a person gets 20 unless told otherwise."""
+    return 20 if spec.kind == "human" and "max_reasks" not in spec.model_fields_set else spec.max_reasks
+
+
 def _game(spec: NegotiationGameSpec, episode: int) -> Any:
     from interplay.games.bargaining import NegotiationGame
     from interplay.games.registry import game_parameters, make
@@ -209,9 +214,7 @@ def run_negotiation(cfg: NegotiationConfig, ctx: RunContext) -> None:
         async with gate:
             seats = [negs[n] for n in lu]
             fbs = [fallbacks.get(n, negs[n]) for n in lu]
-            reasks = [cfg.negotiators[n].max_reasks if not (cfg.negotiators[n].kind == "human" and
-                                                            "max_reasks" not in cfg.negotiators[n].model_fields_set)
-                      else 20 for n in lu]
+            reasks = [_reasks(cfg.negotiators[n]) for n in lu]
             r = await negotiate(game, seats, fallbacks=fbs, max_reasks=reasks, monitors=[suite] if suite else (),
                                 seed=cfg.seed + k)
         rec = r.to_record()
