@@ -29,7 +29,14 @@ from pydantic import Field, field_validator, model_validator
 
 from interplay.errors import InterplayError
 from interplay.llm.base import run_sync
-from interplay.run.accounting import add_accounting, add_warnings, fallback_warnings, fmt_interval, fmt_value, from_counts
+from interplay.run.accounting import (
+    add_accounting,
+    add_warnings,
+    fallback_warnings,
+    fmt_interval,
+    fmt_value,
+    from_counts,
+)
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
@@ -274,7 +281,7 @@ def _report_game(ctx: RunContext, gspec: NegotiationGameSpec, per: dict[str, Any
     cols = ["line-up", "n", "agreement", "95% CI", "welfare (share of best)", "Pareto", "NBS distance",
             "mean payoffs", "shares", "turns to agreement", "promises kept"]
     rows = []
-    for name, s in per.items():
+    for s in per.values():
         rows.append([" vs ".join(s["negotiators"]), s["n"], fmt_value(s["agreement_rate"], s["n"]),
                      fmt_interval(*s["agreement_ci"], n=s["n"]),
                      f"{fmt_value(s['mean_welfare'], s['n'], 2)} ({fmt_value(s['mean_welfare_share'], s['n'], 2)})",
