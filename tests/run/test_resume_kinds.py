@@ -96,3 +96,19 @@ def test_tournament_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path,
     res = kill_resume_and_compare(tmp_path, data, kill_after=2, setup=SMALL_BLOCKS)
     blocks = [k for k in res["units"] if k.startswith("block-")]
     assert len(blocks) >= 3 and "turnwise" in res["units"]
+
+
+def test_showcase_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path):
+    data = {"kind": "showcase", "name": "s", "seed": 1,
+            "population": {"matches": 40, "agents": {"TFT": "Tit For Tat", "ALLD": "Defector", "R": "Random: 0.5"}},
+            "learning": {"seeds": 2, "updates": 15,
+                         "pairings": [{"learners": [{"kind": "lola"}, {"kind": "naive"}]},
+                                      {"learners": [{"kind": "naive"}, {"kind": "naive"}]}]},
+            "tournament": {"strategies": ["Tit For Tat", "Defector"], "turns": 20, "repetitions": 2,
+                           "analysis": {"top": 3}}}
+    # killed after part 1 (3 row units, then the part) and part 2: part 3 is left to do
+    res = kill_resume_and_compare(tmp_path, data, kill_after=5)
+    assert {"part-1", "part-2", "part-3"} <= set(res["units"])
+    assert res["meta"]["units"]["not_played"] == []
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert report.count("Learning curves:") == (tmp_path / "ref" / "report.html").read_text().count("Learning curves:")

@@ -24,6 +24,7 @@ Every string written passes the run's :class:`~interplay.safety.secrets.Redactor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -77,6 +78,8 @@ class RunContext:
         self._lock = threading.RLock()
         #: called after each unit with the context; the runner sets it to rewrite results.json
         self.on_checkpoint: Callable[[RunContext], None] | None = None
+        #: the unit being worked on, if a kind says so (:meth:`unit_scope`): metric rows are tagged with it
+        self.scope: str | None = None
 
     # -- units of work (results.json after every one; resume) -------------------
     def finished_units(self) -> dict[str, Any]:
@@ -90,9 +93,12 @@ class RunContext:
         return self._resumed
 
     def plan_units(self, keys: Iterable[str]) -> None:
-        """Declare every unit the run means to do: those never done are listed as ``not_played``."""
+        """Declare units the run means to do (added to those declared before): those never done are
+        listed as ``not_played``."""
         with self._lock:
-            self._planned = [str(k) for k in keys]
+            planned = list(self._planned or [])
+            planned += [k for k in map(str, keys) if k not in set(planned)]
+            self._planned = planned
 
     def unit_done(self, key: str, record: Any, *, metric: dict[str, Any] | None = None,
                   transcript: Sequence[dict[str, Any]] | None = None, journal: str | None = None,
@@ -118,6 +124,16 @@ class RunContext:
             self._units[key] = rec
             if self.on_checkpoint is not None:
                 self.on_checkpoint(self)
+
+    @contextlib.contextmanager
+    def unit_scope(self, key: str) -> Iterator[None]:
+        """Within it, metric rows without a ``unit`` are tagged ``unit: key``, so a resume keeps them
+        only once the unit is done (for units whose rows are written before they finish)."""
+        outer, self.scope = self.scope, str(key)
+        try:
+            yield
+        finally:
+            self.scope = outer
 
     def units_summary(self) -> dict[str, Any]:
         """What results.json says of the units: planned, done, resumed, and the ones never done."""
@@ -156,6 +172,8 @@ class RunContext:
     # -- outputs ---------------------------------------------------------------
     def log_metric(self, **row: Any) -> None:
         """Append one row of metrics (e.g. step=..., reward=...) to metrics.jsonl."""
+        if self.scope is not None and "unit" not in row:
+            row = {"unit": self.scope, **row}
         row = self.redact(to_jsonable(row))
         with self._lock, self._metrics_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")

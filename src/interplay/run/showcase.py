@@ -114,6 +114,8 @@ class ShowcaseConfig(ExperimentConfig):
     tournament: TournamentPart | None = None
     llm: LLMPart | None = None
 
+    resumable = True
+
     def part1(self) -> PopulationConfig:
         return PopulationConfig(name=self.name, seed=self.seed, game=self.population.game,
                                 agents=self.population.agents, matches=self.population.matches)
@@ -146,11 +148,68 @@ def _pick(final_rewards: np.ndarray, how: str) -> int:
     return int(np.argsort(r, kind="stable")[len(r) // 2])
 
 
+class Part:
+    """One part of the showcase as one unit of work (``part-N``): what it added to results.json and
+    to the report (tables, figures by file, texts, transcripts) is journalled when it finishes, and
+    a resumed run puts it back instead of doing the part again.
+
+        part = Part(ctx, "part-2")
+        if not part.resumed(into=learned):
+            ...  # the part's work
+            part.finish(learned)  # what a resumed run gets back in ``into``
+    """
+
+    def __init__(self, ctx: RunContext, key: str) -> None:
+        self.ctx, self.key = ctx, key
+        self._before: dict[str, str] = {}
+        self._sections = 0
+        self._scope: Any = None
+
+    def resumed(self, into: dict[str, Any] | None = None) -> bool:
+        """True (and the part put back) when an earlier run finished it; else starts the part."""
+        from interplay.run.context import Section
+
+        rec = self.ctx.finished_units().get(self.key)
+        if isinstance(rec, dict) and "results" in rec:
+            self.ctx.results.update(rec["results"])
+            self.ctx.sections.extend(Section(s["kind"], s["title"], s["payload"]) for s in rec["sections"])
+            if into is not None:
+                into.update(rec.get("extra", {}))
+            return True
+        self._before = {k: _fingerprint(v) for k, v in self.ctx.results.items()}
+        self._sections = len(self.ctx.sections)
+        self._scope = self.ctx.unit_scope(self.key)
+        self._scope.__enter__()
+        return False
+
+    def finish(self, extra: dict[str, Any] | None = None) -> None:
+        self._scope.__exit__(None, None, None)
+        changed = {k: v for k, v in self.ctx.results.items() if self._before.get(k) != _fingerprint(v)}
+        sections = [{"kind": s.kind, "title": s.title, "payload": s.payload}
+                    for s in self.ctx.sections[self._sections:]]
+        self.ctx.unit_done(self.key, {"results": changed, "sections": sections, "extra": dict(extra or {})})
+
+
+def _fingerprint(value: Any) -> str:
+    import json
+
+    from interplay.serialize import to_jsonable
+
+    return json.dumps(to_jsonable(value), sort_keys=True, default=str)
+
+
 @experiment("showcase", ShowcaseConfig)
 def run_showcase(cfg: ShowcaseConfig, ctx: RunContext) -> None:
-    run_population(cfg.part1(), ctx)
+    # every part is a unit (within part 1, each row player's sampled play is one too)
+    ctx.plan_units(["part-1", *(f"part-{k}" for k, p in ((2, cfg.learning), (3, cfg.tournament), (4, cfg.llm))
+                                if p is not None)])
+    part = Part(ctx, "part-1")
+    if not part.resumed():
+        run_population(cfg.part1(), ctx)
+        part.finish()
     learned: dict[str, list[float]] = {}
-    if cfg.learning is not None:
+    part = Part(ctx, "part-2")
+    if cfg.learning is not None and not part.resumed(into=learned):
         from interplay.agents.learners.differentiable import differentiable
         from interplay.agents.learners.exact import train_exact
 
@@ -180,7 +239,9 @@ def run_showcase(cfg: ShowcaseConfig, ctx: RunContext) -> None:
                        "policy [start CC CD DC DD]"],
                       note=f"The {cfg.learning.enter} seed's seat-1 policy enters the tournament.")
         ctx.results["learning"] = summary
-    if cfg.tournament is not None:
+        part.finish(learned)
+    part = Part(ctx, "part-3")
+    if cfg.tournament is not None and not part.resumed():
         from interplay.agents.strategies import get, memory_one
         from interplay.evaluate.tournament import TournamentSettings, run_tournament
         from interplay.run.executors import get_executor
@@ -195,9 +256,12 @@ def run_showcase(cfg: ShowcaseConfig, ctx: RunContext) -> None:
         analyses = tournament_report(result, ctx, t.analysis, prefix="tournament-")
         ctx.add_text("Summary", f"Tournament winner: {result.ranked_names[0]}. alpha-Rank's top strategy: "
                      f"{analyses['alpharank']['ranking'][0]['name']}.")
-    if cfg.llm is not None:
+        part.finish()
+    part = Part(ctx, "part-4")
+    if cfg.llm is not None and not part.resumed():
         for _ in ctx.progress([0], "LLM agents"):
             ctx.results["llm"] = run_llm_part(cfg.llm, learned, ctx, cfg.seed)
+        part.finish()
 
 
 def _llm_game(part: LLMPart) -> Any:
