@@ -100,6 +100,23 @@ def test_llm_negotiator_on_the_bundled_model():
     assert r.payoffs == game.returns(_replay(game, r)).tolist()
 
 
+def test_llm_negotiator_choosing_on_the_bundled_model():
+    """decision: choose on the real model: every move is the model's own (a choice among the legal moves),
+    none a fallback; its message call and its choice are both counted."""
+    from interplay.agents.negotiators import LLMNegotiator, conceder
+    from interplay.llm.config import load_model
+    from interplay.talk.negotiation import negotiate
+
+    model = load_model({"provider": "transformers", "model": "smollm2-135m"})
+    game = interplay.make("ultimatum-v1")
+    llm = LLMNegotiator("smol", model, decision="choose", message_tokens=12)
+    r = asyncio.run(negotiate(game, [llm, llm], fallbacks=[conceder("fb"), conceder("fb")], max_reasks=1))
+    c = r.counts["smol"]
+    assert (c.decisions, c.answers, c.invalid, c.reasks, c.fallbacks, c.calls) == (2, 2, 0, 0, 0, 4)
+    assert r.moves[0]["move"] == "offer" and r.moves[1]["move"] in ("accept", "reject")
+    assert r.payoffs == game.returns(_replay(game, r)).tolist()
+
+
 def _replay(game, r):
     from interplay.games.bargaining import Move
 

@@ -161,6 +161,42 @@ def test_llm_negotiator_with_scripted_replies():
     assert "responder" in reask[0]["content"] and "Your private values: each coin is worth 1" in reask[0]["content"]
 
 
+class _Chooser(_Model):
+    """A scripted model that also chooses: always the option at ``pick`` (or an invalid answer)."""
+
+    def __init__(self, texts, pick):
+        super().__init__(texts)
+        self.pick, self.options = pick, []
+
+    async def achoose(self, messages, options, *, temperature=0.0, seed=None):
+        from interplay.llm.base import Choice, Completion, InvalidAnswer
+
+        self.options.append(list(options))
+        if self.pick is None:
+            raise InvalidAnswer("names no option", "something else", Completion(text="something else",
+                                                                                 prompt_tokens=7))
+        return Choice(self.pick, options[self.pick], completion=Completion(text=options[self.pick], prompt_tokens=7,
+                                                                           finish_reason="scored"))
+
+
+def test_llm_negotiator_choosing_among_the_legal_moves():
+    game = interplay.make("ultimatum-v1")
+    model = _Chooser(["Let us be fair."], pick=5)
+    llm = LLMNegotiator("chooser", model, decision="choose")
+    r = asyncio.run(negotiate(game, [llm, Threshold(threshold=0.3)]))
+    assert model.options[0] == [f"OFFER coin={k}" for k in range(11)]  # nothing to accept yet: offers only
+    assert r.moves[0]["text"] == "OFFER coin=5" and r.transcript[0]["text"] == "Let us be fair."
+    assert r.payoffs == [5.0, 5.0]
+    c = r.counts["chooser"]
+    assert (c.answers, c.invalid, c.calls, c.tokens) == (1, 0, 2, 10 + 5 + 7)  # the message call counts too
+    # as responder it is offered ACCEPT and REJECT only; an invalid choice is re-asked, then the fallback moves
+    model = _Chooser(["Hm."], pick=None)
+    r = asyncio.run(negotiate(game, [Threshold(threshold=0.7), LLMNegotiator("c2", model, decision="choose")],
+                              fallbacks=[conceder(), conceder()], max_reasks=1))
+    assert model.options == [["ACCEPT", "REJECT"], ["ACCEPT", "REJECT"]]
+    assert r.moves[1]["fallback"] and r.counts["c2"].unparsed == {"invalid": 2}
+
+
 def test_human_negotiator_reads_the_terminal():
     game = interplay.make("ultimatum-v1")
     lines = iter(["Let's split.", "OFFER coins=50", "OFFER coins=5"])

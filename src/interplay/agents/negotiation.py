@@ -59,6 +59,7 @@ class NegotiationView:
     previous: str | None = None
     attempt: int = 0
     seed: int = 0
+    offer_word: str = "OFFER"
 
     @property
     def me(self) -> str:
@@ -67,6 +68,14 @@ class NegotiationView:
     @property
     def others(self) -> tuple[str, ...]:
         return tuple(n for i, n in enumerate(self.names) if i != self.seat)
+
+    def legal_moves(self) -> list[str]:
+        """Every legal move as typed (``ACCEPT``, ``REJECT``, ``OFFER <deal>`` for every deal)."""
+        out = ["ACCEPT"] if self.legal.accept else []
+        out += ["REJECT"] if self.legal.reject else []
+        if self.legal.offer:
+            out += [f"{self.offer_word} {t}" for t in self.deal_texts]
+        return out
 
     @property
     def final(self) -> bool:

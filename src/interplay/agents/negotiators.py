@@ -160,6 +160,15 @@ Moves so far:
 Write a short message to the other parties (one or two sentences), then end your answer with one line:
 MOVE: {form}"""
 
+TALK = """Move {move_number} of at most {max_turns}.
+Moves so far:
+{history}
+{messages}
+{table}
+Write a short message to the other parties (one or two sentences). Only the message."""
+
+CHOOSE = "Now your move: {form}"
+
 REASK = """Your move "{bad}" cannot be played: {reason}.
 Reply with one line only:
 MOVE: {form}"""
@@ -205,20 +214,33 @@ def table_line(view: NegotiationView) -> str:
 
 
 class LLMNegotiator:
-    """A negotiator backed by a LanguageModel: one call a move (message, then a ``MOVE:`` line); a re-ask
-    quotes the bad move, says why, and asks for the move line only, with a new seed."""
+    """A negotiator backed by a LanguageModel.
+
+    ``decision="parse"`` (one call a move): a short message, then one line ``MOVE: ...``, read by the
+    protocol; a re-ask quotes the bad move, says why, and asks for the move line only, with a new seed.
+    ``decision="choose"`` (two calls a move): a short message (at most ``message_tokens``; posted even if
+    cut off: a message is talk, not a scored answer), then a constrained choice among the legal moves
+    (option log-likelihoods on local models, guided choice on HTTP servers), as ``LLMAgent``'s
+    ``decision: choose``.
+    """
 
     def __init__(self, name: str, model: Any, *, temperature: float = 0.0, max_tokens: int | None = 120,
-                 message_chars: int = 400) -> None:
+                 message_chars: int = 400, decision: str = "parse", message_tokens: int = 40) -> None:
+        if decision not in ("parse", "choose"):
+            raise InterplayError(f"negotiator {name!r}: decision must be 'parse' or 'choose', got {decision!r}.")
         self.name, self.model = name, model
         self.temperature, self.max_tokens, self.message_chars = float(temperature), max_tokens, int(message_chars)
+        self.decision, self.message_tokens = decision, int(message_tokens)
 
-    def prompt(self, view: NegotiationView) -> list[dict[str, str]]:
-        f = {"me": view.me, "game_name": view.spec.name, "rules": view.spec.description, "private": view.private,
-             "parties": ", ".join(view.names), "move_number": str(view.turn + 1), "max_turns": str(view.max_turns),
-             "history": history_lines(view), "messages": message_lines(view), "table": table_line(view),
-             "form": view.form}
-        msgs = [{"role": "system", "content": SYSTEM.format(**f)}, {"role": "user", "content": TURN.format(**f)}]
+    def fields(self, view: NegotiationView) -> dict[str, str]:
+        return {"me": view.me, "game_name": view.spec.name, "rules": view.spec.description, "private": view.private,
+                "parties": ", ".join(view.names), "move_number": str(view.turn + 1),
+                "max_turns": str(view.max_turns), "history": history_lines(view), "messages": message_lines(view),
+                "table": table_line(view), "form": view.form}
+
+    def prompt(self, view: NegotiationView, template: str = TURN) -> list[dict[str, str]]:
+        f = self.fields(view)
+        msgs = [{"role": "system", "content": SYSTEM.format(**f)}, {"role": "user", "content": template.format(**f)}]
         if view.feedback is not None:
             if view.previous:
                 msgs.append({"role": "assistant", "content": view.previous})
@@ -226,12 +248,35 @@ class LLMNegotiator:
         return msgs
 
     async def negotiate(self, view: NegotiationView) -> NegotiationTurn:
+        if self.decision == "choose":
+            return await self._choose(view)
         c = await self.model.agenerate(self.prompt(view), temperature=self.temperature, max_tokens=self.max_tokens,
                                        seed=view.seed)
         if c.problem is not None:  # cut off or empty: not read at all
             return NegotiationTurn(None, None, raw=c.text, completion=c)
         message, move = split_answer(c.text)
         return NegotiationTurn(message[:self.message_chars] or None, move, raw=c.text, completion=c)
+
+    async def _choose(self, view: NegotiationView) -> NegotiationTurn:
+        from interplay.llm.base import InvalidAnswer
+
+        msgs = self.prompt(view, TALK)
+        message, calls = None, []
+        if view.feedback is None:
+            c = await self.model.agenerate(msgs, temperature=self.temperature, max_tokens=self.message_tokens,
+                                           seed=view.seed)
+            calls.append(c)
+            message = " ".join(c.text.split())[:self.message_chars] or None
+            msgs = [*msgs, {"role": "assistant", "content": c.text}]
+        msgs = [*msgs, {"role": "user", "content": CHOOSE.format(form=view.form)}]
+        try:
+            choice = await self.model.achoose(msgs, view.legal_moves(), temperature=self.temperature,
+                                              seed=view.seed + 1)
+        except InvalidAnswer as exc:
+            return NegotiationTurn(message, exc.text, raw=exc.text, completion=exc.completion,
+                                   meta={"calls": calls})
+        return NegotiationTurn(message, choice.option, raw=choice.option, completion=choice.completion,
+                               meta={"calls": calls})
 
 
 # -- people ------------------------------------------------------------------------------

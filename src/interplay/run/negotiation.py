@@ -57,6 +57,10 @@ class NegotiatorSpec(Strict):
     model: dict[str, Any] | str | None = Field(None, description="llm: model mapping or model YAML path")
     temperature: float = Field(0.0, ge=0, le=2, description="llm: sampling temperature")
     max_tokens: int = Field(120, ge=1, le=4096, description="llm: longest answer, in tokens")
+    decision: Literal["parse", "choose"] = Field(
+        "parse", description="llm: parse a MOVE line from one answer, or write a message then choose among the "
+                             "legal moves (option likelihoods on local models)")
+    message_tokens: int = Field(40, ge=1, le=1024, description="llm, decision choose: longest message, in tokens")
     max_reasks: int = Field(2, ge=0, le=20, description="re-asks after an unplayable move (people: 20 by default)")
     fallback: Literal["boulware", "conceder", "linear", "threshold", "split-the-difference"] = Field(
         "conceder", description="llm, human: the fixed negotiator that moves after the re-asks")
@@ -158,7 +162,8 @@ def build_negotiators(cfg: NegotiationConfig, ctx: RunContext) -> tuple[dict[str
         key = json.dumps(spec.model, sort_keys=True, default=str)
         if key not in models:
             models[key] = load_model(spec.model, cache=cache, record=ctx.dir / "llm-calls.jsonl")
-        negs[name] = LLMNegotiator(name, models[key], temperature=spec.temperature, max_tokens=spec.max_tokens)
+        negs[name] = LLMNegotiator(name, models[key], temperature=spec.temperature, max_tokens=spec.max_tokens,
+                                   decision=spec.decision, message_tokens=spec.message_tokens)
     return negs, fallbacks, list(models.values())
 
 

@@ -94,7 +94,7 @@ def make_view(game: NegotiationGame, state: State, seat: int, messages: Sequence
         proposer=None if state.proposer is None else names[state.proposer],
         history=tuple((names[p], _move_seen(game, m, p, seat)) for p, m in state.history),
         moves=state.history, messages=tuple(messages), feedback=feedback, previous=previous, attempt=attempt,
-        seed=_seed(seed, seat, state.turn, attempt))
+        seed=_seed(seed, seat, state.turn, attempt), offer_word=game.offer_word)
 
 
 def _move_seen(game: NegotiationGame, move: Move, mover: int, reader: int) -> str:
@@ -174,6 +174,9 @@ async def negotiate(game: NegotiationGame, negotiators: Sequence[Negotiator], *,
             move, why, key = read_move(game, state, turn)
             if not isinstance(turn.move, Move):  # an answer in words (a model's, a person's): counted
                 count.add(key or None, turn.completion)
+            for extra in turn.meta.get("calls", ()):  # e.g. the call that wrote the message before a choice
+                count.calls += 1
+                count.tokens += extra.total_tokens
             shown = turn.move.kind if isinstance(turn.move, Move) else (turn.move or turn.raw or "")
             attempts.append({"text": turn.raw or (shown if isinstance(shown, str) else ""), "move": str(shown)}
                             | ({"refused": why} if why else {}))
