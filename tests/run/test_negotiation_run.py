@@ -141,3 +141,13 @@ def test_llm_negotiator_through_transformers_serve(real_server):
     assert answer["move"] in ("accept", "reject") and c.decisions == 1 and c.answers == answer["attempts"]
     assert c.fallbacks == int(answer["fallback"]) and c.tokens > 0
     assert r.payoffs == game.returns(_replay(game, r)).tolist()
+
+
+def test_negotiation_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path):
+    import yaml
+    from test_resume_kinds import kill_resume_and_compare
+
+    data = yaml.safe_load(FIXED)
+    del data["monitors"]  # with monitors a resumed run redoes every negotiation (they must see every message)
+    res = kill_resume_and_compare(tmp_path, data, kill_after=5)
+    assert len(res["units"]) == 9 * 4 + 2 + 3

@@ -105,6 +105,12 @@ class NegotiationConfig(ExperimentConfig):
     concurrency: int = Field(4, ge=1, le=256, description="negotiations in flight at once")
     show_transcripts: int = Field(2, ge=0, description="transcripts shown in the report (all are saved)")
 
+    resumable = True
+
+    def resumes_units(self) -> bool:
+        """--resume skips finished negotiations, unless monitors must see every message of the run."""
+        return not self.monitors
+
     @field_validator("negotiators")
     @classmethod
     def _names(cls, v: dict[str, NegotiatorSpec]) -> dict[str, NegotiatorSpec]:
@@ -167,6 +173,15 @@ def build_negotiators(cfg: NegotiationConfig, ctx: RunContext) -> tuple[dict[str
     return negs, fallbacks, list(models.values())
 
 
+def _counts_from(d: dict[str, Any]) -> Any:
+    """An AnswerCounts back from its results.json form."""
+    from interplay.talk.answers import AnswerCounts
+
+    return AnswerCounts(answers=d["answers"], unparsed=dict(d["unparsed"]), reasks=d["reasks"],
+                        decisions=d.get("decisions", 0), fallbacks=d.get("fallbacks", 0), calls=d["calls"],
+                        tokens=d["tokens"])
+
+
 def _reasks(spec: NegotiatorSpec) -> int:
     """Re-asks after an unplayable move: as configured; a person gets 20 unless told otherwise."""
     return 20 if spec.kind == "human" and "max_reasks" not in spec.model_fields_set else spec.max_reasks
@@ -219,10 +234,15 @@ def run_negotiation(cfg: NegotiationConfig, ctx: RunContext) -> None:
                 plan.append((gspec, lu, k, _game(gspec, k)))
     keys = [f"{g.label or g.id}/{'-'.join(lu)}/{k}" for g, lu, k, _ in plan]
     ctx.plan_units(keys)
+    done = ctx.finished_units() if cfg.resumes_units() else {}
     records: dict[str, dict[str, Any]] = {}
     counts: list[dict[str, Any]] = []
 
     async def one(key: str, gspec: NegotiationGameSpec, lu: list[str], k: int, game: Any, gate: Any) -> None:
+        if key in done:  # --resume: the finished negotiation as recorded
+            records[key] = {**done[key], "game": game.public_record()}
+            counts.append({n: _counts_from(c) for n, c in done[key]["counts"].items()})
+            return
         async with gate:
             seats = [negs[n] for n in lu]
             fbs = [fallbacks.get(n, negs[n]) for n in lu]
