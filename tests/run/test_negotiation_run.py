@@ -151,3 +151,29 @@ def test_negotiation_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path
     del data["monitors"]  # with monitors a resumed run redoes every negotiation (they must see every message)
     res = kill_resume_and_compare(tmp_path, data, kill_after=5)
     assert len(res["units"]) == 9 * 4 + 2 + 3
+
+
+def test_a_person_negotiates_at_the_terminal(tmp_path):
+    """`kind: human` reads the terminal: a bad move is re-asked with the reason, then played."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cfg = tmp_path / "human.yaml"
+    cfg.write_text("kind: negotiation\nname: human\nnegotiators:\n  me: {kind: human}\n"
+                   "  fair: {kind: threshold, threshold: 0.5}\ngames:\n  - {id: ultimatum-v1, lineups: [[me, fair]]}\n")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    proc = subprocess.run([sys.executable, "-m", "interplay.cli", "run", str(cfg), "-o", str(tmp_path / "r"), "-q"],
+                          input="Half each?\nOFFER coins=11\nMOVE: OFFER coins=5\n", capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": src})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "coin=11 is impossible: the pool has 10 coins" in proc.stdout
+    unit = json.loads((tmp_path / "r" / "results.json").read_text())["units"]["ultimatum-v1/me-fair/0"]
+    assert unit["payoffs"] == [5.0, 5.0] and unit["messages"][0]["text"] == "Half each?"
+    assert unit["counts"]["me"]["unparsed"] == {"invalid": 1} and unit["counts"]["me"]["fallbacks"] == 0
+    # the input ends before a move: a clear error, exit 2, no traceback
+    proc = subprocess.run([sys.executable, "-m", "interplay.cli", "run", str(cfg), "-o", str(tmp_path / "r2"), "-q"],
+                          input="", capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": src})
+    assert proc.returncode == 2 and "no more input" in proc.stderr and "Traceback" not in proc.stderr

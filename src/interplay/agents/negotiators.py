@@ -298,8 +298,13 @@ class HumanNegotiator:
         if view.feedback is not None:
             self.tell(view.feedback)
             text = await self.terminal.aread(f"Your move ({view.form}): ")
-            return NegotiationTurn(None, text, raw=text)
+            return NegotiationTurn(None, _typed_move(text), raw=text)
         self.tell(f"Moves so far:\n{history_lines(view)}\n{message_lines(view, 5)}\n{table_line(view)}")
         message = await self.terminal.aread("Message to the others (empty for none): ")
         move = await self.terminal.aread(f"Your move ({view.form}): ")
-        return NegotiationTurn(message or None, move, raw=f"{message}\n{move}")
+        return NegotiationTurn(message or None, _typed_move(move), raw=f"{message}\n{move}")
+
+
+def _typed_move(text: str) -> str:
+    """A person's move line, with a ``MOVE:`` in front of it taken off (as the re-ask shows the form)."""
+    return split_answer(text)[1] or text
