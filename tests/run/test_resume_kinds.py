@@ -64,8 +64,13 @@ def kill_resume_and_compare(tmp_path: Path, data: dict, kill_after: int, setup: 
     assert res["meta"]["resumed"][0]["status_before"] == "running"
     assert sorted(res) == sorted(ref)
     for key in ref:
-        if key != "meta":
+        if key not in ("meta", "audit"):  # the audit log of the resumed run also holds its resume
             assert _same(res[key], ref[key]), key
+    if "audit" in ref:
+        from interplay.safety.audit import verify
+
+        report = verify(run)
+        assert report.ok and res["audit"]["sealed"] and res["audit"]["ok"], report.message
     assert set(kept) < set(ref["units"])  # some units were left to do
     for name in ("metrics.jsonl", "units.jsonl"):
         rows = sorted((run / name).read_text().splitlines())
@@ -74,7 +79,7 @@ def kill_resume_and_compare(tmp_path: Path, data: dict, kill_after: int, setup: 
 
 
 def test_population_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path):
-    data = {"kind": "population", "name": "p", "seed": 4, "matches": 50,
+    data = {"kind": "population", "name": "p", "seed": 4, "matches": 50, "audit": True,
             "agents": {"TFT": "Tit For Tat", "ALLD": "Defector", "WSLS": "Win-Stay Lose-Shift",
                        "R": "Random: 0.5", "mix": [0.9, 0.8, 0.3, 0.6, 0.1]}}
     res = kill_resume_and_compare(tmp_path, data, kill_after=2)

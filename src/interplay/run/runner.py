@@ -358,7 +358,8 @@ def _start_audit(cfg: ExperimentConfig, ctx: RunContext, *, resumed: bool) -> An
     ctx.audit_transcripts = not cfg.own_audit
     info = {"kind": cfg.kind, "name": cfg.name, "seed": cfg.seed}
     if resumed and ctx.audit.count > 0:
-        ctx.audit.append("resume", {**info, "units_kept": sorted(ctx.resumed_units)})
+        ctx.audit.append("resume", {**info, "units_kept": sorted(ctx.resumed_units),
+                                    "recovered": ctx.audit.recovered})
     else:
         ctx.audit.append("run", info)
     if cfg.own_audit:

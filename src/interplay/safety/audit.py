@@ -11,7 +11,16 @@ construction of Haber & Stornetta (1991) used by certificate-transparency logs a
 blockchains. ``audit.head.json`` seals the number of entries and the last hash, so
 cutting entries off the end is detected too. With ``key_env`` naming an environment
 variable that holds a secret, the hashes are HMAC-SHA-256 under that key (RFC 2104):
-then someone who edits the log cannot recompute a valid chain without the key.
+then someone who edits the log cannot recompute a valid chain without the key, and the
+head carries an HMAC of itself, so it cannot be rewritten to match a cut log either.
+
+The head is written around each entry, write-ahead: first a head that still seals the
+entries already written and names the one about to be (``pending``: its number and
+hash), then the entry's line, then the head that seals it. A writer killed at any point
+leaves a state :func:`verify` recognises as such and :class:`AuditLog` continues from: the
+pending entry not written (the log ends at the sealed count), written but not yet sealed
+(its hash is the pending one), or its line cut part-way (dropped when the log is
+continued). A log cut by anyone else still ends short of the sealed count.
 
 :func:`verify` re-reads a log and names the first bad entry: an edited entry (its hash no
 longer matches its content), a deleted or reordered one (its sequence number or its
@@ -90,14 +99,28 @@ class AuditLog:
         self.redact = redact
         self.count = 0
         self.last_hash = GENESIS
+        #: what continuing the log recovered from a writer killed mid-entry (None: nothing)
+        self.recovered: str | None = None
         if self.path.exists() and self.path.stat().st_size > 0:
             if verify_existing:
                 report = verify(self.path, key_env=key_env, chain_only=True)
                 if not report.ok:
                     raise InterplayError(f"audit log {self.path}: cannot continue a broken chain: {report.message}")
-            lines = [ln for ln in self.path.read_text().splitlines() if ln.strip()]
-            last = json.loads(lines[-1])
-            self.count, self.last_hash = int(last["seq"]), str(last["hash"])
+                self.recovered = report.recovered
+            raw = self.path.read_bytes()
+            lines = raw.split(b"\n")
+            if not raw.endswith(b"\n"):  # the last write was stopped part-way
+                if _is_entry(lines[-1]):  # all but its newline
+                    with self.path.open("ab") as fh:
+                        fh.write(b"\n")
+                else:  # a line cut by a kill: drop it
+                    with self.path.open("r+b") as fh:
+                        fh.truncate(len(raw) - len(lines[-1]))
+            good = [ln for ln in lines if ln.strip() and _is_entry(ln)]
+            if good:
+                last = json.loads(good[-1])
+                self.count, self.last_hash = int(last["seq"]), str(last["hash"])
+            self._write_head()
 
     def append(self, kind: str, data: Any) -> dict[str, Any]:
         """Append one entry (``kind``: "action", "message", "model_call", ...) and return it."""
@@ -106,12 +129,16 @@ class AuditLog:
                      "kind": str(kind), "data": self._clean(data), "prev": self.last_hash}
             entry["hash"] = entry_hash(entry, self._key)
             line = json.dumps(entry, ensure_ascii=False, default=str)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
+            self._write_head(pending=entry)  # 1. the head names the entry about to be written
+            self._write_line(line)  # 2. the entry
             self.count += 1
             self.last_hash = entry["hash"]
-            self._write_head()
+            self._write_head()  # 3. the head seals it
             return entry
+
+    def _write_line(self, line: str) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
 
     def _clean(self, data: Any) -> Any:
         data = _jsonable(data)
@@ -126,12 +153,16 @@ class AuditLog:
         return {"entries": self.count, "last_hash": self.last_hash, "algorithm": self.algorithm,
                 "key_env": self.key_env}
 
-    def _write_head(self) -> None:
-        head = {"entries": self.count, "last_hash": self.last_hash, "algorithm": self.algorithm,
-                "key_env": self.key_env, "log": self.path.name}
+    def _write_head(self, pending: dict[str, Any] | None = None) -> None:
+        head: dict[str, Any] = {"entries": self.count, "last_hash": self.last_hash, "algorithm": self.algorithm,
+                                "key_env": self.key_env, "log": self.path.name,
+                                "pending": None if pending is None else {"seq": pending["seq"],
+                                                                         "hash": pending["hash"]}}
+        if self._key is not None:
+            head["mac"] = head_mac(head, self._key)
         tmp = self.head_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(head))
-        os.replace(tmp, self.head_path)
+        os.replace(tmp, self.head_path)  # atomic: a reader (or a kill) sees the old head or the new
 
     # conveniences for the three kinds the issue names
     def action(self, **data: Any) -> dict[str, Any]:
@@ -145,13 +176,28 @@ class AuditLog:
         return self.append("model_call", data)
 
 
+def head_mac(head: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA-256 of a head's fields (all but ``mac``): a keyed log's head cannot be rewritten without the key."""
+    body = {k: v for k, v in head.items() if k != "mac"}
+    return hmac.new(key, json.dumps(body, sort_keys=True, separators=(",", ":")).encode(), hashlib.sha256).hexdigest()
+
+
+def _is_entry(line: bytes | str) -> bool:
+    try:
+        e = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(e, dict) and {"seq", "kind", "data", "prev", "hash", "time"} <= set(e)
+
+
 @dataclass(frozen=True)
 class VerifyReport:
     """The result of :func:`verify`: ``ok``, the number of good entries, and the first bad one.
 
     ``bad_line`` is the 1-based line of the first bad entry (None when intact); ``bad_seq``
     the entry number expected there; ``problem`` one of "edited", "deleted", "reordered",
-    "truncated", "malformed", "rehashed", "head-missing", "unsealed", "files" (a sealed file
+    "truncated", "malformed", "rehashed", "head-missing", "head-forged" (a keyed log's head without
+    a valid HMAC), "unsealed", "files" (a sealed file
     changed, vanished or appeared), "keyed" (a keyed log verified without its key: nothing was
     checked), "not-keyed"; ``message`` says it in words and ``limits`` what the chain cannot prove.
     """
@@ -166,6 +212,9 @@ class VerifyReport:
     message: str = ""
     #: what this kind of chain cannot prove (keyless: a forger can recompute it)
     limits: str = ""
+    #: a writer killed mid-entry, as the head shows it (the pending entry not written, written but
+    #: not sealed, or its line cut part-way); None when the last write completed
+    recovered: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -255,10 +304,15 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
     algorithm = (head or {}).get("algorithm") or (anchor or {}).get("algorithm")
     named_env = (head or {}).get("key_env") or (anchor or {}).get("key_env")
 
+    recovered: list[str] = []
+
     def report(ok: bool, n: int, last: str, line: int | None = None, seq: int | None = None,
                problem: str | None = None, message: str = "") -> VerifyReport:
         limits = KEYED_LIMITS if key_env else KEYLESS_LIMITS
-        return VerifyReport(ok, n, str(log), last, line, seq, problem, message, limits)
+        note = recovered[0] if recovered else None
+        if ok and note:
+            message = f"{message} ({note})"
+        return VerifyReport(ok, n, str(log), last, line, seq, problem, message, limits, note)
 
     if algorithm == "hmac-sha256" and key_env is None:
         env = f" (its key was in ${named_env})" if named_env else ""
@@ -272,7 +326,8 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
     if not log.exists():
         return report(False, 0, GENESIS, 1, 1, "deleted",
                       f"{log.name} is missing, but its head or results.json records a log: the log was deleted")
-    raw = log.read_text(encoding="utf-8").split("\n")
+    text = log.read_text(encoding="utf-8", errors="replace")
+    raw = text.split("\n")
     if raw and raw[-1] == "":
         raw = raw[:-1]
     entries: list[dict[str, Any] | None] = []
@@ -283,6 +338,13 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
                            else None)
         except json.JSONDecodeError:
             entries.append(None)
+    pending = (head or {}).get("pending") if isinstance((head or {}).get("pending"), dict) else None
+    if (pending is not None and entries and entries[-1] is None and len(entries) == int(pending.get("seq", -1))
+            and not text.endswith("\n")):
+        # the writer was killed while writing the pending entry's line: its first part is all there is
+        entries.pop()
+        recovered.append(f"the write of entry {pending['seq']} was cut by a stop part-way; the cut line is "
+                         "ignored and dropped when the log is continued")
 
     def bad(line: int, seq: int, problem: str, message: str, good: int, last: str) -> VerifyReport:
         return report(False, good, last, line, seq, problem, f"line {line} (entry {seq}): {message}")
@@ -307,6 +369,10 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
                        "recorded a different hash for it)", k - 2, prev)
         prev = e["hash"]
     n = len(entries)
+    if (head is not None and not head.get("unreadable") and key is not None
+            and head.get("mac") != head_mac(head, key)):
+        return bad(n + 1, n + 1, "head-forged", f"{head_path.name} does not carry a valid HMAC under the key: it "
+                   "was rewritten by someone without the key (or the key is wrong)", n, prev)
     if head is None:
         if n == 0:
             return bad(1, 1, "truncated", f"the log is empty and {HEAD_NAME} is missing: a log starts with an "
@@ -316,6 +382,14 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
     if head.get("unreadable"):
         return bad(n + 1, n + 1, "malformed", f"the head file {head_path.name} is unreadable", n, prev)
     sealed, sealed_hash = int(head["entries"]), str(head["last_hash"])
+    if pending is not None and n == sealed + 1 == int(pending.get("seq", -1)) and pending.get("hash") == prev:
+        # written, but the writer stopped before the head sealed it: the head named this very entry
+        sealed, sealed_hash = n, prev
+        recovered.append(f"entry {n} was written but the writer stopped before sealing it in the head; "
+                         "the head named it in advance")
+    elif pending is not None and n == sealed and not recovered:
+        recovered.append(f"the writer stopped before entry {pending.get('seq')} was written (the head named it "
+                         "in advance; nothing is missing)")
     if sealed > n:
         return bad(n + 1, n + 1, "truncated", f"the log ends after entry {n} but its head records {sealed} "
                    f"entries: entries {n + 1}..{sealed} were deleted", n, prev)
