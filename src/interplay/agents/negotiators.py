@@ -209,7 +209,8 @@ def table_line(view: NegotiationView) -> str:
     if view.offer is None:
         return "No offer is on the table yet."
     worth = float(view.own_utility[view.offer])
-    return (f"On the table ({'your own' if view.proposer == view.me else view.proposer + chr(39) + 's'} offer): "
+    whose = "your own" if view.proposer == view.me else f"{view.proposer}'s"
+    return (f"On the table ({whose} offer): "
             f"{view.offer_text} (worth {worth:g} to you; no deal is worth {view.own_disagreement:g}).")
 
 

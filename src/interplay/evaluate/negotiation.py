@@ -32,11 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 _TOL = 1e-9
 
 
-def pareto_optimal(utilities: np.ndarray, u: Sequence[float]) -> bool:
+def pareto_optimal(utilities: ArrayLike, u: ArrayLike) -> bool:
     """True when no row of ``utilities`` weakly dominates ``u`` with one strict gain."""
     U = np.asarray(utilities, float)
     x = np.asarray(u, float)
@@ -44,13 +45,13 @@ def pareto_optimal(utilities: np.ndarray, u: Sequence[float]) -> bool:
     return not bool(dominated.any())
 
 
-def pareto_deals(utilities: np.ndarray) -> list[int]:
+def pareto_deals(utilities: ArrayLike) -> list[int]:
     """Indices of the Pareto-optimal deals."""
     U = np.asarray(utilities, float)
     return [k for k in range(len(U)) if pareto_optimal(U, U[k])]
 
 
-def nash_bargaining_solution(utilities: np.ndarray, disagreement: Sequence[float]) -> list[int]:
+def nash_bargaining_solution(utilities: ArrayLike, disagreement: ArrayLike) -> list[int]:
     """The deals maximising the Nash product prod_i (u_i - d_i) over deals better than d for every party
     (empty when there is none)."""
     U = np.asarray(utilities, float)
@@ -65,7 +66,7 @@ def nash_bargaining_solution(utilities: np.ndarray, disagreement: Sequence[float
     return [int(k) for k in np.flatnonzero(logp >= best - 1e-9)]
 
 
-def nbs_distance(utilities: np.ndarray, disagreement: Sequence[float], u: Sequence[float]) -> float | None:
+def nbs_distance(utilities: ArrayLike, disagreement: ArrayLike, u: ArrayLike) -> float | None:
     """Euclidean distance from the payoffs ``u`` to the (nearest) Nash bargaining solution's payoffs."""
     nbs = nash_bargaining_solution(utilities, disagreement)
     if not nbs:

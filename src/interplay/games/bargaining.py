@@ -163,6 +163,10 @@ class NegotiationGame:
     def deal_text(self, deal: int, party: int) -> str:  # pragma: no cover - every game overrides it
         raise NotImplementedError
 
+    def describe_deal(self, deal: int, party: int) -> str:  # pragma: no cover - every game overrides it
+        """Deal ``deal`` in words, from ``party``'s side (for prompts and people)."""
+        raise NotImplementedError
+
     def move_text(self, move: Move, party: int) -> str:
         """A move as ``party`` would type it (``parse_move`` reads it back)."""
         if move.kind == "offer":
