@@ -53,7 +53,7 @@ def reference_cell(game: NormalFormGame, mechanism: str, types: list[int] | np.n
             for g in groups:
                 T = [types[p] for p in g]
 
-                def rand_action(seat: int) -> int:
+                def rand_action(seat: int, rnd: random.Random = rnd) -> int:
                     return rnd.randrange(game.num_actions[seat])
 
                 intended: list[int] = []

@@ -1,0 +1,96 @@
+"""Per-turn play under each mechanism: fixed types give the array program's outcomes; commitments parse."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from interplay.games.catalogue import prisoners_dilemma, public_goods
+from interplay.mechanisms.fast import COOPERATOR, DEFECTOR, RANDOM, RECIPROCATOR, Settings
+from interplay.mechanisms.induced import Commitment
+from interplay.mechanisms.play import FixedPlayer, InvalidCommitment, encounter, parse_commitment
+from interplay.mechanisms.roles import roles
+
+PD = prisoners_dilemma()
+RL = roles(PD)
+S0 = Settings(rounds=4, noise=0.0)
+
+
+def _play(mech, kinds, game=PD, **kw):
+    players = [FixedPlayer(f"p{i}", k, mech, roles(game)) for i, k in enumerate(kinds)]
+    return asyncio.run(encounter(game, mech, players, settings=S0, seed=3, **kw))
+
+
+@pytest.mark.parametrize(("mech", "kinds", "actions", "payoffs"), [
+    ("none", (RECIPROCATOR, DEFECTOR), (0, 1), (0.0, 5.0)),
+    ("cheap-talk", (RECIPROCATOR, DEFECTOR), (0, 1), (0.0, 5.0)),  # the defector's promise is believed
+    ("contracts", (RECIPROCATOR, DEFECTOR), (1, 1), (1.0, 1.0)),  # rejected: no contract, the reciprocator defects
+    ("contracts", (RECIPROCATOR, COOPERATOR), (0, 0), (3.0, 3.0)),
+    ("commitments", (RECIPROCATOR, COOPERATOR), (0, 0), (3.0, 3.0)),
+    ("commitments", (RECIPROCATOR, DEFECTOR), (1, 1), (1.0, 1.0)),
+    ("mediator", (RECIPROCATOR, RECIPROCATOR), (0, 0), (3.0, 3.0)),
+    ("mediator", (RECIPROCATOR, COOPERATOR), (1, 0), (5.0, 0.0)),  # the mediator defects for its delegate
+])
+def test_fixed_types_per_turn_match_the_array_program(mech, kinds, actions, payoffs):
+    enc = _play(mech, kinds)
+    assert enc.error is None
+    (o,) = enc.outcomes
+    assert o.actions == actions and o.payoffs == payoffs and o.mechanism == mech
+    if mech == "mediator":
+        assert o.delegations == tuple(k == RECIPROCATOR for k in kinds)
+    if mech == "contracts":
+        assert o.contract["bound"] == (DEFECTOR not in kinds) and len(o.transfers) == 2
+    if mech == "commitments":
+        assert o.commitments[0].startswith("commits to C if every co-player")
+    d = o.to_dict()
+    assert d["who"] == ["p0", "p1"] and "messages" in d
+
+
+def test_repetition_is_tit_for_tat_and_reputation_rematches():
+    enc = _play("repetition", (RECIPROCATOR, DEFECTOR))
+    assert [o.actions for o in enc.outcomes] == [(0, 1), (1, 1), (1, 1), (1, 1)]
+    enc = _play("reputation", (RECIPROCATOR,), co_player_types=[COOPERATOR, DEFECTOR, RECIPROCATOR, RANDOM])
+    who = [o.who[1] for o in enc.outcomes]
+    assert who == ["Cooperator #1.1", "Defector #2.1", "Reciprocator #3.1", "Random #4.1"]
+    # the discriminator cooperates with the good cooperator, defects on the bad defector (justified under
+    # standing, so it stays good), and the reciprocator co-player then cooperates with it
+    assert [o.actions for o in enc.outcomes][:3] == [(0, 0), (1, 1), (0, 0)]
+    assert [o.extra["standing"][0] for o in enc.outcomes][:3] == [True, True, True]
+
+
+def test_public_goods_encounter_with_three_seats():
+    g = public_goods(3, 1.5)
+    enc = _play("commitments", (RECIPROCATOR, RECIPROCATOR, COOPERATOR), game=g)
+    assert enc.outcomes[0].actions == (0, 0, 0) and enc.outcomes[0].payoffs == pytest.approx((1.5, 1.5, 1.5))
+    enc = _play("contracts", (RECIPROCATOR, COOPERATOR, DEFECTOR), game=g)
+    assert enc.outcomes[0].actions == (1, 0, 1) and not enc.outcomes[0].contract["bound"]
+
+
+def test_correlated_mediator_recommends_from_the_best_ce():
+    from interplay.games.catalogue import chicken
+
+    g = chicken(win=1.0, lose=-4.0, crash=-6.0)
+    seen = set()
+    for seed in range(40):
+        players = [FixedPlayer(f"p{i}", RECIPROCATOR, "mediator", roles(g)) for i in range(2)]
+        enc = asyncio.run(encounter(g, "mediator", players, settings=S0, mediator="correlated", seed=seed))
+        o = enc.outcomes[0]
+        assert o.actions == o.recommendations  # obedient
+        assert all(m["visibility"] == "private" for m in o.messages)
+        seen.add(o.actions)
+    assert seen == {(0, 0), (0, 1), (1, 0)}  # never both straight: the CE puts no mass there
+
+
+def test_parse_commitment():
+    legal = ("C", "D")
+    assert parse_commitment("I think so.\nCOMMIT: C", legal, 1) == Commitment("commit", 0)
+    assert parse_commitment("commit: c if all commit else d", legal, 1) == Commitment("conditional", 0, 1)
+    assert parse_commitment("COMMIT: C IF ALL COMMIT", legal, 1) == Commitment("conditional", 0, 1)
+    assert parse_commitment("COMMIT: none", legal, 1) == Commitment("none")
+    with pytest.raises(InvalidCommitment, match="no line"):
+        parse_commitment("I will cooperate", legal, 1)
+    with pytest.raises(InvalidCommitment, match="not one of the legal actions"):
+        parse_commitment("COMMIT: Cooperate", legal, 1)
+    assert np.isfinite(RL.best_welfare)
