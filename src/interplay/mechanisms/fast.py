@@ -91,9 +91,10 @@ class CellResult:
     Per seed: ``cooperation`` (share of moves that were the mover's cooperative action),
     ``welfare`` (mean sum of payoffs of a group in a round), ``share`` (of the social
     optimum, :meth:`Roles.share`), ``type_payoff`` (S, K: mean payoff per round of each
-    type). ``pair_payoff[i, j]``: mean payoff of a type-i player per round with a type-j
-    co-player (all seeds; NaN if never met), the matrix of the evolutionary step. With
-    ``record``, ``actions`` (S, R, G, n) and ``players`` (S, R, G, n) give every move.
+    type) and ``type_cooperation`` (S, K: its cooperation rate). ``pair_payoff[i, j]``: mean
+    payoff of a type-i player per round with a type-j co-player (all seeds; NaN if never
+    met), the matrix of the evolutionary step. With ``record``, ``actions`` (S, R, G, n) and
+    ``players`` (S, R, G, n) give every move.
     """
 
     mechanism: str
@@ -106,6 +107,7 @@ class CellResult:
     transfer: float | None = None
     actions: np.ndarray | None = None
     players: np.ndarray | None = None
+    type_cooperation: np.ndarray | None = None
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -161,6 +163,7 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
     coop_count = np.zeros(S)
     welfare_sum = np.zeros(S)
     player_pay = np.zeros((S, N))
+    player_coop = np.zeros((S, N))
     pair_sum = np.zeros(K * K)
     pair_cnt = np.zeros(K * K)
     rec_actions = np.zeros((S, R, G, n), dtype=np.int64) if record else None
@@ -217,7 +220,9 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
         prev = played
         coop_count += is_c.sum((1, 2))
         welfare_sum += pay.sum((1, 2))
-        np.add.at(player_pay, (np.arange(S)[:, None], perm.reshape(S, N)), pay.reshape(S, N))
+        rows = np.arange(S)[:, None]
+        np.add.at(player_pay, (rows, perm.reshape(S, N)), pay.reshape(S, N))
+        np.add.at(player_coop, (rows, perm.reshape(S, N)), is_c.reshape(S, N))
         if n > 1:
             for j in range(1, n):  # each seat with the co-player j seats on, weight 1/(n-1)
                 other = np.roll(T, -j, axis=-1)
@@ -230,14 +235,16 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
     welfare = welfare_sum / (R * G)
     per_round = player_pay / R
     type_payoff = np.full((S, K), np.nan)
+    type_coop = np.full((S, K), np.nan)
     for k in range(K):
         members = types == k
         if members.any():
             type_payoff[:, k] = per_round[:, members].mean(1)
+            type_coop[:, k] = player_coop[:, members].mean(1) / R
     with np.errstate(invalid="ignore", divide="ignore"):
         pair = np.where(pair_cnt > 0, pair_sum / np.maximum(pair_cnt, 1e-300), np.nan).reshape(K, K)
     out = CellResult(mechanism, game.spec.id, coop_count / (R * N), welfare, np.asarray(rl.share(welfare)),
-                     type_payoff, pair, transfer, rec_actions, rec_players)
+                     type_payoff, pair, transfer, rec_actions, rec_players, type_coop)
     if ce is not None:
         out.extra["ce_welfare"] = np.array(ce.welfare)
     return out

@@ -249,8 +249,10 @@ async def _llm_choice(p: Any, msgs: list[dict[str, str]], options: list[str], co
     from interplay.talk.answers import AnswerCounts, choose_with_reasks
 
     c = AnswerCounts()
-    choice, _ = await choose_with_reasks(p.model, msgs, options, counts=c, seed=seed,
-                                         temperature=p.config.temperature, max_reasks=p.config.max_reasks)
+    choice, attempts = await choose_with_reasks(p.model, msgs, options, counts=c, seed=seed,
+                                                temperature=p.config.temperature, max_reasks=p.config.max_reasks)
+    for at in attempts:  # the agent's calls and tokens (its answers are counted here, not as moves)
+        p.stats.add(at.get("completion"))
     rec = counts.setdefault(p.name, LLMCounts())
     rec.answers += c.answers
     rec.invalid += c.invalid
@@ -275,8 +277,9 @@ async def _llm_commitment(p: Any, game: NormalFormGame, seat: int, names: tuple[
     for attempt in range(p.config.max_reasks + 1):
         if attempt:
             rec.reasks += 1
-        c = await p.model.agenerate(msgs, temperature=p.config.temperature, max_tokens=p.config.talk_max_tokens,
+        c = await p.model.agenerate(msgs, temperature=p.config.temperature, max_tokens=p.config.max_tokens,
                                     seed=seed + 7919 * attempt)
+        p.stats.add(c)
         rec.answers += 1
         text = c.text
         if c.problem is not None:
@@ -363,7 +366,8 @@ async def encounter(game: NormalFormGame, mechanism: str, players: Sequence[Any]
             rec = await match(repeated_spec_game(game, R), players, r=R)
             outcomes.extend(out(rec, t) for t in range(R))
         elif mechanism == "reputation":
-            outcomes.extend(await _reputation(game, players, names, rl, settings, R, co_player_types, out, rng))
+            outcomes.extend(await _reputation(game, players, names, rl, settings, R, co_player_types, out, rng,
+                                              events, channel, on_event))
         elif mechanism == "mediator":
             outcomes.append(await _mediator(game, players, names, rl, mediator, mediator_model, match, out, rng,
                                             counts, seed, channel, events))
@@ -397,7 +401,7 @@ def _record_game(game: NormalFormGame, records: dict[str, list[int]], standing: 
                        actions=game.spec.actions, description=desc)
 
 
-async def _reputation(game, players, names, rl, settings, R, co_types, out, rng):
+async def _reputation(game, players, names, rl, settings, R, co_types, out, rng, events, channel, on_event):
     """The first seat meets fresh co-players each round; every record is public."""
     results = []
     own: list[int] = []
@@ -422,7 +426,9 @@ async def _reputation(game, players, names, rl, settings, R, co_types, out, rng)
         if isinstance(players[0], FixedPlayer):
             players[0].ok = others_good
         g = _record_game(game, records, standing, settings.reputation, seat_names)
-        rec = await play_match(g, seats, seed=int(rng.integers(2**31)), names=seat_names)
+        rec = await play_match(g, seats, seed=int(rng.integers(2**31)), names=seat_names, channel=channel,
+                               on_event=on_event)
+        events.extend(rec.events)
         if not rec.complete:
             raise _Stop(rec.error or "match failed")
         own.append(int(rec.actions[0][0]))

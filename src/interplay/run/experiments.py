@@ -30,6 +30,7 @@ _KIND_MODULES: dict[str, str] = {
     "opponent-shaping": "interplay.run.opponent_shaping",
     "diplomacy": "interplay.run.diplomacy",
     "negotiation": "interplay.run.negotiation",
+    "coordination": "interplay.run.coordination",
 }
 
 

@@ -1,0 +1,428 @@
+"""The ``coordination`` experiment: agents x mechanisms x games, after CoopEval's protocol.
+
+Two parts, one config:
+
+1. The fixed-strategy table (:mod:`interplay.mechanisms.fast`): a population of the fixed
+   types (Cooperator, Defector, Reciprocator, Random) under every mechanism (none, cheap
+   talk, repetition, reputation, mediator, contracts, commitments) in every game, ``seeds``
+   independent runs of ``rounds`` rounds each -> cooperation rate, welfare, share of the
+   social optimum and each type's payoff per round, with 95% intervals over seeds; then an
+   evolutionary step: replicator dynamics (Taylor and Jonker 1978) on each cell's matrix of
+   type-against-type payoffs, from equal shares, giving the shares the mechanism selects
+   and the cooperation of the evolved population.
+2. ``llm:`` (optional): each LLM agent plays per-turn encounters
+   (:func:`interplay.mechanisms.play.encounter`) under every listed mechanism and game
+   against each fixed co-player type -> its cooperation rate and payoff, the encounters'
+   welfare and share of the optimum, each with n (its decisions), unparsed answers and
+   fallback decisions counted from its own answers (:mod:`interplay.run.accounting`).
+   Message monitors (``monitors:``) see every cheap-talk message, commitment and mediator
+   message.
+
+Recent LLMs defect one-shot, and contracts and mediation sustain cooperation best in
+CoopEval (Tewolde et al., ICML 2026); a user with a larger model re-runs the same table by
+pointing ``llm.agents`` at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from interplay.errors import InterplayError
+from interplay.run.config import ExperimentConfig, GameConfig, Strict
+from interplay.run.context import RunContext
+from interplay.run.experiments import experiment
+from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
+
+MechanismName = Literal["none", "cheap-talk", "repetition", "reputation", "mediator", "contracts", "commitments"]
+ALL_MECHANISMS: list[str] = ["none", "cheap-talk", "repetition", "reputation", "mediator", "contracts", "commitments"]
+
+
+def _default_games() -> list[GameConfig]:
+    return [GameConfig(id="prisoners-dilemma-v1"),
+            GameConfig(id="public-goods-v1", params={"num_players": 3, "multiplier": 1.5}),
+            GameConfig(id="trust-game-v1"),
+            GameConfig(id="travelers-dilemma-v1"),
+            GameConfig(id="stag-hunt-v1"),
+            GameConfig(id="chicken-v1", params={"win": 1.0, "lose": -4.0, "crash": -6.0})]
+
+
+class EvolutionConfig(Strict):
+    """The evolutionary step over each cell's type-against-type payoffs."""
+
+    dynamics: Literal["replicator"] = Field("replicator", description="continuous replicator dynamics")
+    time: float = Field(50.0, gt=0, le=1e4, description="how long the dynamics run, from equal shares")
+
+
+class LLMPartConfig(Strict):
+    """LLM agents under the mechanisms, per-turn, against the fixed types."""
+
+    agents: dict[str, dict[str, Any]] = Field(..., description="display name -> {llm: {model: {...}, ...}}")
+    games: list[str] | None = Field(None, description="game ids of the table to play (default: all)")
+    mechanisms: list[MechanismName] | None = Field(None, description="mechanisms to play (default: the table's)")
+    co_players: list[Literal["Cooperator", "Defector", "Reciprocator", "Random"]] = Field(
+        default_factory=lambda: ["Cooperator", "Defector", "Reciprocator", "Random"],
+        description="fixed co-player types; every agent meets each in every cell")
+    encounters: int = Field(1, ge=1, le=1000, description="encounters per co-player type and cell (the agent's "
+                                                           "seat rotates)")
+    rounds: int = Field(3, ge=1, le=100, description="rounds of repetition and reputation encounters")
+    mediator: Literal["delegation", "correlated", "llm"] = Field(
+        "delegation", description="the mediator of the LLM encounters; llm: `mediator_agent` proposes a plan")
+    mediator_agent: str | None = Field(None, description="name of the agent in `agents` that mediates "
+                                                         "(mediator: llm)")
+    max_encounters: int = Field(8, ge=1, le=1024, description="encounters in progress at once")
+    cache: str | None = Field("~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
+    transcripts: int = Field(12, ge=0, description="encounter transcripts kept in the run directory")
+
+    @field_validator("agents")
+    @classmethod
+    def _agents(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if not v:
+            raise ValueError("needs at least one LLM agent")
+        for name, a in v.items():
+            if not isinstance(a, dict) or set(a) != {"llm"}:
+                raise ValueError(f"{name}: an agent is {{llm: {{model: ..., ...}}}}")
+        return v
+
+
+class CoordinationConfig(ExperimentConfig):
+    """Agents x mechanisms x games (see the module docstring)."""
+
+    kind: Literal["coordination"] = "coordination"
+    games: list[GameConfig] = Field(default_factory=_default_games, description="normal-form games of the table")
+    mechanisms: list[MechanismName] = Field(default_factory=lambda: list(ALL_MECHANISMS))
+    strategies: list[Literal["Cooperator", "Defector", "Reciprocator", "Random"]] = Field(
+        default_factory=lambda: ["Cooperator", "Defector", "Reciprocator", "Random"],
+        description="the fixed types of the population (each min_copies times or more, to fill the groups)")
+    min_copies: int = Field(2, ge=1, le=1000, description="copies of each type in the population, at least")
+    seeds: int = Field(1000, ge=2, le=1_000_000, description="independent runs per cell")
+    rounds: int = Field(10, ge=1, le=10_000, description="rounds per run (random re-matching each round except "
+                                                         "under repetition)")
+    noise: float = Field(0.05, ge=0, le=1, description="probability a chosen action is replaced by a random one")
+    reputation: Literal["standing", "image-scoring"] = "standing"
+    mediator: Literal["delegation", "correlated"] = Field("delegation", description="the mediator of the table")
+    transfer: float | None = Field(None, ge=0, le=1e9, description="the contract's transfer; null: 1.25 x the "
+                                                                   "least making cooperation dominant, per game")
+    evolution: EvolutionConfig = Field(default_factory=EvolutionConfig)
+    llm: LLMPartConfig | None = None
+    monitors: list[MonitorSpec] = Field(default_factory=list, description="message monitors on every message of "
+                                        "the LLM encounters")
+
+    def settings(self, rounds: int | None = None, mediator: str | None = None) -> Any:
+        from interplay.mechanisms.fast import Settings
+
+        return Settings(rounds=rounds or self.rounds, noise=self.noise, reputation=self.reputation,
+                        mediator=mediator or self.mediator, transfer=self.transfer)
+
+    def built_games(self) -> dict[str, Any]:
+        from interplay.games.normal_form import NormalFormGame
+
+        out: dict[str, Any] = {}
+        for k, gc in enumerate(self.games):
+            g = gc.make()
+            if not isinstance(g, NormalFormGame):
+                raise InterplayError(f"games.{k}: {gc.id} is not a normal-form game; the mechanisms wrap normal-form "
+                                     "games (see `interplay games`).")
+            name = gc.id if gc.id not in out else f"{gc.id}#{k}"
+            out[name] = g
+        if not out:
+            raise InterplayError("games: at least one game is needed.")
+        return out
+
+    def check(self) -> None:
+        games = self.built_games()
+        if len(set(self.mechanisms)) != len(self.mechanisms) or not self.mechanisms:
+            raise InterplayError(f"mechanisms: list each at most once, at least one; got {self.mechanisms}.")
+        if self.llm is not None:
+            from interplay.agents.llm_agent import parse_agent_config
+            from interplay.llm.config import parse_model_config
+
+            for name, a in self.llm.agents.items():
+                acfg = parse_agent_config(a["llm"], where=f"llm.agents.{name}.llm")
+                if isinstance(acfg.model, dict):
+                    parse_model_config(acfg.model, where=f"llm.agents.{name}.llm.model")
+                elif acfg.model is None:
+                    raise InterplayError(f"llm.agents.{name}.llm: needs `model:`.")
+            for g in self.llm.games or []:
+                if g not in games:
+                    raise InterplayError(f"llm.games: {g!r} is not a game of the table ({list(games)}).")
+            if self.llm.mediator == "llm" and self.llm.mediator_agent not in self.llm.agents:
+                raise InterplayError("llm.mediator_agent: mediator llm needs the name of one of llm.agents "
+                                     f"({list(self.llm.agents)}), got {self.llm.mediator_agent!r}.")
+        if self.monitors and self.llm is None:
+            raise InterplayError("monitors: message monitors watch the LLM encounters; add an `llm:` section.")
+
+
+def _ci(x: np.ndarray) -> dict[str, float | int]:
+    from interplay.mechanisms.fast import mean_ci
+
+    m, lo, hi = mean_ci(x)
+    return {"mean": m, "low": lo, "high": hi, "n": int(np.sum(~np.isnan(np.asarray(x, dtype=float))))}
+
+
+def _cell(c: dict[str, Any], digits: int = 3) -> str:
+    from interplay.run.accounting import fmt_interval, fmt_value
+
+    return f"{fmt_value(c['mean'], c['n'], digits)} {fmt_interval(c['low'], c['high'], c['n'], digits)}"
+
+
+def evolve(pair: np.ndarray, time: float) -> np.ndarray | None:
+    """Replicator dynamics on a type-against-type payoff matrix from equal shares; None if a pair never met.
+
+    The matrix is first mapped onto [0, 1] (minus its least entry, over its range): a constant added
+    to every payoff leaves the dynamics unchanged and a positive factor only rescales time, so
+    ``time`` means the same in every game whatever its payoff scale."""
+    from interplay.evaluate.dynamics import replicator_continuous
+
+    if np.isnan(pair).any():
+        return None
+    k = pair.shape[0]
+    span = float(np.ptp(pair))
+    if span == 0:
+        return np.full(k, 1.0 / k)
+    A = (pair - pair.min()) / span
+    x = replicator_continuous(A, np.full(k, 1.0 / k), np.array([0.0, time]))[-1]
+    x = np.clip(x, 0.0, None)
+    return x / x.sum()
+
+
+@experiment("coordination", CoordinationConfig)
+def run_coordination(cfg: CoordinationConfig, ctx: RunContext) -> None:
+    from interplay.mechanisms.fast import TYPES, population_types, simulate
+    from interplay.mechanisms.roles import roles
+
+    cfg.check()
+    games = cfg.built_games()
+    settings = cfg.settings()
+    types = list(cfg.strategies)
+    idx = [TYPES.index(t) for t in types]
+    cells: dict[tuple[str, str], Any] = {}
+    rows: list[dict[str, Any]] = []
+    work = [(g, m) for g in games for m in cfg.mechanisms]
+    for g, m in ctx.progress(work, "fixed-strategy table", total=len(work)):
+        game = games[g]
+        pop = population_types(types, game.num_players, cfg.min_copies)
+        res = simulate(game, m, pop, cfg.seeds, settings, seed=cfg.seed)
+        cells[(m, g)] = res
+        x = evolve(res.pair_payoff[np.ix_(idx, idx)], cfg.evolution.time)
+        coop_k = np.nanmean(res.type_cooperation[:, idx], axis=0)
+        pay_k = np.nanmean(res.type_payoff[:, idx], axis=0)
+        row = {"mechanism": m, "game": g, "cooperation": _ci(res.cooperation), "welfare": _ci(res.welfare),
+               "share_of_optimum": _ci(res.share),
+               "payoffs": {t: _ci(res.type_payoff[:, TYPES.index(t)]) for t in types},
+               "transfer": res.transfer, "population": int(pop.size), "group": game.num_players}
+        if x is not None:
+            row["evolved_shares"] = dict(zip(types, x.tolist(), strict=True))
+            row["evolved_cooperation"] = float(x @ coop_k)
+            row["evolved_payoff"] = float(x @ pay_k)
+            row["evolved_share_of_optimum"] = float(roles(game).share(x @ pay_k * game.num_players))
+        rows.append(row)
+        ctx.log_metric(part="table", mechanism=m, game=g, cooperation=row["cooperation"]["mean"],
+                       share_of_optimum=row["share_of_optimum"]["mean"], welfare=row["welfare"]["mean"])
+    ctx.results.update({"games": list(games), "mechanisms": list(cfg.mechanisms), "strategies": types,
+                        "seeds": cfg.seeds, "rounds": cfg.rounds, "noise": cfg.noise, "reputation": cfg.reputation,
+                        "mediator": cfg.mediator, "table": rows})
+    _report_table(cfg, ctx, games, rows)
+    if cfg.llm is not None:
+        _run_llm(cfg, ctx, games)
+
+
+def _grid(rows: list[dict[str, Any]], games: dict[str, Any], mechs: list[str], key: str) -> np.ndarray:
+    by = {(r["mechanism"], r["game"]): r for r in rows}
+    out = np.full((len(games), len(mechs)), np.nan)
+    for i, g in enumerate(games):
+        for j, m in enumerate(mechs):
+            v = by[(m, g)].get(key)
+            out[i, j] = v["mean"] if isinstance(v, dict) else (np.nan if v is None else v)
+    return out
+
+
+def _report_table(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mechs = list(cfg.mechanisms)
+    by = {(r["mechanism"], r["game"]): r for r in rows}
+    note = (f"{cfg.seeds} seeds, {cfg.rounds} rounds, noise {cfg.noise}, reputation rule {cfg.reputation}, mediator "
+            f"{cfg.mediator}; population: {', '.join(cfg.strategies)} (at least {cfg.min_copies} copies each). "
+            "Mean [95% interval over seeds].")
+    for key, title in (("cooperation", "Cooperation rate (fixed strategies)"),
+                       ("share_of_optimum", "Share of the social optimum (0: worst outcome, 1: optimum)")):
+        ctx.add_table(title, [[g, *(_cell(by[(m, g)][key]) for m in mechs)] for g in games], ["game", *mechs],
+                      note=note)
+    ctx.add_table("Payoff per round of each agent (fixed strategies)",
+                  [[g, m, *(_cell(by[(m, g)]["payoffs"][t], 2) for t in cfg.strategies)] for g in games for m in mechs],
+                  ["game", "mechanism", *cfg.strategies], note=note)
+    ctx.add_table("After evolution (replicator dynamics from equal shares)",
+                  [[g, m, *(f"{by[(m, g)]['evolved_shares'][t]:.2f}" if "evolved_shares" in by[(m, g)] else "n/a"
+                            for t in cfg.strategies),
+                    f"{by[(m, g)].get('evolved_cooperation', float('nan')):.3f}"] for g in games for m in mechs],
+                  ["game", "mechanism", *cfg.strategies, "cooperation"],
+                  note=f"shares at time {cfg.evolution.time} of dx_i/dt = x_i((Ax)_i - x'Ax), A[i][j] the payoff of "
+                       "type i with a type-j co-player in the cell; cooperation: the types' rates weighted by the "
+                       "evolved shares.")
+    for key, title, fname in (("cooperation", "Cooperation rate", "cooperation"),
+                              ("evolved_cooperation", "Cooperation after evolution", "evolved-cooperation")):
+        grid = _grid(rows, games, mechs, key)
+        fig, ax = plt.subplots(figsize=(1.3 * len(mechs) + 3, 0.55 * len(games) + 1.8), layout="constrained")
+        im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(len(mechs)), mechs, rotation=30, ha="right")
+        ax.set_yticks(range(len(games)), list(games))
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
+                if not np.isnan(grid[i, j]):
+                    ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if grid[i, j] < 0.5 else "black")
+        fig.colorbar(im, ax=ax, shrink=0.8)
+        ax.set_title(title)
+        ctx.add_figure(fname, fig, f"{title}: games x mechanisms (fixed strategies).", title=title)
+        plt.close(fig)
+
+
+# -- the LLM part ------------------------------------------------------------------------------------
+def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) -> None:
+    from interplay.agents.llm_agent import LLMAgent, parse_agent_config
+    from interplay.llm.cache import LLMCache
+    from interplay.mechanisms.fast import TYPES
+    from interplay.mechanisms.play import FixedPlayer, LLMCounts, encounter
+    from interplay.mechanisms.roles import roles
+    from interplay.run.accounting import add_accounting, add_warnings, agent_accounting, fallback_warnings
+
+    llm = cfg.llm
+    assert llm is not None
+    cache = LLMCache(llm.cache) if llm.cache else None
+    models: dict[str, Any] = {}
+    agents: dict[str, Any] = {}
+    for name, spec in llm.agents.items():
+        acfg = parse_agent_config(spec["llm"], where=f"llm.agents.{name}.llm")
+        key = json.dumps(acfg.model, sort_keys=True)
+        agent = LLMAgent.from_config(name, acfg, model=models.get(key), cache=cache,
+                                     record=ctx.dir / "llm-calls.jsonl")
+        models[key] = agent.model
+        agents[name] = agent
+    mediator_agent = agents.get(llm.mediator_agent) if llm.mediator == "llm" else None
+    players = [n for n in agents if agents[n] is not mediator_agent]
+    suite = monitor_suite(cfg.monitors)
+    channel = None
+    if suite is not None:
+        from interplay.safety.monitors import monitored_channel
+
+        channel = monitored_channel([suite])
+    gnames = llm.games or list(games)
+    mechs = list(llm.mechanisms or cfg.mechanisms)
+    settings = cfg.settings(rounds=llm.rounds, mediator=llm.mediator if llm.mediator != "llm" else "delegation")
+    jobs = [(a, g, m, t, e) for a in players for g in gnames for m in mechs for t in llm.co_players
+            for e in range(llm.encounters)]
+    sem = asyncio.Semaphore(llm.max_encounters)
+    finished: list[tuple[tuple[str, str, str, str, int], Any, int]] = []
+
+    async def one(job: tuple[str, str, str, str, int], k: int) -> None:
+        a, g, m, t, e = job
+        game = games[g]
+        rl = roles(game)
+        n = game.num_players
+        seat = 0 if m == "reputation" else e % n
+        kind = TYPES.index(t)
+        seats: list[Any] = []
+        for i in range(n):
+            seats.append(agents[a] if i == seat else FixedPlayer(f"{t} {i + 1}" if n > 2 else t, kind, m, rl))
+        if m == "reputation":
+            seats = [agents[a]]
+        async with sem:
+            enc = await encounter(game, m, seats, settings=settings, mediator=llm.mediator,
+                                  mediator_model=mediator_agent, seed=cfg.seed * 1_000_003 + k,
+                                  channel=channel, co_player_types=[kind])
+        finished.append((job, enc, seat))
+
+    async def all_jobs() -> None:
+        await asyncio.gather(*(one(j, k) for k, j in enumerate(jobs)))
+
+    for _ in ctx.progress([0], f"LLM encounters ({len(jobs)})", total=1):
+        asyncio.run(all_jobs())
+    finished.sort(key=lambda x: jobs.index(x[0]))
+    # per cell (agent, game, mechanism): the agent's moves, payoffs, welfare, and its accounting
+    cells: dict[tuple[str, str, str], dict[str, Any]] = {}
+    extra_counts: dict[str, LLMCounts] = {}
+    errors = []
+    kept = 0
+    for (a, g, m, t, e), enc, seat in finished:
+        game = games[g]
+        rl = roles(game)
+        c = cells.setdefault((a, g, m), {"coop": [], "pay": [], "welfare": [], "decisions": 0, "unparsed": 0,
+                                         "fallbacks": 0, "encounters": 0, "against": {}})
+        c["encounters"] += 1
+        if enc.error:
+            errors.append({"agent": a, "game": g, "mechanism": m, "co_player": t, "error": enc.error})
+        for o in enc.outcomes:
+            s = 0 if m == "reputation" else seat
+            c["coop"].append(float(o.actions[s] == rl.cooperate[s]))
+            c["pay"].append(o.payoffs[s])
+            c["welfare"].append(o.welfare)
+            c["against"].setdefault(t, []).append(o.payoffs[s])
+            ctx.append_jsonl("outcomes.jsonl", {"agent": a, "co_player": t, "seat": s, **o.to_dict()})
+        for ev in enc.events:
+            if ev.get("kind") == "move" and ev.get("sender") == a or (ev.get("kind") == "move" and
+                                                                       str(ev.get("sender", "")).startswith(a + " (")):
+                c["decisions"] += 1
+                c["unparsed"] += int(ev.get("invalid") or 0)
+                c["fallbacks"] += int(bool(ev.get("fallback")))
+        mine = enc.counts.get(a)
+        if mine is not None:
+            c["decisions"] += mine.decisions
+            c["unparsed"] += mine.invalid
+            c["fallbacks"] += mine.fallbacks
+        for who, cnt in enc.counts.items():
+            extra_counts.setdefault(who, LLMCounts()).add(cnt)
+        if kept < llm.transcripts and enc.events:
+            kept += 1
+            ctx.add_transcript(f"{a}-{g}-{m}-{t}-{e}", enc.events, title=f"{a} vs {t}: {g}, {m}")
+    llm_rows = []
+    for (a, g, m), c in cells.items():
+        rl = roles(games[g])
+        welfare = np.asarray(c["welfare"], dtype=float)
+        llm_rows.append({"agent": a, "game": g, "mechanism": m, "encounters": c["encounters"],
+                         "cooperation": _ci(np.asarray(c["coop"])), "payoff": _ci(np.asarray(c["pay"])),
+                         "welfare": _ci(welfare), "share_of_optimum": _ci(np.asarray(rl.share(welfare))),
+                         "payoff_against": {t: float(np.mean(v)) for t, v in c["against"].items()},
+                         "decisions": c["decisions"], "unparsed": c["unparsed"], "fallbacks": c["fallbacks"]})
+    acc = {}
+    for name, agent in agents.items():
+        s = agent.stats
+        x = extra_counts.get(name, LLMCounts())
+        unparsed = {k: v for k, v in (("length", s.truncated_answers), ("empty", s.empty_answers),
+                                      ("invalid", s.invalid_answers - s.truncated_answers - s.empty_answers))
+                    if v > 0}
+        for k, v in x.unparsed.items():
+            unparsed[k] = unparsed.get(k, 0) + v
+        acc[name] = agent_accounting(answers=s.answers + x.answers, invalid=s.invalid_answers + x.invalid,
+                                     reasks=s.reasks + x.reasks, decisions=s.moves + x.decisions,
+                                     fallbacks=s.fallbacks + x.fallbacks, unparsed=unparsed,
+                                     calls=s.calls, cached_calls=s.cached_calls, tokens=s.prompt_tokens +
+                                     s.completion_tokens, votes_commitments_plans=x.decisions)
+    ctx.results["llm"] = {"rows": llm_rows, "errors": errors, "encounters": len(jobs), "rounds": llm.rounds,
+                          "mediator": llm.mediator, "co_players": list(llm.co_players)}
+    warnings = fallback_warnings(acc)
+    add_warnings(ctx, warnings)
+    ctx.add_table("LLM agents under the mechanisms (per-turn, against the fixed co-players)",
+                  [[r["agent"], r["game"], r["mechanism"], _cell(r["cooperation"]), _cell(r["payoff"], 2),
+                    _cell(r["share_of_optimum"]), r["decisions"], r["unparsed"], r["fallbacks"]] for r in llm_rows],
+                  ["agent", "game", "mechanism", "cooperation", "payoff", "share of optimum", "n (decisions)",
+                   "unparsed", "fallbacks"],
+                  note=f"each agent met {', '.join(llm.co_players)} {llm.encounters} time(s) per cell; repetition "
+                       f"and reputation encounters last {llm.rounds} rounds. n counts the agent's decisions (moves, "
+                       "contract votes, commitments); unparsed answers were re-asked and, if still bad, its "
+                       "fallback decided. Mean [95% interval over the agent's moves].")
+    add_accounting(ctx, acc, note="votes, commitments and mediator plans are counted with the moves")
+    if errors:
+        ctx.add_text("LLM encounters that did not finish", "\n".join(
+            f"{e['agent']} vs {e['co_player']} ({e['game']}, {e['mechanism']}): {e['error']}" for e in errors))
+    if suite is not None:
+        report_monitors(ctx, suite)
+    if cache is not None:
+        ctx.results["llm"]["cache"] = {"path": str(llm.cache)}
