@@ -93,7 +93,8 @@ class CellResult:
     optimum, :meth:`Roles.share`), ``type_payoff`` (S, K: mean payoff per round of each
     type) and ``type_cooperation`` (S, K: its cooperation rate). ``pair_payoff[i, j]``: mean
     payoff of a type-i player per round with a type-j co-player (all seeds; NaN if never
-    met), the matrix of the evolutionary step. With ``record``, ``actions`` (S, R, G, n) and
+    met), the matrix of the evolutionary step; ``pair_cooperation[i, j]`` likewise the
+    cooperation rate of type i with a type-j co-player. With ``record``, ``actions`` (S, R, G, n) and
     ``players`` (S, R, G, n) give every move.
     """
 
@@ -108,6 +109,7 @@ class CellResult:
     actions: np.ndarray | None = None
     players: np.ndarray | None = None
     type_cooperation: np.ndarray | None = None
+    pair_cooperation: np.ndarray | None = None
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -165,6 +167,7 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
     player_pay = np.zeros((S, N))
     player_coop = np.zeros((S, N))
     pair_sum = np.zeros(K * K)
+    pair_coop = np.zeros(K * K)
     pair_cnt = np.zeros(K * K)
     rec_actions = np.zeros((S, R, G, n), dtype=np.int64) if record else None
     rec_players = np.zeros((S, R, G, n), dtype=np.int64) if record else None
@@ -228,6 +231,7 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
                 other = np.roll(T, -j, axis=-1)
                 idx = (T * K + other).ravel()
                 pair_sum += np.bincount(idx, weights=pay.ravel() / (n - 1), minlength=K * K)
+                pair_coop += np.bincount(idx, weights=is_c.ravel() / (n - 1), minlength=K * K)
                 pair_cnt += np.bincount(idx, minlength=K * K) / (n - 1)
         if record:
             rec_actions[:, t] = played  # type: ignore[index]
@@ -243,8 +247,9 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
             type_coop[:, k] = player_coop[:, members].mean(1) / R
     with np.errstate(invalid="ignore", divide="ignore"):
         pair = np.where(pair_cnt > 0, pair_sum / np.maximum(pair_cnt, 1e-300), np.nan).reshape(K, K)
+        pcoop = np.where(pair_cnt > 0, pair_coop / np.maximum(pair_cnt, 1e-300), np.nan).reshape(K, K)
     out = CellResult(mechanism, game.spec.id, coop_count / (R * N), welfare, np.asarray(rl.share(welfare)),
-                     type_payoff, pair, transfer, rec_actions, rec_players, type_coop)
+                     type_payoff, pair, transfer, rec_actions, rec_players, type_coop, pcoop)
     if ce is not None:
         out.extra["ce_welfare"] = np.array(ce.welfare)
     return out

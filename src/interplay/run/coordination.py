@@ -208,18 +208,18 @@ def run_coordination(cfg: CoordinationConfig, ctx: RunContext) -> None:
         pop = population_types(types, game.num_players, cfg.min_copies)
         res = simulate(game, m, pop, cfg.seeds, settings, seed=cfg.seed)
         cells[(m, g)] = res
-        x = evolve(res.pair_payoff[np.ix_(idx, idx)], cfg.evolution.time)
-        coop_k = np.nanmean(res.type_cooperation[:, idx], axis=0)
-        pay_k = np.nanmean(res.type_payoff[:, idx], axis=0)
+        sub = np.ix_(idx, idx)
+        x = evolve(res.pair_payoff[sub], cfg.evolution.time)
         row = {"mechanism": m, "game": g, "cooperation": _ci(res.cooperation), "welfare": _ci(res.welfare),
                "share_of_optimum": _ci(res.share),
                "payoffs": {t: _ci(res.type_payoff[:, TYPES.index(t)]) for t in types},
                "transfer": res.transfer, "population": int(pop.size), "group": game.num_players}
         if x is not None:
             row["evolved_shares"] = dict(zip(types, x.tolist(), strict=True))
-            row["evolved_cooperation"] = float(x @ coop_k)
-            row["evolved_payoff"] = float(x @ pay_k)
-            row["evolved_share_of_optimum"] = float(roles(game).share(x @ pay_k * game.num_players))
+            # the evolved population meets itself: x' M x with M the type-against-type matrices
+            row["evolved_cooperation"] = float(x @ res.pair_cooperation[sub] @ x)
+            row["evolved_payoff"] = float(x @ res.pair_payoff[sub] @ x)
+            row["evolved_share_of_optimum"] = float(roles(game).share(row["evolved_payoff"] * game.num_players))
         rows.append(row)
         ctx.log_metric(part="table", mechanism=m, game=g, cooperation=row["cooperation"]["mean"],
                        share_of_optimum=row["share_of_optimum"]["mean"], welfare=row["welfare"]["mean"])
@@ -265,8 +265,9 @@ def _report_table(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any
                     f"{by[(m, g)].get('evolved_cooperation', float('nan')):.3f}"] for g in games for m in mechs],
                   ["game", "mechanism", *cfg.strategies, "cooperation"],
                   note=f"shares at time {cfg.evolution.time} of dx_i/dt = x_i((Ax)_i - x'Ax), A[i][j] the payoff of "
-                       "type i with a type-j co-player in the cell; cooperation: the types' rates weighted by the "
-                       "evolved shares.")
+                       "type i with a type-j co-player in the cell (mapped onto [0, 1]); cooperation: x'Cx, C[i][j] "
+                       "the cooperation rate of type i with a type-j co-player (for groups of more than two, "
+                       "co-players are counted one by one).")
     for key, title, fname in (("cooperation", "Cooperation rate", "cooperation"),
                               ("evolved_cooperation", "Cooperation after evolution", "evolved-cooperation")):
         grid = _grid(rows, games, mechs, key)

@@ -1,0 +1,111 @@
+"""The coordination experiment: the fixed-strategy table, its evolutionary step, config errors, and LLM
+agents under every mechanism on the bundled model (in-process and through ``transformers serve``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from interplay.errors import InterplayError
+from interplay.run.runner import load_config, run_experiment
+
+SMALL = {"kind": "coordination", "name": "coord", "seed": 0, "seeds": 200, "rounds": 8}
+
+
+def _results(run):
+    return json.loads((run / "results.json").read_text())
+
+
+def test_fixed_table_and_evolution(tmp_path):
+    run = run_experiment(load_config(data=SMALL), tmp_path / "run", quiet=True)
+    res = _results(run)
+    assert res["meta"]["status"] == "completed"
+    rows = {(r["mechanism"], r["game"]): r for r in res["table"]}
+    assert len(rows) == 7 * 6
+    for r in rows.values():
+        c = r["cooperation"]
+        assert c["n"] == 200 and c["low"] <= c["mean"] <= c["high"]
+        assert 0.0 <= r["share_of_optimum"]["mean"] <= 1.0
+        assert sum(r["evolved_shares"].values()) == pytest.approx(1.0)
+    pd = "prisoners-dilemma-v1"
+    # one-shot and with cheap talk the defector takes over; contracts, commitments and the mediator select
+    # the reciprocator (CoopEval: "mechanisms get stronger under evolutionary pressure")
+    for m in ("none", "cheap-talk"):
+        assert rows[(m, pd)]["evolved_shares"]["Defector"] > 0.9
+    for m in ("contracts", "commitments", "mediator", "repetition"):
+        assert rows[(m, pd)]["evolved_shares"]["Reciprocator"] > 0.6
+        assert rows[(m, pd)]["evolved_cooperation"] > rows[("none", pd)]["evolved_cooperation"] + 0.2
+    # the defector's payoff falls under contracts: rejecting leaves it facing defecting reciprocators
+    assert rows[("contracts", pd)]["payoffs"]["Defector"]["high"] < rows[("none", pd)]["payoffs"]["Defector"]["low"]
+    report = (run / "report.html").read_text()
+    assert "Cooperation rate" in report and "After evolution" in report
+    assert (run / "cooperation.png").exists() and (run / "evolved-cooperation.png").exists()
+
+
+def test_bad_configs_name_what_and_where(tmp_path):
+    with pytest.raises(InterplayError, match="games.0: ipd-v1 is not a normal-form game"):
+        run_experiment(load_config(data={**SMALL, "games": [{"id": "ipd-v1"}]}), tmp_path / "a", quiet=True)
+    with pytest.raises(InterplayError, match="mechanisms"):
+        load_config(data={**SMALL, "mechanisms": ["none", "bribery"]})
+    with pytest.raises(InterplayError, match="llm.games"):
+        load_config(data={**SMALL, "llm": {"agents": {"x": {"llm": {"model": {"provider": "transformers",
+                                                                                "model": "smollm2-135m"}}}},
+                                           "games": ["chess-v1"]}}).check()
+    with pytest.raises(InterplayError, match="monitors"):
+        load_config(data={**SMALL, "monitors": [{"kind": "injection"}]}).check()
+
+
+def _llm_cfg(model: dict, mechanisms: list[str], co_players: list[str]) -> dict:
+    return {**SMALL, "seeds": 20, "games": [{"id": "prisoners-dilemma-v1"}], "mechanisms": mechanisms,
+            "llm": {"agents": {"Smol": {"llm": {"model": model, "reasoning": False, "decision": "choose",
+                                                "max_tokens": 24, "talk_max_tokens": 24, "max_reasks": 1}}},
+                    "co_players": co_players, "rounds": 2, "cache": None},
+            "monitors": [{"kind": "injection", "action": "flag"}]}
+
+
+def _check_llm(res, mechanisms, co_players):
+    rows = {r["mechanism"]: r for r in res["llm"]["rows"]}
+    assert set(rows) == set(mechanisms)
+    acc = res["accounting"]["Smol"]
+    assert acc["decisions"] == sum(r["decisions"] for r in rows.values())
+    assert acc["fallbacks"] == sum(r["fallbacks"] for r in rows.values())
+    assert acc["invalid"] == sum(r["unparsed"] for r in rows.values())
+    for m, r in rows.items():
+        moves = len(co_players) * (2 if m in ("repetition", "reputation") else 1)
+        assert r["cooperation"]["n"] == moves
+        assert r["decisions"] >= moves  # moves, plus a vote (contracts) or a commitment
+        assert 0.0 <= r["cooperation"]["mean"] <= 1.0
+    if "contracts" in rows:
+        assert rows["contracts"]["decisions"] == 2 * len(co_players)
+    if "commitments" in rows:  # a commitment per encounter, then a move unless it committed
+        assert len(co_players) <= rows["commitments"]["decisions"] <= 2 * len(co_players)
+    assert res["monitors"]["monitors"][0]["checked"] > 0
+    return rows
+
+
+def test_llm_agents_on_the_bundled_model(tmp_path):
+    mechanisms = ["none", "cheap-talk", "repetition", "reputation", "mediator", "contracts", "commitments"]
+    cfg = _llm_cfg({"provider": "transformers", "model": "smollm2-135m"}, mechanisms, ["Defector"])
+    run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+    res = _results(run)
+    assert res["meta"]["status"] == "completed", res["meta"]
+    _check_llm(res, mechanisms, ["Defector"])
+    outcomes = [json.loads(line) for line in (run / "outcomes.jsonl").read_text().splitlines()]
+    assert {o["mechanism"] for o in outcomes} == set(mechanisms)
+    for o in outcomes:  # the one record shape, whatever the mechanism
+        assert {"who", "game", "actions", "payoffs", "messages"} <= set(o)
+        assert np.isclose(sum(o["payoffs"]), sum(o["payoffs"]))
+    by = {o["mechanism"]: o for o in outcomes}
+    assert "delegations" in by["mediator"] and "transfers" in by["contracts"] and "commitments" in by["commitments"]
+    assert not by["contracts"]["contract"]["bound"]  # the defector rejects
+    assert any(m["kind"] == "commitment" for m in by["commitments"]["messages"])
+
+
+def test_llm_agents_through_the_real_server(tmp_path, real_server):
+    mechanisms = ["contracts", "commitments", "cheap-talk"]
+    cfg = _llm_cfg(real_server.model_config(), mechanisms, ["Cooperator"])
+    res = _results(run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True))
+    assert res["meta"]["status"] == "completed", res["meta"]
+    _check_llm(res, mechanisms, ["Cooperator"])
