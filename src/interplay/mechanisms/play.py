@@ -1,9 +1,9 @@
 """Per-turn play under each mechanism: LLM agents, people and the fixed types, one encounter at a time.
 
 The array program of :mod:`interplay.mechanisms.fast` plays the fixed types only; here any
-per-turn :class:`~interplay.agents.interactive.Player` (an LLM agent, a human) takes a seat
+per-turn :class:`~interplay.agents.protocol.Player` (an LLM agent, a human) takes a seat
 beside :class:`FixedPlayer` co-players. Every move goes through
-:func:`~interplay.agents.interactive.play_match`, so cheap talk, message monitors (the
+:func:`~interplay.agents.match.play_match`, so cheap talk, message monitors (the
 ``channel`` factory), transcripts and the ``on_event`` hook work as in every other kind.
 Each encounter returns :class:`~interplay.mechanisms.outcome.Outcome` records, one per
 round, the same shape as the fast path's.
@@ -38,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from interplay.agents.interactive import Decision, TalkMessage, View, play_match
+from interplay.agents.match import play_match
+from interplay.agents.protocol import Decision, TalkMessage, View
 from interplay.errors import InterplayError
 from interplay.games.normal_form import NormalFormGame, normal_form
 from interplay.mechanisms.fast import COOPERATOR, DEFECTOR, RANDOM, RECIPROCATOR, TYPES, Settings
@@ -300,7 +301,7 @@ async def _llm_commitment(p: Any, game: NormalFormGame, seat: int, names: tuple[
 
 
 def _table(game: NormalFormGame, seat: int, names: tuple[str, ...]) -> str:
-    from interplay.agents.llm_agent import payoff_table
+    from interplay.agents.prompts import payoff_table
 
     view = View(spec=game.spec, payoffs=np.asarray(game.payoffs), seat=seat, names=names, round=0)
     return payoff_table(view)
