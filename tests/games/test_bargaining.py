@@ -171,3 +171,39 @@ def test_bargaining_games_are_in_the_registry():
     assert kinds["nash-demand-v1"] == "normal-form"
     with pytest.raises(interplay.errors.InterplayError, match="instance"):
         interplay.make("deal-or-no-deal-v1", instance=1000)
+
+
+BUDGET = {"title": "Budget", "background": "Three departments share a budget.",
+          "parties": ["chair", "finance", "research"],
+          "issues": {"amount": ["low", "high"], "split": ["even", "skewed"]},
+          "scores": {"chair": {"amount": [10, 30], "split": [20, 5]},
+                     "finance": {"amount": [30, 0], "split": [10, 10]},
+                     "research": {"amount": [0, 40], "split": [5, 25]}},
+          "minimums": {"chair": 25, "finance": 20, "research": 15}, "veto": "finance"}
+
+
+def test_a_scenario_of_ones_own():
+    g = interplay.make("scorable-negotiation-v1", rounds=1, scenario=BUDGET)
+    assert g.parties == ("chair", "finance", "research") and g.num_deals == 4 and g.quorum == 2
+    deal = g.parse_move("PROPOSE amount=high split=skewed", g.initial_state()).deal
+    assert g.utilities[deal].tolist() == [30 + 5, 0 + 10, 40 + 25]
+    # finance (the veto) rejects, research accepts: 2 of 3 accept but the veto fails it
+    s = g.initial_state()
+    for _ in range(3):
+        s = g.step(s, Move("offer", 0))
+    s = g.step(g.step(g.step(s, Move("offer", deal)), REJECT), ACCEPT)
+    assert s.done and g.returns(s).tolist() == [25, 20, 15]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"veto": "chair"}, "veto: one of ['finance', 'research']"),
+    ({"minimums": {"chair": 1}}, "minimums: one entry per party"),
+    ({"scores": {**BUDGET["scores"], "chair": {"amount": [1], "split": [1, 2]}}}, "scores.chair.amount: 2 whole"),
+    ({"issues": {"amount": ["low"]}}, "at least 2 options"),
+    ({"colour": "red"}, "unknown field(s) ['colour']"),
+    ({"quorum": 9}, "quorum must be a whole number in [1, 3]"),
+])
+def test_bad_scenarios_are_named(change, message):
+    with pytest.raises(interplay.errors.InterplayError) as info:
+        interplay.make("scorable-negotiation-v1", scenario={**BUDGET, **change})
+    assert message in str(info.value)

@@ -624,9 +624,82 @@ class ScorableNegotiation(NegotiationGame):
                 "without a deal). Nobody else knows these numbers.").strip()
 
 
-def scorable_negotiation(rounds: int = 2) -> ScorableNegotiation:
-    """Multi-party scorable negotiation (Abdelnabi et al. 2024): the built-in harbour scenario, 4 parties, a veto."""
-    return ScorableNegotiation(HARBOUR, rounds=rounds)
+#: The most deals a scenario may have (the metrics enumerate them).
+MAX_DEALS = 100_000
+
+
+def scenario_from_mapping(data: Any, where: str = "scorable-negotiation-v1: scenario") -> Scenario:
+    """A :class:`Scenario` from plain data (a config's ``scenario:``), every field checked::
+
+        title: Budget
+        background: Three departments share a budget.
+        parties: [chair, finance, research]        # the lead (final proposer) first
+        issues: {amount: [low, high], split: [even, skewed]}
+        scores: {chair: {amount: [10, 30], split: [20, 5]}, finance: {...}, research: {...}}
+        minimums: {chair: 25, finance: 20, research: 15}
+        veto: finance                               # any party but the lead
+        quorum: 2                                   # default: all but one
+        roles: {chair: the committee chair}         # optional
+    """
+    if not isinstance(data, dict):
+        raise InterplayError(f"{where}: expected a mapping (title, parties, issues, scores, minimums, veto), got "
+                             f"{type(data).__name__}.")
+    known = {"title", "background", "parties", "issues", "scores", "minimums", "veto", "quorum", "roles"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InterplayError(f"{where}: unknown field(s) {unknown}; the fields are {sorted(known)}.")
+    missing = sorted({"parties", "issues", "scores", "minimums", "veto"} - set(data))
+    if missing:
+        raise InterplayError(f"{where}: missing {', '.join(missing)}.")
+    parties = data["parties"]
+    if not isinstance(parties, list) or not all(isinstance(p, str) and p for p in parties):
+        raise InterplayError(f"{where}.parties: a list of party names, got {parties!r}.")
+    issues = data["issues"]
+    if not isinstance(issues, dict) or not issues or not all(
+            isinstance(k, str) and re.fullmatch(r"[A-Za-z]+", k) and isinstance(v, list) and len(v) >= 2
+            and all(isinstance(o, str) and re.fullmatch(r"[A-Za-z0-9_]+", o) for o in v) for k, v in issues.items()):
+        raise InterplayError(f"{where}.issues: a mapping issue -> list of at least 2 options (issue names: letters; "
+                             f"options: letters, digits, _), got {issues!r}.")
+    n_deals = int(np.prod([len(v) for v in issues.values()]))
+    if n_deals > MAX_DEALS:
+        raise InterplayError(f"{where}.issues: {n_deals:,} possible deals; at most {MAX_DEALS:,}.")
+    scores, minimums = data["scores"], data["minimums"]
+    for name, table in (("scores", scores), ("minimums", minimums)):
+        if not isinstance(table, dict) or sorted(table) != sorted(parties):
+            raise InterplayError(f"{where}.{name}: one entry per party {parties}, got "
+                                 f"{sorted(table) if isinstance(table, dict) else table!r}.")
+    rows = []
+    for p in parties:
+        t = scores[p]
+        if not isinstance(t, dict) or sorted(t) != sorted(issues):
+            raise InterplayError(f"{where}.scores.{p}: one list of scores per issue {list(issues)}.")
+        row = []
+        for issue, options in issues.items():
+            vals = t[issue]
+            if not isinstance(vals, list) or len(vals) != len(options):
+                raise InterplayError(f"{where}.scores.{p}.{issue}: {len(options)} whole numbers (one per option), "
+                                     f"got {vals!r}.")
+            row.append(tuple(integer(where, f"scores.{p}.{issue}", v, -10**6, 10**6) for v in vals))
+        rows.append(tuple(row))
+    mins = tuple(integer(where, f"minimums.{p}", minimums[p], -10**7, 10**7) for p in parties)
+    veto = data["veto"]
+    if veto not in parties[1:]:
+        raise InterplayError(f"{where}.veto: one of {parties[1:]} (not the lead {parties[0]!r}), got {veto!r}.")
+    roles = data.get("roles") or {}
+    if not isinstance(roles, dict) or not set(roles) <= set(parties):
+        raise InterplayError(f"{where}.roles: a mapping party -> a few words, for parties {parties}.")
+    return Scenario(title=str(data.get("title", "Negotiation")), background=str(data.get("background", "")),
+                    parties=tuple(parties), issues=tuple(Issue(k.lower(), tuple(v)) for k, v in issues.items()),
+                    scores=tuple(rows), minimums=mins, veto=parties.index(veto),
+                    quorum=None if data.get("quorum") is None else integer(where, "quorum", data["quorum"], 1,
+                                                                           len(parties)),
+                    roles=tuple(str(roles.get(p, p)) for p in parties) if roles else ())
+
+
+def scorable_negotiation(rounds: int = 2, scenario: dict[str, Any] | None = None) -> ScorableNegotiation:
+    """Multi-party scorable negotiation (Abdelnabi et al. 2024): the built-in harbour scenario (4 parties, a veto),
+    or your own ``scenario`` (see :func:`scenario_from_mapping`)."""
+    return ScorableNegotiation(HARBOUR if scenario is None else scenario_from_mapping(scenario), rounds=rounds)
 
 
 # -- the Nash demand game ---------------------------------------------------------------
