@@ -141,6 +141,15 @@ def test_llm_negotiator_through_transformers_serve(real_server):
     assert answer["move"] in ("accept", "reject") and c.decisions == 1 and c.answers == answer["attempts"]
     assert c.fallbacks == int(answer["fallback"]) and c.tokens > 0
     assert r.payoffs == game.returns(_replay(game, r)).tolist()
+    # decision: choose over HTTP (a message, then a choice the server may not constrain): whatever comes
+    # back is read strictly; one message call, one call per choice
+    chooser = LLMNegotiator("served-choose", model, decision="choose", message_tokens=12)
+    r = asyncio.run(negotiate(game, [Threshold(), chooser], fallbacks=[conceder("fb"), conceder("fb")],
+                              max_reasks=1))
+    c, answer = r.counts["served-choose"], r.moves[1]
+    assert c.decisions == 1 and c.answers == answer["attempts"] == 1 + c.reasks and c.calls == 1 + c.answers
+    assert c.fallbacks == int(answer["fallback"]) and c.invalid == c.answers - (0 if answer["fallback"] else 1)
+    assert answer["move"] in ("accept", "reject") and r.payoffs == game.returns(_replay(game, r)).tolist()
 
 
 def test_negotiation_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path):
