@@ -94,3 +94,16 @@ def test_parse_commitment():
     with pytest.raises(InvalidCommitment, match="not one of the legal actions"):
         parse_commitment("COMMIT: Cooperate", legal, 1)
     assert np.isfinite(RL.best_welfare)
+
+
+def test_every_mechanism_composes_with_cheap_talk_and_the_monitors():
+    from interplay.safety.monitors import InjectionMonitor, MonitorSuite, monitored_channel
+
+    suite = MonitorSuite([InjectionMonitor(action="flag")])
+    for mech in ("contracts", "commitments", "mediator", "repetition", "reputation", "none"):
+        players = [FixedPlayer(f"p{i}", RECIPROCATOR, mech, RL) for i in range(2 if mech != "reputation" else 1)]
+        enc = asyncio.run(encounter(PD, mech, players, settings=S0, seed=1, talk_rounds=1,
+                                    channel=monitored_channel([suite]), co_player_types=[COOPERATOR]))
+        talk = [m for o in enc.outcomes for m in o.messages if m.get("kind") == "talk"]
+        assert talk and all(m["text"] == "I will play C." for m in talk), mech
+    assert suite.summary()["monitors"][0]["checked"] > 0

@@ -23,7 +23,7 @@ def test_fixed_table_and_evolution(tmp_path):
     res = _results(run)
     assert res["meta"]["status"] == "completed"
     rows = {(r["mechanism"], r["game"]): r for r in res["table"]}
-    assert len(rows) == 7 * 6
+    assert len(rows) == 7 * 7
     for r in rows.values():
         c = r["cooperation"]
         assert c["n"] == 200 and c["low"] <= c["mean"] <= c["high"]

@@ -206,10 +206,12 @@ class _Told:
 
 
 class _Enforced:
-    """A committed player: the wrapper plays its enforced action."""
+    """A committed player: the wrapper plays its enforced action (it may still talk)."""
 
-    def __init__(self, name: str, action: int) -> None:
+    def __init__(self, name: str, action: int, inner: Any = None) -> None:
         self.name, self.action = name, action
+        if inner is not None and hasattr(inner, "speak"):
+            self.speak = inner.speak
 
     async def act(self, view: View) -> Decision:
         return Decision(action=self.action, text="(enforced commitment)")
@@ -327,7 +329,7 @@ class Encounter:
 async def encounter(game: NormalFormGame, mechanism: str, players: Sequence[Any], *, settings: Settings,
                     mediator: str = "delegation", mediator_model: Any = None, seed: int = 0,
                     rounds: int | None = None, channel: Any = None, on_event: Any = None,
-                    co_player_types: Sequence[int] = ()) -> Encounter:
+                    co_player_types: Sequence[int] = (), talk_rounds: int = 0) -> Encounter:
     """Play one encounter of ``players`` (one per seat) under ``mechanism`` (see the module docstring).
 
     ``co_player_types``: for reputation, the types of the fresh co-players met each round
@@ -351,7 +353,7 @@ async def encounter(game: NormalFormGame, mechanism: str, players: Sequence[Any]
         return Outcome(mechanism=mechanism, game=gid, who=names, round=t, seed=seed, actions=acts, payoffs=pays,
                        cooperated=tuple(a == rl.cooperate[i] for i, a in enumerate(acts)), messages=msgs, **kw)
 
-    async def match(g: NormalFormGame, seats: Sequence[Any], r: int = 1, talk: int = 0, s: int = 0) -> Any:
+    async def match(g: NormalFormGame, seats: Sequence[Any], r: int = 1, talk: int = talk_rounds, s: int = 0) -> Any:
         rec = await play_match(g, list(seats), seed=seed + 1000 * s, rounds=r, talk_rounds=talk, names=names,
                                channel=channel, on_event=on_event)
         events.extend(rec.events)
@@ -361,14 +363,14 @@ async def encounter(game: NormalFormGame, mechanism: str, players: Sequence[Any]
 
     try:
         if mechanism in ("none", "cheap-talk"):
-            rec = await match(game, players, talk=1 if mechanism == "cheap-talk" else 0)
+            rec = await match(game, players, talk=max(1, talk_rounds) if mechanism == "cheap-talk" else talk_rounds)
             outcomes.append(out(rec, 0))
         elif mechanism == "repetition":
             rec = await match(repeated_spec_game(game, R), players, r=R)
             outcomes.extend(out(rec, t) for t in range(R))
         elif mechanism == "reputation":
             outcomes.extend(await _reputation(game, players, names, rl, settings, R, co_player_types, out, rng,
-                                              events, channel, on_event))
+                                              events, channel, on_event, talk_rounds))
         elif mechanism == "mediator":
             outcomes.append(await _mediator(game, players, names, rl, mediator, mediator_model, match, out, rng,
                                             counts, seed, channel, events))
@@ -402,7 +404,8 @@ def _record_game(game: NormalFormGame, records: dict[str, list[int]], standing: 
                        actions=game.spec.actions, description=desc)
 
 
-async def _reputation(game, players, names, rl, settings, R, co_types, out, rng, events, channel, on_event):
+async def _reputation(game, players, names, rl, settings, R, co_types, out, rng, events, channel, on_event,
+                      talk_rounds=0):
     """The first seat meets fresh co-players each round; every record is public."""
     results = []
     own: list[int] = []
@@ -428,7 +431,7 @@ async def _reputation(game, players, names, rl, settings, R, co_types, out, rng,
             players[0].ok = others_good
         g = _record_game(game, records, standing, settings.reputation, seat_names)
         rec = await play_match(g, seats, seed=int(rng.integers(2**31)), names=seat_names, channel=channel,
-                               on_event=on_event)
+                               on_event=on_event, talk_rounds=talk_rounds)
         events.extend(rec.events)
         if not rec.complete:
             raise _Stop(rec.error or "match failed")
@@ -579,7 +582,7 @@ async def _commitments(game, players, names, rl, match, out, rng, counts, seed, 
     seats = []
     for i, p in enumerate(players):
         if enforced[i] is not None:
-            seats.append(_Enforced(names[i], int(enforced[i])))  # type: ignore[arg-type]
+            seats.append(_Enforced(names[i], int(enforced[i]), p))  # type: ignore[arg-type]
         else:
             seats.append(p)
     rec = await match(g, seats)

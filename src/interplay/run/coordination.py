@@ -48,7 +48,8 @@ def _default_games() -> list[GameConfig]:
             GameConfig(id="trust-game-v1"),
             GameConfig(id="travelers-dilemma-v1"),
             GameConfig(id="stag-hunt-v1"),
-            GameConfig(id="chicken-v1", params={"win": 1.0, "lose": -4.0, "crash": -6.0})]
+            GameConfig(id="chicken-v1", params={"win": 1.0, "lose": -4.0, "crash": -6.0}),
+            GameConfig(id="nash-demand-v1")]
 
 
 class EvolutionConfig(Strict):
@@ -74,6 +75,8 @@ class LLMPartConfig(Strict):
         "delegation", description="the mediator of the LLM encounters; llm: `mediator_agent` proposes a plan")
     mediator_agent: str | None = Field(None, description="name of the agent in `agents` that mediates "
                                                          "(mediator: llm)")
+    talk: bool = Field(False, description="one round of cheap talk before every move under every mechanism "
+                                          "(cheap talk composed with each; the cheap-talk column has it anyway)")
     max_encounters: int = Field(8, ge=1, le=1024, description="encounters in progress at once")
     cache: str | None = Field("~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
     transcripts: int = Field(12, ge=0, description="encounter transcripts kept in the run directory")
@@ -338,7 +341,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
         async with sem:
             enc = await encounter(game, m, seats, settings=settings, mediator=llm.mediator,
                                   mediator_model=mediator_agent, seed=cfg.seed * 1_000_003 + k,
-                                  channel=channel, co_player_types=[kind])
+                                  channel=channel, co_player_types=[kind], talk_rounds=int(llm.talk))
         finished.append((job, enc, seat))
 
     async def all_jobs() -> None:
