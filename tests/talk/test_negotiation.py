@@ -98,9 +98,10 @@ def test_a_fallback_that_moves_illegally_is_an_error_not_a_move():
 def test_turn_limit_ends_without_agreement():
     game = interplay.make("deal-or-no-deal-v1", max_turns=4)
     # two Boulware negotiators with e tiny never concede before the last move, and at the last move accept
-    # anything above 0: the 4th move accepts bob's offer
+    # anything above 0: the 4th move (bob's) accepts alice's second offer
     r = asyncio.run(negotiate(game, [boulware(e=0.01), boulware(e=0.01)]))
-    assert r.turns <= 4
+    assert r.turns == 4 and [m["move"] for m in r.moves] == ["offer", "offer", "offer", "accept"]
+    assert r.payoffs == [10.0, 6.0]  # alice's best deal (book and hats), which bob takes at the last move
     stubborn = Scripted("s", [Move("offer", 0), Move("offer", 0)])
     r = asyncio.run(negotiate(game, [stubborn, Scripted("t", [Move("offer", 0), "MOVE: REJECT"])]))
     assert r.turns == 4 and r.agreement is None and r.payoffs == [0.0, 0.0]

@@ -346,6 +346,6 @@ def _figure(ctx: RunContext, game_id: str, per: dict[str, Any]) -> None:
     ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_title(game_id)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ctx.add_figure(f"negotiation-{game_id}", fig, caption="agreement rate (with its 95% Wilson interval), Pareto-"
                    "efficient rate and welfare as a share of the best, per line-up")
