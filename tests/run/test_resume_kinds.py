@@ -117,3 +117,14 @@ def test_showcase_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path):
     assert res["meta"]["units"]["not_played"] == []
     report = (tmp_path / "run" / "report.html").read_text()
     assert report.count("Learning curves:") == (tmp_path / "ref" / "report.html").read_text().count("Learning curves:")
+
+
+def test_decide_online_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path):
+    data = {"kind": "decide", "name": "d", "seed": 3,
+            "task": {"type": "generated", "rounds": 40, "options": ["A", "B", "C"]},
+            "advisors": [{"name": "Ada", "type": "oracle", "accuracy": [[1, 0.9], [21, 0.4]]},
+                         {"name": "Bo", "type": "oracle", "accuracy": 0.6}, {"name": "Coin", "type": "random"},
+                         {"name": "Con", "type": "contrarian"}],
+            "learners": ["hedge", "exp3", "exp4", "vote:plurality", "uniform"]}
+    res = kill_resume_and_compare(tmp_path, data, kill_after=2)  # after hedge and exp3
+    assert sorted(res["units"]) == sorted(f"pass-{k}" for k in data["learners"])

@@ -28,7 +28,7 @@ task and a run is reproducible from its seed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,8 +188,16 @@ def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
 
 def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learners: Sequence[str] = ("hedge",), *,
                seed: int = 0, learning_rate: float | None = None, importance_rule: str = "plurality",
-               exact_max: int = 15, samples: int = 500, progress: Callable[..., Any] | None = None) -> OnlineResult:
-    """Run each learner over the task (see the module docstring); returns every record."""
+               exact_max: int = 15, samples: int = 500, progress: Callable[..., Any] | None = None,
+               done: Mapping[str, dict[str, Any]] | None = None,
+               on_pass: Callable[[str, dict[str, Any]], None] | None = None) -> OnlineResult:
+    """Run each learner over the task (see the module docstring); returns every record.
+
+    Each learner's pass is a unit of work (passes are independent: the task is reset and the
+    advisors rebuilt for each): ``on_pass(learner, record)`` gets a pass's numbers (plain
+    data) as it finishes, and a learner found in ``done`` (such records from an earlier run)
+    is taken from there instead of played again.
+    """
     if not learners:
         raise InterplayError("run_online: name at least one learner (hedge, exp3, exp4, vote:RULE, uniform).")
     for name in learners:
@@ -207,6 +215,19 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
     advisor_cum = None
     names: list[str] = []
     for j, lname in enumerate(learners):
+        kept = (done or {}).get(lname)
+        if kept is not None:
+            tracker = RegretTracker(int(kept["experts"]), expected=list(kept["expected"]),
+                                    realised=list(kept["realised"]), expert_cum=np.asarray(kept["expert_cum"], float),
+                                    best_cum=list(kept["best_cum"]))
+            runs[lname] = LearnerRun(lname, tracker, weights=kept["weights"], chosen=kept["chosen"],
+                                     bound=kept["bound"], eta=kept["eta"])
+            names = list(kept["advisors"])
+            if j == 0:
+                per_round, transcript = list(kept["per_round"]), list(kept["transcript"])
+            if advisor_cum is None:
+                advisor_cum = np.asarray(kept["advisor_cum"], dtype=float)
+            continue
         task.reset(seed)
         advisors = list(make_advisors())
         names = [a.name for a in advisors]
@@ -279,5 +300,12 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
         runs[lname] = run
         if advisor_cum is None:
             advisor_cum = cum
+        if on_pass is not None:
+            t_ = run.tracker
+            on_pass(lname, {"experts": t_.experts, "expected": t_.expected, "realised": t_.realised,
+                            "expert_cum": np.asarray(t_.expert_cum).tolist(), "best_cum": t_.best_cum,
+                            "weights": run.weights, "chosen": run.chosen, "bound": run.bound, "eta": run.eta,
+                            "advisors": names, "advisor_cum": np.asarray(cum).tolist(),
+                            "per_round": per_round if j == 0 else [], "transcript": transcript if j == 0 else []})
     return OnlineResult(names, task.options, runs, np.asarray(advisor_cum), per_round, importance_rule, n_rounds,
                         transcript)

@@ -134,6 +134,13 @@ class DecideConfig(ExperimentConfig):
     cache: str | None = Field(None, description="LLM answer cache (SQLite file)")
     budget: dict[str, float] | None = Field(None, description="LLM budget: max_calls, max_tokens, max_cost")
 
+    resumable = True
+
+    def resumes_units(self) -> bool:
+        # an online task's learner passes are independent units; LLM advisors' answer accounting is
+        # summed over every pass, so with them a resume redoes the passes (answers from the cache)
+        return self.task.type != "question" and not any(a.type == "llm" for a in self.advisors)
+
     def check(self) -> None:
         from interplay.decide.axioms import get_axiom
         from interplay.decide.rules import get_rule
@@ -403,9 +410,14 @@ def _run_online(cfg: DecideConfig, ctx: RunContext, models: _Models) -> None:
 
     task = build_task(cfg)
     rule = cfg.importance_rule if "importance_rule" in cfg.model_fields_set else "plurality"
+    # a unit is one learner's pass over the task, journalled as it finishes and skipped on --resume
+    finished = ctx.finished_units()
+    ctx.plan_units(f"pass-{name}" for name in cfg.learners)
+    done = {name: finished[f"pass-{name}"] for name in cfg.learners if isinstance(finished.get(f"pass-{name}"), dict)}
     res = run_online(task, lambda: build_advisors(cfg, task, models), cfg.learners, seed=cfg.seed,
                      learning_rate=cfg.learning_rate, importance_rule=rule, exact_max=cfg.exact_max,
-                     samples=min(cfg.samples, 500), progress=ctx.progress)
+                     samples=min(cfg.samples, 500), progress=ctx.progress, done=done,
+                     on_pass=lambda name, rec: ctx.unit_done(f"pass-{name}", rec))
     names = res.advisors
     summaries = {k: r.summary(names) for k, r in res.runs.items()}
     mean_imp = res.mean_importance()
