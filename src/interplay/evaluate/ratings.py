@@ -108,3 +108,38 @@ def outcomes_from_totals(matches: Iterable[tuple[str, str, float, float]], tol: 
             continue
         out.append((a, b, 1.0 if ta > tb + tol else 0.0 if tb > ta + tol else 0.5))
     return out
+
+
+def seat_outcomes(players: Sequence[str], scores: Sequence[float], tol: float = 1e-9) -> list[Outcome]:
+    """Win/draw/loss outcomes of one many-player game (Diplomacy: a seat is a power): every pair of
+    seats held by *different* players, the higher score winning (equal scores: a draw). Seats are
+    taken in order, pairs (i, j) with i < j."""
+    if len(players) != len(scores):
+        raise InterplayError(f"seat_outcomes: {len(players)} players but {len(scores)} scores.")
+    out: list[Outcome] = []
+    for i in range(len(players)):
+        for j in range(i + 1, len(players)):
+            if players[i] == players[j]:
+                continue
+            a, b = float(scores[i]), float(scores[j])
+            out.append((str(players[i]), str(players[j]), 1.0 if a > b + tol else 0.0 if b > a + tol else 0.5))
+    return out
+
+
+def score_matrix(outcomes: Iterable[Outcome], names: Sequence[str]) -> np.ndarray:
+    """``M[i, j]``: the mean score (win 1, draw 0.5, loss 0) of ``names[i]`` against ``names[j]`` over
+    their outcomes (NaN where they never met; 0.5 on the diagonal): the payoff table alpha-Rank
+    ranks a population by when players meet in games rather than in a round robin of matches."""
+    index = {n: k for k, n in enumerate(names)}
+    total = np.zeros((len(names), len(names)))
+    count = np.zeros((len(names), len(names)))
+    for a, b, s in _check(outcomes):
+        i, j = index[a], index[b]
+        total[i, j] += s
+        total[j, i] += 1.0 - s
+        count[i, j] += 1
+        count[j, i] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        M = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    np.fill_diagonal(M, 0.5)
+    return M

@@ -14,13 +14,27 @@ stolen; with ``welfare: true`` also each power's welfare points and the root-Nas
     games: 2
     lineups:
       - {name: greedy-vs-random, default: random, powers: {FRANCE: greedy, RUSSIA: greedy}}
+
+Players other than the four bots are declared under ``agents`` and named in line-ups:
+``{llm: {model: ..., ...}}`` an LLM agent (:class:`~interplay.agents.diplomacy.LLMDiplomacyAgent`;
+one agent named for several powers plays each of them), ``{bot: greedy, announce: true}`` a bot
+that broadcasts its movement orders before giving them (``lie: true``: and then holds), and the
+name ``human`` is a person at the terminal. With ``press_rounds: N`` every movement phase starts
+with N rounds of messages through a talk channel carrying the ``monitors``; every order written
+in a message is checked against the orders that followed (promises kept or broken, requests
+followed). The report adds the press (first messages), messages and promises per power, the
+LLM accounting (answers, invalid, re-asks, decisions, fallbacks per agent, from its own
+answers) and, when a line-up mixes players, Elo, OpenSkill and alpha-Rank over the players
+from every pair of powers held by different players (more final supply centres, or welfare
+points, wins).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Literal
+import asyncio
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -29,18 +43,32 @@ from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext, write_atomic
 from interplay.run.experiments import experiment
+from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 
 BOT_NAMES = ("random", "hold", "greedy", "welfare")
 POWER_NAMES = ("AUSTRIA", "ENGLAND", "FRANCE", "GERMANY", "ITALY", "RUSSIA", "TURKEY")
+HUMAN = "human"
+
+
+class BotAgentConfig(Strict):
+    """A bot under a name of its own; ``announce`` broadcasts its movement orders before giving them."""
+
+    bot: Literal["random", "hold", "greedy", "welfare"] = Field(..., description="the bot")
+    announce: bool = Field(False, description="broadcast its movement orders in the first press round")
+    lie: bool = Field(False, description="with announce: announce the bot's orders, then hold every unit")
+
+
+class LLMAgentSpec(Strict):
+    llm: dict[str, Any] = Field(..., description="an LLM Diplomacy agent: model and options (docs/diplomacy.md)")
 
 
 class LineupConfig(Strict):
-    """A bot for every power: ``default`` for the powers not named in ``powers``."""
+    """A player for every power: ``default`` for the powers not named in ``powers``; a player is a
+    bot name, an agent declared under ``agents``, or ``human``."""
 
     name: str = Field(..., min_length=1, max_length=60, description="label (letters, digits, - and _)")
-    default: Literal["random", "hold", "greedy", "welfare"] = Field("random", description="bot of unnamed powers")
-    powers: dict[str, Literal["random", "hold", "greedy", "welfare"]] = Field(
-        default_factory=dict, description="power (AUSTRIA ... TURKEY) -> bot")
+    default: str = Field("random", min_length=1, description="player of unnamed powers")
+    powers: dict[str, str] = Field(default_factory=dict, description="power (AUSTRIA ... TURKEY) -> player")
 
     @field_validator("name")
     @classmethod
@@ -69,6 +97,15 @@ class DiplomacyConfig(ExperimentConfig):
     games: int = Field(1, ge=1, le=10_000, description="games per line-up (seeds seed, seed+1, ...)")
     lineups: list[LineupConfig] = Field(..., min_length=1, description="the line-ups to play")
     svg: bool = Field(True, description="save each game's final board as SVG (and show the first in the report)")
+    agents: dict[str, LLMAgentSpec | BotAgentConfig] = Field(
+        default_factory=dict, description="named players for line-ups: {llm: {...}} or {bot: ..., announce: ...}")
+    max_phases: int | None = Field(None, ge=1, le=10_000, description="stop each game after this many phases "
+                                   "(a short game; null: play max_years)")
+    press_rounds: int = Field(0, ge=0, le=20, description="rounds of press messages before each movement phase")
+    monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every press message "
+                                        "(needs press_rounds >= 1)")
+    cache: str | None = Field(None, description="SQLite answer cache of the LLM agents; null = none")
+    transcript_messages: int = Field(20, ge=0, le=10_000, description="press messages shown in the report")
 
     resumable = True
 
@@ -78,6 +115,18 @@ class DiplomacyConfig(ExperimentConfig):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"line-up names must be unique; repeated: {', '.join(dup)}")
+        clash = sorted(set(self.agents) & (set(BOT_NAMES) | {HUMAN}))
+        if clash:
+            raise ValueError(f"agent names {clash} are taken by the bots (and 'human'); choose others")
+        known = set(BOT_NAMES) | {HUMAN} | set(self.agents)
+        for lu in self.lineups:
+            for where, who in [("default", lu.default), *((f"powers.{p}", b) for p, b in lu.powers.items())]:
+                if who not in known:
+                    raise ValueError(f"line-up {lu.name!r} {where}: unknown player {who!r}; the players are the "
+                                     f"bots {', '.join(BOT_NAMES)}, 'human' and the agents "
+                                     f"{', '.join(self.agents) or '(none declared)'}")
+        if self.monitors and self.press_rounds == 0:
+            raise ValueError("monitors: message monitors need press; set press_rounds >= 1")
         return self
 
 
@@ -86,10 +135,44 @@ def _svg_img(svg: str) -> str:
     return f"<img alt='final board' style='max-width:100%' src='data:image/svg+xml;base64,{data}'>"
 
 
+def _build_players(cfg: DiplomacyConfig, ctx: RunContext) -> tuple[dict[str, Any], list[Any]]:
+    """name -> player for every name used in a line-up (LLM models loaded once each), and the models."""
+    from interplay.agents.diplomacy import AnnouncingBot, BotPlayer, HumanDiplomacyPlayer, LLMDiplomacyAgent
+
+    used = {who for lu in cfg.lineups for who in lu.bots().values()}
+    players: dict[str, Any] = {}
+    models: list[Any] = []
+    cache = None
+    for name in sorted(used):
+        spec = cfg.agents.get(name)
+        if name == HUMAN:
+            players[name] = HumanDiplomacyPlayer(HUMAN)
+        elif spec is None:
+            players[name] = BotPlayer(name, name)
+        elif isinstance(spec, BotAgentConfig):
+            players[name] = (AnnouncingBot(name, spec.bot, lie=spec.lie) if spec.announce
+                             else BotPlayer(name, spec.bot))
+        else:
+            from interplay.agents.diplomacy import parse_diplomacy_agent
+            from interplay.llm.config import load_model
+
+            agent_cfg = parse_diplomacy_agent(spec.llm, where=f"agents.{name}.llm")
+            if agent_cfg.model is None:
+                raise InterplayError(f"agents.{name}.llm: no model given (set `model:` to a mapping or a YAML file)")
+            if cfg.cache and cache is None:
+                from interplay.llm.cache import LLMCache
+
+                cache = LLMCache(cfg.cache)
+            model = load_model(agent_cfg.model, cache=cache, record=ctx.dir / "llm-calls.jsonl")
+            models.append(model)
+            players[name] = LLMDiplomacyAgent(name, model, agent_cfg)
+    return players, models
+
+
 @experiment("diplomacy", DiplomacyConfig)
 def run_diplomacy(cfg: DiplomacyConfig, ctx: RunContext) -> None:
-    from interplay.games.diplomacy import POWERS, play_game
-    from interplay.games.diplomacy_bots import BOTS
+    from interplay.agents.diplomacy import play_diplomacy
+    from interplay.games.diplomacy import POWERS
 
     if tuple(POWERS) != POWER_NAMES:  # pragma: no cover - the engine's standard map
         raise InterplayError("the Diplomacy powers changed")
@@ -98,26 +181,134 @@ def run_diplomacy(cfg: DiplomacyConfig, ctx: RunContext) -> None:
     ctx.plan_units(keys)
     gdir = ctx.dir / "games"
     gdir.mkdir(exist_ok=True)
+    players, models = _build_players(cfg, ctx)
+    suite = monitor_suite(cfg.monitors)
+    channel = None
+    if suite is not None:
+        from interplay.safety.monitors import monitored_channel
+
+        channel = monitored_channel([suite])
     summary: dict[str, dict] = {}
-    for lu in cfg.lineups:
-        bots = lu.bots()
-        records = []
-        for k in ctx.progress(range(cfg.games), f"{lu.name} games"):
-            key = f"{lu.name}-{k}"
-            if key in done:
-                records.append(done[key])
-                continue
-            env = play_game({p: BOTS[b] for p, b in bots.items()}, max_years=cfg.max_years, welfare=cfg.welfare,
-                            seed=cfg.seed + k)
-            write_atomic(gdir / f"{key}.json", json.dumps(env.saved_game()))
-            if cfg.svg:
-                write_atomic(gdir / f"{key}.svg", env.render_svg())
-            rec = {"lineup": lu.name, "seed": cfg.seed + k, "bots": bots, **env.record.to_dict()}
-            ctx.unit_done(key, rec, metric={"lineup": lu.name, "game": k, "final_centres": rec["final_centres"],
-                                            "welfare_points": rec["welfare_points"]})
-            records.append(rec)
-        summary[lu.name] = _report_lineup(cfg, ctx, lu.name, bots, records)
+    all_records: list[dict] = []
+    try:
+        for lu in cfg.lineups:
+            bots = lu.bots()
+            records = []
+            for k in ctx.progress(range(cfg.games), f"{lu.name} games"):
+                key = f"{lu.name}-{k}"
+                if key in done:
+                    records.append(done[key])
+                    continue
+                game = asyncio.run(play_diplomacy({p: players[b] for p, b in bots.items()}, max_years=cfg.max_years,
+                                                  welfare=cfg.welfare, seed=cfg.seed + k,
+                                                  press_rounds=cfg.press_rounds, channel=channel,
+                                                  max_phases=cfg.max_phases))
+                env = game.env
+                write_atomic(gdir / f"{key}.json", json.dumps(env.saved_game()))
+                if cfg.svg:
+                    write_atomic(gdir / f"{key}.svg", env.render_svg())
+                rec = {"lineup": lu.name, "seed": cfg.seed + k, "bots": bots, **game.to_dict()}
+                ctx.unit_done(key, rec, metric={"lineup": lu.name, "game": k, "final_centres": rec["final_centres"],
+                                                "welfare_points": rec["welfare_points"]})
+                records.append(rec)
+            summary[lu.name] = _report_lineup(cfg, ctx, lu.name, bots, records)
+            all_records.extend(records)
+    finally:
+        stats = {n: p.stats.as_dict() for n, p in players.items() if hasattr(p, "stats")}
+        if stats:
+            ctx.results["llm"] = stats
+            ctx.results["models"] = {getattr(m, "name", "?"): m.totals.as_dict() for m in models
+                                     if hasattr(m, "totals")}
     ctx.results["lineups"] = summary
+    if cfg.press_rounds:
+        _report_press(cfg, ctx, all_records)
+    report_monitors(ctx, suite)
+    if stats:
+        _report_llm(ctx, players, stats)
+    _report_ratings(cfg, ctx, all_records)
+
+
+def _report_press(cfg: DiplomacyConfig, ctx: RunContext, records: list[dict]) -> None:
+    """The first press messages, messages per power and promises vs orders, over all games."""
+    shown = []
+    for r in records:
+        for m in r.get("messages", []):
+            if len(shown) >= cfg.transcript_messages:
+                break
+            who = r["bots"][m["sender"]]
+            to = "everyone" if m["visibility"] == "public" else ", ".join(m["to"])
+            flags = "; ".join(f"{f['monitor']}: {f.get('reason', '')}" for f in m.get("flags", []))
+            shown.append([r["lineup"], m["phase"], m["round"] + 1, f"{m['sender']} ({who})", to, m["text"],
+                          ("BLOCKED " if m.get("blocked") else "") + (flags or "-")])
+    if shown:
+        ctx.add_table("Press: the first messages", shown,
+                      ["line-up", "phase", "round", "from", "to", "message", "monitors"])
+    sent = {p: {"sent": 0, "received": 0, "flagged": 0, "blocked": 0} for p in POWER_NAMES}
+    prom = {p: {"promises": 0, "kept": 0, "broken": 0, "requests": 0, "followed": 0} for p in POWER_NAMES}
+    for r in records:
+        for p in POWER_NAMES:
+            for k, v in r.get("messages_per_power", {}).get(p, {}).items():
+                sent[p][k] += v
+            for k, v in r.get("promises", {}).get("per_power", {}).get(p, {}).items():
+                prom[p][k] += v
+    ctx.results["press"] = {"messages_per_power": sent, "promises_per_power": prom,
+                            "messages": sum(s["sent"] for s in sent.values())}
+    from interplay.run.accounting import fmt_rate
+
+    ctx.add_table("Messages and promises per power (all games)",
+                  [[p, sent[p]["sent"], sent[p]["received"], sent[p]["flagged"], sent[p]["blocked"],
+                    prom[p]["promises"], fmt_rate(prom[p]["kept"], prom[p]["promises"]), prom[p]["requests"],
+                    fmt_rate(prom[p]["followed"], prom[p]["requests"])] for p in POWER_NAMES],
+                  ["power", "sent", "received", "flagged", "blocked", "promises", "kept", "requests", "followed"],
+                  note="A promise is an order in the engine's notation for one of the sender's own units, written in "
+                       "a message of the phase; kept when the sender then gave exactly that order. A request is an "
+                       "order for another power's unit; followed when that power gave it. Orders in plain words "
+                       "are not read.")
+
+
+def _report_llm(ctx: RunContext, players: dict[str, Any], stats: dict[str, dict]) -> None:
+    from interplay.run.accounting import add_accounting, add_warnings, fallback_warnings, from_agent_stats
+
+    acc = {n: {**from_agent_stats(s), "press_answers": s["press_answers"], "press_invalid": s["press_invalid"],
+               "messages": s["messages"]} for n, s in stats.items()}
+    add_accounting(ctx, acc, title="LLM agents: order choices, invalid answers, re-asks, fallbacks",
+                   note="One decision per unit order (and per adjustment pick), each chosen among the engine's "
+                        "legal orders; an invalid answer is re-asked, then the agent's legal fallback "
+                        "decides. Press answers (choosing a recipient) are counted apart.")
+    add_warnings(ctx, fallback_warnings(acc, {n: players[n].config.fallback for n in acc}))
+    ctx.results.setdefault("warnings", [])
+
+
+def _report_ratings(cfg: DiplomacyConfig, ctx: RunContext, records: list[dict]) -> None:
+    """Elo, OpenSkill and alpha-Rank over the players, when some game seats different players."""
+    from interplay.evaluate.ratings import elo, openskill, score_matrix, seat_outcomes
+
+    score = "welfare_points" if cfg.welfare else "final_centres"
+    outcomes = []
+    for r in records:
+        outcomes += seat_outcomes([r["bots"][p] for p in POWER_NAMES], [r[score][p] for p in POWER_NAMES])
+    if not outcomes:
+        return
+    names = sorted({n for a, b, _ in outcomes for n in (a, b)})
+    ratings = {"elo": [x.to_dict() for x in elo(outcomes, players=names)],
+               "openskill": [x.to_dict() for x in openskill(outcomes, players=names)]}
+    M = score_matrix(outcomes, names)
+    pi = None
+    if not np.isnan(M).any():
+        from interplay.evaluate.alpharank import alpharank
+
+        pi = np.clip(alpharank(M, alpha=10.0, m=50).pi, 0.0, 1.0)  # round-off below 0
+    ctx.results["ratings"] = {**ratings, "score_matrix": M.tolist(), "players": names, "outcomes": len(outcomes),
+                              "alpha_rank": None if pi is None else dict(zip(names, map(float, pi)))}
+    ctx.add_table("Ratings from pairs of powers held by different players (Elo K=32 from 1500; OpenSkill ordinal; "
+                  "alpha-Rank mass)",
+                  [[k + 1, e["name"], f"{e['rating']:.1f}", o["name"], f"{o['rating']:.2f}", e["games"],
+                    "n/a (some pair never met)" if pi is None else f"{pi[names.index(e['name'])]:.3f}"]
+                   for k, (e, o) in enumerate(zip(ratings["elo"], ratings["openskill"]))],
+                  ["rank", "Elo", "rating", "OpenSkill", "ordinal", "pair outcomes", "alpha-Rank (Elo's player)"],
+                  note=f"In each game every pair of powers held by different players is one outcome: more "
+                       f"{'welfare points' if cfg.welfare else 'final supply centres'} wins, equal is a draw "
+                       f"({len(outcomes)} outcomes). alpha-Rank (alpha 10, m 50) ranks the mean pairwise score.")
 
 
 def _report_lineup(cfg: DiplomacyConfig, ctx: RunContext, name: str, bots: dict[str, str],
