@@ -372,9 +372,8 @@ class LLMDiplomacyAgent:
                 {"role": "user", "content": f"{self.context(view)}\n\n{question}"}]
         invalid, reason = 0, ""
         for attempt in range(cfg.max_reasks + 1):
-            if attempt:
-                if not press:
-                    self.stats.reasks += 1
+            if attempt and not press:
+                self.stats.reasks += 1
             try:
                 choice = await self.model.achoose(msgs, options, temperature=cfg.temperature,
                                                   seed=self._seed(view, salt, attempt))

@@ -31,9 +31,9 @@ points, wins).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-import asyncio
 from typing import Any, Literal
 
 import numpy as np
