@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from interplay.agents.protocol import TalkChannel
 from interplay.errors import InterplayError
 from interplay.games.diplomacy import POWERS, DiplomacyEnv, order_kind, province
 from interplay.games.diplomacy_bots import BOTS, hold_orders
@@ -125,18 +126,6 @@ class DiplomacyPlayer(Protocol):
     name: str
 
     async def act(self, view: DiplomacyView) -> OrdersDecision | Sequence[str]: ...
-
-
-class PostedMessage(Protocol):
-    flags: Sequence[Any]
-    blocked: bool
-
-
-class PressChannel(Protocol):
-    """Where press is posted (satisfied by :class:`interplay.talk.channel.Channel`)."""
-
-    def post(self, sender: str, text: str, *, visibility: Any = "public", to: Sequence[str] | None = None,
-             round: int | None = None, **meta: Any) -> PostedMessage: ...
 
 
 def _flag(f: Any) -> dict[str, Any]:
@@ -531,33 +520,35 @@ class LLMDiplomacyAgent:
 
 # -- people ---------------------------------------------------------------------------------------------
 class HumanDiplomacyPlayer:
-    """A person at the terminal playing one power, through :class:`~interplay.agents.human.HumanPlayer`'s
-    input and output (``ask``, ``tell``): the board and messages are shown, each unit's legal orders
-    are listed by number, and an answer (a number or an order exactly) outside the list is asked
+    """A person at the terminal playing one power, through :class:`~interplay.agents.human.Terminal`
+    (injectable ``ask`` and ``tell``): the board and messages are shown, each unit's legal orders
+    are listed by number, and an answer (a number, or an order exactly) outside the list is asked
     again, never guessed."""
 
     def __init__(self, name: str = "human", *, ask: Callable[[str], str] = input,
                  tell: Callable[[str], None] = print, max_tries: int = 20) -> None:
-        from interplay.agents.human import HumanPlayer
+        from interplay.agents.human import Terminal
 
-        self.person = HumanPlayer(name, ask=ask, tell=tell, max_tries=max_tries)
         self.name = name
+        self.max_tries = max_tries
+        self.terminal = Terminal(name, ask=ask, tell=tell, eof="no more input (end of file); the game stops here.")
 
     async def _pick(self, prompt: str, options: list[str]) -> str:
-        p = self.person
-        p.tell(prompt + "\n" + "\n".join(f"  {i + 1}. {o}" for i, o in enumerate(options)))
-        for _ in range(p.max_tries):
-            text = (await asyncio.to_thread(p._read, "your choice (number or order): ")).strip()
+        term = self.terminal
+        term.tell(prompt + "\n" + "\n".join(f"  {i + 1}. {o}" for i, o in enumerate(options)))
+        for _ in range(self.max_tries):
+            text = await term.aread("your choice (number or order): ")
             if text.isdigit() and 1 <= int(text) <= len(options):
                 return options[int(text) - 1]
             match = [o for o in options if o.upper() == " ".join(text.upper().split())]
             if match:
                 return match[0]
-            p.tell(f"Not one of the {len(options)} choices; answer with its number (1-{len(options)}) or the order.")
-        raise InterplayError(f"{self.name}: no valid choice after {p.max_tries} tries.")
+            term.tell(f"Not one of the {len(options)} choices; answer with its number (1-{len(options)}) or the "
+                      "order.")
+        raise InterplayError(f"{self.name}: no valid choice after {self.max_tries} tries.")
 
     async def act(self, view: DiplomacyView) -> OrdersDecision:
-        self.person.tell(f"== {view.power}, {view.phase} ==\n{board_text(view)}\n{press_text(view)}")
+        self.terminal.tell(f"== {view.power}, {view.phase} ==\n{board_text(view)}\n{press_text(view)}")
         orders: list[str] = []
         if view.phase_type == "A":
             legal = [o for os in view.legal.values() for o in os]
@@ -578,14 +569,14 @@ class HumanDiplomacyPlayer:
         return OrdersDecision(orders=orders, decisions=len(orders))
 
     async def speak(self, view: DiplomacyView) -> list[tuple[str, str]]:
-        text = (await asyncio.to_thread(self.person._read, f"Press round {view.press_round + 1}: message as "
-                                        "'POWER: text' or 'ALL: text' (empty for none): ")).strip()
+        text = await self.terminal.aread(f"Press round {view.press_round + 1}: message as 'POWER: text' or "
+                                         "'ALL: text' (empty for none): ")
         if not text:
             return []
         to, _, body = text.partition(":")
         to = to.strip().upper()
         if to not in (EVERYONE, *view.others) or not body.strip():
-            self.person.tell(f"Not sent: write 'ALL: text' or 'POWER: text' with one of {', '.join(view.others)}.")
+            self.terminal.tell(f"Not sent: write 'ALL: text' or 'POWER: text' with one of {', '.join(view.others)}.")
             return []
         return [(to, body.strip())]
 
@@ -626,7 +617,7 @@ async def _maybe(x: Any) -> Any:
 
 
 async def play_diplomacy(players: Mapping[str, Any], *, max_years: int = 10, welfare: bool = False, seed: int = 0,
-                         press_rounds: int = 0, channel: Callable[[tuple[str, ...]], PressChannel] | None = None,
+                         press_rounds: int = 0, channel: Callable[[tuple[str, ...]], TalkChannel] | None = None,
                          on_event: Callable[[dict[str, Any]], None] | None = None,
                          max_phases: int | None = None) -> DiplomacyGame:
     """Play one game; ``players``: power -> player (the same object may play several powers).

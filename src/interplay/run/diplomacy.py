@@ -297,7 +297,7 @@ def _report_ratings(cfg: DiplomacyConfig, ctx: RunContext, records: list[dict]) 
     if not np.isnan(M).any():
         from interplay.evaluate.alpharank import alpharank
 
-        pi = np.clip(alpharank(M, alpha=10.0, m=50).pi, 0.0, 1.0)  # round-off below 0
+        pi = np.clip(alpharank(M, alpha=10.0, m=50).pi, 0.0, 1.0) + 0.0  # round-off below 0
     ctx.results["ratings"] = {**ratings, "score_matrix": M.tolist(), "players": names, "outcomes": len(outcomes),
                               "alpha_rank": None if pi is None else dict(zip(names, map(float, pi)))}
     ctx.add_table("Ratings from pairs of powers held by different players (Elo K=32 from 1500; OpenSkill ordinal; "

@@ -31,6 +31,7 @@ _KIND_MODULES: dict[str, str] = {
     "diplomacy": "interplay.run.diplomacy",
     "negotiation": "interplay.run.negotiation",
     "coordination": "interplay.run.coordination",
+    "stratego": "interplay.run.stratego",
 }
 
 

@@ -1,0 +1,271 @@
+"""Stratego players (bots, LLM agents, people) and the move-by-move game loop.
+
+A Stratego player has the per-turn player's shape (:mod:`interplay.agents.protocol`): a
+``name`` and ``async act(view) -> Decision | int`` (an action index, ``from-square * 18 +
+target``). The view (:class:`StrategoView`) holds only what the player to move may know: its
+observation vector and legal mask (for bots), and the text view of
+:mod:`interplay.games.stratego.text` (the board from its own side, its pieces, enemy pieces
+unknown unless revealed, and its legal moves) for LLM agents and people. No player is handed
+the game state, which holds the hidden enemy ranks.
+
+:func:`play_stratego` plays one game move by move under asyncio, checking every move against
+the legal set before it is applied. It consumes the game's key exactly as the batched
+``Stratego.play`` does, so two bots play the same game on either path (the batched path is
+the fast one: the ``stratego`` kind uses it for every pairing of two bots).
+
+:class:`LLMStrategoAgent` chooses its move among the legal moves written ``b4-b5`` (a
+constrained choice: JSON-schema enum or guided choice on HTTP servers, option
+log-likelihoods on local models); an invalid answer is re-asked (quoting it, a new seed) up
+to ``max_reasks`` times, then its declared fallback bot (``random`` or ``heuristic``) moves,
+counted as a fallback. It never plays a move outside the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+import jax
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from interplay.agents.llm_agent import AgentStats
+from interplay.agents.protocol import Decision
+from interplay.errors import InterplayError
+from interplay.games.stratego.bots import BOTS
+from interplay.games.stratego.core import PLAYERS
+from interplay.games.stratego.game import Stratego
+from interplay.llm.base import InvalidAnswer, LanguageModel, ModelCallError
+
+
+@dataclass(frozen=True)
+class StrategoView:
+    """What the player to move knows: ``text`` (the board from its side with its legal moves),
+    ``moves`` (the legal moves as ``from-to``, in action order) and ``actions`` (their indices),
+    ``obs`` and ``mask`` (the observation vector and legal mask the bots read), ``key`` (its
+    random key for this move)."""
+
+    player: int
+    name: str
+    opponent: str
+    text: str
+    moves: tuple[str, ...]
+    actions: tuple[int, ...]
+    obs: Any
+    mask: Any
+    ply: int
+    max_plies: int
+    key: Any
+    seed: int = 0
+
+    @property
+    def colour(self) -> str:
+        return PLAYERS[self.player]
+
+
+@partial(jax.jit, static_argnums=0)
+def _policy_call(policy: Callable[..., Any], key: jax.Array, obs: jax.Array, mask: jax.Array) -> jax.Array:
+    return policy(key, obs, mask)
+
+
+@partial(jax.jit, static_argnums=0)
+def _transition(game: Stratego, state: Any, action: jax.Array) -> Any:
+    return game.transition(state, action)
+
+
+@partial(jax.jit, static_argnums=0)
+def _observe(game: Stratego, state: Any) -> Any:
+    return game.observe(state, state.player)
+
+
+class StrategoBot:
+    """A bot of :mod:`interplay.games.stratego.bots` (``policy(key, obs, mask)``) as a player."""
+
+    def __init__(self, name: str, policy: Callable[..., Any] | str) -> None:
+        if isinstance(policy, str):
+            if policy not in BOTS:
+                raise InterplayError(f"unknown Stratego bot {policy!r}; the bots are {', '.join(BOTS)}")
+            policy = BOTS[policy]
+        self.name = name
+        self.policy = policy
+
+    async def act(self, view: StrategoView) -> Decision:
+        return Decision(action=int(_policy_call(self.policy, view.key, view.obs, view.mask)))
+
+
+class StrategoAgentConfig(BaseModel):
+    """An LLM Stratego agent as written in a config (``players: {name: {llm: ...}}``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: dict[str, Any] | str | None = Field(None, description="model mapping or model YAML path")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature")
+    max_reasks: int = Field(1, ge=0, le=10, description="re-asks after an invalid answer")
+    fallback: Literal["random", "heuristic"] = Field("random", description="the bot that moves after the re-asks")
+    on_error: Literal["stop", "fallback"] = Field("stop", description="a call that fails for good: stop the "
+                                                                      "game, or the fallback")
+
+
+def parse_stratego_agent(data: Any, where: str = "agent") -> StrategoAgentConfig:
+    if isinstance(data, StrategoAgentConfig):
+        return data
+    if isinstance(data, str):
+        data = {"model": data}
+    try:
+        return StrategoAgentConfig.model_validate(data)
+    except ValidationError as exc:
+        parts = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise InterplayError(f"{where}: {'; '.join(parts)}") from None
+
+
+SYSTEM = """You play Stratego as {colour} against {opponent}. Capture the enemy flag to win; a player with no \
+legal move loses; after {max_plies} moves in all the game is a draw. Each turn you move one of your pieces."""
+
+
+class LLMStrategoAgent:
+    """An LLM choosing each Stratego move from the legal set through the text view.
+
+    ``stats`` (the accounting fields of the LLM agents: moves, answers, invalid answers,
+    re-asks, fallbacks, calls, tokens) counts over every game it plays.
+    """
+
+    def __init__(self, name: str, model: LanguageModel, config: StrategoAgentConfig | Mapping[str, Any] | None = None
+                 ) -> None:
+        self.name = name
+        self.model = model
+        self.config = parse_stratego_agent(config or {}, where=f"agent {name!r}")
+        self.stats = AgentStats()
+        self._fallback = StrategoBot(f"{name}/fallback", self.config.fallback)
+
+    def messages(self, view: StrategoView) -> list[dict[str, str]]:
+        system = SYSTEM.format(colour=view.colour, opponent=view.opponent, max_plies=view.max_plies)
+        return [{"role": "system", "content": system},
+                {"role": "user", "content": f"{view.text}\n\nReply with your move only, exactly as listed."}]
+
+    async def act(self, view: StrategoView) -> Decision:
+        cfg = self.config
+        msgs = self.messages(view)
+        options = list(view.moves)
+        invalid, reason, texts = 0, "", []
+        for attempt in range(cfg.max_reasks + 1):
+            if attempt:
+                self.stats.reasks += 1
+            seed = int(np.random.SeedSequence([view.seed, view.ply, attempt]).generate_state(1)[0] >> 1)
+            try:
+                choice = await self.model.achoose(msgs, options, temperature=cfg.temperature, seed=seed)
+            except InvalidAnswer as exc:
+                self.stats.add(exc.completion)
+                self.stats.answers += 1
+                self.stats.invalid_answers += 1
+                self.stats.truncated_answers += exc.kind == "length"
+                self.stats.empty_answers += exc.kind == "empty"
+                invalid += 1
+                reason = exc.reason
+                texts.append(exc.text or "")
+                quoted = " ".join((exc.text or "").split())[:300] or "(nothing)"
+                msgs = [*msgs, {"role": "assistant", "content": exc.text or "(empty)"},
+                        {"role": "user", "content": f"Your answer \"{quoted}\" cannot be played: {exc.reason}. "
+                                                    f"Reply with exactly one of: {' '.join(options)}"}]
+                continue
+            except ModelCallError as exc:
+                self.stats.call_errors += 1
+                if cfg.on_error == "stop":
+                    raise
+                reason = f"call failed: {exc}"
+                break
+            self.stats.add(choice.completion)
+            self.stats.answers += 1
+            self.stats.moves += 1
+            texts.append(choice.completion.text)
+            return Decision(action=view.actions[choice.index], text="\n".join(texts), invalid=invalid)
+        d = await self._fallback.act(view)
+        self.stats.moves += 1
+        self.stats.fallbacks += 1
+        return Decision(action=d.action, text="\n".join(texts), fallback=True, invalid=invalid,
+                        reason=f"fallback ({cfg.fallback}) after: {reason}")
+
+
+class HumanStrategoPlayer:
+    """A person at the terminal (:class:`~interplay.agents.human.Terminal`): the board from their
+    side and the legal moves are shown; a move is typed ``b4-b5`` (or its number in the list) and
+    anything else is asked again, never guessed."""
+
+    def __init__(self, name: str = "human", *, ask: Callable[[str], str] = input,
+                 tell: Callable[[str], None] = print, max_tries: int = 20) -> None:
+        from interplay.agents.human import Terminal
+
+        self.name = name
+        self.max_tries = max_tries
+        self.terminal = Terminal(name, ask=ask, tell=tell, eof="no more input (end of file); the game stops here.")
+
+    async def act(self, view: StrategoView) -> Decision:
+        term = self.terminal
+        term.tell(view.text)
+        for _ in range(self.max_tries):
+            text = await term.aread("your move (like b4-b5): ")
+            if text.isdigit() and 1 <= int(text) <= len(view.moves):
+                return Decision(action=view.actions[int(text) - 1], text=text)
+            norm = "-".join(text.lower().replace(" to ", " ").replace("-", " ").split())
+            if norm in view.moves:
+                return Decision(action=view.actions[view.moves.index(norm)], text=text)
+            term.tell(f"{text!r} is not one of your {len(view.moves)} legal moves.")
+        raise InterplayError(f"{self.name}: no legal move after {self.max_tries} tries.")
+
+
+@dataclass
+class StrategoGame:
+    """One game played move by move: winner (0 red, 1 blue, -1 draw), plies, the moves, decisions."""
+
+    names: tuple[str, str]
+    winner: int
+    plies: int
+    truncated: bool
+    actions: list[int]
+    moves: list[str]
+    fallbacks: tuple[int, int]
+    invalid: tuple[int, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"red": self.names[0], "blue": self.names[1], "winner": self.winner, "plies": self.plies,
+                "truncated": self.truncated, "moves": self.moves, "fallbacks": list(self.fallbacks),
+                "invalid": list(self.invalid)}
+
+
+async def play_stratego(game: Stratego, players: tuple[Any, Any], key: jax.Array, *, seed: int = 0
+                        ) -> StrategoGame:
+    """One game, red ``players[0]`` against blue ``players[1]``, move by move (see the module docstring)."""
+    from interplay.games.stratego.text import describe_illegal, legal_moves, render
+
+    k_reset, k = jax.random.split(key)
+    _, state = game.reset(k_reset)
+    names = (getattr(players[0], "name", "red"), getattr(players[1], "name", "blue"))
+    actions: list[int] = []
+    moves: list[str] = []
+    fb, bad = [0, 0], [0, 0]
+    truncated = False
+    while not bool(state.done):
+        k, sub = jax.random.split(k)
+        p = int(state.player)
+        mask = np.asarray(state.mask)
+        legal = np.flatnonzero(mask)
+        view = StrategoView(player=p, name=names[p], opponent=names[1 - p], text=render(state, p),
+                            moves=tuple(legal_moves(state)), actions=tuple(int(a) for a in legal),
+                            obs=_observe(game, state), mask=state.mask, ply=int(state.ply),
+                            max_plies=game.max_plies, key=sub, seed=seed)
+        d = await players[p].act(view)
+        if isinstance(d, Decision):
+            a = int(d.action)
+            fb[p] += bool(d.fallback)
+            bad[p] += int(d.invalid)
+        else:
+            a = int(d)
+        if not (0 <= a < mask.shape[0]) or not mask[a]:
+            raise InterplayError(f"{names[p]} ({PLAYERS[p]}) played an illegal move: {describe_illegal(state, a)}")
+        moves.append(view.moves[list(view.actions).index(a)])
+        actions.append(a)
+        state, _, _, tr = _transition(game, state, np.int32(a))
+        truncated = truncated or bool(tr)
+    return StrategoGame(names=names, winner=int(state.winner), plies=int(state.ply), truncated=truncated,
+                        actions=actions, moves=moves, fallbacks=(fb[0], fb[1]), invalid=(bad[0], bad[1]))
