@@ -1,0 +1,106 @@
+"""Stratego players and the stratego kind: bots on both paths, people, LLM agents (a scripted server
+and the bundled SmolLM2 locally and through ``transformers serve``)."""
+
+import asyncio
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from interplay.agents.stratego import HumanStrategoPlayer, LLMStrategoAgent, StrategoBot, play_stratego
+from interplay.errors import InterplayError
+from interplay.games.stratego import stratego
+from interplay.games.stratego.bots import heuristic_policy, random_policy
+from interplay.games.stratego.text import legal_moves
+
+
+@pytest.fixture(scope="module")
+def barrage():
+    return stratego("barrage", max_plies=60)
+
+
+def test_move_by_move_bots_play_the_batched_paths_game(barrage):
+    key = jax.random.PRNGKey(3)
+    rec = barrage.play(key, 2, (heuristic_policy, random_policy), record=True)
+    for g, gk in enumerate(jax.random.split(key, 2)):
+        one = asyncio.run(play_stratego(barrage, (StrategoBot("h", "heuristic"), StrategoBot("r", "random")), gk))
+        n = int(rec.plies[g])
+        assert one.plies == n and one.winner == int(rec.winner[g]) and one.truncated == bool(rec.truncated[g])
+        assert one.actions == np.asarray(rec.actions[g])[:n].tolist()
+
+
+class _Illegal:
+    name = "cheat"
+
+    async def act(self, view):
+        return int(np.flatnonzero(~np.asarray(view.mask))[0])
+
+
+def test_an_illegal_move_from_a_player_is_a_clear_error(barrage):
+    with pytest.raises(InterplayError, match="cheat \\(red\\) played an illegal move"):
+        asyncio.run(play_stratego(barrage, (_Illegal(), StrategoBot("r", "random")), jax.random.PRNGKey(0)))
+
+
+def test_a_person_types_moves_and_bad_ones_are_asked_again(barrage):
+    key = jax.random.PRNGKey(5)
+    _, state = barrage.reset(jax.random.split(key)[0])
+    first = legal_moves(state)
+    shown = []
+    answers = iter(["a1-a1", "zz", first[0].replace("-", " to "), "1", "1", "1", "1", "1", "1", "1"] + ["1"] * 40)
+    human = HumanStrategoPlayer("pat", ask=lambda p: next(answers), tell=shown.append)
+    game = asyncio.run(play_stratego(stratego("barrage", max_plies=6), (human, StrategoBot("r", "random")), key))
+    assert game.moves[0] == first[0]
+    assert sum("is not one of your" in t for t in shown) == 2
+    assert "You are red; your side is at the bottom." in shown[0]
+
+
+def test_an_llm_that_never_answers_a_legal_move_falls_back_every_move(barrage):
+    from interplay.llm.config import load_model
+    from interplay.llm.testing import LoopbackServer
+
+    with LoopbackServer(default="I would like to castle kingside.", port=18661) as server:
+        model = load_model({"provider": "openai", "base_url": server.base_url, "model": "loopback",
+                            "api_key_env": None, "structured": "none", "max_retries": 0})
+        agent = LLMStrategoAgent("bad", model, {"max_reasks": 2, "fallback": "random"})
+        game = asyncio.run(play_stratego(stratego("barrage", max_plies=8), (agent, StrategoBot("r", "random")),
+                                         jax.random.PRNGKey(1)))
+    s = agent.stats.as_dict()
+    mine = (game.plies + 1) // 2  # red moves first
+    assert s["moves"] == s["fallbacks"] == mine and game.fallbacks == (mine, 0)
+    assert s["answers"] == s["invalid_answers"] == 3 * mine and s["reasks"] == 2 * mine
+    # the fallback is the random bot on the same key: the same game as two random bots
+    same = asyncio.run(play_stratego(stratego("barrage", max_plies=8),
+                                     (StrategoBot("r0", "random"), StrategoBot("r", "random")), jax.random.PRNGKey(1)))
+    assert game.actions == same.actions
+
+
+def test_the_stratego_kind_between_bots(tmp_path):
+    from interplay.run.runner import load_config, run_experiment
+
+    cfg = {"kind": "stratego", "name": "st", "seed": 0, "variant": "barrage", "max_plies": 120, "games": 6,
+           "players": {"random": "random", "heuristic": "heuristic"}}
+    run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+    res = json.loads((run / "results.json").read_text())
+    assert res["games_played"] == 12
+    for t in res["table"].values():
+        assert t["games"] == 12 and t["wins"] + t["draws"] + t["losses"] == 12
+    h, r = res["table"]["heuristic"], res["table"]["random"]
+    assert h["wins"] == r["losses"] and h["draws"] == r["draws"]
+    # the first block (random red vs heuristic blue) is the batched path's games from its key
+    game = stratego("barrage", max_plies=120)
+    rec = game.play(jax.random.fold_in(jax.random.PRNGKey(0), 0), 6, (random_policy, heuristic_policy))
+    blue_wins = int(np.sum(np.asarray(rec.winner) == 1))
+    M = np.array(res["score_matrix"])
+    assert abs(M[0, 1] + M[1, 0] - 1) < 1e-12 and abs(sum(res["alpha_rank"].values()) - 1) < 1e-9
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    first = next(m for m in metrics if m.get("red") == "random")
+    assert first["blue_wins"] == blue_wins
+    assert "tournament" in (run / "report.html").read_text()
+
+
+def test_unknown_stratego_bot_is_a_config_error():
+    from interplay.run.runner import load_config
+
+    with pytest.raises(InterplayError, match="unknown bot 'heuristc'"):
+        load_config(data={"kind": "stratego", "name": "x", "players": {"a": "random", "b": "heuristc"}})
