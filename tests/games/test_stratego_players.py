@@ -104,3 +104,39 @@ def test_unknown_stratego_bot_is_a_config_error():
 
     with pytest.raises(InterplayError, match="unknown bot 'heuristc'"):
         load_config(data={"kind": "stratego", "name": "x", "players": {"a": "random", "b": "heuristc"}})
+
+
+def test_own_frame_shows_each_player_its_side_at_the_bottom():
+    """A position and its half-turned mirror with the colours swapped look the same to the mover."""
+    from interplay.games.stratego.aec import aec_env
+    from interplay.games.stratego.core import ROTATE_ACTION_NP, own_frame
+
+    game = stratego("barrage")
+    red = game.position({"b2": "red marshal", "d4": "red scout", "a1": "red flag",
+                         "h8": "blue miner", "j10": "blue flag", "c7": "blue bomb"}, to_move="red")
+    blue = game.position({"i9": "blue marshal", "g7": "blue scout", "j10": "blue flag",
+                          "c3": "red miner", "a1": "red flag", "h4": "red bomb"}, to_move="blue")
+    o_red, m_red = own_frame(game.observe(red, 0), red.mask, 0)
+    o_blue, m_blue = own_frame(game.observe(blue, 1), blue.mask, 1)
+    assert np.array_equal(np.asarray(o_red)[:-1], np.asarray(o_blue)[:-1])  # all but the player bit
+    assert np.array_equal(np.asarray(m_red), np.asarray(m_blue)) and int(np.sum(np.asarray(m_red))) > 0
+    # the AEC env in own frame: blue's own-frame action is the board's turned move
+    env = aec_env("stratego-barrage-v1", own_frame=True)
+    env.reset(seed=2)
+    env.step(int(np.flatnonzero(env.observe("red")["action_mask"])[0]))
+    own = env.observe("blue")["action_mask"]
+    board = np.asarray(env.state().mask)
+    assert np.array_equal(own, board[ROTATE_ACTION_NP].astype(np.int8))
+    b = int(np.flatnonzero(own)[0])
+    before = env.state()
+    env.step(b)
+    ref = game.transition(before, int(ROTATE_ACTION_NP[b]))[0]
+    assert np.array_equal(np.asarray(env.state().owner), np.asarray(ref.owner))
+
+
+def test_own_frame_aec_env_passes_pettingzoo_api_test():
+    from pettingzoo.test import api_test
+
+    from interplay.games.stratego.aec import aec_env
+
+    api_test(aec_env("stratego-barrage-v1", own_frame=True), num_cycles=100)

@@ -6,6 +6,11 @@ when it is not that agent's turn); ``infos[agent]["legal_moves"]`` lists the mov
 the agent's turn. Rewards are +1 / -1 at a win / loss, 0 otherwise and in a draw. An illegal
 action raises InterplayError naming the move and why. ``render()`` gives the board from the
 view of the agent to move (``render_mode="ansi"``).
+
+``own_frame=True`` turns blue's observation planes and action mask half a circle (square ``s``
+is seen as ``99 - s``), so each player sees its own side at the bottom, as in the text view,
+and blue's actions are read in that frame (:func:`interplay.games.stratego.core.own_frame`);
+``legal_moves`` still names the board's squares.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import numpy as np
 from pettingzoo import AECEnv
 
 from interplay.errors import InterplayError
-from interplay.games.stratego.core import PLAYERS
+from interplay.games.stratego.core import NUM_PLANES, PLAYERS, ROTATE_ACTION_NP, SQUARES
 from interplay.games.stratego.game import Stratego, _jit_step
 from interplay.games.stratego.text import legal_moves, render
 
@@ -27,9 +32,11 @@ class StrategoAEC(AECEnv):
 
     metadata = {"render_modes": ["ansi"], "name": "stratego-v1", "is_parallelizable": False}
 
-    def __init__(self, game: Stratego, render_mode: str | None = None) -> None:
+    def __init__(self, game: Stratego, render_mode: str | None = None, own_frame: bool = False) -> None:
         super().__init__()
         self.game = game
+        #: blue's observation, mask and actions in its own frame (the board turned half a circle)
+        self.own_frame = bool(own_frame)
         self.possible_agents = list(PLAYERS)
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "name": game.spec.id}
@@ -50,8 +57,14 @@ class StrategoAEC(AECEnv):
         mask = np.asarray(self._state.mask).astype(np.int8)
         zero = np.zeros_like(mask)
         to_move = int(self._state.player)
-        self._obs = {a: {"observation": obs[i].astype(np.float32), "action_mask": mask if i == to_move else zero}
-                     for i, a in enumerate(self.possible_agents)}
+        self._obs = {}
+        for i, a in enumerate(self.possible_agents):
+            o, m = obs[i].astype(np.float32), mask if i == to_move else zero
+            if self.own_frame and i == 1:
+                o = np.concatenate([o[:NUM_PLANES * SQUARES].reshape(NUM_PLANES, SQUARES)[:, ::-1].reshape(-1),
+                                    o[NUM_PLANES * SQUARES:]])
+                m = m[ROTATE_ACTION_NP]
+            self._obs[a] = {"observation": o, "action_mask": m}
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         if seed is not None:
@@ -94,6 +107,9 @@ class StrategoAEC(AECEnv):
         if action is None:
             raise InterplayError(f"{self.game.spec.id}: {agent} must give a move (action None is only for "
                                  "finished agents).")
+        if self.own_frame and agent == self.possible_agents[1] and isinstance(action, int | np.integer) \
+                and 0 <= int(action) < len(ROTATE_ACTION_NP):
+            action = int(ROTATE_ACTION_NP[int(action)])  # blue's own frame -> the board's
         a = self.game.check_action(self._state, action, where=f" ({agent})")
         self._key, sub = jax.random.split(self._key)
         obs, self._state, rewards, terminated, truncated = _jit_step(self.game, sub, self._state, a)
@@ -120,11 +136,13 @@ class StrategoAEC(AECEnv):
         pass
 
 
-def aec_env(id: str = "stratego-v1", render_mode: str | None = None, **params: Any) -> StrategoAEC:
-    """``aec_env("stratego-barrage-v1")``: a registered Stratego game as a PettingZoo AECEnv."""
+def aec_env(id: str = "stratego-v1", render_mode: str | None = None, own_frame: bool = False,
+            **params: Any) -> StrategoAEC:
+    """``aec_env("stratego-barrage-v1")``: a registered Stratego game as a PettingZoo AECEnv
+    (``own_frame=True``: blue observes and acts with the board turned, its side at the bottom)."""
     from interplay.games.registry import make
 
     game = make(id, **params)
     if not isinstance(game, Stratego):
         raise InterplayError(f"aec_env: {id!r} is not a Stratego game.")
-    return StrategoAEC(game, render_mode=render_mode)
+    return StrategoAEC(game, render_mode=render_mode, own_frame=own_frame)

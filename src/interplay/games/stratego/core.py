@@ -329,3 +329,26 @@ def observe(state: StrategoState, player, initial_counts: jax.Array, max_plies: 
     frac = counts / jnp.maximum(initial_counts.astype(jnp.float32), 1.0)
     tail = jnp.stack([state.ply / max_plies, jnp.asarray(player, jnp.float32)]).astype(jnp.float32)
     return jnp.concatenate([planes, frac, tail])
+
+
+# -- each player's own frame ----------------------------------------------------------------------
+#: the action that is ``a`` with the board turned half a circle (square s -> 99 - s); its own inverse.
+ROTATE_ACTION_NP = np.array([action_index(SQUARES - 1 - int(f), SQUARES - 1 - int(t))
+                             for f, t in zip(ACT_FROM_NP, ACT_TO_NP)], np.int32)
+ROTATE_ACTION = jnp.asarray(ROTATE_ACTION_NP)
+
+
+def own_frame(obs: jax.Array, mask: jax.Array, player) -> tuple[jax.Array, jax.Array]:
+    """``(obs, mask)`` of :func:`observe` and the legal mask in ``player``'s own frame: for blue the
+    board is turned half a circle (square ``s`` is shown as ``99 - s``, so each player sees its own
+    side at ranks 1-4, as the text view draws it), and action ``b`` of the turned mask is the move
+    :data:`ROTATE_ACTION` ``[b]`` on the board; red's frame is the board's."""
+    planes = obs[:NUM_PLANES * SQUARES].reshape(NUM_PLANES, SQUARES)
+    blue = jnp.asarray(player) == 1
+    turned = jnp.concatenate([planes[:, ::-1].reshape(-1), obs[NUM_PLANES * SQUARES:]])
+    return jnp.where(blue, turned, obs), jnp.where(blue, mask[ROTATE_ACTION], mask)
+
+
+def from_own_frame(action, player) -> jax.Array:
+    """The board's action for an action chosen in ``player``'s own frame (see :func:`own_frame`)."""
+    return jnp.where(jnp.asarray(player) == 1, ROTATE_ACTION[action], jnp.asarray(action))
