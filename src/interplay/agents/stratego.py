@@ -25,14 +25,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import jax
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interplay.agents.llm_agent import AgentStats
 from interplay.agents.protocol import Decision
+from interplay.agents.stratego_config import StrategoAgentConfig, parse_stratego_agent
 from interplay.errors import InterplayError
 from interplay.games.stratego.bots import BOTS
 from interplay.games.stratego.core import PLAYERS
@@ -93,31 +93,6 @@ class StrategoBot:
 
     async def act(self, view: StrategoView) -> Decision:
         return Decision(action=int(_policy_call(self.policy, view.key, view.obs, view.mask)))
-
-
-class StrategoAgentConfig(BaseModel):
-    """An LLM Stratego agent as written in a config (``players: {name: {llm: ...}}``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: dict[str, Any] | str | None = Field(None, description="model mapping or model YAML path")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature")
-    max_reasks: int = Field(1, ge=0, le=10, description="re-asks after an invalid answer")
-    fallback: Literal["random", "heuristic"] = Field("random", description="the bot that moves after the re-asks")
-    on_error: Literal["stop", "fallback"] = Field("stop", description="a call that fails for good: stop the "
-                                                                      "game, or the fallback")
-
-
-def parse_stratego_agent(data: Any, where: str = "agent") -> StrategoAgentConfig:
-    if isinstance(data, StrategoAgentConfig):
-        return data
-    if isinstance(data, str):
-        data = {"model": data}
-    try:
-        return StrategoAgentConfig.model_validate(data)
-    except ValidationError as exc:
-        parts = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise InterplayError(f"{where}: {'; '.join(parts)}") from None
 
 
 SYSTEM = """You play Stratego as {colour} against {opponent}. Capture the enemy flag to win; a player with no \

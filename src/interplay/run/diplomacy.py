@@ -39,6 +39,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from interplay.agents.diplomacy import DiplomacyAgentConfig
 from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext, write_atomic
@@ -59,7 +60,8 @@ class BotAgentConfig(Strict):
 
 
 class LLMAgentSpec(Strict):
-    llm: dict[str, Any] = Field(..., description="an LLM Diplomacy agent: model and options (docs/diplomacy.md)")
+    llm: DiplomacyAgentConfig = Field(..., description="an LLM Diplomacy agent: model and options "
+                                                       "(docs/diplomacy.md)")
 
 
 class LineupConfig(Strict):
@@ -153,10 +155,9 @@ def _build_players(cfg: DiplomacyConfig, ctx: RunContext) -> tuple[dict[str, Any
             players[name] = (AnnouncingBot(name, spec.bot, lie=spec.lie) if spec.announce
                              else BotPlayer(name, spec.bot))
         else:
-            from interplay.agents.diplomacy import parse_diplomacy_agent
             from interplay.llm.config import load_model
 
-            agent_cfg = parse_diplomacy_agent(spec.llm, where=f"agents.{name}.llm")
+            agent_cfg = spec.llm
             if agent_cfg.model is None:
                 raise InterplayError(f"agents.{name}.llm: no model given (set `model:` to a mapping or a YAML file)")
             if cfg.cache and cache is None:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from interplay.agents.stratego_config import StrategoAgentConfig
 from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext
@@ -36,7 +37,7 @@ BOT_NAMES = ("random", "heuristic")
 
 
 class StrategoLLMSpec(Strict):
-    llm: dict[str, Any] = Field(..., description="an LLM Stratego agent: model and options (docs/stratego.md)")
+    llm: StrategoAgentConfig = Field(..., description="an LLM Stratego agent: model and options (docs/stratego.md)")
 
 
 class StrategoConfig(ExperimentConfig):
@@ -65,7 +66,7 @@ class StrategoConfig(ExperimentConfig):
 
 
 def _build(cfg: StrategoConfig, ctx: RunContext) -> dict[str, Any]:
-    from interplay.agents.stratego import HumanStrategoPlayer, LLMStrategoAgent, StrategoBot, parse_stratego_agent
+    from interplay.agents.stratego import HumanStrategoPlayer, LLMStrategoAgent, StrategoBot
 
     out: dict[str, Any] = {}
     cache = None
@@ -77,7 +78,7 @@ def _build(cfg: StrategoConfig, ctx: RunContext) -> dict[str, Any]:
         else:
             from interplay.llm.config import load_model
 
-            acfg = parse_stratego_agent(spec.llm, where=f"players.{name}.llm")
+            acfg = spec.llm
             if acfg.model is None:
                 raise InterplayError(f"players.{name}.llm: no model given (set `model:` to a mapping or a YAML file)")
             if cfg.cache and cache is None:
