@@ -200,8 +200,12 @@ class RunContext:
         path = self.dir / f"{safe}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
-        self.sections.append(Section("figure", title or name, {"file": path.name, "caption": caption}))
+        self.show_figure(path.name, caption, title or name)
         return path
+
+    def show_figure(self, file: str, caption: str = "", title: str | None = None) -> None:
+        """Show a PNG already in the run directory (e.g. a finished unit's figure, on resume)."""
+        self.sections.append(Section("figure", title or file, {"file": file, "caption": caption}))
 
     def add_text(self, title: str, text: str, html: bool = False) -> None:
         self.sections.append(Section("text", title, {"text": text, "html": html}))
