@@ -154,13 +154,20 @@ def test_an_llm_whose_answers_are_never_legal_falls_back_on_every_order(tmp_path
     from interplay.llm.config import load_model
     from interplay.llm.testing import LoopbackServer
 
-    with LoopbackServer(default="Let us dance the night away.", port=18660) as server:
+    from interplay.llm.testing import Reply
+
+    with LoopbackServer(default=Reply.text("Let us dance the night away.", delay=0.2), port=18660) as server:
         model = load_model({"provider": "openai", "base_url": server.base_url, "model": "loopback",
                             "api_key_env": None, "structured": "none", "max_retries": 0})
         agent = LLMDiplomacyAgent("bad", model, {"max_reasks": 1, "fallback": "hold"})
+        other = LLMDiplomacyAgent("bad too", model, {"max_reasks": 0, "fallback": "greedy", "talk": False})
         players = {p: BotPlayer("greedy", "greedy") for p in POWERS}
         players["FRANCE"] = agent
+        players["GERMANY"] = other
         game = _play(players, max_years=1, seed=0, press_rounds=1, max_phases=2)
+        # the calls of both powers (and of each power's units) in a phase were in flight together
+        assert server.max_in_flight >= 6
+    assert other.stats.moves == other.stats.fallbacks == 6 and other.stats.reasks == 0
     s = agent.stats.as_dict()
     units = 3 * 2  # three French units, two movement phases
     assert s["moves"] == units and s["fallbacks"] == units and s["fallback_rate"] == 1.0
