@@ -152,9 +152,7 @@ def test_an_llm_whose_answers_are_never_legal_falls_back_on_every_order(tmp_path
     """A scripted OpenAI-compatible server answers nonsense: every answer is invalid, each is re-asked
     once, then the hold fallback gives the order; nothing illegal reaches the engine."""
     from interplay.llm.config import load_model
-    from interplay.llm.testing import LoopbackServer
-
-    from interplay.llm.testing import Reply
+    from interplay.llm.testing import LoopbackServer, Reply
 
     with LoopbackServer(default=Reply.text("Let us dance the night away.", delay=0.2), port=18660) as server:
         model = load_model({"provider": "openai", "base_url": server.base_url, "model": "loopback",
