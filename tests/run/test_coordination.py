@@ -109,3 +109,30 @@ def test_llm_agents_through_the_real_server(tmp_path, real_server):
     res = _results(run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True))
     assert res["meta"]["status"] == "completed", res["meta"]
     _check_llm(res, mechanisms, ["Cooperator"])
+
+
+def test_llm_mediator_on_the_bundled_model(tmp_path):
+    """mediator: llm - the players message the mediator, the bundled model proposes a joint plan (a choice among
+    the joint actions, counted as its decision), reciprocators follow it; the plan is in the outcome record."""
+    model = {"provider": "transformers", "model": "smollm2-135m"}
+    cfg = _llm_cfg(model, ["mediator"], ["Reciprocator", "Defector"])
+    cfg["llm"]["agents"]["Mediator"] = {"llm": {"model": model, "max_reasks": 1}}
+    cfg["llm"].update(mediator="llm", mediator_agent="Mediator")
+    run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+    res = _results(run)
+    assert res["meta"]["status"] == "completed", res["meta"]
+    assert [r["agent"] for r in res["llm"]["rows"]] == ["Smol"]  # the mediator does not play
+    med = res["accounting"]["Mediator"]
+    assert med["decisions"] == 2 and med["answers"] >= 2 - med["fallbacks"]
+    outcomes = [json.loads(line) for line in (run / "outcomes.jsonl").read_text().splitlines()]
+    assert len(outcomes) == 2
+    for o in outcomes:
+        plan = o.get("recommendations")
+        if plan is None:  # the mediator's fallback: no plan
+            assert any(m.get("fallback") for m in o["messages"])
+            continue
+        assert all(0 <= a < 2 for a in plan)
+        reciprocator_seat = 1 - o["seat"]
+        if o["co_player"] == "Reciprocator":
+            assert o["actions"][reciprocator_seat] == plan[reciprocator_seat]  # it follows the plan
+        assert any(m["sender"] == "mediator" and "proposes the plan" in m["text"] for m in o["messages"])
