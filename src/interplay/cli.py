@@ -151,6 +151,32 @@ def run_cmd(
     _finish_run(run_dir, done_before=before in ("completed", "degraded"))
 
 
+@app.command("serve")
+def serve_cmd(
+    config: Path = typer.Argument(..., help="experiment YAML naming people (and an optional people: section)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/NAME-TIME)"),
+    set_: list[str] = typer.Option([], "--set", help="override a field of the experiment (repeatable)"),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="port (default: people.port, 8765)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    resume: bool = typer.Option(False, "--resume", help="continue the unfinished run in -o DIR"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace the run already in -o DIR"),
+) -> None:
+    """Run an experiment with its people at web pages: prints the experimenter's link, whose page
+    gives each seat's one-time link; the run directory is the one `interplay run` writes."""
+    from interplay.run.serve import serve_experiment
+
+    def announce(text: str) -> None:
+        console.print(text, highlight=False, soft_wrap=True)
+        sys.stdout.flush()
+
+    try:
+        run_dir, _ = serve_experiment(config, out, overrides=set_, port=port, quiet=quiet, resume=resume,
+                                      overwrite=overwrite, announce=announce)
+    except KeyboardInterrupt:
+        _interrupted(out)
+    _finish_run(run_dir)
+
+
 def _status_before(run_dir: Path | None) -> str | None:
     from interplay.run.runner import read_status
 

@@ -22,7 +22,8 @@ def player_from_spec(spec: str, game: Any, *, name: str | None = None, cache: An
 
     * ``llm:PATH.yaml`` - an LLM agent with the model in that file (agent options may
       sit beside the model fields under an ``agent:`` key);
-    * ``human`` - the terminal;
+    * ``human`` - a person: at a web seat while ``interplay serve`` runs (with the seat's declared
+      fallback), else at the terminal;
     * ``random`` - uniformly random legal moves;
     * ``learned:lola`` (``nl``, ``la``, ``sos``) - the memory-one policy a learner reaches
       in self-play on this game (exact gradients, 200 updates, seed 0);
@@ -43,6 +44,17 @@ def player_from_spec(spec: str, game: Any, *, name: str | None = None, cache: An
         models[key] = agent.model
         return agent
     if spec == "human":
+        from interplay.agents.people import WebPlayer, active_hub
+
+        hub = active_hub()
+        if hub is not None:  # `interplay serve`: the person plays from a web page
+            who = name or "human"
+            fallback = str(hub.fallbacks.get(who, "random"))
+            if fallback.strip() == "human":
+                raise InterplayError(f"people.fallbacks.{who}: a person's fallback cannot be a person.")
+            return WebPlayer(who, hub.seat(who, "player"),
+                             player_from_spec(fallback, game, name=f"{who} (fallback)", cache=cache, budget=budget,
+                                              record=record, models=models))
         from interplay.agents.human import HumanPlayer
 
         return HumanPlayer(name or "human")

@@ -110,6 +110,9 @@ class HumanPlayer:
         max_tries: bad answers before giving up on the match.
     """
 
+    #: a person: its matches' transcripts are kept like an LLM agent's
+    person = True
+
     def __init__(self, name: str = "human", *, ask: Callable[[str], str] = input,
                  tell: Callable[[str], None] = print, max_tries: int = 20) -> None:
         self.name = name

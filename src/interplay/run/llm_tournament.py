@@ -9,7 +9,7 @@ concurrently under asyncio, bounded by ``max_matches`` and each model's
   implementation) when every entry is known, per-agent LLM accounting (calls,
   cached calls, tokens, cost, retries, invalid-answer and fallback rates), the
   budget, the cache's hits and any problem with it;
-* transcripts/: the messages and moves of the matches LLM agents played;
+* transcripts/: the messages and moves of the matches LLM agents or people played;
 * llm-calls.jsonl: every call, replayable with ``provider: replay``;
 * report.html: tables, a payoff heatmap and the transcripts;
 * with ``monitors:``, every cheap-talk message passes the message monitors of
@@ -197,11 +197,12 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     ctx.plan_units(keys.values())
     finished = _finished_matches(ctx, keys)
     done = {"n": len(finished), "transcripts": sum(1 for r in finished.values() if r.events)}
+    recorded = {*llm_names, *(n for n, p in players.items() if getattr(p, "person", False))}  # LLMs and people
 
     def on_match(rec: Any) -> None:
         done["n"] += 1
         show = (done["transcripts"] < cfg.transcripts and (rec.complete or rec.length or rec.events)
-                and any(n.rsplit(" (", 1)[0] in llm_names or n in llm_names for n in rec.names))
+                and any(n.rsplit(" (", 1)[0] in recorded or n in recorded for n in rec.names))
         done["transcripts"] += bool(show)
         ctx.unit_done(keys[rec.pairing], {**rec.to_dict(), "messages": [m.to_dict() for m in rec.messages],
                                           "error_type": rec.error_type, "planned_length": rec.planned_length,

@@ -105,6 +105,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     raw = read_yaml(path) if path is not None else dict(data or {})
     apply_overrides(raw, list(overrides or []))
     check_config_secrets(raw, source, base=Path(path).parent if path is not None else None)
+    if "people" in raw:
+        raise InterplayError(f"{source}: people: a config with people is run with `interplay serve {source}` "
+                             "(it serves their web pages).")
     kind = raw.get("kind", "population")
     if not isinstance(kind, str):
         raise InterplayError(f"{source}: kind must be a name, got {_short(kind)}.")
@@ -244,6 +247,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
     ``resume`` continues the unfinished run in ``out`` (its finished units are not redone; a
     completed run is left as it is); ``overwrite`` replaces the run in ``out``.
     """
+    from interplay.agents.people import active_hub
     from interplay.llm.base import observe_calls
     from interplay.safety.secrets import Redactor, check_config_secrets
 
@@ -286,6 +290,8 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
         m = {**meta, "status": status, "seconds": round(float(prev_meta.get("seconds", 0)) + ctx.elapsed, 2),
              "model_calls": calls.as_dict(), "units": ctx.units_summary(), "error": error}
         out_ = {"meta": m, "config": cfg.model_dump(), **ctx.results, "units": ctx.finished_units()}
+        if (hub := active_hub()) is not None:  # `interplay serve`: each seat's answers, fallbacks, rejoins
+            out_["people"] = hub.record()
         if ctx.audit is not None:
             out_["audit"] = {**ctx.audit.anchor(), "sealed": False}
         return out_

@@ -1,0 +1,347 @@
+"""People in the loop through a web page: seats, one-time tokens, and the person as a Player.
+
+This module holds no web code (the page and its server are :mod:`interplay.run.web`); it is the
+meeting point of a run and the people in it, safe to use from two threads:
+
+* a :class:`Seat` is one place a person takes: a player of a game, a debate judge, a decide
+  advisor. Its link carries a one-time token; the first page to present it gets a session
+  secret (a cookie), a second presentation of the token is refused, and only that session may
+  read or answer the seat. Neither the token nor the session is written anywhere: they are
+  not in the seat's :meth:`Seat.record`, which is what the run directory gets;
+* the run asks a seat a question with :meth:`Seat.request` (a JSON-able ``ask`` and a
+  ``validate`` that turns a posted answer into the value, raising ``ValueError`` on a bad
+  one: the page gets a 4xx and nothing changes) and waits for the answer up to a stated time;
+  a seat that stays silent past it is *replaced*: this and every later question goes to the
+  seat's declared fallback at once, until the person is back on the page (it polls), which
+  rejoins the seat;
+* :class:`WebPlayer` is the person as a :class:`~interplay.agents.protocol.Player` (and
+  speaker where the game has cheap talk): its moves are :class:`~interplay.agents.protocol.Decision` s,
+  a fallback move marked ``fallback=True`` with the reason, so results.json, transcripts and the
+  audit log record a person like any agent.
+
+While ``interplay serve`` runs, :func:`active_hub` is the run's :class:`Hub`; the factories that
+make people (``human`` player specs, ``human`` advisors, a ``person`` judge) take their seat from
+it, and make terminal people when no hub is active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hmac
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from interplay.agents.protocol import Decision, View
+from interplay.errors import InterplayError
+
+SEAT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ROLES = ("player", "judge", "advisor")
+#: A person counts as on the page while it polled within this many seconds.
+PRESENT_WITHIN = 5.0
+
+
+class SeatRefused(Exception):
+    """A token or session that does not open the seat (the page gets 403)."""
+
+
+class Silent(Exception):
+    """The person did not answer in time (or the seat is replaced); the caller uses its fallback."""
+
+
+class Seat:
+    """One person's place in a run (see the module docstring)."""
+
+    def __init__(self, name: str, role: str, *, timeout: float = 120.0, join_timeout: float = 600.0) -> None:
+        if not SEAT_NAME.match(name):
+            raise InterplayError(f"people: seat name {name!r} must be 1-64 letters, digits, '_', '-' or '.', "
+                                 "starting with a letter or digit (it is part of the seat's link).")
+        if role not in ROLES:
+            raise InterplayError(f"people: seat {name!r}: role must be one of {', '.join(ROLES)}, got {role!r}.")
+        self.name = name
+        self.role = role
+        self.timeout = float(timeout)
+        self.join_timeout = float(join_timeout)
+        self.token = secrets.token_urlsafe(24)
+        self._session: str | None = None
+        self._lock = threading.Lock()
+        self._ask: dict[str, Any] | None = None
+        self._validate: Callable[[dict[str, Any]], Any] | None = None
+        self._future: concurrent.futures.Future[Any] | None = None
+        self._next_id = 0
+        self.replaced = False
+        self.last_seen: float | None = None
+        self.done: list[dict[str, Any]] = []  # what the person answered (shown on the page, kept in the record)
+        self.counts = {"questions": 0, "answers": 0, "fallbacks": 0, "timeouts": 0, "rejoins": 0,
+                       "refused_tokens": 0, "bad_answers": 0}
+        self.finished = False
+
+    # -- joining ----------------------------------------------------------------------
+    @property
+    def taken(self) -> bool:
+        return self._session is not None
+
+    def claim(self, token: str) -> str:
+        """Exchange the one-time token for the seat's session secret; a used or wrong token is refused."""
+        with self._lock:
+            if self._session is not None or not hmac.compare_digest(str(token), self.token):
+                self.counts["refused_tokens"] += 1
+                raise SeatRefused("this link is not valid for this seat (wrong token, or the seat is taken)")
+            self._session = secrets.token_urlsafe(24)
+            self.last_seen = time.monotonic()
+            return self._session
+
+    def check(self, session: str | None) -> None:
+        """Raise :class:`SeatRefused` unless ``session`` is this seat's."""
+        if self._session is None or session is None or not hmac.compare_digest(str(session), self._session):
+            raise SeatRefused("not this seat's session")
+
+    def seen(self) -> None:
+        """The person's page polled: it is present (and rejoins a replaced seat)."""
+        with self._lock:
+            self.last_seen = time.monotonic()
+            if self.replaced:
+                self.replaced = False
+                self.counts["rejoins"] += 1
+
+    def present(self) -> bool:
+        return self.last_seen is not None and time.monotonic() - self.last_seen <= PRESENT_WITHIN
+
+    @property
+    def status(self) -> str:
+        if self.finished:
+            return "finished"
+        if not self.taken:
+            return "waiting for a person"
+        if self.replaced:
+            return "replaced by its fallback"
+        return "answering" if self._ask is not None else "seated"
+
+    # -- questions ----------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """What the seat's page shows: the question (if one is open), past answers, status."""
+        with self._lock:
+            return {"seat": self.name, "role": self.role, "status": self.status, "ask": self._ask,
+                    "done": self.done[-50:], "finished": self.finished, "timeout": self.timeout}
+
+    def answer(self, ask_id: int, posted: dict[str, Any]) -> Any:
+        """Answer the open question; ``ValueError`` (bad answer, or no such question open) changes nothing."""
+        with self._lock:
+            if self._ask is None or self._future is None or self._ask["id"] != ask_id:
+                raise ValueError("no such question is open (it was answered, timed out, or the run moved on)")
+            assert self._validate is not None
+            try:
+                value = self._validate(posted)
+            except (ValueError, TypeError, KeyError) as exc:
+                self.counts["bad_answers"] += 1
+                raise ValueError(str(exc) or "bad answer") from None
+            fut = self._future
+            self._ask, self._validate, self._future = None, None, None
+            self.counts["answers"] += 1
+            self.done.append({"id": ask_id, "title": posted.get("_title", ""), "answer": _shown(posted)})
+        fut.set_result(value)
+        return value
+
+    def _open(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]
+              ) -> tuple[concurrent.futures.Future[Any], float]:
+        with self._lock:
+            self.counts["questions"] += 1
+            if self.replaced:
+                self.counts["fallbacks"] += 1
+                raise Silent("the seat is replaced by its fallback")
+            self._next_id += 1
+            self._ask = {**ask, "id": self._next_id}
+            self._validate = validate
+            self._future = concurrent.futures.Future()
+            wait = self.timeout if self.taken else self.join_timeout
+            return self._future, wait
+
+    def _close(self, fut: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            if self._future is fut:  # not answered: timed out
+                self._ask, self._validate, self._future = None, None, None
+                self.replaced = True
+                self.counts["timeouts"] += 1
+                self.counts["fallbacks"] += 1
+
+    def request(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]) -> Any:
+        """Ask and wait (this thread) for the answer; :class:`Silent` after the seat's time."""
+        fut, wait = self._open(ask, validate)
+        try:
+            return fut.result(timeout=wait)
+        except concurrent.futures.TimeoutError:
+            self._close(fut)
+            if fut.done():
+                return fut.result()
+            raise Silent(f"no answer within {wait:g} s") from None
+
+    async def arequest(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]) -> Any:
+        """:meth:`request` without blocking the event loop."""
+        fut, wait = self._open(ask, validate)
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), wait)
+        except TimeoutError:
+            self._close(fut)
+            if fut.done():
+                return fut.result()
+            raise Silent(f"no answer within {wait:g} s") from None
+
+    def record(self) -> dict[str, Any]:
+        """What the run directory keeps of the seat (no token, no session)."""
+        with self._lock:
+            return {"role": self.role, "taken": self.taken, "timeout": self.timeout, **self.counts}
+
+
+def _shown(posted: dict[str, Any]) -> str:
+    return str(posted.get("_shown") or {k: v for k, v in posted.items() if not k.startswith("_")})
+
+
+class Hub:
+    """The seats of one run (thread-safe); the web server and the run both hold it."""
+
+    def __init__(self, *, timeout: float = 120.0, join_timeout: float = 600.0,
+                 fallbacks: dict[str, Any] | None = None, timeouts: dict[str, float] | None = None) -> None:
+        self.timeout = float(timeout)
+        self.join_timeout = float(join_timeout)
+        self.fallbacks = dict(fallbacks or {})
+        self.timeouts = dict(timeouts or {})
+        self.admin_token = secrets.token_urlsafe(24)
+        self._seats: dict[str, Seat] = {}
+        self._lock = threading.Lock()
+        self.finished = False
+
+    def seat(self, name: str, role: str) -> Seat:
+        """The seat ``name`` (made on first use); one name holds one role."""
+        with self._lock:
+            s = self._seats.get(name)
+            if s is None:
+                s = self._seats[name] = Seat(name, role, timeout=self.timeouts.get(name, self.timeout),
+                                             join_timeout=self.join_timeout)
+            elif s.role != role:
+                raise InterplayError(f"people: seat {name!r} is a {s.role}; it cannot also be a {role}.")
+            return s
+
+    def get(self, name: str) -> Seat | None:
+        return self._seats.get(name)
+
+    @property
+    def seats(self) -> dict[str, Seat]:
+        with self._lock:
+            return dict(self._seats)
+
+    def secrets(self) -> list[str]:
+        """Every token and session of the run (for tests that check none was written)."""
+        out = [self.admin_token]
+        for s in self.seats.values():
+            out.append(s.token)
+            if s._session:
+                out.append(s._session)
+        return out
+
+    def finish(self) -> None:
+        self.finished = True
+        for s in self.seats.values():
+            s.finished = True
+
+    def record(self) -> dict[str, Any]:
+        return {name: s.record() for name, s in self.seats.items()}
+
+
+_ACTIVE: Hub | None = None
+
+
+def active_hub() -> Hub | None:
+    """The hub of the ``interplay serve`` run in progress, or None (people are at the terminal)."""
+    return _ACTIVE
+
+
+@contextmanager
+def activated(hub: Hub) -> Iterator[Hub]:
+    """Make ``hub`` the active one for the duration (people made meanwhile sit at its seats)."""
+    global _ACTIVE
+    before, _ACTIVE = _ACTIVE, hub
+    try:
+        yield hub
+    finally:
+        _ACTIVE = before
+
+
+# -- the person as a player -------------------------------------------------------------
+
+
+def view_state(view: View) -> dict[str, Any]:
+    """A view as the play page shows it: the game, the legal actions, the history and payoffs so far."""
+    spec = view.spec
+    n = len(view.names)
+    table = []
+    import itertools
+
+    for joint in itertools.product(*(range(len(a)) for a in spec.actions)):
+        table.append({"actions": [spec.actions[i][a] for i, a in enumerate(joint)],
+                      "payoffs": [float(view.payoffs[(i, *joint)]) for i in range(n)]})
+    history = [{"round": r + 1, "actions": [spec.actions[i][a] for i, a in enumerate(joint)],
+                "rewards": [float(x) for x in view.rewards[r]] if r < len(view.rewards) else []}
+               for r, joint in enumerate(view.history)]
+    totals = [sum(float(rw[i]) for rw in view.rewards) for i in range(n)]
+    msgs = [{"sender": m.sender, "text": m.text, "round": m.round + 1} for m in view.messages
+            if m.visible_to(view.me)][-20:]
+    return {"game": spec.name, "game_id": spec.id, "description": spec.description, "you": view.me,
+            "seat_index": view.seat, "names": list(view.names), "round": view.round + 1, "horizon": view.horizon,
+            "legal": list(view.legal), "payoff_table": table, "history": history, "totals": totals,
+            "messages": msgs}
+
+
+class WebPlayer:
+    """A person at a web seat, playing turn by turn (a :class:`~interplay.agents.protocol.Player`).
+
+    ``fallback`` is the declared player that moves when the person is silent past the seat's
+    time (or has left); its move is recorded with ``fallback=True`` and the reason.
+    """
+
+    def __init__(self, name: str, seat: Seat, fallback: Any) -> None:
+        self.name = name
+        self.seat = seat
+        self.fallback = fallback
+
+    #: a person: its matches' transcripts are kept like an LLM agent's
+    person = True
+
+    async def act(self, view: View) -> Decision:
+        legal = list(view.legal)
+
+        def validate(posted: dict[str, Any]) -> int:
+            a = posted.get("action")
+            if isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < len(legal):
+                raise ValueError(f"action must be an integer 0..{len(legal) - 1} ({', '.join(legal)}), got {a!r}")
+            posted["_shown"] = legal[a]
+            posted["_title"] = f"round {view.round + 1}"
+            return a
+
+        try:
+            a = await self.seat.arequest({"kind": "move", **view_state(view)}, validate)
+        except Silent as exc:
+            out = await self.fallback.act(view)
+            d = out if isinstance(out, Decision) else Decision(action=int(out))
+            return Decision(action=d.action, text="", fallback=True,
+                            reason=f"person silent ({exc}); fallback {getattr(self.fallback, 'name', '?')}")
+        return Decision(action=a, text=legal[a], meta={"by": "person"})
+
+    async def speak(self, view: View, to: tuple[str, ...]) -> str | None:
+        def validate(posted: dict[str, Any]) -> str:
+            text = posted.get("text", "")
+            if not isinstance(text, str) or len(text) > 2000:
+                raise ValueError("text must be a string of at most 2000 characters")
+            posted["_shown"] = text or "(silence)"
+            posted["_title"] = f"message, round {view.round + 1}"
+            return text.strip()
+
+        try:
+            text = await self.seat.arequest({"kind": "talk", "to": list(to), **view_state(view)}, validate)
+        except Silent:
+            return None
+        return text or None

@@ -1,0 +1,101 @@
+"""``interplay serve CONFIG``: run any experiment with its people at web pages.
+
+The config is any experiment's, with an optional ``people:`` section (:class:`PeopleConfig`).
+The people an experiment names take seats: ``human`` agents of an ``llm-tournament`` (players),
+``type: human`` advisors of ``decide`` (advisors), ``judge_model: person`` of ``judged-debate``
+(the judge). The run is the ordinary one (:func:`interplay.run.runner.run_experiment`: the same
+run directory, results.json, transcripts and audit log); results.json gains ``people``: per seat
+its role, questions, answers, fallbacks, timeouts and rejoins (never a token).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from interplay.agents.people import Hub, activated
+from interplay.errors import InterplayError
+from interplay.run.config import Strict, format_validation_error
+
+
+class PeopleConfig(Strict):
+    """``people:``: where the pages are served and how long a person may stay silent."""
+
+    host: str = Field("127.0.0.1", description="address to serve on (loopback by default)")
+    port: int = Field(8765, ge=1, le=65535, description="port of the pages")
+    timeout: float = Field(120.0, gt=0, le=86400, description="seconds a seated person may take to answer; "
+                           "past it the seat's fallback answers, and goes on answering until the person is back")
+    join_timeout: float = Field(600.0, gt=0, le=86400, description="seconds a seat's first question waits for "
+                                "a person to take the seat")
+    fallbacks: dict[str, str] = Field(default_factory=dict, description="player seat -> its fallback player "
+                                      "(a strategy name, 'random', ...; default 'random'); judges fall back to "
+                                      "the judged debate's judge_fallback, advisors to an abstention (all tied)")
+    timeouts: dict[str, float] = Field(default_factory=dict, description="seat -> its own timeout")
+    linger: float = Field(5.0, ge=0, le=3600, description="seconds the pages stay up after the run ends")
+
+
+def split_people(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], PeopleConfig]:
+    """The experiment's config without ``people:``, and the validated people section."""
+    raw = dict(raw)
+    people = raw.pop("people", None) or {}
+    try:
+        return raw, PeopleConfig.model_validate(people)
+    except ValidationError as exc:
+        raise InterplayError(format_validation_error(exc, f"{source}: people", people, PeopleConfig)) from None
+
+
+def seats_named(cfg: Any) -> list[tuple[str, str]]:
+    """(seat, role) of every person the experiment names."""
+    kind = getattr(cfg, "kind", "")
+    if kind == "llm-tournament":
+        return [(n, "player") for n, a in cfg.agents.items() if isinstance(a, str) and a.strip() == "human"]
+    if kind == "decide":
+        return [(a.name, "advisor") for a in cfg.advisors if a.type == "human"]
+    if kind == "judged-debate" and cfg.judge_model == "person":
+        return [("judge", "judge")]
+    return []
+
+
+def serve_experiment(config: Path, out: Path | None, *, overrides: list[str] | None = None, port: int | None = None,
+                     quiet: bool = False, resume: bool = False, overwrite: bool = False,
+                     announce: Any = print) -> tuple[Path, Hub]:
+    """Run ``config`` with its people at web pages; ``announce`` gets the experimenter's link."""
+    from interplay.run.config import read_yaml
+    from interplay.run.runner import load_config, run_experiment
+    from interplay.run.web import Server
+
+    raw, people = split_people(read_yaml(config), str(config))
+    cfg = load_config(data=raw, overrides=overrides)
+    named = seats_named(cfg)
+    if not named:
+        raise InterplayError(f"{config}: the experiment names no person (a `human` agent of an llm-tournament, a "
+                             "`type: human` advisor of decide, or `judge_model: person` of judged-debate).")
+    if getattr(cfg, "kind", "") == "llm-tournament" and cfg.self_play:
+        raise InterplayError(f"{config}: self_play: a person cannot sit in both seats of a match; set "
+                             "self_play: false.")
+    for who in people.fallbacks:
+        if who not in {n for n, r in named if r == "player"}:
+            raise InterplayError(f"{config}: people.fallbacks.{who}: no player seat of that name "
+                                 f"(seats: {', '.join(n for n, _ in named)}).")
+    hub = Hub(timeout=people.timeout, join_timeout=people.join_timeout, fallbacks=people.fallbacks,
+              timeouts=people.timeouts)
+    for name, role in named:
+        hub.seat(name, role)
+    from interplay.run.runner import default_run_dir
+
+    run_dir = Path(out) if out is not None else default_run_dir(cfg)
+    server = Server(hub, host=people.host, port=port or people.port, run_dir=run_dir).start()
+    announce(f"experimenter's page: {server.url}/#admin={hub.admin_token}")
+    try:
+        with activated(hub):
+            run_dir = run_experiment(cfg, run_dir, quiet=quiet, resume=resume, overwrite=overwrite)
+        hub.finish()
+        if people.linger:
+            time.sleep(people.linger)
+    finally:
+        hub.finish()
+        server.stop()
+    return run_dir, hub

@@ -1,0 +1,121 @@
+"""People in the loop through a web page, in a real browser (Debian's Chromium, Playwright).
+
+`interplay serve` runs as a subprocess; participants open the links the experimenter's page
+gives. Asserted: the payoffs in results.json are the game's payoffs of the moves clicked, the
+transcript and audit log record them, bad input gets its 4xx and changes nothing, a used or
+wrong token gets 403, no token or session is written to the run directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from people_browser import Served, launch, need_browser, seat_links, shot
+
+pytestmark = pytest.mark.slow
+
+PORTS = iter(range(18700, 18750))
+
+
+@pytest.fixture(scope="module")
+def pw():
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+def _files_text(run_dir: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in sorted(run_dir.rglob("*")) if p.is_file())
+
+
+def _ipd_config(**people) -> dict:
+    return {"kind": "llm-tournament", "name": "people-ipd", "seed": 0,
+            "game": {"id": "ipd-v1", "params": {"horizon": 5}}, "agents": {"alice": "human", "TFT": "Tit For Tat"},
+            "self_play": False, "cache": None, "audit": True, "people": {"linger": 2, **people}}
+
+
+def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
+    from interplay.games.registry import make
+    from interplay.safety.audit import verify
+
+    served = Served(tmp_path, _ipd_config(), next(PORTS))
+    browser = launch(pw)
+    try:
+        exp = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+        links = seat_links(exp, served, 1)
+        assert set(links) == {"alice"}
+        token = links["alice"].split("#token=", 1)[1]
+        shot(exp, "humans-experimenter.png")
+
+        person = browser.new_context(viewport={"width": 1000, "height": 900})
+        page = person.new_page()
+        page.goto(links["alice"])
+        page.wait_for_selector("#actions button")
+        assert "#token" not in page.url  # the token left the address bar
+        # a second participant with the same link is refused, and cannot read or answer the seat
+        other = browser.new_context().new_page()
+        other.goto(links["alice"])
+        other.wait_for_function("document.getElementById('status').textContent.startsWith('403')")
+        assert other.request.get(f"{served.base}/api/seat/alice/state").status == 403
+        assert other.request.post(f"{served.base}/api/seat/alice/answer", data={"id": 1, "action": 0}).status == 403
+        # a wrong token: 403
+        assert other.request.post(f"{served.base}/api/seat/alice/claim", data={"token": "wrong"}).status == 403
+        # an illegal action posted by hand: 422, and the question stays open, unchanged
+        st = page.request.get(f"{served.base}/api/seat/alice/state").json()
+        ask_id = st["ask"]["id"]
+        for bad in ({"id": ask_id, "action": 2}, {"id": ask_id, "action": "C"}, {"id": ask_id, "action": True}):
+            r = page.request.post(f"{served.base}/api/seat/alice/answer", data=bad)
+            assert r.status == 422, bad
+            assert "action must be an integer 0..1" in r.json()["error"]
+        assert page.request.post(f"{served.base}/api/seat/alice/answer", data={"id": ask_id + 7, "action": 0}
+                                 ).status == 409
+        assert page.request.get(f"{served.base}/api/seat/alice/state").json()["ask"]["id"] == ask_id
+
+        clicks = ["C", "D", "D", "C", "C"]
+        for r, move in enumerate(clicks, 1):
+            page.wait_for_function(f"document.querySelector('#actions') && "
+                                   f"document.body.innerText.includes('Round {r} of 5')")
+            if r == 4:
+                shot(page, "humans-play.png")
+            page.get_by_role("button", name=move, exact=True).click()
+        session = [c["value"] for c in person.cookies() if c["name"] == "interplay_seat"]
+        assert len(session) == 1
+        code, out, err = served.wait()
+    finally:
+        browser.close()
+        served.kill()
+    assert code == 0, err
+    res = json.loads((served.run_dir / "results.json").read_text())
+    assert res["meta"]["status"] == "completed"
+    (rec,) = res["units"].values()
+    assert rec["transcript"] is True
+    assert rec["names"] == ["alice", "TFT"]
+    game = make("ipd-v1", horizon=5)
+    acts = [list(game.spec.actions[0]).index(m) for m in clicks]
+    tft = [0, *acts[:-1]]  # Tit For Tat copies the person's last move
+    assert rec["actions"] == [[a, b] for a, b in zip(acts, tft)]
+    pay = np.asarray(game.stage.payoffs)
+    expect = [[float(pay[0, a, b]), float(pay[1, a, b])] for a, b in zip(acts, tft)]
+    assert rec["rewards"] == expect
+    assert rec["totals"] == [sum(e[0] for e in expect), sum(e[1] for e in expect)] == [12.0, 12.0]
+    assert rec["fallbacks"] == [0, 0]
+    assert res["people"]["alice"]["answers"] == 5 and res["people"]["alice"]["fallbacks"] == 0
+    assert res["people"]["alice"]["refused_tokens"] == 2 and res["people"]["alice"]["bad_answers"] == 3
+    # the transcript and the audit log have every move of the person
+    (tfile,) = (served.run_dir / "transcripts").iterdir()
+    events = json.loads(tfile.read_text())
+    events = events.get("events", events) if isinstance(events, dict) else events
+    moves = [e for e in events if e.get("kind") == "move" and e.get("sender") == "alice"]
+    assert [m["action"] for m in moves] == clicks and not any(m.get("fallback") for m in moves)
+    assert verify(served.run_dir).ok
+    audit = (served.run_dir / "audit.jsonl").read_text()
+    assert audit.count('"alice"') >= 5
+    # no token or session anywhere in the run directory or the server's output
+    written = _files_text(served.run_dir) + err
+    assert token not in written and session[0] not in written
+    assert token not in out and session[0] not in out
