@@ -202,3 +202,28 @@ def test_unknown_player_in_a_lineup_is_a_config_error():
     cfg = {"kind": "diplomacy", "name": "x", "lineups": [{"name": "a", "powers": {"FRANCE": "gredy"}}]}
     with pytest.raises(InterplayError, match="unknown player 'gredy'"):
         load_config(data=cfg)
+
+
+def test_the_kinds_llm_accounting_adds_up_the_games_records(tmp_path):
+    """The accounting is the sum of each game's share kept in its record (so a resumed run counts the
+    games of the interrupted one): here a scripted server that never answers a legal order."""
+    from interplay.llm.testing import LoopbackServer
+    from interplay.run.runner import load_config, run_experiment
+
+    with LoopbackServer(default="no idea", port=18662) as server:
+        model = {"provider": "openai", "base_url": server.base_url, "model": "loopback", "api_key_env": None,
+                 "structured": "none", "max_retries": 0}
+        cfg = {"kind": "diplomacy", "name": "acc", "seed": 0, "max_years": 1, "games": 2, "max_phases": 1,
+               "press_rounds": 1, "agents": {"bad": {"llm": {"model": model, "max_reasks": 0}}},
+               "lineups": [{"name": "x", "default": "hold", "powers": {"FRANCE": "bad", "ITALY": "bad"}}]}
+        run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+    res = json.loads((run / "results.json").read_text())
+    games = [res["units"][f"x-{k}"] for k in range(2)]
+    per_game = [g["llm_stats"]["bad"] for g in games]
+    assert [s["moves"] for s in per_game] == [6, 6]  # France's and Italy's three units, one phase
+    for g, s in zip(games, per_game, strict=True):
+        assert s["moves"] == g["decisions"]["FRANCE"]["decisions"] + g["decisions"]["ITALY"]["decisions"]
+    a = res["accounting"]["bad"]
+    assert a["decisions"] == a["fallbacks"] == 12 and a["answers"] == a["invalid"] == 12
+    assert a["press_answers"] == a["press_invalid"] == 4 and res["llm"]["bad"]["fallback_rate"] == 1.0
+    assert any("bad: 12 of 12 decisions" in w for w in res["warnings"])

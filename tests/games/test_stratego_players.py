@@ -140,3 +140,22 @@ def test_own_frame_aec_env_passes_pettingzoo_api_test():
     from interplay.games.stratego.aec import aec_env
 
     api_test(aec_env("stratego-barrage-v1", own_frame=True), num_cycles=100)
+
+
+def test_the_stratego_kinds_llm_accounting_adds_up_the_blocks_records(tmp_path):
+    from interplay.llm.testing import LoopbackServer
+    from interplay.run.runner import load_config, run_experiment
+
+    with LoopbackServer(default="no idea", port=18663) as server:
+        model = {"provider": "openai", "base_url": server.base_url, "model": "loopback", "api_key_env": None,
+                 "structured": "none", "max_retries": 0}
+        cfg = {"kind": "stratego", "name": "st-acc", "seed": 0, "variant": "barrage", "max_plies": 4, "games": 2,
+               "players": {"bad": {"llm": {"model": model, "max_reasks": 1}}, "random": "random"}}
+        run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+    res = json.loads((run / "results.json").read_text())
+    shares = [b["llm_stats"]["bad"]["moves"] for b in res["units"].values()]
+    assert shares == [4, 4]  # two 4-ply games a block, two moves each
+    a = res["accounting"]["bad"]
+    assert a["decisions"] == a["fallbacks"] == 8 and a["answers"] == a["invalid"] == 16 and a["reasks"] == 8
+    fb = [g["fallbacks"] for b in res["units"].values() for g in b["games"]]
+    assert sum(x for pair in fb for x in pair) == 8

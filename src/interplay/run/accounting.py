@@ -177,3 +177,35 @@ def add_accounting(ctx: Any, acc: Mapping[str, Mapping[str, Any]], title: str = 
     if acc:
         columns, rows = accounting_table(acc)
         ctx.add_table(title, rows, columns, note=note)
+
+
+#: keys of an agent's stats dict that are rates or sums of others (recomputed, never added up)
+_DERIVED = ("invalid_rate", "fallback_rate", "total_tokens")
+
+
+def stats_counts(players: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """The additive counts of every player with ``stats`` (LLM agents), now."""
+    return {n: {k: v for k, v in p.stats.as_dict().items() if k not in _DERIVED and isinstance(v, int | float)}
+            for n, p in players.items() if hasattr(p, "stats")}
+
+
+def stats_delta(before: Mapping[str, Mapping[str, float]], after: Mapping[str, Mapping[str, float]]
+                ) -> dict[str, dict[str, float]]:
+    """What each agent's counts grew by between two :func:`stats_counts` (one unit of work's share)."""
+    return {n: {k: v - before.get(n, {}).get(k, 0) for k, v in c.items()} for n, c in after.items()}
+
+
+def stats_total(deltas: Sequence[Mapping[str, Mapping[str, float]]]) -> dict[str, dict[str, Any]]:
+    """The per-unit shares added up (finished units of an interrupted run included), with the rates:
+    an agent's accounting over the whole run, from the records of its units."""
+    out: dict[str, dict[str, Any]] = {}
+    for d in deltas:
+        for n, c in (d or {}).items():
+            t = out.setdefault(n, {})
+            for k, v in c.items():
+                t[k] = t.get(k, 0) + v
+    for t in out.values():
+        t["invalid_rate"] = rate(int(t.get("invalid_answers", 0)), int(t.get("answers", 0)))
+        t["fallback_rate"] = rate(int(t.get("fallbacks", 0)), int(t.get("moves", 0)))
+        t["total_tokens"] = t.get("prompt_tokens", 0) + t.get("completion_tokens", 0)
+    return out

@@ -41,6 +41,7 @@ from pydantic import Field, field_validator, model_validator
 
 from interplay.agents.diplomacy import DiplomacyAgentConfig
 from interplay.errors import InterplayError
+from interplay.run.accounting import stats_counts, stats_delta, stats_total
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext, write_atomic
 from interplay.run.experiments import experiment
@@ -200,6 +201,7 @@ def run_diplomacy(cfg: DiplomacyConfig, ctx: RunContext) -> None:
                 if key in done:
                     records.append(done[key])
                     continue
+                before = stats_counts(players)
                 game = asyncio.run(play_diplomacy({p: players[b] for p, b in bots.items()}, max_years=cfg.max_years,
                                                   welfare=cfg.welfare, seed=cfg.seed + k,
                                                   press_rounds=cfg.press_rounds, channel=channel,
@@ -208,14 +210,16 @@ def run_diplomacy(cfg: DiplomacyConfig, ctx: RunContext) -> None:
                 write_atomic(gdir / f"{key}.json", json.dumps(env.saved_game()))
                 if cfg.svg:
                     write_atomic(gdir / f"{key}.svg", env.render_svg())
-                rec = {"lineup": lu.name, "seed": cfg.seed + k, "bots": bots, **game.to_dict()}
+                rec = {"lineup": lu.name, "seed": cfg.seed + k, "bots": bots, **game.to_dict(),
+                       "llm_stats": stats_delta(before, stats_counts(players))}
                 ctx.unit_done(key, rec, metric={"lineup": lu.name, "game": k, "final_centres": rec["final_centres"],
                                                 "welfare_points": rec["welfare_points"]})
                 records.append(rec)
             summary[lu.name] = _report_lineup(cfg, ctx, lu.name, bots, records)
             all_records.extend(records)
-    finally:
-        stats = {n: p.stats.as_dict() for n, p in players.items() if hasattr(p, "stats")}
+    finally:  # each agent's accounting from its games' records (those of an interrupted run too)
+        units = ctx.finished_units()
+        stats = stats_total([units[k].get("llm_stats") for k in keys if k in units])
         if stats:
             ctx.results["llm"] = stats
             ctx.results["models"] = {getattr(m, "name", "?"): m.totals.as_dict() for m in models

@@ -29,6 +29,7 @@ from pydantic import Field, field_validator
 
 from interplay.agents.stratego_config import StrategoAgentConfig
 from interplay.errors import InterplayError
+from interplay.run.accounting import stats_counts, stats_delta, stats_total
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
@@ -111,6 +112,7 @@ def run_stratego(cfg: StrategoConfig, ctx: RunContext) -> None:
             records.append(done[key])
             continue
         red, blue = players[names[i]], players[names[j]]
+        before = stats_counts(players)
         block_key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed), k)
         if isinstance(red, StrategoBot) and isinstance(blue, StrategoBot):
             rec = game.play(block_key, cfg.games, (red.policy, blue.policy))
@@ -123,7 +125,8 @@ def run_stratego(cfg: StrategoConfig, ctx: RunContext) -> None:
                 one = asyncio.run(play_stratego(game, (red, blue), gk, seed=cfg.seed * 100_003 + k * 1009 + g))
                 games.append(one.to_dict())
             path = "move by move"
-        block = {"red": names[i], "blue": names[j], "path": path, "games": games}
+        block = {"red": names[i], "blue": names[j], "path": path, "games": games,
+                 "llm_stats": stats_delta(before, stats_counts(players))}
         ctx.unit_done(key, block, metric={"red": names[i], "blue": names[j],
                                           "red_wins": sum(g["winner"] == 0 for g in games),
                                           "blue_wins": sum(g["winner"] == 1 for g in games)})
@@ -157,7 +160,8 @@ def _report(cfg: StrategoConfig, ctx: RunContext, names: list[str], records: lis
     order = sorted(names, key=lambda n: -score[n])
     ctx.results.update({"players": names, "table": table, "score": score, "ranked_names": order,
                         "score_matrix": M.tolist(), "alpha_rank": dict(zip(names, map(float, pi))),
-                        "ratings": ratings, "blocks": [{k: v for k, v in b.items() if k != "games"} for b in records],
+                        "ratings": ratings, "blocks": [{k: v for k, v in b.items() if k not in ("games", "llm_stats")}
+                                                       for b in records],
                         "games_played": len(outcomes)})
     ctx.add_table(f"Stratego ({cfg.variant}) tournament: each pairing {cfg.games} game(s) with each colour",
                   [[k + 1, n, table[n]["games"], table[n]["wins"], table[n]["draws"], table[n]["losses"],
@@ -173,7 +177,7 @@ def _report(cfg: StrategoConfig, ctx: RunContext, names: list[str], records: lis
                   [[k + 1, e["name"], f"{e['rating']:.1f}", o["name"], f"{o['rating']:.2f}", e["games"]]
                    for k, (e, o) in enumerate(zip(ratings["elo"], ratings["openskill"]))],
                   ["rank", "Elo", "rating", "OpenSkill", "ordinal", "games"])
-    stats = {n: p.stats.as_dict() for n, p in players.items() if hasattr(p, "stats")}
+    stats = stats_total([b.get("llm_stats") for b in records])  # from the blocks' records (resumed ones too)
     if stats:
         from interplay.run.accounting import add_accounting, add_warnings, fallback_warnings, from_agent_stats
 
