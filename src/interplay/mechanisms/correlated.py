@@ -10,6 +10,7 @@ program (scipy's HiGHS). In chicken its welfare exceeds every Nash equilibrium's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def incentive_constraints(game: NormalFormGame) -> np.ndarray:
                 if a == b:
                     continue
                 g = np.zeros(shape)
-                sel: list[object] = [slice(None)] * len(shape)
+                sel: list[Any] = [slice(None)] * len(shape)
                 sel[i] = a
                 alt = list(sel)
                 alt[i] = b

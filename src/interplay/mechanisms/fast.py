@@ -35,6 +35,7 @@ stays good.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,7 +114,7 @@ class CellResult:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def population_types(type_names: list[str] | tuple[str, ...], group: int, min_copies: int = 2) -> np.ndarray:
+def population_types(type_names: Sequence[str], group: int, min_copies: int = 2) -> np.ndarray:
     """The population: each listed type ``c`` times, the least ``c >= min_copies`` making it divisible into
     groups of ``group``."""
     idx = []
@@ -154,6 +155,8 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
                                                         MECHANISMS.index(mechanism)]))
     transfer = settings.contract_transfer(game, rl) if mechanism == "contracts" else None
     ce = None
+    ce_cdf = np.ones(1)
+    ce_shape: tuple[int, ...] = tuple(game.num_actions)
     if mechanism == "mediator" and settings.mediator == "correlated":
         from interplay.mechanisms.correlated import best_correlated_equilibrium
 
@@ -180,6 +183,7 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
         recip = np.broadcast_to(C, (S, G, n)).copy()
         random_act = rand_act
         bound = None
+        good = np.ones((S, G, n), dtype=bool)
         if mechanism == "cheap-talk":
             said = np.where(T == RANDOM, (rng.random((S, G, n)) * A).astype(np.int64), C)
             recip = np.where(_others_all(said == C), C, D)
@@ -196,7 +200,7 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
         elif mechanism == "mediator":
             k = np.searchsorted(ce_cdf, rng.random((S, G)) * ce_cdf[-1], side="right")
             k = np.minimum(k, ce_cdf.size - 1)
-            recip = np.stack(np.unravel_index(k, ce.distribution.shape), axis=-1)
+            recip = np.stack(np.unravel_index(k, ce_shape), axis=-1)
         elif mechanism == "contracts":
             accept = (T == COOPERATOR) | (T == RECIPROCATOR) | ((T == RANDOM) & coin)
             bound = accept.all(-1)
@@ -215,7 +219,7 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
             played = intended
         pay = np.moveaxis(P[(slice(None), *(played[..., k] for k in range(n)))], 0, -1)  # (S, G, n)
         if bound is not None:
-            pay = pay + contract_transfers(played, C, transfer) * bound[..., None]
+            pay = pay + contract_transfers(played, C, float(transfer or 0.0)) * bound[..., None]
         is_c = played == C
         if mechanism == "reputation":
             justified = ~_others_all(good) if settings.reputation == "standing" else np.zeros_like(is_c)

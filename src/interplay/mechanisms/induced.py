@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,8 @@ from interplay.games.normal_form import NormalFormGame, normal_form
 from interplay.mechanisms.roles import Roles, roles
 
 
-def contract_transfers(actions: np.ndarray, cooperate: Sequence[int], transfer: float | np.ndarray) -> np.ndarray:
+def contract_transfers(actions: np.ndarray, cooperate: Sequence[int] | np.ndarray,
+                       transfer: float | np.ndarray) -> np.ndarray:
     """Transfers received (negative: paid) per player under the contract, for joint actions
     ``actions[..., n]`` (any leading batch shape); ``transfer`` broadcasts over the batch."""
     acts = np.asarray(actions)
@@ -80,7 +82,7 @@ def minimal_transfer(game: NormalFormGame, rl: Roles | None = None, *, dominant:
     if not dominant:
         need = 0.0
         for i in range(n):
-            idx: list[object] = list(rl.cooperate)
+            idx: list[Any] = list(rl.cooperate)
             idx[i] = slice(None)
             gains = P[(i, *idx)] - P[(i, *rl.cooperate)]
             need = max(need, float(gains.max()))  # a lone deviator pays the whole transfer

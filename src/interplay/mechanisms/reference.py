@@ -31,11 +31,13 @@ def reference_cell(game: NormalFormGame, mechanism: str, types: list[int] | np.n
     N = len(types)
     transfer = settings.contract_transfer(game, rl) if mechanism == "contracts" else None
     ce = None
+    joints: list[tuple[int, ...]] = []
+    weights: list[float] = []
     if mechanism == "mediator" and settings.mediator == "correlated":
         from interplay.mechanisms.correlated import best_correlated_equilibrium
 
         ce = best_correlated_equilibrium(game)
-        joints = list(np.ndindex(*game.num_actions))
+        joints = [tuple(int(x) for x in j) for j in np.ndindex(*game.num_actions)]
         weights = [float(ce.distribution[j]) for j in joints]
     coop_rate, welfare, type_pay = [], [], []
     for s in range(seeds):

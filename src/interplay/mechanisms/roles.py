@@ -10,6 +10,7 @@ payoffs (:func:`roles`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def roles(game: NormalFormGame) -> Roles:
         return Roles(coop, worst_eq, best, worst)
     defect = []
     for i in range(n):
-        idx: list[object] = list(coop)
+        idx: list[Any] = list(coop)
         idx[i] = slice(None)
         defect.append(int(np.argmax(P[(i, *idx)])))
     return Roles(coop, tuple(defect), best, worst)

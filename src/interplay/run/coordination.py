@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -39,7 +40,8 @@ from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 
 MechanismName = Literal["none", "cheap-talk", "repetition", "reputation", "mediator", "contracts", "commitments"]
-ALL_MECHANISMS: list[str] = ["none", "cheap-talk", "repetition", "reputation", "mediator", "contracts", "commitments"]
+ALL_MECHANISMS: list[MechanismName] = ["none", "cheap-talk", "repetition", "reputation", "mediator", "contracts",
+                                       "commitments"]
 
 
 def _default_games() -> list[GameConfig]:
@@ -220,7 +222,9 @@ def run_coordination(cfg: CoordinationConfig, ctx: RunContext) -> None:
         if x is not None:
             row["evolved_shares"] = dict(zip(types, x.tolist(), strict=True))
             # the evolved population meets itself: x' M x with M the type-against-type matrices
-            row["evolved_cooperation"] = float(x @ res.pair_cooperation[sub] @ x)
+            pair_coop = res.pair_cooperation if res.pair_cooperation is not None else np.full_like(res.pair_payoff,
+                                                                                                   np.nan)
+            row["evolved_cooperation"] = float(x @ pair_coop[sub] @ x)
             row["evolved_payoff"] = float(x @ res.pair_payoff[sub] @ x)
             row["evolved_share_of_optimum"] = float(roles(game).share(row["evolved_payoff"] * game.num_players))
         rows.append(row)
@@ -234,7 +238,7 @@ def run_coordination(cfg: CoordinationConfig, ctx: RunContext) -> None:
         _run_llm(cfg, ctx, games)
 
 
-def _grid(rows: list[dict[str, Any]], games: dict[str, Any], mechs: list[str], key: str) -> np.ndarray:
+def _grid(rows: list[dict[str, Any]], games: dict[str, Any], mechs: Sequence[str], key: str) -> np.ndarray:
     by = {(r["mechanism"], r["game"]): r for r in rows}
     out = np.full((len(games), len(mechs)), np.nan)
     for i, g in enumerate(games):
@@ -310,7 +314,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
                                      record=ctx.dir / "llm-calls.jsonl")
         models[key] = agent.model
         agents[name] = agent
-    mediator_agent = agents.get(llm.mediator_agent) if llm.mediator == "llm" else None
+    mediator_agent = agents.get(llm.mediator_agent or "") if llm.mediator == "llm" else None
     players = [n for n in agents if agents[n] is not mediator_agent]
     suite = monitor_suite(cfg.monitors)
     channel = None
