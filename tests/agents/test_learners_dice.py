@@ -41,7 +41,7 @@ def test_dice_gradient_is_unbiased_against_exact_gradient():
 def test_pg_defects_and_lola_dice_does_better():
     pg = train_dice(IPD, DiCEConfig(kind="pg"), DiCEConfig(kind="pg"), num_seeds=4, num_updates=100, batch=64,
                     horizon=100)
-    assert pg.final_rewards.mean() < -1.8  # naive policy-gradient learners learn to defect
+    assert pg.headline.mean() < -1.8  # naive policy-gradient learners learn to defect
     assert pg.final_policies().shape == (4, 2, 5)
     lola = train_dice(IPD, DiCEConfig(), DiCEConfig(), num_seeds=4, num_updates=100, batch=64, horizon=100)
-    assert lola.final_rewards.mean() > pg.final_rewards.mean() + 0.1
+    assert lola.headline.mean() > pg.headline.mean() + 0.1

@@ -126,8 +126,8 @@ def test_seats_are_symmetric():
     r2 = train_exact(IPD, NaiveLearner(), LOLA(), num_updates=UPDATES, init=(b, a))
     # the same computation in the other seat: equal up to float32 round-off, which the
     # dynamics amplify, so compare the first 10 updates
-    np.testing.assert_allclose(r1.probs1[:, :11], r2.probs2[:, :11], atol=1e-4)
-    np.testing.assert_allclose(r1.probs2[:, :11], r2.probs1[:, :11], atol=1e-4)
+    np.testing.assert_allclose(r1.policies[0][:, :11], r2.policies[1][:, :11], atol=1e-4)
+    np.testing.assert_allclose(r1.policies[1][:, :11], r2.policies[0][:, :11], atol=1e-4)
     np.testing.assert_allclose(r1.rewards[:, :11, 0], r2.rewards[:, :11, 1], atol=1e-4)
 
 
@@ -136,19 +136,19 @@ def test_naive_learner_against_fixed_policies_learns_best_response():
     # against always-defect, defecting (-2 per step, vs -3 for cooperating).
     tft = train_exact(IPD, NaiveLearner(), FixedPolicy(policy="Tit For Tat"), num_seeds=SEEDS,
                       num_updates=UPDATES)
-    np.testing.assert_allclose(tft.probs2[:, -1], np.tile([1, 1, 0, 1, 0], (SEEDS, 1)), atol=1e-5)
-    assert np.all(tft.final_rewards[:, 0] > -1.05)
+    np.testing.assert_allclose(tft.policies[1][:, -1], np.tile([1, 1, 0, 1, 0], (SEEDS, 1)), atol=1e-5)
+    assert np.all(tft.headline[:, 0] > -1.05)
     alld = train_exact(IPD, NaiveLearner(), FixedPolicy(policy="Defector"), num_seeds=SEEDS,
                        num_updates=UPDATES)
-    assert np.all(alld.final_rewards[:, 0] < -1.99)
-    assert np.all(alld.final_rewards[:, 0] > -2.05)
+    assert np.all(alld.headline[:, 0] < -1.99)
+    assert np.all(alld.headline[:, 0] > -2.05)
 
 
 def test_rewards_are_exact_values_of_the_recorded_policies():
     run = train_exact(IPD, LOLA(), LOLA(), num_seeds=SEEDS, num_updates=UPDATES)
     game = __import__("interplay").make("ipd-v1", convention="lola", discount=0.96)
     for s in range(SEEDS):
-        np.testing.assert_allclose(run.rewards[s, -1], game.average_rewards(run.probs1[s, -1], run.probs2[s, -1]),
+        np.testing.assert_allclose(run.rewards[s, -1], game.average_rewards(run.policies[0][s, -1], run.policies[1][s, -1]),
                                    rtol=1e-4)
 
 
@@ -161,7 +161,7 @@ def test_learned_policies_for_tournaments():
 def test_one_shot_matrix_game_and_bad_input():
     mp = differentiable("matching-pennies-v1")
     run = train_exact(mp, NaiveLearner(lr=0.1), NaiveLearner(lr=0.1), num_seeds=2, num_updates=3)
-    assert run.probs1.shape == (2, 4, 2)
+    assert run.policies[0].shape == (2, 4, 2)
     np.testing.assert_allclose(run.rewards.sum(-1), 0, atol=1e-6)  # zero-sum
     with pytest.raises(InterplayError):
         train_exact(IPD, NaiveLearner(), FixedPolicy(policy=(1, 0)), num_seeds=2)

@@ -159,7 +159,7 @@ def test_train_runs_batched_and_counts_its_steps():
     assert run.env_steps == 2 * ((1 * 2) + (1 * 1) + 1) * 8 * 10 * 2
     rate = run.own_coin_rate()
     assert rate.shape == (3, 2) and np.all((rate >= 0) & (rate <= 1))
-    assert isinstance(run.agents[0], Agent)
+    assert isinstance(run.params[0], Agent)
 
 
 def test_bad_input_is_named():

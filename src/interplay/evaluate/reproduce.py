@@ -152,12 +152,12 @@ def _lola_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
                                               ("lola-lola", LOLA(), LOLA()),
                                               ("lola-nl", LOLA(), NaiveLearner()),
                                               ("nl-lola", NaiveLearner(), LOLA())])}
-    nl = runs["nl-nl"].final_rewards.reshape(-1)
-    ll = runs["lola-lola"].final_rewards.reshape(-1)
+    nl = runs["nl-nl"].headline.reshape(-1)
+    ll = runs["lola-lola"].headline.reshape(-1)
     tft = runs["lola-lola"].tft_like().reshape(-1)
     # LOLA vs NL from both seats
-    lola_side = np.concatenate([runs["lola-nl"].final_rewards[:, 0], runs["nl-lola"].final_rewards[:, 1]])
-    nl_side = np.concatenate([runs["lola-nl"].final_rewards[:, 1], runs["nl-lola"].final_rewards[:, 0]])
+    lola_side = np.concatenate([runs["lola-nl"].headline[:, 0], runs["nl-lola"].headline[:, 1]])
+    nl_side = np.concatenate([runs["lola-nl"].headline[:, 1], runs["nl-lola"].headline[:, 0]])
     w = lambda t: _widen(t, 50, seeds)  # noqa: E731
     paper, recomputed = "Foerster et al. 2018", "re-computation of Foerster et al.'s setting"
     return [
@@ -186,7 +186,7 @@ def _lola_mp(seeds: int, seed: int, quick: bool) -> list[Row]:
         Row("LOLA vs LOLA: mean |P(heads) - 1/2| at the end", 0.0, *_mean_std(dist(ll)), 0.05, source=src),
         Row("NL vs NL: mean |P(heads) - 1/2| at the end", 0.2, *_mean_std(dist(nl)), 0.0, "above",
             source=src + " (NL does not converge)"),
-        Row("LOLA vs LOLA: player 1's reward per step", 0.0, *_mean_std(ll.final_rewards[:, 0]), 0.02,
+        Row("LOLA vs LOLA: player 1's reward per step", 0.0, *_mean_std(ll.headline[:, 0]), 0.02,
             source="value of the mixed Nash equilibrium"),
     ]
 
@@ -203,7 +203,7 @@ def _sos_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
     rows = []
     for i, (name, learner) in enumerate(pairs):
         run = train_exact(game, learner, learner, num_seeds=seeds, num_updates=100, seed=seed + i)
-        rew = run.final_rewards.reshape(-1)
+        rew = run.headline.reshape(-1)
         target = -1.05 if name in ("SOS", "LOLA") else -2.0
         rows.append(Row(f"{name} vs {name}: reward per step after 100 steps", target, *_mean_std(rew),
                         w(0.15 if name in ("SOS", "LOLA") else 0.2), source=src))
@@ -220,7 +220,7 @@ def _mfos_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
     cfg = MFOSConfig(iterations=200 if quick else 400)  # 4 restarts each (MFOSConfig.restarts)
     agent = train_mfos(game, NaiveLearner(lr=1.0), cfg, seed=seed)
     run = agent.evaluate(num_seeds=seeds, seed=seed + 1)
-    mean = run.mean_rewards  # (S, 2), averaged over the meta-steps
+    mean = run.headline  # (S, 2), averaged over the meta-steps
     src = "Lu et al. 2022 (M-FOS extorts a naive learner)"
     return [
         Row("M-FOS vs NL: M-FOS's reward per step (mean over meta-steps)", -1.0, *_mean_std(mean[:, 0]), 0.0,
@@ -240,7 +240,7 @@ def _mfos_imp(seeds: int, seed: int, quick: bool) -> list[Row]:
 
     game = differentiable("imp-v1", discount=0.9)
     agent = train_mfos(game, NaiveLearner(lr=1.0), MFOSConfig(iterations=150 if quick else 300), seed=seed)
-    mean = agent.evaluate(num_seeds=seeds, seed=seed + 1).mean_rewards
+    mean = agent.evaluate(num_seeds=seeds, seed=seed + 1).headline
     src = "Lu et al. 2022 (M-FOS exploits a naive learner in a zero-sum game)"
     return [Row("M-FOS vs NL: M-FOS's reward per step (mean over meta-steps)", 0.0, *_mean_std(mean[:, 0]), 0.0,
                 "above", source=src + ": above the game's value, 0")]

@@ -14,13 +14,14 @@ from typing import Any
 
 from interplay.errors import InterplayError, UnknownNameError
 from interplay.games.entry import GameEntry, game_entry
+from interplay.games.protocol import Game
 
 _REGISTRY: dict[str, GameEntry] = {}
 _ALIASES: dict[str, str] = {}
 _BUILTINS_LOADED = False
 
 
-def register(id: str, factory: Callable[..., Any], *, summary: str = "", aliases: tuple[str, ...] = (),
+def register(id: str, factory: Callable[..., Game], *, summary: str = "", aliases: tuple[str, ...] = (),
              kind: str = "normal-form", example: dict[str, Any] | None = None, overwrite: bool = False) -> None:
     """Register a game factory under a versioned id (``name-vN``)."""
     _add(game_entry(id, factory, summary=summary, aliases=aliases, kind=kind, example=example), overwrite)
@@ -62,7 +63,7 @@ def resolve(id: str) -> GameEntry:
     return _REGISTRY[key]
 
 
-def make(id: str, **params: Any) -> Any:
+def make(id: str, **params: Any) -> Game:
     """Build a registered game with its parameters, e.g. ``make("ipd-v1", discount=0.9)``.
 
     Unknown ids get the closest registered ids; unknown or bad parameters get a

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from interplay.errors import InterplayError
+from interplay.games.protocol import Game
 
 #: Largest whole number a config may hold anywhere (beyond it floats lose integer exactness).
 MAX_CONFIG_INT = 2**53
@@ -84,7 +85,7 @@ class GameConfig(Strict):
     id: str = Field(description="registry id, e.g. ipd-v1")
     params: dict[str, Any] = Field(default_factory=dict, description="keyword parameters of the game")
 
-    def make(self) -> Any:
+    def make(self) -> Game:
         from interplay.games.registry import make
 
         return make(self.id, **self.params)

@@ -1,12 +1,16 @@
-"""The ``opponent-shaping`` experiment: learner pairings on a differentiable game.
+"""The ``opponent-shaping`` experiment: learner pairings on a game, one loop for every learner.
 
-Every pairing trains over many seeds at once (see :mod:`interplay.agents.learners`) and
-the report shows, per pairing, the learning curves (reward per step of both players and
-P(cooperate) per state) and a table of the final numbers. Learners: ``naive``,
-``lookahead``, ``lola``, ``sos``, ``fixed`` (any seat) and ``mfos`` (first seat, against a
-learner with exact gradients); ``pg`` and ``lola-dice`` from sampled play, on an iterated
-game or on the coin game (``game: {id: coin-game-v1}``, see
-:mod:`interplay.run.opponent_shaping_coin`).
+Every pairing trains over many seeds at once (see :mod:`interplay.agents.learners`): the
+first seat's learner trains the pairing (``train``) and every learner returns the same
+record (:class:`~interplay.agents.learners.protocol.LearningRun`); which pairings are
+allowed comes from the learners' declared options (game forms, seats, opponents). The
+report shows, per pairing, the learning curves and a table of the final numbers: reward
+per step and P(cooperate) per state on a tabular game, own-coin rate and coins per step on
+the coin game (:mod:`interplay.run.opponent_shaping_coin`, a choice of metrics and plots).
+Learners: ``naive``, ``lookahead``, ``lola``, ``sos``, ``fixed`` (any seat) and ``mfos``
+(first seat, against a learner with exact gradients); ``pg`` and ``lola-dice`` from
+sampled play, on an iterated game or on the coin game (``game: {id: coin-game-v1}``);
+``pola-dice`` (GRU actor-critics, the POLA paper's setting) on the coin game.
 
     kind: opponent-shaping
     game: {id: ipd-v1, params: {convention: lola, discount: 0.96}}
@@ -24,21 +28,23 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from interplay.agents.learners.dice import DiCEConfig, train_dice
-from interplay.agents.learners.differentiable import DifferentiableGame, differentiable
-from interplay.agents.learners.exact import LOLA, SOS, FixedPolicy, LookAhead, NaiveLearner, train_exact
-from interplay.agents.learners.mfos import MFOSConfig, train_mfos
+from interplay.agents.learners.dice import DiCEConfig
+from interplay.agents.learners.exact import LOLA, SOS, FixedPolicy, LookAhead, NaiveLearner
+from interplay.agents.learners.mfos import MFOSConfig
+from interplay.agents.learners.pola import POLAConfig
+from interplay.agents.learners.protocol import STATE_NAMES, LearningRun, TrainSettings, check_pairing, game_form
 from interplay.errors import InterplayError
 from interplay.games.checks import MAX_HORIZON
-from interplay.games.coin_game import CoinGame
+from interplay.games.protocol import Game
 from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
+from interplay.run.opponent_shaping_coin import CoinMetrics
 
-Learner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy | MFOSConfig | DiCEConfig,
+#: Every learner the experiment accepts, by kind.
+LEARNERS: tuple[type, ...] = (NaiveLearner, LookAhead, LOLA, SOS, FixedPolicy, MFOSConfig, DiCEConfig, POLAConfig)
+Learner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy | MFOSConfig | DiCEConfig | POLAConfig,
                     Field(discriminator="kind")]
-
-STATE_NAMES = ("start", "CC", "CD", "DC", "DD")
 
 
 class Pairing(Strict):
@@ -48,9 +54,7 @@ class Pairing(Strict):
     learners: tuple[Learner, Learner] = Field(description="the two learners' settings, by kind")
 
     def label(self) -> str:
-        short = {"naive": "NL", "lookahead": "LA", "lola": "LOLA", "sos": "SOS", "fixed": "Fixed", "mfos": "M-FOS",
-                 "pg": "PG", "lola-dice": "LOLA-DiCE"}
-        return self.name or " vs ".join(short[lr.kind] for lr in self.learners)
+        return self.name or " vs ".join(lr.label() for lr in self.learners)
 
 
 def _default_pairings() -> list[Pairing]:
@@ -72,48 +76,82 @@ class OpponentShapingConfig(ExperimentConfig):
                          description="learning steps per run (M-FOS: opponent updates per episode)")
     init_std: float = Field(1.0, ge=0, le=1e3, description="std of the initial logits, N(0, init_std^2)")
     rollout_batch: int = Field(128, ge=1, le=100_000,
-                               description="sampled-play learners (pg, lola-dice): episodes per update")
+                               description="sampled-play learners (pg, lola-dice, pola-dice): episodes per update")
     rollout_length: int = Field(150, ge=1, le=MAX_HORIZON, description="sampled-play learners: steps per episode")
     coin_discount: float = Field(0.96, gt=0, le=1, description="coin game: gamma of the DiCE objective")
 
-    def check(self) -> DifferentiableGame | CoinGame:
-        built = self.game.make()
-        if isinstance(built, CoinGame):
-            for i, p in enumerate(self.pairings):
-                other = [lr.kind for lr in p.learners if lr.kind not in ("pg", "lola-dice")]
-                if other:
-                    raise InterplayError(f"pairings[{i}]: on the coin game only sampled-play learners (pg, "
-                                         f"lola-dice) play; got {', '.join(other)}.")
-            return built
-        game = differentiable(built)
+    def settings(self, idx: int, callback: Any = None) -> TrainSettings:
+        """The run's settings for pairing ``idx`` (its seed offset by the index)."""
+        return TrainSettings(seeds=self.seeds, updates=self.updates, seed=self.seed + idx, init_std=self.init_std,
+                             rollout_batch=self.rollout_batch, rollout_length=self.rollout_length,
+                             coin_discount=self.coin_discount, eval_seed=self.seed + 1000 + idx, callback=callback)
+
+    def check(self) -> Game:
+        """The game, built; every pairing checked against its learners' declared options."""
+        game = self.game.make()
+        if game_form(game) is None:
+            raise InterplayError(f"game {self.game.id!r}: opponent-shaping learners play iterated 2x2 games, "
+                                 "two-player normal-form games and the coin game.")
         for i, p in enumerate(self.pairings):
-            kinds = [lr.kind for lr in p.learners]
-            if kinds[1] == "mfos":
-                raise InterplayError(f"pairings[{i}]: M-FOS must sit in the first seat.")
-            sampled = [k in ("pg", "lola-dice") for k in kinds]
-            if any(sampled) and not all(sampled):
-                raise InterplayError(f"pairings[{i}]: sampled-play learners (pg, lola-dice) play each other only.")
-            if (kinds[0] == "mfos" or any(sampled)) and not game.iterated:
-                raise InterplayError(f"pairings[{i}]: {kinds[0]} needs an iterated 2x2 game, got {self.game.id!r}.")
-            for j, lr in enumerate(p.learners):
-                if lr.kind in ("pg", "lola-dice") and lr.hidden:
-                    raise InterplayError(f"pairings[{i}].learners[{j}]: hidden layers are for coin-game policies; "
-                                         "on an iterated game the policy is 5 memory-one logits.")
-                if lr.kind == "fixed":
-                    game.policy_from_config(lr.policy)
-                if lr.kind == "mfos" and kinds[1] == "fixed":
-                    raise InterplayError(f"pairings[{i}].learners[{j}]: M-FOS shapes a learner; "
-                                         "its opponent cannot be fixed.")
+            check_pairing(game, p.learners, f"pairings[{i}]", list(LEARNERS))
         return game
 
 
-def _curves_figure(label: str, game: DifferentiableGame, rewards: np.ndarray, probs: tuple[np.ndarray, np.ndarray],
-                   xlabel: str) -> Any:
+class TabularMetrics:
+    """Reward per step and the policies per state: the metrics of a tabular (iterated or one-shot) game."""
+
+    table = "Reward per step"
+    header = ["pairing", "measured", "seat 1", "seat 2", "tit-for-tat-like (1 / 2)"]
+    note = ("Average reward per step, (1 - gamma) V for iterated games. Tit-for-tat-like: the final "
+            "policy rounds to cooperate after CC and DC and defect after CD and DD (own view).")
+    figure_prefix = "curves"
+
+    def __init__(self, cfg: OpponentShapingConfig) -> None:
+        self.cfg = cfg
+
+    def log(self, ctx: RunContext, label: str, run: LearningRun) -> None:
+        assert run.policies is not None
+        mean_curve = run.rewards.mean(0)
+        for t in range(0, run.rewards.shape[1], max(1, run.rewards.shape[1] // 100)):
+            ctx.log_metric(pairing=label, step=t, reward_1=float(mean_curve[t, 0]), reward_2=float(mean_curve[t, 1]),
+                           p_coop_1=run.policies[0][:, t].mean(0).tolist(),
+                           p_coop_2=run.policies[1][:, t].mean(0).tolist())
+
+    def _tft(self, run: LearningRun) -> np.ndarray | None:
+        return run.tft_like().mean(0) if run.form == "iterated" else None
+
+    def row(self, label: str, run: LearningRun) -> list[str]:
+        h, tft = run.headline, self._tft(run)
+        return [label, run.headline_name, f"{h[:, 0].mean():.3f} ± {h[:, 0].std():.3f}",
+                f"{h[:, 1].mean():.3f} ± {h[:, 1].std():.3f}", "" if tft is None else f"{tft[0]:.2f} / {tft[1]:.2f}"]
+
+    def results(self, run: LearningRun) -> dict[str, Any]:
+        tft = self._tft(run)
+        return {
+            "metric": run.headline_name,
+            "reward_per_step_mean": run.headline.mean(0).tolist(),
+            "reward_per_step_std": run.headline.std(0).tolist(),
+            "tft_like_fraction": None if tft is None else tft.tolist(),
+            "final_policies": run.final_policies().tolist(),
+            "curve_reward_per_step": run.rewards.mean(0).tolist(),
+        }
+
+    def caption(self, label: str, run: LearningRun) -> str:
+        return f"{label} on {run.game}: {self.cfg.seeds} seeds."
+
+    def figure(self, label: str, run: LearningRun) -> Any:
+        return curves_figure(label, run)
+
+
+def curves_figure(label: str, run: LearningRun) -> Any:
+    """Reward per step (mean ± std over seeds) and each seat's mean policy per state, over time."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    assert run.policies is not None
+    rewards, probs, iterated = run.rewards, run.policies, run.form == "iterated"
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     x = np.arange(rewards.shape[1])
     names = label.split(" vs ") if " vs " in label else ["player 1", "player 2"]
@@ -122,15 +160,15 @@ def _curves_figure(label: str, game: DifferentiableGame, rewards: np.ndarray, pr
         axes[0].plot(x, mean, color=colour, label=f"{names[i]} (seat {i + 1})")
         axes[0].fill_between(x, mean - std, mean + std, color=colour, alpha=0.15)
     axes[0].set_title("reward per step (mean ± std over seeds)")
-    axes[0].set_xlabel(xlabel)
+    axes[0].set_xlabel(run.step_name)
     axes[0].legend(fontsize=8)
-    states = STATE_NAMES if game.iterated else tuple(f"action {k}" for k in range(probs[0].shape[-1]))
+    states = STATE_NAMES if iterated else tuple(f"action {k}" for k in range(probs[0].shape[-1]))
     for i in range(2):
         for s, name in enumerate(states):
             axes[1 + i].plot(x, probs[i][..., s].mean(0), label=name)
         axes[1 + i].set_ylim(-0.02, 1.02)
-        axes[1 + i].set_title(f"{names[i]}: P(cooperate | state)" if game.iterated else f"{names[i]}: P(action)")
-        axes[1 + i].set_xlabel(xlabel)
+        axes[1 + i].set_title(f"{names[i]}: P(cooperate | state)" if iterated else f"{names[i]}: P(action)")
+        axes[1 + i].set_xlabel(run.step_name)
         axes[1 + i].legend(fontsize=7)
     fig.suptitle(label)
     fig.tight_layout()
@@ -139,65 +177,20 @@ def _curves_figure(label: str, game: DifferentiableGame, rewards: np.ndarray, pr
 
 @experiment("opponent-shaping", OpponentShapingConfig)
 def run_opponent_shaping(cfg: OpponentShapingConfig, ctx: RunContext) -> None:
-    game = cfg.check()
-    if isinstance(game, CoinGame):
-        from interplay.run.opponent_shaping_coin import run_coin_pairings
-
-        run_coin_pairings(cfg, game, ctx)
-        return
+    game = cfg.check()  # what make returns: every learner takes it as it is
+    metrics = CoinMetrics(cfg) if game_form(game) == "coin" else TabularMetrics(cfg)
     rows = []
     results: dict[str, Any] = {}
     for idx, pairing in enumerate(ctx.progress(cfg.pairings, "pairings")):
         label = pairing.label()
-        l1, l2 = pairing.learners
-        if l1.kind == "mfos":
-            mcfg = l1.model_copy(update={"meta_steps": cfg.updates})
-            agent = train_mfos(game, l2, mcfg, seed=cfg.seed + idx,
-                               callback=lambda i, info, lab=label: ctx.log_metric(pairing=lab, iteration=i, **info))
-            run = agent.evaluate(num_seeds=cfg.seeds, seed=cfg.seed + 1000 + idx)
-            rewards, probs = run.rewards, (run.mfos_probs, run.opp_probs)
-            final = run.final_policies()
-            headline = run.mean_rewards  # the paper's metric: mean over meta-steps
-            xlabel = "meta-step (opponent update)"
-        elif l1.kind in ("pg", "lola-dice"):
-            run = train_dice(game, l1, l2, num_seeds=cfg.seeds, num_updates=cfg.updates, batch=cfg.rollout_batch,
-                             horizon=cfg.rollout_length, seed=cfg.seed + idx, init_std=cfg.init_std)
-            rewards, probs = run.rewards, (run.probs1, run.probs2)
-            final = run.final_policies()
-            headline = run.final_rewards
-            xlabel = "update"
-        else:
-            run = train_exact(game, l1, l2, num_seeds=cfg.seeds, num_updates=cfg.updates,
-                              seed=cfg.seed + idx, init_std=cfg.init_std)
-            rewards, probs = run.rewards, (run.probs1, run.probs2)
-            final = run.final_policies()
-            headline = run.final_rewards
-            xlabel = "update"
-        mean_curve = rewards.mean(0)
-        for t in range(0, rewards.shape[1], max(1, rewards.shape[1] // 100)):
-            ctx.log_metric(pairing=label, step=t, reward_1=float(mean_curve[t, 0]), reward_2=float(mean_curve[t, 1]),
-                           p_coop_1=probs[0][:, t].mean(0).tolist(), p_coop_2=probs[1][:, t].mean(0).tolist())
-        tft = None
-        if game.iterated:
-            p = final[..., 1:]
-            tft = ((p[..., 0] > 0.5) & (p[..., 2] > 0.5) & (p[..., 1] < 0.5) & (p[..., 3] < 0.5)).mean(0)
-        metric = "mean over meta-steps" if l1.kind == "mfos" else "after the last update"
-        rows.append([label, metric, f"{headline[:, 0].mean():.3f} ± {headline[:, 0].std():.3f}",
-                     f"{headline[:, 1].mean():.3f} ± {headline[:, 1].std():.3f}",
-                     "" if tft is None else f"{tft[0]:.2f} / {tft[1]:.2f}"])
-        results[label] = {
-            "learners": [lr.model_dump() for lr in pairing.learners],
-            "metric": metric,
-            "reward_per_step_mean": headline.mean(0).tolist(),
-            "reward_per_step_std": headline.std(0).tolist(),
-            "tft_like_fraction": None if tft is None else tft.tolist(),
-            "final_policies": final.tolist(),
-            "curve_reward_per_step": mean_curve.tolist(),
-        }
-        ctx.add_figure(f"curves-{idx + 1}", _curves_figure(label, game, rewards, probs, xlabel),
-                       caption=f"{label} on {game.id}: {cfg.seeds} seeds.", title=f"Learning curves: {label}")
-    ctx.add_table("Reward per step", rows, ["pairing", "measured", "seat 1", "seat 2", "tit-for-tat-like (1 / 2)"],
-                  note="Average reward per step, (1 - gamma) V for iterated games. Tit-for-tat-like: the final "
-                       "policy rounds to cooperate after CC and DC and defect after CD and DD (own view).")
-    ctx.results["game"] = game.id
+        first, second = pairing.learners
+        log = lambda i, info, lab=label: ctx.log_metric(pairing=lab, iteration=i, **info)  # noqa: E731
+        run = first.train(game, second, cfg.settings(idx, callback=log))
+        metrics.log(ctx, label, run)
+        rows.append(metrics.row(label, run))
+        results[label] = {"learners": [lr.model_dump() for lr in pairing.learners], **metrics.results(run)}
+        ctx.add_figure(f"{metrics.figure_prefix}-{idx + 1}", metrics.figure(label, run),
+                       caption=metrics.caption(label, run), title=f"Learning curves: {label}")
+    ctx.add_table(metrics.table, rows, metrics.header, note=metrics.note)
+    ctx.results["game"] = game.spec.id
     ctx.results["pairings"] = results

@@ -1,9 +1,11 @@
-"""The ``opponent-shaping`` experiment on the coin game: PG and LOLA-DiCE pairings.
+"""Coin-game metrics and plots for the ``opponent-shaping`` experiment.
 
-Reached from an ``opponent-shaping`` YAML whose game is a coin game (see
-:mod:`interplay.agents.learners.dice_coin`). Per pairing the report shows, over the
-updates, each agent's own-coin pick-up rate, coins picked per step and reward per step
-(on the batch each update was computed from), and a table of the final numbers.
+The experiment's loop (:mod:`interplay.run.opponent_shaping`) chooses these on a coin game:
+per pairing the report shows, over the updates, each agent's own-coin pick-up rate, coins
+picked per step and reward per step (on a fresh evaluation batch after each update), and a
+table of the final numbers. Learners: ``pg`` and ``lola-dice`` (feed-forward policies),
+``pola-dice`` (GRU actor-critics; with ``inner_steps: 1, outer_steps: 1, inner_beta: 0,
+outer_beta: 0`` the POLA paper's LOLA-DiCE, with ``inner_steps: 0`` its PG).
 
     kind: opponent-shaping
     game: {id: coin-game-v1}
@@ -13,20 +15,17 @@ updates, each agent's own-coin pick-up rate, coins picked per step and reward pe
     rollout_length: 50
     pairings:
       - learners: [{kind: lola-dice, lr: 2.0, lr_inner: 2.0}, {kind: pg, lr: 2.0}]
+      - learners: [{kind: pola-dice, outer_steps: 10}, {kind: pola-dice, outer_steps: 10}]
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from interplay.agents.learners.dice_coin import DiCECoinRun, train_dice_coin
-from interplay.games.coin_game import CoinGame
+from interplay.agents.learners.protocol import LearningRun
 from interplay.run.context import RunContext
-
-if TYPE_CHECKING:
-    from interplay.run.opponent_shaping import OpponentShapingConfig
 
 
 def _smooth(x: np.ndarray, k: int) -> np.ndarray:
@@ -35,7 +34,7 @@ def _smooth(x: np.ndarray, k: int) -> np.ndarray:
     return np.convolve(x, np.ones(k) / k, mode="valid")
 
 
-def _curves(label: str, run: DiCECoinRun, k: int) -> Any:
+def _curves(label: str, run: LearningRun, k: int) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,50 +58,62 @@ def _curves(label: str, run: DiCECoinRun, k: int) -> Any:
     return fig
 
 
-def run_coin_pairings(cfg: OpponentShapingConfig, game: CoinGame, ctx: RunContext) -> None:
-    """Train every pairing of sampled-play learners on ``game`` and report the coin-game metrics."""
-    rows, results = [], {}
-    last = max(1, cfg.updates // 10)
-    for idx, pairing in enumerate(ctx.progress(cfg.pairings, "pairings")):
-        label = pairing.label()
-        l1, l2 = pairing.learners
-        run = train_dice_coin(game, l1, l2, num_seeds=cfg.seeds, num_updates=cfg.updates, batch=cfg.rollout_batch,
-                              horizon=cfg.rollout_length, gamma=cfg.coin_discount, seed=cfg.seed + idx)
+class CoinMetrics:
+    """Own-coin rate, coins per step and reward per step, over the last tenth of the updates."""
+
+    table = "Coin game, last updates"
+    header = ["pairing", "own-coin rate (red)", "own-coin rate (blue)", "coins/step (red)", "coins/step (blue)",
+              "reward/step (red)", "reward/step (blue)", "coins/step at the start (both)"]
+    figure_prefix = "coin-curves"
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.last = max(1, cfg.updates // 10)
+        self.note = (f"Means over seeds and the last {self.last} updates, on a fresh evaluation batch after each "
+                     "update. Selfish play picks about half its own coins (rate 0.5); cooperative play near 1.")
+
+    def log(self, ctx: RunContext, label: str, run: LearningRun) -> None:
         own, cps, rew = run.own_coin_rate(), run.coins_per_step().mean(0), run.rewards.mean(0)
-        for t in range(0, cfg.updates, max(1, cfg.updates // 100)):
+        for t in range(0, self.cfg.updates, max(1, self.cfg.updates // 100)):
             ctx.log_metric(pairing=label, step=t, own_coin_rate=own[t].tolist(), coins_per_step=cps[t].tolist(),
                            reward_per_step=rew[t].tolist())
-        final = run.metrics(last)
-        first = _first_window(run, last)
-        rows.append([label] + [f"{final['own_coin_rate'][i]:.3f}" for i in range(2)]
-                    + [f"{run.coins_per_step()[:, -last:, i].mean():.3f}" for i in range(2)]
-                    + [f"{v:.3f}" for v in final["return_per_agent"]]
-                    + [f"{first['coins_per_step']:.3f}"])
-        results[label] = {
-            "learners": [lr.model_dump() for lr in pairing.learners],
+
+    def _final(self, run: LearningRun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Own-coin rate, coins per step and reward per step of each agent over the last updates."""
+        final = run.metrics(self.last)
+        cps = run.coins_per_step()[:, -self.last:].mean(axis=(0, 1))
+        return np.asarray(final["own_coin_rate"], float), cps, np.asarray(final["return_per_agent"], float)
+
+    def row(self, label: str, run: LearningRun) -> list[str]:
+        own, cps, rew = self._final(run)
+        return ([label] + [f"{v:.3f}" for v in (*own, *cps, *rew)]
+                + [f"{_first_window(run, self.last)['coins_per_step']:.3f}"])
+
+    def results(self, run: LearningRun) -> dict[str, Any]:
+        last = self.last
+        final_own, final_cps, final_rew = self._final(run)
+        own, cps, rew = run.own_coin_rate(), run.coins_per_step().mean(0), run.rewards.mean(0)
+        return {
             "final_window_updates": last,
-            "own_coin_rate": final["own_coin_rate"],
-            "coins_per_step": [float(run.coins_per_step()[:, -last:, i].mean()) for i in range(2)],
-            "reward_per_step": final["return_per_agent"],
-            "first_window": first,
+            "own_coin_rate": final_own.tolist(),
+            "coins_per_step": final_cps.tolist(),
+            "reward_per_step": final_rew.tolist(),
+            "first_window": _first_window(run, last),
             "curve_own_coin_rate": own.tolist(),
             "curve_coins_per_step": cps.tolist(),
             "curve_reward_per_step": rew.tolist(),
         }
-        ctx.add_figure(f"coin-curves-{idx + 1}", _curves(label, run, max(1, cfg.updates // 20)),
-                       caption=f"{label} on {game.spec.id} ({game.grid_size}x{game.grid_size}): {cfg.seeds} seeds, "
-                               f"{cfg.rollout_batch} episodes of {cfg.rollout_length} steps per update.",
-                       title=f"Learning curves: {label}")
-    ctx.add_table("Coin game, last updates", rows,
-                  ["pairing", "own-coin rate (red)", "own-coin rate (blue)", "coins/step (red)", "coins/step (blue)",
-                   "reward/step (red)", "reward/step (blue)", "coins/step at the start (both)"],
-                  note=f"Means over seeds and the last {last} updates, on the batches the updates were computed "
-                       "from. Selfish play picks about half its own coins (rate 0.5); cooperative play near 1.")
-    ctx.results["game"] = game.spec.id
-    ctx.results["pairings"] = results
+
+    def caption(self, label: str, run: LearningRun) -> str:
+        size = self.cfg.game.params.get("grid_size", 3)
+        return (f"{label} on {run.game} ({size}x{size}): {self.cfg.seeds} seeds, {self.cfg.rollout_batch} episodes "
+                f"of {self.cfg.rollout_length} steps per update.")
+
+    def figure(self, label: str, run: LearningRun) -> Any:
+        return _curves(label, run, max(1, self.cfg.updates // 20))
 
 
-def _first_window(run: DiCECoinRun, window: int) -> dict[str, float]:
+def _first_window(run: LearningRun, window: int) -> dict[str, float]:
     """Coins picked per step (both agents) and own-coin rate over the first ``window`` updates."""
     own = run.own_coin_rate()[:window]
     return {"coins_per_step": float(run.coins_per_step()[:, :window].sum(axis=2).mean()),

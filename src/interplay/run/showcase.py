@@ -24,7 +24,7 @@ from interplay.errors import InterplayError
 from interplay.run.config import ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
-from interplay.run.opponent_shaping import Pairing, _curves_figure
+from interplay.run.opponent_shaping import Pairing, curves_figure
 from interplay.run.population import DEFAULT_AGENTS, PopulationConfig, run_population
 from interplay.run.tournament import AnalysisConfig, PayoffsConfig, tournament_report
 
@@ -122,6 +122,18 @@ class ShowcaseConfig(ExperimentConfig):
 
     def check(self) -> None:
         self.part1().check()
+        if self.learning is not None:
+            from interplay.agents.learners.protocol import FAMILIES, check_pairing
+            from interplay.run.opponent_shaping import LEARNERS
+
+            game = self.population.game.make()
+            for i, p in enumerate(self.learning.pairings):
+                where = f"learning.pairings[{i}]"
+                for j, lr in enumerate(p.learners):
+                    if lr.family != "exact":
+                        raise InterplayError(f"{where}.learners[{j}]: the showcase trains {FAMILIES['exact']} on "
+                                             f"the exact game; got {lr.kind}.")
+                check_pairing(game, p.learners, where, list(LEARNERS))
         if self.tournament is not None:
             from interplay.agents.strategies import check_names
 
@@ -220,7 +232,7 @@ def run_showcase(cfg: ShowcaseConfig, ctx: RunContext) -> None:
             label = pairing.label()
             run = train_exact(game, *pairing.learners, num_seeds=cfg.learning.seeds,
                               num_updates=cfg.learning.updates, seed=cfg.seed + idx)
-            final = run.final_rewards
+            final = run.headline
             tft = run.tft_like().mean(0)
             k = _pick(final, cfg.learning.enter)
             entrant = f"{label.split(' vs ')[0]} (learned vs {label.split(' vs ')[-1]})"
@@ -230,8 +242,7 @@ def run_showcase(cfg: ShowcaseConfig, ctx: RunContext) -> None:
                          entrant, " ".join(f"{p:.2f}" for p in learned[entrant])])
             summary[label] = {"reward_per_step_mean": final.mean(0), "reward_per_step_std": final.std(0),
                               "tft_like_fraction": tft, "entrant": entrant, "entrant_policy": learned[entrant]}
-            ctx.add_figure(f"learning-{idx + 1}", _curves_figure(label, game, run.rewards, (run.probs1, run.probs2),
-                                                                 "update"),
+            ctx.add_figure(f"learning-{idx + 1}", curves_figure(label, run),
                            caption=f"{label}: {cfg.learning.seeds} seeds, {cfg.learning.updates} updates.",
                            title=f"Learning curves: {label}")
         ctx.add_table("Learners on the exact game (average reward per step after the last update)", rows,

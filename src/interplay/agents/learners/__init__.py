@@ -2,6 +2,8 @@
 SOS), sampled-play policy-gradient learners (PG, LOLA-DiCE), PPO and M-FOS; POLA-DiCE (and
 PG, LOLA-DiCE) with GRU actor-critics on the coin game in :mod:`interplay.agents.learners.pola`.
 
+Every learner follows one protocol (:mod:`interplay.agents.learners.protocol`: declared
+options and ``train``) and every training returns one record, :class:`LearningRun`.
 See docs/opponent-shaping.md.
 """
 
@@ -10,7 +12,6 @@ from interplay.agents.learners.differentiable import DifferentiableGame, differe
 from interplay.agents.learners.exact import (
     LOLA,
     SOS,
-    ExactRun,
     FixedPolicy,
     LookAhead,
     NaiveLearner,
@@ -18,9 +19,10 @@ from interplay.agents.learners.exact import (
     learner_from_name,
     train_exact,
 )
+from interplay.agents.learners.protocol import Learner, LearningRun, TrainSettings, check_pairing, tit_for_tat_like
 
 __all__ = [
-    "LOLA", "SOS", "DiCEConfig", "DifferentiableGame", "ExactRun", "FixedPolicy", "LookAhead", "NaiveLearner",
-    "differentiable", "learned_policies", "learner_from_name", "train_dice",
-    "train_exact",
+    "LOLA", "SOS", "DiCEConfig", "DifferentiableGame", "FixedPolicy", "Learner", "LearningRun", "LookAhead",
+    "NaiveLearner", "TrainSettings", "check_pairing", "differentiable", "learned_policies", "learner_from_name",
+    "tit_for_tat_like", "train_dice", "train_exact",
 ]

@@ -30,26 +30,35 @@ outer lr 0.2, inner lr 0.3.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from interplay.agents.learners.differentiable import DifferentiableGame
+from interplay.agents.learners.differentiable import differentiable
+from interplay.agents.learners.protocol import LearnerOptions, LearningRun
 from interplay.errors import InterplayError
 from interplay.games.iterated import SWAP5
 
 _sg = jax.lax.stop_gradient
 
 
-class DiCEConfig(BaseModel):
-    """A sampled-play learner: ``pg`` (naive policy gradient) or ``lola-dice``."""
+class DiCEConfig(LearnerOptions, BaseModel):
+    """A sampled-play learner: ``pg`` (naive policy gradient) or ``lola-dice``.
+
+    On an iterated 2x2 game it learns memory-one logits by :func:`train_dice`; on the coin
+    game, a feed-forward softmax policy trained by the one coin-game trainer,
+    :func:`interplay.agents.learners.pola.train_pola_coin` (see :meth:`on_coin_game`).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    family: ClassVar[str] = "sampled"
+    opponents: ClassVar[frozenset[str]] = frozenset({"sampled"})
+    forms: ClassVar[frozenset[str]] = frozenset({"iterated", "coin"})
 
     kind: Literal["pg", "lola-dice"] = "lola-dice"
     lr: float = Field(0.2, gt=0, description="outer learning rate (DiCE paper: 0.2)")
@@ -57,6 +66,43 @@ class DiCEConfig(BaseModel):
     baseline: bool = Field(True, description="use the batch-mean baseline of Mao et al. 2019")
     hidden: tuple[int, ...] = Field((), description="coin game only: hidden layer sizes of the policy over "
                                     "the observation (() = a linear softmax policy)")
+
+    def label(self) -> str:
+        return "PG" if self.kind == "pg" else "LOLA-DiCE"
+
+    def validate(self, game: Any, opponent: Any, where: str) -> None:
+        from interplay.agents.learners.protocol import game_form
+
+        if self.hidden and game_form(game) != "coin":
+            raise InterplayError(f"{where}: hidden layers are for coin-game policies; on an iterated game the "
+                                 "policy is 5 memory-one logits.")
+
+    def on_coin_game(self) -> Any:
+        """This learner as a rule of the coin-game trainer (:mod:`interplay.agents.learners.pola`).
+
+        A softmax policy over the own-view observation, linear or a tanh MLP (``hidden``), no
+        learned value (the batch-mean baseline, or none), plain SGD with ``lr``; LOLA-DiCE
+        looks ahead one SGD step of the opponent with ``lr_inner``. The POLA paper's recurrent
+        PG / LOLA-DiCE are ``pola-dice`` learners (``PG_PAPER``, ``LOLA_DICE_PAPER``).
+        """
+        from interplay.agents.learners.pola import POLAConfig
+
+        return POLAConfig(inner_steps=0 if self.kind == "pg" else 1, outer_steps=1, inner_beta=0.0,
+                          outer_beta=0.0, lr_in=self.lr_inner, lr_out=self.lr, policy="feedforward",
+                          layers=self.hidden, value="batch-mean" if self.baseline else "none", optimizer="sgd")
+
+    def train(self, game: Any, opponent: Any, settings: Any) -> LearningRun:
+        from interplay.agents.learners.protocol import game_form
+
+        if game_form(game) == "coin":
+            from interplay.agents.learners.pola import train_pola_coin
+
+            return train_pola_coin(game, self, opponent, num_seeds=settings.seeds, num_updates=settings.updates,
+                                   batch=settings.rollout_batch, rollout_length=settings.rollout_length,
+                                   gamma=settings.coin_discount, seed=settings.seed, callback=settings.callback)
+        return train_dice(game, self, opponent, num_seeds=settings.seeds, num_updates=settings.updates,
+                          batch=settings.rollout_batch, horizon=settings.rollout_length, seed=settings.seed,
+                          init_std=settings.init_std)
 
 
 def magic_box(w: jax.Array) -> jax.Array:
@@ -207,31 +253,17 @@ def _train_dice(key, th1, th2, payoffs, gamma, cfg1, cfg2, batch, horizon, num_u
     return jax.vmap(one_seed)(keys, th1, th2)
 
 
-@dataclass(frozen=True)
-class DiCERun:
-    """History of sampled-play learning: logits (S, T+1, 5) and the exact reward per step
-    of the policies at each update (S, T+1, 2), for evaluation only."""
-
-    probs1: np.ndarray
-    probs2: np.ndarray
-    rewards: np.ndarray
-
-    @property
-    def final_rewards(self) -> np.ndarray:
-        return self.rewards[:, -1]
-
-    def final_policies(self) -> np.ndarray:
-        return np.stack([self.probs1[:, -1], self.probs2[:, -1]], axis=1)
-
-
-def train_dice(game: DifferentiableGame, learner1: DiCEConfig, learner2: DiCEConfig, *, num_seeds: int = 8,
+def train_dice(game: Any, learner1: DiCEConfig, learner2: DiCEConfig, *, num_seeds: int = 8,
                num_updates: int = 200, batch: int = 128, horizon: int = 150, seed: int = 0,
-               init_std: float = 1.0) -> DiCERun:
+               init_std: float = 1.0) -> LearningRun:
     """Train two sampled-play learners on an iterated 2x2 game, batched over seeds.
 
-    The learners see only sampled actions and rewards; the exact values are computed
-    afterwards to report the reward per step of the learned policies.
+    ``game``: what :func:`interplay.make` returns for an iterated 2x2 game, or its
+    differentiable form. The learners see only sampled actions and rewards; the exact
+    values are computed afterwards to report the reward per step of the learned policies
+    (the record's ``rewards``, (S, T+1, 2); ``policies`` (S, T+1, 5) per seat).
     """
+    game = differentiable(game)
     if not game.iterated:
         raise InterplayError(f"train_dice plays iterated 2x2 games; {game.id} is not one.")
     key = jax.random.PRNGKey(seed)
@@ -240,5 +272,10 @@ def train_dice(game: DifferentiableGame, learner1: DiCEConfig, learner2: DiCECon
     h1, h2 = _train_dice(k_run, th1, th2, game.payoffs, float(game.discount), learner1, learner2, batch, horizon,
                          num_updates)
     values = jax.vmap(jax.vmap(game.values))(h1, h2)
-    return DiCERun(np.asarray(jax.nn.sigmoid(h1)), np.asarray(jax.nn.sigmoid(h2)),
-                   np.asarray(values) * game.per_step)
+    rewards = np.asarray(values) * game.per_step
+    config = {"learners": [learner1.model_dump(), learner2.model_dump()], "num_seeds": num_seeds,
+              "num_updates": num_updates, "batch": batch, "horizon": horizon, "seed": seed, "init_std": init_std}
+    return LearningRun((learner1.label(), learner2.label()), game.id, game.kind, "update", rewards,
+                       (np.asarray(jax.nn.sigmoid(h1)), np.asarray(jax.nn.sigmoid(h2))), rewards[:, -1],
+                       "reward per step after the last update", config,
+                       params=(np.asarray(h1[:, -1]), np.asarray(h2[:, -1])))

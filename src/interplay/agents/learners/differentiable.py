@@ -25,6 +25,7 @@ import numpy as np
 from interplay.errors import InterplayError
 from interplay.games.iterated import IteratedGame, exact_values
 from interplay.games.normal_form import NormalFormGame
+from interplay.games.protocol import Game
 
 
 def value_function(kind: str, payoffs: jax.Array, discount: float | jax.Array):
@@ -88,12 +89,17 @@ class DifferentiableGame:
         return arr
 
 
-def differentiable(game: IteratedGame | NormalFormGame | str, **params: Any) -> DifferentiableGame:
-    """The differentiable view of a registered game (an id, or a built game).
+def differentiable(game: Game | DifferentiableGame | str, **params: Any) -> DifferentiableGame:
+    """The differentiable view of a registered game (an id, a game :func:`interplay.make` built,
+    or a differentiable game, returned as it is).
 
     ``differentiable("ipd-v1", convention="lola", discount=0.96)``;
     ``differentiable("imp-v1", discount=0.9)``; ``differentiable("matching-pennies-v1")``.
     """
+    if isinstance(game, DifferentiableGame):
+        if params:
+            raise InterplayError("differentiable(): parameters are only accepted with a game id.")
+        return game
     if isinstance(game, str):
         from interplay.games.registry import make
 
@@ -109,5 +115,9 @@ def differentiable(game: IteratedGame | NormalFormGame | str, **params: Any) -> 
                                  f"got {game.num_players} players.")
         a1, a2 = game.num_actions
         return DifferentiableGame(game.spec.id, "matrix", jnp.asarray(game.payoffs, jnp.float32), 0.0, (a1, a2))
-    raise InterplayError(f"no differentiable form for {type(game).__name__}; use an iterated 2x2 game "
-                         "or a two-player normal-form game.")
+    gid = getattr(getattr(game, "spec", None), "id", type(game).__name__)
+    hint = (" The coin game is played by sampled-play learners (pg, lola-dice, pola-dice)."
+            if type(game).__name__ == "CoinGame" else "")
+    raise InterplayError(f"{gid}: exact-gradient learners need an iterated 2x2 game or a two-player normal-form "
+                         f"game (e.g. interplay.make('ipd-v1') or make('matching-pennies-v1')); got a "
+                         f"{type(game).__name__}.{hint}")

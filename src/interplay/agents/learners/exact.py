@@ -25,28 +25,39 @@ A whole run (many seeds x many updates) is one array program: ``vmap`` over seed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from interplay.agents.learners.differentiable import DifferentiableGame, value_function
+from interplay.agents.learners.differentiable import DifferentiableGame, differentiable, value_function
+from interplay.agents.learners.protocol import LearnerOptions, LearningRun, TrainSettings
 from interplay.errors import InterplayError
 
 _sg = jax.lax.stop_gradient
 
 
-class _Config(BaseModel):
+class _Config(LearnerOptions, BaseModel):
+    """An exact-gradient learner: trained with its opponent by :func:`train_exact`."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    family: ClassVar[str] = "exact"
+    opponents: ClassVar[frozenset[str]] = frozenset({"exact", "meta"})
+    forms: ClassVar[frozenset[str]] = frozenset({"matrix", "iterated"})
+
+    def train(self, game: Any, opponent: Any, settings: TrainSettings) -> LearningRun:
+        return train_exact(game, self, opponent, num_seeds=settings.seeds, num_updates=settings.updates,
+                           seed=settings.seed, init_std=settings.init_std)
 
 
 class NaiveLearner(_Config):
     """NL: gradient ascent on its own exact value."""
 
+    short: ClassVar[str] = "NL"
     kind: Literal["naive"] = "naive"
     lr: float = Field(1.0, gt=0, description="learning rate (LOLA's exact setting: 1)")
 
@@ -54,6 +65,7 @@ class NaiveLearner(_Config):
 class LookAhead(_Config):
     """LA (Zhang & Lesser 2010): anticipates the opponent's naive step, without shaping it."""
 
+    short: ClassVar[str] = "LA"
     kind: Literal["lookahead"] = "lookahead"
     lr: float = Field(1.0, gt=0, description="learning rate")
     lookahead: float = Field(1.0, gt=0, description="eta, the opponent's assumed learning rate")
@@ -62,6 +74,7 @@ class LookAhead(_Config):
 class LOLA(_Config):
     """LOLA with exact gradients (Foerster et al. 2018)."""
 
+    short: ClassVar[str] = "LOLA"
     kind: Literal["lola"] = "lola"
     lr: float = Field(1.0, gt=0, description="learning rate (delta in the paper)")
     correction: float = Field(1.0, ge=0, description="c = eta, the weight of the shaping term")
@@ -71,6 +84,7 @@ class LOLA(_Config):
 class SOS(_Config):
     """SOS (Letcher et al. 2019, Algorithm 1); the IPD setting is alpha=1, a=0.5, b=0.1."""
 
+    short: ClassVar[str] = "SOS"
     kind: Literal["sos"] = "sos"
     alpha: float = Field(1.0, gt=0, description="learning and look-ahead rate")
     a: float = Field(0.5, gt=0, lt=1, description="keeps the update within (1-a)|xi0|^2 of LA's")
@@ -80,8 +94,13 @@ class SOS(_Config):
 class FixedPolicy(_Config):
     """A policy that does not learn: 5 probabilities (iterated) or a mixed strategy."""
 
+    short: ClassVar[str] = "Fixed"
+    learns: ClassVar[bool] = False
     kind: Literal["fixed"] = "fixed"
     policy: tuple[float, ...] | str = Field(description="probabilities, or a memory-one name like 'Tit For Tat'")
+
+    def validate(self, game: Any, opponent: Any, where: str) -> None:
+        differentiable(game).policy_from_config(self.policy)
 
 
 ExactLearner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy, Field(discriminator="kind")]
@@ -219,52 +238,6 @@ def _train_specialised(th1, th2, payoffs, discount, coef1, coef2, kind, num_upda
 # ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExactRun:
-    """The whole history of a batch of runs of one pairing.
-
-    Attributes (S seeds, T updates, so T+1 snapshots; index 0 is the initial policy):
-        logits1, logits2: (S, T+1, D) parameters of each player.
-        probs1, probs2: (S, T+1, D) the policies they encode (P(cooperate) per state,
-            own view, start first, for iterated games; a mixed strategy otherwise).
-        values: (S, T+1, 2) exact values V1, V2 (discounted sums for iterated games).
-        rewards: (S, T+1, 2) average reward per step, (1 - gamma) V (= V for one-shot games).
-    """
-
-    game: DifferentiableGame
-    learners: tuple[object, object]
-    logits1: np.ndarray
-    logits2: np.ndarray
-    probs1: np.ndarray
-    probs2: np.ndarray
-    values: np.ndarray
-    rewards: np.ndarray
-
-    @property
-    def final_rewards(self) -> np.ndarray:
-        """(S, 2) average reward per step after the last update."""
-        return self.rewards[:, -1]
-
-    def final_policies(self) -> np.ndarray:
-        """(S, 2, D) final policies; for iterated games 5 probabilities each, own view, start first.
-
-        This is what a tournament takes as a learned memory-one entrant.
-        """
-        return np.stack([self.probs1[:, -1], self.probs2[:, -1]], axis=1)
-
-    def tft_like(self, threshold: float = 0.5) -> np.ndarray:
-        """(S, 2) bool: does the final policy round to tit-for-tat after every last joint action?
-
-        Our criterion (LOLA's paper does not spell one out): P(C | CC) and P(C | DC) above
-        ``threshold`` and P(C | CD) and P(C | DD) below it, states read in the player's own
-        view (own move first). The start state is ignored.
-        """
-        if not self.game.iterated:
-            raise InterplayError("tit-for-tat-like is defined for iterated 2x2 games only.")
-        p = self.final_policies()[..., 1:]
-        return (p[..., 0] > threshold) & (p[..., 2] > threshold) & (p[..., 1] < threshold) & (p[..., 3] < threshold)
-
-
 def _fixed_logits(policy, game: DifferentiableGame) -> jax.Array:
     probs = game.policy_from_config(policy)
     p = jnp.clip(jnp.asarray(probs, jnp.float32), 1e-6, 1 - 1e-6)
@@ -279,7 +252,7 @@ def initial_logits(key: jax.Array, game: DifferentiableGame, learners, num_seeds
     k1, k2 = jax.random.split(key)
     th = []
     for k, learner, dim in ((k1, learners[0], game.dims[0]), (k2, learners[1], game.dims[1])):
-        if learner.kind == "fixed":
+        if not learner.learns:
             th.append(jnp.broadcast_to(_fixed_logits(learner.policy, game), (num_seeds, dim)))
         else:
             th.append(init_std * jax.random.normal(k, (num_seeds, dim)))
@@ -319,13 +292,21 @@ def _train_chunked(th1, th2, game: DifferentiableGame, coef1, coef2, num_updates
     return tuple(jnp.concatenate([p[k] for p in parts])[:n] for k in range(3))
 
 
-def train_exact(game: DifferentiableGame, learner1, learner2, *, num_seeds: int = 50,
+def train_exact(game: Any, learner1, learner2, *, num_seeds: int = 50,
                 num_updates: int = 200, seed: int = 0, init_std: float = 1.0,
-                init: tuple[jax.Array, jax.Array] | None = None) -> ExactRun:
-    """Train a pairing on a differentiable game over many seeds at once.
+                init: tuple[jax.Array, jax.Array] | None = None) -> LearningRun:
+    """Train a pairing on a game over many seeds at once, with exact gradients.
 
-    ``init``: optional initial logits ((S, D1), (S, D2)); by default drawn from N(0, init_std^2).
+    ``game``: what :func:`interplay.make` returns for an iterated 2x2 game or a two-player
+    normal-form game, or its :func:`differentiable` form. ``init``: optional initial logits
+    ((S, D1), (S, D2)); by default drawn from N(0, init_std^2).
+
+    The record's ``policies`` are (S, T+1, D) per seat (index 0 the initial policy),
+    ``rewards`` (S, T+1, 2) average reward per step ((1 - gamma) V for iterated games), the
+    headline the reward per step after the last update; ``extras``: ``logits`` (per seat)
+    and ``values`` (S, T+1, 2), the exact values.
     """
+    game = differentiable(game)
     if num_seeds < 1 or num_updates < 0:
         raise InterplayError(f"train_exact: need num_seeds >= 1 and num_updates >= 0, got {num_seeds}, {num_updates}.")
     learners = (learner1, learner2)
@@ -337,11 +318,16 @@ def train_exact(game: DifferentiableGame, learner1, learner2, *, num_seeds: int 
     probs1 = np.asarray(jax.vmap(jax.vmap(game.policy))(h1))
     probs2 = np.asarray(jax.vmap(jax.vmap(game.policy))(h2))
     values = np.asarray(hv)
-    return ExactRun(game, learners, np.asarray(h1), np.asarray(h2), probs1, probs2, values,
-                    values * game.per_step)
+    rewards = values * game.per_step
+    config = {"learners": [lr.model_dump() for lr in learners], "num_seeds": num_seeds, "num_updates": num_updates,
+              "seed": seed, "init_std": init_std, "init": "given" if init is not None else "normal"}
+    return LearningRun((learner1.label(), learner2.label()), game.id, game.kind, "update", rewards,
+                       (probs1, probs2), rewards[:, -1], "reward per step after the last update", config,
+                       params=(np.asarray(h1[:, -1]), np.asarray(h2[:, -1])),
+                       extras={"logits": (np.asarray(h1), np.asarray(h2)), "values": values})
 
 
-def learned_policies(game: DifferentiableGame, learner1, learner2, *, num_seeds: int = 1,
+def learned_policies(game: Any, learner1, learner2, *, num_seeds: int = 1,
                      num_updates: int = 200, seed: int = 0) -> np.ndarray:
     """Final learned policies of a run, (num_seeds, 2, 5) for iterated games (own view, start first).
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
@@ -28,9 +28,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.agents.learners import ppo
-from interplay.agents.learners.differentiable import DifferentiableGame, value_function
+from interplay.agents.learners.differentiable import DifferentiableGame, differentiable, value_function
 from interplay.agents.learners.exact import FixedPolicy, NaiveLearner, _step_with, coefficients
 from interplay.agents.learners.ppo import PPOConfig
+from interplay.agents.learners.protocol import LearnerOptions, LearningRun
 from interplay.errors import InterplayError
 
 
@@ -39,7 +40,7 @@ def _default_ppo() -> PPOConfig:
                      max_grad_norm=1.0)
 
 
-class MFOSConfig(BaseModel):
+class MFOSConfig(LearnerOptions, BaseModel):
     """M-FOS settings.
 
     Lu et al. 2022 use PPO with lr about 0.002, outer gamma 0.99 and 100 meta-steps; we keep
@@ -56,6 +57,12 @@ class MFOSConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    short: ClassVar[str] = "M-FOS"
+    family: ClassVar[str] = "meta"
+    opponents: ClassVar[frozenset[str]] = frozenset({"exact"})
+    forms: ClassVar[frozenset[str]] = frozenset({"iterated"})
+    first_seat_only: ClassVar[bool] = True
+
     kind: Literal["mfos"] = "mfos"
     iterations: int = Field(600, ge=1, description="PPO iterations, each on a batch of meta-episodes")
     episodes: int = Field(64, ge=4, description="parallel meta-episodes (opponents) per iteration")
@@ -66,6 +73,17 @@ class MFOSConfig(BaseModel):
     restarts: int = Field(4, ge=1, description="independent meta-agents trained in parallel; the best by "
                                                "training reward over the last tenth of iterations is kept")
     ppo: PPOConfig = Field(default_factory=_default_ppo, description="PPO settings of the meta-agent")
+
+    def validate(self, game: Any, opponent: Any, where: str) -> None:
+        if not opponent.learns:
+            raise InterplayError(f"{where}: M-FOS shapes a learner; its opponent cannot be fixed.")
+
+    def train(self, game: Any, opponent: Any, settings: Any) -> LearningRun:
+        """Train a meta-agent whose episodes last ``settings.updates`` opponent updates, then play
+        ``settings.seeds`` fresh opponents; the record is that evaluation."""
+        cfg = self.model_copy(update={"meta_steps": settings.updates})
+        agent = train_mfos(game, opponent, cfg, seed=settings.seed, callback=settings.callback)
+        return agent.evaluate(num_seeds=settings.seeds, seed=settings.eval_seed)
 
 
 def _meta_step_fn(game: DifferentiableGame, opponent) -> Callable:
@@ -123,28 +141,6 @@ def _rollout(params, key, game_step, episodes, meta_steps, init_std, determinist
 
 
 @dataclass(frozen=True)
-class MFOSRun:
-    """Evaluation of a trained meta-agent against fresh opponents (S seeds, T meta-steps).
-
-    mfos_probs, opp_probs: (S, T, 5) inner policies at each meta-step (own view, start first).
-    rewards: (S, T, 2) average reward per step of (M-FOS, opponent) at each meta-step.
-    """
-
-    mfos_probs: np.ndarray
-    opp_probs: np.ndarray
-    rewards: np.ndarray
-
-    @property
-    def mean_rewards(self) -> np.ndarray:
-        """(S, 2): reward per step averaged over the meta-steps of each episode (the paper's metric)."""
-        return self.rewards.mean(axis=1)
-
-    def final_policies(self) -> np.ndarray:
-        """(S, 2, 5) the last inner policies of M-FOS and of its opponent."""
-        return np.stack([self.mfos_probs[:, -1], self.opp_probs[:, -1]], axis=1)
-
-
-@dataclass(frozen=True)
 class MFOSAgent:
     """A trained meta-agent: PPO parameters plus what it was trained on."""
 
@@ -156,25 +152,42 @@ class MFOSAgent:
     restart_curves: np.ndarray | None = None  # (restarts, iterations, 2), every restart's curve
 
     def evaluate(self, num_seeds: int = 50, seed: int = 1, deterministic: bool = True,
-                 meta_steps: int | None = None) -> MFOSRun:
-        """Play fresh opponents (N(0, init_std) logits) for ``meta_steps`` learning steps."""
+                 meta_steps: int | None = None) -> LearningRun:
+        """Play fresh opponents (N(0, init_std) logits) for ``meta_steps`` learning steps.
+
+        The record (S seeds, T meta-steps): ``policies`` the inner policies of M-FOS and of
+        its opponent at each meta-step (S, T, 5), own view, start first; ``rewards`` (S, T, 2)
+        their average reward per step; the headline is the paper's metric, the reward per
+        step averaged over the meta-steps of each episode; ``extras``: the training curves.
+        """
         steps = meta_steps or self.config.meta_steps
         game_step = _meta_step_fn(self.game, self.opponent)
         run = jax.jit(lambda p, k: _rollout(p, k, game_step, num_seeds, steps, self.config.init_std, deterministic))
         traj, _ = run(self.params, jax.random.PRNGKey(seed))
         _, _, _, _, rew, me, opp = (np.asarray(x) for x in traj)
-        return MFOSRun(np.swapaxes(me, 0, 1), np.swapaxes(opp, 0, 1), np.swapaxes(rew, 0, 1))
+        rewards = np.swapaxes(rew, 0, 1)
+        config = {"learners": [self.config.model_dump(), self.opponent.model_dump()], "num_seeds": num_seeds,
+                  "meta_steps": steps, "deterministic": deterministic, "seed": seed}
+        return LearningRun(("M-FOS", self.opponent.label()), self.game.id, "iterated",
+                           "meta-step (opponent update)", rewards, (np.swapaxes(me, 0, 1), np.swapaxes(opp, 0, 1)),
+                           rewards.mean(axis=1), "mean over meta-steps", config, params=(self.params, None),
+                           extras={"training_curve": self.curve, "restart_curves": self.restart_curves})
 
 
-def train_mfos(game: DifferentiableGame, opponent=None, config: MFOSConfig | None = None, seed: int = 0,
+def train_mfos(game: Any, opponent=None, config: MFOSConfig | None = None, seed: int = 0,
                callback: Callable[[int, dict[str, float]], None] | None = None) -> MFOSAgent:
     """Train an M-FOS meta-agent against a learning opponent on an exact iterated game.
+
+    ``game``: what :func:`interplay.make` returns for an iterated 2x2 game, or its
+    differentiable form. Returns the trained meta-agent; its :meth:`MFOSAgent.evaluate`
+    against fresh opponents is the :class:`LearningRun`.
 
     ``callback(iteration, info)`` is called after each PPO iteration (for progress bars and
     metrics) with the batch's mean reward per step of both players (mean over the restarts)
     and the best restart's M-FOS reward. The agent returned is the restart chosen by
     :func:`select_restart`.
     """
+    game = differentiable(game)
     if not game.iterated:
         raise InterplayError(f"M-FOS here plays iterated 2x2 games with memory-one policies; {game.id} is not one.")
     opponent = opponent or NaiveLearner()

@@ -35,26 +35,37 @@ seeds run at once under ``vmap``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from interplay.agents.learners.dice import dice_surrogate
+from interplay.agents.learners.protocol import LearnerOptions, LearningRun
 from interplay.errors import InterplayError
-from interplay.games.coin_game import CoinGame, coin_metrics
+from interplay.games.coin_game import CoinGame
 
 _sg = jax.lax.stop_gradient
 
 
-class POLAConfig(BaseModel):
+class POLAConfig(LearnerOptions, BaseModel):
     """A learner of the POLA family (see the module docstring); the defaults are POLA-DiCE's
-    coin-game setting in the POLA paper's code (README, Figure 5)."""
+    coin-game setting in the POLA paper's code (README, Figure 5).
+
+    ``policy``, ``layers``, ``value`` and ``optimizer`` select the networks and optimiser;
+    the defaults are the paper's (GRU actor-critic, Adam). The feed-forward form (a linear
+    or tanh-MLP softmax policy, no learned value, SGD) is what ``pg`` and ``lola-dice``
+    learners (:class:`~interplay.agents.learners.dice.DiCEConfig`) are on the coin game.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    family: ClassVar[str] = "sampled"
+    opponents: ClassVar[frozenset[str]] = frozenset({"sampled"})
+    forms: ClassVar[frozenset[str]] = frozenset({"coin"})
 
     kind: Literal["pola-dice"] = "pola-dice"
     inner_steps: int = Field(4, ge=0, description="opponent look-ahead steps (0: naive PG; 1 with betas 0 and "
@@ -67,6 +78,28 @@ class POLAConfig(BaseModel):
     lr_v: float = Field(0.0005, gt=0, description="learning rate of the value functions (Adam outer, SGD inner)")
     hidden: int = Field(64, ge=1, description="width of the dense layer and of the GRU")
     gae_lambda: float = Field(1.0, ge=0, le=1, description="GAE lambda of the loaded-DiCE advantages")
+    policy: Literal["gru", "feedforward"] = Field("gru", description="the policy network: the paper's GRU, or a "
+                                                  "feed-forward softmax over the current observation")
+    layers: tuple[int, ...] = Field((), description="feed-forward policy only: its tanh hidden layers (() = linear)")
+    value: Literal["learned", "batch-mean", "none"] = Field(
+        "learned", description="the baseline: a learned value (GRU, loaded DiCE with GAE), the batch-mean "
+        "baseline of Mao et al. 2019, or none")
+    optimizer: Literal["adam", "sgd"] = Field("adam", description="optimiser of the learner's own steps")
+
+    def on_coin_game(self) -> POLAConfig:
+        return self
+
+    def validate(self, game: Any, opponent: Any, where: str) -> None:
+        if self.value == "learned" and self.policy != "gru":
+            raise InterplayError(f"{where}: a learned value comes with the GRU policy; use value: batch-mean "
+                                 "or none with a feed-forward policy.")
+        if self.layers and self.policy != "feedforward":
+            raise InterplayError(f"{where}: layers are for the feed-forward policy; the GRU's width is hidden.")
+
+    def train(self, game: Any, opponent: Any, settings: Any) -> LearningRun:
+        return train_pola_coin(game, self, opponent, num_seeds=settings.seeds, num_updates=settings.updates,
+                               batch=settings.rollout_batch, rollout_length=settings.rollout_length,
+                               gamma=settings.coin_discount, seed=settings.seed, callback=settings.callback)
 
     def label(self) -> str:
         if self.inner_steps == 0:
@@ -87,8 +120,27 @@ PG_PAPER = LOLA_DICE_PAPER.model_copy(update={"inner_steps": 0})
 
 
 # ---------------------------------------------------------------------------------------
-# The recurrent actor and critic
+# The networks: the recurrent actor and critic, and a feed-forward policy
 # ---------------------------------------------------------------------------------------
+
+
+def init_policy(key: jax.Array, obs_size: int, num_actions: int, hidden: tuple[int, ...] = ()) -> list[dict]:
+    """Layers ``[{"w", "b"}, ...]`` of a feed-forward policy; the last layer starts at zero (uniform moves)."""
+    sizes = (obs_size, *hidden, num_actions)
+    keys = jax.random.split(key, len(sizes) - 1)
+    layers = []
+    for i, (k, m, n) in enumerate(zip(keys, sizes[:-1], sizes[1:], strict=True)):
+        scale = 0.0 if i == len(sizes) - 2 else 1.0 / np.sqrt(m)
+        layers.append({"w": scale * jax.random.normal(k, (m, n)), "b": jnp.zeros(n)})
+    return layers
+
+
+def policy_logits(params: list[dict], obs: jax.Array) -> jax.Array:
+    """Move logits of a feed-forward policy for observations (..., obs_size): tanh layers, linear output."""
+    x = obs
+    for layer in params[:-1]:
+        x = jnp.tanh(x @ layer["w"] + layer["b"])
+    return x @ params[-1]["w"] + params[-1]["b"]
 
 
 def init_gru_net(key: jax.Array, obs_size: int, out_size: int, hidden: int, out_scale: float = 1.0) -> dict:
@@ -126,16 +178,43 @@ def gru_sequence(params: dict, obs: jax.Array) -> jax.Array:
     return out
 
 
+def net_step(params: dict, h: jax.Array, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """One step of a GRU net (:func:`gru_step`) or of a feed-forward one (``{"layers": ...}``, no state)."""
+    if "gru" in params:
+        return gru_step(params, h, obs)
+    return h, policy_logits(params["layers"], obs)
+
+
+def net_sequence(params: dict, obs: jax.Array) -> jax.Array:
+    """Outputs (T, B, out) over an observation sequence (T, B, D)."""
+    if "gru" in params:
+        return gru_sequence(params, obs)
+    return policy_logits(params["layers"], obs)
+
+
+def initial_state(params: dict, batch: int) -> jax.Array:
+    width = params["gru"]["wh"].shape[0] if "gru" in params else 0
+    return jnp.zeros((batch, width))
+
+
 class Agent(NamedTuple):
-    """A recurrent actor (move logits) and critic (a value)."""
+    """An actor (move logits) and a critic (a value; None without a learned value)."""
 
     policy: dict
-    value: dict
+    value: dict | None
 
 
 def init_agent(key: jax.Array, obs_size: int, num_actions: int, hidden: int) -> Agent:
+    """The paper's recurrent actor-critic."""
     kp, kv = jax.random.split(key)
     return Agent(init_gru_net(kp, obs_size, num_actions, hidden), init_gru_net(kv, obs_size, 1, hidden))
+
+
+def init_learner(key: jax.Array, game: CoinGame, cfg: POLAConfig) -> Agent:
+    """A learner's networks as its config says (GRU actor-critic, or a feed-forward policy alone)."""
+    if cfg.policy == "gru":
+        return init_agent(key, game.obs_size, game.num_actions, cfg.hidden)
+    return Agent({"layers": init_policy(key, game.obs_size, game.num_actions, cfg.layers)}, None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -158,14 +237,13 @@ def sample(game: CoinGame, key: jax.Array, pol1: dict, pol2: dict, batch: int, l
     pols = (_sg(pol1), _sg(pol2))
     k_reset, k_run = jax.random.split(key)
     obs, state = jax.vmap(game.reset)(jax.random.split(k_reset, batch))
-    hidden = pols[0]["gru"]["wh"].shape[0], pols[1]["gru"]["wh"].shape[0]
-    hs = (jnp.zeros((batch, hidden[0])), jnp.zeros((batch, hidden[1])))
+    hs = (initial_state(pols[0], batch), initial_state(pols[1], batch))
 
     def step(carry, k):
         obs, state, h1, h2 = carry
         ka, ks = jax.random.split(k)
-        h1, l1 = gru_step(pols[0], h1, obs[:, 0])
-        h2, l2 = gru_step(pols[1], h2, obs[:, 1])
+        h1, l1 = net_step(pols[0], h1, obs[:, 0])
+        h2, l2 = net_step(pols[1], h2, obs[:, 1])
         actions = jax.random.categorical(ka, jnp.stack([l1, l2], axis=1))
         new_obs, state, rewards, _, _ = game.step_batch(ks, state, actions)
         return (new_obs, state, h1, h2), (obs, actions, rewards)
@@ -176,7 +254,7 @@ def sample(game: CoinGame, key: jax.Array, pol1: dict, pol2: dict, batch: int, l
 
 def log_probs(policy: dict, obs: jax.Array, actions: jax.Array) -> jax.Array:
     """(T, B) log-probabilities of ``actions`` (T, B) given the observation history (T, B, D)."""
-    logp = jax.nn.log_softmax(gru_sequence(policy, obs))
+    logp = jax.nn.log_softmax(net_sequence(policy, obs))
     return jnp.take_along_axis(logp, actions[..., None], axis=-1)[..., 0]
 
 
@@ -224,17 +302,25 @@ def value_loss(rewards: jax.Array, values: jax.Array, end_value: jax.Array, gamm
 
 def kl_from(ref_policy: dict, policy: dict, obs: jax.Array) -> jax.Array:
     """``KL(pi_ref || pi)`` per state, averaged over the states (T, B) of ``obs`` (with their histories)."""
-    log_ref = _sg(jax.nn.log_softmax(gru_sequence(ref_policy, obs)))
-    log_new = jax.nn.log_softmax(gru_sequence(policy, obs))
+    log_ref = _sg(jax.nn.log_softmax(net_sequence(ref_policy, obs)))
+    log_new = jax.nn.log_softmax(net_sequence(policy, obs))
     return jnp.sum(jnp.exp(log_ref) * (log_ref - log_new), axis=-1).mean()
 
 
-def agent_loss(me: int, agents: tuple[Agent, Agent], ep: Rollouts, gamma: float, lam: float) -> jax.Array:
-    """``-L_me`` (loaded DiCE) plus ``me``'s value loss, on rollouts ``ep``."""
+def agent_loss(me: int, agents: tuple[Agent, Agent], ep: Rollouts, gamma: float, lam: float,
+               baseline: bool = True) -> jax.Array:
+    """``-L_me`` (loaded DiCE) plus ``me``'s value loss, on rollouts ``ep``.
+
+    Without a learned value (``agents[me].value`` None): ``-L_me`` of plain DiCE
+    (:func:`~interplay.agents.learners.dice.dice_surrogate`), with Mao et al.'s batch-mean
+    baseline if ``baseline``.
+    """
     obs = ep.obs[:-1]
     lps = [log_probs(agents[i].policy, obs[:, :, i], ep.actions[:, :, i]) for i in range(2)]
-    vals = gru_sequence(agents[me].value, ep.obs[:, :, me])[..., 0]  # (T+1, B)
     r = ep.rewards[:, :, me]
+    if agents[me].value is None:
+        return -dice_surrogate(lps[me], lps[1 - me], r, gamma, baseline)
+    vals = gru_sequence(agents[me].value, ep.obs[:, :, me])[..., 0]  # (T+1, B)
     return (-loaded_dice(lps[me], lps[1 - me], r, vals[:-1], vals[-1], gamma, lam)
             + value_loss(r, vals[:-1], vals[-1], gamma))
 
@@ -266,7 +352,7 @@ def inner_lookahead(s: Setting, cfg: POLAConfig, key: jax.Array, me: int, mine: 
         ep = sample(s.game, k, pair[0].policy, pair[1].policy, s.batch, s.length)
 
         def loss(opp_: Agent) -> jax.Array:
-            total = agent_loss(o, _pair(me, mine, opp_), ep, s.gamma, cfg.gae_lambda)
+            total = agent_loss(o, _pair(me, mine, opp_), ep, s.gamma, cfg.gae_lambda, cfg.value != "none")
             if cfg.inner_beta > 0:
                 total = total + cfg.inner_beta * kl_from(ref, opp_.policy, ep.obs[:-1, :, o])
             return total
@@ -288,33 +374,36 @@ def outer_objective(s: Setting, cfg: POLAConfig, key: jax.Array, me: int, mine: 
     opp = inner_lookahead(s, cfg, k_in, me, mine, other)
     pair = _pair(me, mine, opp)
     ep = sample(s.game, k_out, pair[0].policy, pair[1].policy, s.batch, s.length)
-    total = agent_loss(me, pair, ep, s.gamma, cfg.gae_lambda)
+    total = agent_loss(me, pair, ep, s.gamma, cfg.gae_lambda, cfg.value != "none")
     if cfg.outer_beta > 0:
         total = total + cfg.outer_beta * kl_from(ref, mine.policy, ep.obs[:-1, :, me])
     return total
 
 
-def _adam(lr: float):
+def _optimizer(name: str, lr: float):
     import optax
 
-    return optax.adam(lr)
+    return optax.adam(lr) if name == "adam" else optax.sgd(lr)
 
 
 def learner_update(s: Setting, cfg: POLAConfig, key: jax.Array, me: int, mine: Agent, other: Agent) -> Agent:
-    """``cfg.outer_steps`` Adam steps of the learner (fresh optimiser state), the opponent fixed at ``other``."""
+    """``cfg.outer_steps`` optimiser steps of the learner (Adam or SGD, fresh state), the opponent at ``other``."""
     import optax
 
-    opt_p, opt_v = _adam(cfg.lr_out), _adam(cfg.lr_v)
+    opt_p, opt_v = _optimizer(cfg.optimizer, cfg.lr_out), _optimizer(cfg.optimizer, cfg.lr_v)
     ref = mine.policy
 
     def step(carry, k):
         agent, sp, sv = carry
         g = jax.grad(lambda a: outer_objective(s, cfg, k, me, a, other, ref))(agent)
         up, sp = opt_p.update(g.policy, sp, agent.policy)
-        uv, sv = opt_v.update(g.value, sv, agent.value)
-        return (Agent(optax.apply_updates(agent.policy, up), optax.apply_updates(agent.value, uv)), sp, sv), None
+        value = agent.value
+        if value is not None:
+            uv, sv = opt_v.update(g.value, sv, value)
+            value = optax.apply_updates(value, uv)
+        return (Agent(optax.apply_updates(agent.policy, up), value), sp, sv), None
 
-    init = (mine, opt_p.init(mine.policy), opt_v.init(mine.value))
+    init = (mine, opt_p.init(mine.policy), opt_v.init(mine.value) if mine.value is not None else ())
     (out, _, _), _ = jax.lax.scan(step, init, jax.random.split(key, cfg.outer_steps))
     return out
 
@@ -340,49 +429,31 @@ def _update(key, a1: Agent, a2: Agent, s: Setting, cfg1: POLAConfig, cfg2: POLAC
     return jax.vmap(one)(keys, a1, a2)
 
 
-@dataclass(frozen=True)
-class POLACoinRun:
-    """Per seed and update, on a fresh evaluation batch of the updated agents: picks (S, U, 2, 2)
-    (coins of [owner] picked by [agent], summed over the batch) and reward per step (S, U, 2);
-    also the wall time and the environment steps sampled in the training loop."""
+def train_pola_coin(game: Any, learner1: Any, learner2: Any, *, num_seeds: int = 2, num_updates: int = 10,
+                    batch: int = 1000, rollout_length: int = 50, gamma: float = 0.96, seed: int = 0,
+                    callback=None) -> LearningRun:
+    """Train two sampled-play learners on a coin game, batched over seeds: the one coin-game trainer.
 
-    picks: np.ndarray
-    rewards: np.ndarray
-    agents: tuple[Agent, Agent]
-    env_steps: int
-    seconds: float
+    ``learner1``, ``learner2``: :class:`POLAConfig` rules, or ``pg`` / ``lola-dice``
+    :class:`~interplay.agents.learners.dice.DiCEConfig` learners (feed-forward policies, see
+    their ``on_coin_game``). ``callback(update, info)`` after each update, with the
+    evaluation batch's own-coin rate and reward per step (means over seeds).
 
-    def own_coin_rate(self) -> np.ndarray:
-        """(U, 2) fraction of the coins each agent picked that were its own, pooled over seeds."""
-        p = self.picks.sum(axis=0)
-        own = np.stack([p[:, 0, 0], p[:, 1, 1]], axis=1)
-        return own / np.maximum(p.sum(axis=2), 1)
-
-    def seed_own_coin_rate(self, last: int) -> np.ndarray:
-        """(S,) own-coin rate of both agents together over the last ``last`` updates, per seed."""
-        p = self.picks[:, -last:].sum(axis=1)  # (S, 2, 2)
-        own = p[:, 0, 0] + p[:, 1, 1]
-        return own / np.maximum(p.sum(axis=(1, 2)), 1)
-
-    def metrics(self, last: int = 10) -> dict[str, object]:
-        return coin_metrics(self.picks[:, -last:], self.rewards[:, -last:])
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.env_steps / max(self.seconds, 1e-9)
-
-
-def train_pola_coin(game: CoinGame, learner1: POLAConfig, learner2: POLAConfig, *, num_seeds: int = 2,
-                    num_updates: int = 10, batch: int = 1000, rollout_length: int = 50, gamma: float = 0.96,
-                    seed: int = 0, callback=None) -> POLACoinRun:
-    """Train two learners of the POLA family on a coin game, batched over seeds.
-
-    ``callback(update, info)`` after each update, with the evaluation batch's own-coin rate
-    and reward per step (means over seeds).
+    The record has, per seed and update, on a fresh evaluation batch of the updated agents:
+    ``picks`` (S, U, 2, 2) (coins of [owner] picked by [agent], summed over the batch) and
+    ``rewards`` (S, U, 2) reward per step; ``params`` the final :class:`Agent` of each seat;
+    ``env_steps`` and ``seconds`` the environment steps sampled in the timed training loop
+    (every update but the first, which compiles) and its wall time.
     """
     if not isinstance(game, CoinGame):
-        raise InterplayError(f"train_pola_coin plays the coin game; got {type(game).__name__}.")
-    if game.two_coins:
+        raise InterplayError(f"train_pola_coin plays the coin game; got {type(game).__name__}. Build one with "
+                             "interplay.make('coin-game-v1').")
+    rules = tuple(lr.on_coin_game() if hasattr(lr, "on_coin_game") else lr for lr in (learner1, learner2))
+    if not all(isinstance(r, POLAConfig) for r in rules):
+        raise InterplayError("train_pola_coin: the learners must be pola-dice, pg or lola-dice configs; got "
+                             f"{type(learner1).__name__}, {type(learner2).__name__}.")
+    cfg1, cfg2 = rules
+    if game.two_coins and any(c.policy == "gru" for c in rules):
         raise InterplayError("train_pola_coin: POLA's coin game is the original one (coin-game-v1), "
                              "not the two-coin variant.")
     if not 0.0 < gamma <= 1.0:
@@ -391,18 +462,19 @@ def train_pola_coin(game: CoinGame, learner1: POLAConfig, learner2: POLAConfig, 
                     ("rollout_length", rollout_length)):
         if int(v) < 1 or int(v) != v:
             raise InterplayError(f"train_pola_coin: {name} must be a positive integer, got {v!r}.")
+    for where, c in (("learner1", cfg1), ("learner2", cfg2)):
+        c.validate(game, None, f"train_pola_coin: {where}")
     key = jax.random.PRNGKey(seed)
     k1, k2, key = jax.random.split(key, 3)
-    init = lambda k, cfg: jax.vmap(lambda kk: init_agent(kk, game.obs_size, game.num_actions, cfg.hidden))(  # noqa: E731
-        jax.random.split(k, num_seeds))
-    a1, a2 = init(k1, learner1), init(k2, learner2)
+    init = lambda k, cfg: jax.vmap(lambda kk: init_learner(kk, game, cfg))(jax.random.split(k, num_seeds))  # noqa: E731
+    a1, a2 = init(k1, cfg1), init(k2, cfg2)
     s = Setting(game, int(batch), int(rollout_length), float(gamma))
     picks, rewards = [], []
     seconds = 0.0
     for u in range(int(num_updates)):
         key, k = jax.random.split(key)
         t0 = time.perf_counter()
-        a1, a2, p, r = _update(k, a1, a2, s, learner1, learner2)
+        a1, a2, p, r = _update(k, a1, a2, s, cfg1, cfg2)
         p, r = np.asarray(p), np.asarray(r)
         if u > 0:  # the first update includes compilation
             seconds += time.perf_counter() - t0
@@ -412,5 +484,14 @@ def train_pola_coin(game: CoinGame, learner1: POLAConfig, learner2: POLAConfig, 
             own = (p[:, 0, 0] + p[:, 1, 1]).sum() / max(p.sum(), 1)
             callback(u, {"own_coin_rate": float(own), "reward_per_step": r.mean(axis=0).tolist()})
     timed = max(int(num_updates) - 1, 0)
-    steps = timed * env_steps_per_update(learner1, learner2, batch, rollout_length) * num_seeds
-    return POLACoinRun(np.stack(picks, axis=1), np.stack(rewards, axis=1), (a1, a2), steps, seconds)
+    steps = timed * env_steps_per_update(cfg1, cfg2, batch, rollout_length) * num_seeds
+    picks_arr, rewards_arr = np.stack(picks, axis=1), np.stack(rewards, axis=1)
+    last = max(1, int(num_updates) // 10)
+    config = {"learners": [learner1.model_dump(), learner2.model_dump()],
+              "rules": [cfg1.model_dump(), cfg2.model_dump()], "num_seeds": num_seeds, "num_updates": num_updates,
+              "batch": batch, "rollout_length": rollout_length,
+              "gamma": gamma, "seed": seed}
+    return LearningRun((learner1.label(), learner2.label()), game.spec.id, "coin", "update", rewards_arr, None,
+                       rewards_arr[:, -last:].mean(axis=1), f"reward per step over the last {last} updates", config,
+                       params=(a1, a2), picks=picks_arr, steps_per_update=int(batch) * int(rollout_length),
+                       env_steps=steps, seconds=seconds)
