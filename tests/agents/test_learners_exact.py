@@ -148,8 +148,8 @@ def test_rewards_are_exact_values_of_the_recorded_policies():
     run = train_exact(IPD, LOLA(), LOLA(), num_seeds=SEEDS, num_updates=UPDATES)
     game = __import__("interplay").make("ipd-v1", convention="lola", discount=0.96)
     for s in range(SEEDS):
-        np.testing.assert_allclose(run.rewards[s, -1], game.average_rewards(run.policies[0][s, -1], run.policies[1][s, -1]),
-                                   rtol=1e-4)
+        np.testing.assert_allclose(run.rewards[s, -1],
+                                   game.average_rewards(run.policies[0][s, -1], run.policies[1][s, -1]), rtol=1e-4)
 
 
 def test_learned_policies_for_tournaments():

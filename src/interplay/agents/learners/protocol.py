@@ -244,13 +244,16 @@ def check_pairing(game: Any, learners: tuple[Learner, Learner], where: str, cata
             raise InterplayError(f"{where}: {lr.label()} must sit in the first seat.")
     for lr in learners:
         if form not in lr.forms:
-            players = [c for c in catalogue if form in c.forms]
-            if form is not None and players and all(c.family == players[0].family for c in players):
-                kinds = ", ".join(_kind(c) for c in players)
-                raise InterplayError(f"{where}: on the {FORMS[form]} only {FAMILIES[players[0].family]} ({kinds}) "
-                                     f"play; got {lr.kind}.")
             plays = " or ".join(FORMS[f] + "s" for f in sorted(lr.forms))
-            raise InterplayError(f"{where}: {lr.kind} plays {plays} only, got {gid!r}.")
+            msg = f"{where}: {lr.kind} plays {plays} only, got {gid!r}"
+            families: dict[str, list[str]] = {}
+            for c in catalogue:
+                if form in c.forms:
+                    families.setdefault(c.family, []).append(_kind(c))
+            if form is not None and families:
+                who = " and ".join(f"{FAMILIES[f]} ({', '.join(k)})" for f, k in families.items())
+                msg += f"; on the {FORMS[form]} only {who} play"
+            raise InterplayError(msg + ".")
     a, b = learners
     refused = [(me, other) for me, other in ((a, b), (b, a)) if other.family not in me.opponents]
     for me, other in sorted(refused, key=lambda pair: pair[0].opponents != frozenset({pair[0].family})):
