@@ -18,7 +18,8 @@ from interplay.run.opponent_shaping import LEARNERS
 from interplay.run.runner import load_config, run_experiment
 
 
-@pytest.mark.parametrize("gid", ["prisoners-dilemma-v1", "ipd-v1", "coin-game-v1", "coin-game-2coin-v1", "stratego-barrage-v1"])
+@pytest.mark.parametrize("gid", ["prisoners-dilemma-v1", "ipd-v1", "coin-game-v1", "coin-game-2coin-v1",
+                                 "stratego-barrage-v1"])
 def test_made_games_satisfy_the_game_protocol(gid):
     game = interplay.make(gid)
     assert isinstance(game, Game)
