@@ -17,6 +17,7 @@ import numpy as np
 from pettingzoo import ParallelEnv
 
 from interplay.errors import InterplayError
+from interplay.games.protocol import Game
 
 
 class InterplayParallelEnv(ParallelEnv):
@@ -24,7 +25,7 @@ class InterplayParallelEnv(ParallelEnv):
 
     metadata = {"render_modes": ["ansi"], "name": "interplay", "is_parallelizable": True}
 
-    def __init__(self, game: Any, render_mode: str | None = None) -> None:
+    def __init__(self, game: Game, render_mode: str | None = None) -> None:
         if str(getattr(game.spec, "dynamics", "simultaneous")) == "sequential":
             raise InterplayError(f"{game.spec.id} is turn-based, not a ParallelEnv game; use its AEC env "
                                  "(interplay.games.stratego.aec.aec_env for Stratego).")

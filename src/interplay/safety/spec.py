@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.errors import InterplayError
+from interplay.games.protocol import Game
 
 #: A cost function of (state index, joint action) -> a number (charged to every player)
 #: or one number per player.
@@ -134,7 +135,7 @@ class SafetySpec:
                 "description": self.description}
 
 
-def game_states(game: Any) -> tuple[str, ...]:
+def game_states(game: Game) -> tuple[str, ...]:
     """State names of a game, as used by safety specs (see the module docstring)."""
     from interplay.games.iterated import IteratedGame
     from interplay.games.normal_form import NormalFormGame
@@ -153,7 +154,7 @@ def game_states(game: Any) -> tuple[str, ...]:
     return tuple(str(k) for k in range(int(n)))
 
 
-def global_state(game: Any, player: int, observation: Any) -> int:
+def global_state(game: Game, player: int, observation: Any) -> int:
     """The state index a safety spec uses, from one player's observation."""
     from interplay.games.iterated import IteratedGame
 
@@ -178,7 +179,7 @@ def _index(names: Sequence[str], item: str | int, what: str, where: str) -> int:
 
 
 def safety_spec(
-    game: Any,
+    game: Game,
     *,
     forbid_actions: Sequence[ActionRule | Mapping[str, Any]] = (),
     forbid_joint: Sequence[JointRule | Mapping[str, Any]] = (),
@@ -252,7 +253,7 @@ def safety_spec(
     return SafetySpec(gid, players, actions, states, forbidden, blame, costs, description)
 
 
-def spec_from_table(game: Any, forbidden: Any, *, cost: Any = None, description: str = "") -> SafetySpec:
+def spec_from_table(game: Game, forbidden: Any, *, cost: Any = None, description: str = "") -> SafetySpec:
     """A spec from a boolean table ``(S, A_1, ..., A_n)`` (or ``(A_1, ..., A_n)`` for every state).
 
     Violations are charged to every player. ``cost``, if given, is a ``(S, A..., n)`` table.
@@ -286,7 +287,7 @@ class SafetyConfig(_Rule):
     forbid_joint: list[JointRule] = Field(default_factory=list)
     description: str = ""
 
-    def build(self, game: Any) -> SafetySpec:
+    def build(self, game: Game) -> SafetySpec:
         return safety_spec(game, forbid_actions=self.forbid_actions, forbid_joint=self.forbid_joint,
                            description=self.description)
 
