@@ -70,7 +70,7 @@ class DiCEConfig(LearnerOptions, BaseModel):
     def label(self) -> str:
         return "PG" if self.kind == "pg" else "LOLA-DiCE"
 
-    def validate(self, game: Any, opponent: Any, where: str) -> None:
+    def check_rules(self, game: Any, opponent: Any, where: str) -> None:
         from interplay.agents.learners.protocol import game_form
 
         if self.hidden and game_form(game) != "coin":

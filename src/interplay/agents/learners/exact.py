@@ -99,7 +99,7 @@ class FixedPolicy(_Config):
     kind: Literal["fixed"] = "fixed"
     policy: tuple[float, ...] | str = Field(description="probabilities, or a memory-one name like 'Tit For Tat'")
 
-    def validate(self, game: Any, opponent: Any, where: str) -> None:
+    def check_rules(self, game: Any, opponent: Any, where: str) -> None:
         differentiable(game).policy_from_config(self.policy)
 
 

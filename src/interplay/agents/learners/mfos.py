@@ -74,7 +74,7 @@ class MFOSConfig(LearnerOptions, BaseModel):
                                                "training reward over the last tenth of iterations is kept")
     ppo: PPOConfig = Field(default_factory=_default_ppo, description="PPO settings of the meta-agent")
 
-    def validate(self, game: Any, opponent: Any, where: str) -> None:
+    def check_rules(self, game: Any, opponent: Any, where: str) -> None:
         if not opponent.learns:
             raise InterplayError(f"{where}: M-FOS shapes a learner; its opponent cannot be fixed.")
 

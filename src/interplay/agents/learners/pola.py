@@ -89,7 +89,7 @@ class POLAConfig(LearnerOptions, BaseModel):
     def on_coin_game(self) -> POLAConfig:
         return self
 
-    def validate(self, game: Any, opponent: Any, where: str) -> None:
+    def check_rules(self, game: Any, opponent: Any, where: str) -> None:
         if self.value == "learned" and self.policy != "gru":
             raise InterplayError(f"{where}: a learned value comes with the GRU policy; use value: batch-mean "
                                  "or none with a feed-forward policy.")
@@ -318,9 +318,10 @@ def agent_loss(me: int, agents: tuple[Agent, Agent], ep: Rollouts, gamma: float,
     obs = ep.obs[:-1]
     lps = [log_probs(agents[i].policy, obs[:, :, i], ep.actions[:, :, i]) for i in range(2)]
     r = ep.rewards[:, :, me]
-    if agents[me].value is None:
+    value = agents[me].value
+    if value is None:
         return -dice_surrogate(lps[me], lps[1 - me], r, gamma, baseline)
-    vals = gru_sequence(agents[me].value, ep.obs[:, :, me])[..., 0]  # (T+1, B)
+    vals = gru_sequence(value, ep.obs[:, :, me])[..., 0]  # (T+1, B)
     return (-loaded_dice(lps[me], lps[1 - me], r, vals[:-1], vals[-1], gamma, lam)
             + value_loss(r, vals[:-1], vals[-1], gamma))
 
@@ -463,7 +464,7 @@ def train_pola_coin(game: Any, learner1: Any, learner2: Any, *, num_seeds: int =
         if int(v) < 1 or int(v) != v:
             raise InterplayError(f"train_pola_coin: {name} must be a positive integer, got {v!r}.")
     for where, c in (("learner1", cfg1), ("learner2", cfg2)):
-        c.validate(game, None, f"train_pola_coin: {where}")
+        c.check_rules(game, None, f"train_pola_coin: {where}")
     key = jax.random.PRNGKey(seed)
     k1, k2, key = jax.random.split(key, 3)
     init = lambda k, cfg: jax.vmap(lambda kk: init_learner(kk, game, cfg))(jax.random.split(k, num_seeds))  # noqa: E731

@@ -7,7 +7,7 @@ and trains it without knowing any kind by name:
 * ``family``: learners of one family are trained together by one trainer (exact gradients,
   a meta-learner, sampled play); ``opponents``: the families it may face;
 * ``forms``: the game forms it plays (:data:`FORMS`: ``matrix``, ``iterated``, ``coin``);
-* ``first_seat_only``, ``learns``; ``validate(game, opponent, where)`` for its own rules;
+* ``first_seat_only``, ``learns``; ``check_rules(game, opponent, where)`` for its own rules;
 * ``train(game, opponent, settings)`` trains the pairing (this learner in the first seat)
   and returns a :class:`LearningRun`.
 
@@ -200,7 +200,9 @@ class TrainSettings:
 class Learner(Protocol):
     """What every learner config declares (see the module docstring)."""
 
-    kind: str
+    @property
+    def kind(self) -> str: ...
+
     short: ClassVar[str]
     family: ClassVar[str]
     opponents: ClassVar[frozenset[str]]
@@ -210,7 +212,7 @@ class Learner(Protocol):
 
     def label(self) -> str: ...
 
-    def validate(self, game: Any, opponent: Learner, where: str) -> None: ...
+    def check_rules(self, game: Any, opponent: Learner, where: str) -> None: ...
 
     def train(self, game: Any, opponent: Learner, settings: TrainSettings) -> LearningRun: ...
 
@@ -228,7 +230,7 @@ class LearnerOptions:
     def label(self) -> str:
         return self.short
 
-    def validate(self, game: Any, opponent: Learner, where: str) -> None:
+    def check_rules(self, game: Any, opponent: Learner, where: str) -> None:
         """Rules of this learner beyond its declared options; raise InterplayError naming ``where``."""
 
 
@@ -261,7 +263,7 @@ def check_pairing(game: Any, learners: tuple[Learner, Learner], where: str, cata
             raise InterplayError(f"{where}: {FAMILIES[me.family]} ({me.kind}) play each other only.")
         raise InterplayError(f"{where}: {me.kind} does not play {FAMILIES[other.family]} ({other.kind}).")
     for j, lr in enumerate(learners):
-        lr.validate(game, learners[1 - j], f"{where}.learners[{j}]")
+        lr.check_rules(game, learners[1 - j], f"{where}.learners[{j}]")
 
 
 def _kind(cls: type) -> str:
