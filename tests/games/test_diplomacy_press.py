@@ -227,3 +227,36 @@ def test_the_kinds_llm_accounting_adds_up_the_games_records(tmp_path):
     assert a["decisions"] == a["fallbacks"] == 12 and a["answers"] == a["invalid"] == 12
     assert a["press_answers"] == a["press_invalid"] == 4 and res["llm"]["bad"]["fallback_rate"] == 1.0
     assert any("bad: 12 of 12 decisions" in w for w in res["warnings"])
+
+
+def test_shuffled_options_are_listed_in_a_seeded_order_and_the_pick_is_the_one_named(tmp_path):
+    """A scripted server that always answers the first option listed in the prompt: without
+    shuffling it gives each unit's first legal order, with shuffling the first of the seeded order
+    shown, the same on a second run."""
+    from interplay.llm.config import load_model
+    from interplay.llm.testing import LoopbackServer
+
+    def first_listed(req):
+        lines = req.prompt.split("\n")
+        k = next(i for i, line in enumerate(lines) if line.startswith("Choose the order"))
+        return lines[k + 1]
+
+    def play(shuffle):
+        with LoopbackServer(default=first_listed, port=18664) as server:
+            model = load_model({"provider": "openai", "base_url": server.base_url, "model": "loopback",
+                                "api_key_env": None, "structured": "none", "max_retries": 0})
+            agent = LLMDiplomacyAgent("first", model, {"max_reasks": 0, "talk": False,
+                                                       "shuffle_options": shuffle})
+            players = {p: BotPlayer("hold", "hold") for p in POWERS}
+            players["FRANCE"] = agent
+            game = _play(players, max_years=1, seed=0, max_phases=1)
+            shown = [first_listed(r) for r in server.requests]
+        assert agent.stats.fallbacks == 0 and agent.stats.invalid_answers == 0
+        return game.orders[0][1]["FRANCE"], shown
+
+    legal = DiplomacyEnv(max_years=1).legal_orders("FRANCE")
+    plain, _ = play(False)
+    assert plain == [legal[loc][0] for loc in sorted(legal)]
+    mixed, shown = play(True)
+    assert sorted(mixed) == sorted(shown) and mixed != plain
+    assert all(o in legal[o.split()[1]] for o in mixed) and play(True)[0] == mixed

@@ -159,3 +159,24 @@ def test_the_stratego_kinds_llm_accounting_adds_up_the_blocks_records(tmp_path):
     assert a["decisions"] == a["fallbacks"] == 8 and a["answers"] == a["invalid"] == 16 and a["reasks"] == 8
     fb = [g["fallbacks"] for b in res["units"].values() for g in b["games"]]
     assert sum(x for pair in fb for x in pair) == 8
+
+
+def test_shuffled_moves_are_listed_in_a_seeded_order_and_the_pick_is_the_one_named():
+    from interplay.llm.config import load_model
+    from interplay.llm.testing import LoopbackServer
+
+    def first_listed(req):
+        line = next(x for x in req.prompt.split("\n") if x.startswith("Your legal moves"))
+        return line.split(": ", 1)[1].split()[0]
+
+    with LoopbackServer(default=first_listed, port=18665) as server:
+        model = load_model({"provider": "openai", "base_url": server.base_url, "model": "loopback",
+                            "api_key_env": None, "structured": "none", "max_retries": 0})
+        agent = LLMStrategoAgent("first", model, {"max_reasks": 0, "shuffle_options": True})
+        game = asyncio.run(play_stratego(stratego("barrage", max_plies=6), (agent, StrategoBot("r", "random")),
+                                         jax.random.PRNGKey(2)))
+        shown = [first_listed(r) for r in server.requests]
+    assert agent.stats.fallbacks == 0 and agent.stats.moves == 3
+    assert game.moves[0::2] == shown  # red's moves are the ones named first in its shuffled lists
+    _, state = stratego("barrage").reset(jax.random.split(jax.random.PRNGKey(2))[0])
+    assert shown[0] != legal_moves(state)[0]  # not the text view's own first move

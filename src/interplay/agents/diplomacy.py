@@ -253,6 +253,8 @@ class DiplomacyAgentConfig(BaseModel):
     talk_max_tokens: int = Field(60, ge=1, le=2000, description="longest press message, in tokens")
     talk_max_chars: int = Field(400, ge=1, le=10_000, description="messages are cut to this many characters")
     messages_shown: int = Field(12, ge=0, le=200, description="most recent messages shown in a prompt")
+    shuffle_options: bool = Field(False, description="list each choice's options in a seeded random order "
+                                                     "(against a model's position bias)")
 
 
 def parse_diplomacy_agent(data: Any, where: str = "agent") -> DiplomacyAgentConfig:
@@ -353,10 +355,15 @@ class LLMDiplomacyAgent:
         return int(np.random.SeedSequence([view.seed, POWERS.index(view.power), phase, *parts])
                    .generate_state(1)[0] >> 1)
 
-    async def _choose(self, view: DiplomacyView, question: str, options: list[str], salt: int,
-                      press: bool = False) -> tuple[str | None, int, str]:
-        """(option or None, invalid answers, reason): a constrained choice with re-asks."""
+    async def _choose(self, view: DiplomacyView, head: str, options: list[str], salt: int,
+                      press: bool = False, sep: str = "\n") -> tuple[str | None, int, str]:
+        """(option or None, invalid answers, reason): a constrained choice with re-asks; the prompt is
+        ``head`` and the options joined by ``sep`` (in a seeded random order with ``shuffle_options``)."""
         cfg = self.config
+        if cfg.shuffle_options:
+            perm = np.random.default_rng(self._seed(view, salt, 77)).permutation(len(options))
+            options = [options[i] for i in perm]
+        question = head + sep.join(options)
         msgs = [{"role": "system", "content": self.system(view)},
                 {"role": "user", "content": f"{self.context(view)}\n\n{question}"}]
         invalid, reason = 0, ""
@@ -413,8 +420,7 @@ class LLMDiplomacyAgent:
         async def one(k: int, loc: str) -> tuple[str, bool, int, str]:
             unit = " ".join(legal[loc][0].split()[:2])
             what = "retreat or disband" if view.phase_type == "R" else "order"
-            q = (f"Choose the {what} for your unit {unit}. Reply with exactly one of these orders:\n"
-                 + "\n".join(legal[loc]))
+            q = f"Choose the {what} for your unit {unit}. Reply with exactly one of these orders:\n"
             pick, bad, why = await self._choose(view, q, list(legal[loc]), k)
             if pick is not None:
                 return pick, False, bad, why
@@ -445,7 +451,7 @@ class LLMDiplomacyAgent:
                 if not left:
                     break
                 q = (f"You may build {k_build - i} more unit(s) at your vacant home supply centres. Choose a build, "
-                     f"or '{NO_BUILD}':\n" + "\n".join(left + [NO_BUILD]))
+                     f"or '{NO_BUILD}':\n")
                 pick, bad, why = await self._choose(view, q, left + [NO_BUILD], salt + i)
                 d.decisions += 1
                 d.invalid += bad
@@ -467,7 +473,7 @@ class LLMDiplomacyAgent:
                 opts = left + ([NO_DISBAND] if voluntary else [])
                 q = (f"You must disband {need - i} more unit(s). Choose one:\n" if not voluntary else
                      "You may disband units now (Welfare Diplomacy: fewer units, more welfare points). Choose a "
-                     f"unit to disband, or '{NO_DISBAND}':\n") + "\n".join(opts)
+                     f"unit to disband, or '{NO_DISBAND}':\n")
                 pick, bad, why = await self._choose(view, q, opts, salt + i)
                 d.decisions += 1
                 d.invalid += bad
@@ -493,8 +499,8 @@ class LLMDiplomacyAgent:
             return []
         options = ["everyone", *view.others]
         q = (f"Press round {view.press_round + 1} of {view.press_rounds} before the orders of {view.phase}. You may "
-             "send one message. To whom? Reply with exactly one of: " + "; ".join(options))
-        to, _, _ = await self._choose(view, q, options, 500 + view.press_round, press=True)
+             "send one message. To whom? Reply with exactly one of: ")
+        to, _, _ = await self._choose(view, q, options, 500 + view.press_round, press=True, sep="; ")
         if to is None:
             return []
         who = "every other power" if to == "everyone" else to

@@ -116,13 +116,28 @@ class LLMStrategoAgent:
 
     def messages(self, view: StrategoView) -> list[dict[str, str]]:
         system = SYSTEM.format(colour=view.colour, opponent=view.opponent, max_plies=view.max_plies)
+        text = view.text
+        if self.config.shuffle_options:  # the text view's list of legal moves, in the shuffled order
+            lines = text.split("\n")
+            k = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith("Your legal moves")), None)
+            if k is not None:
+                lines[k] = lines[k].split(": ", 1)[0] + ": " + " ".join(self.options(view))
+            text = "\n".join(lines)
         return [{"role": "system", "content": system},
-                {"role": "user", "content": f"{view.text}\n\nReply with your move only, exactly as listed."}]
+                {"role": "user", "content": f"{text}\n\nReply with your move only, exactly as listed."}]
+
+    def options(self, view: StrategoView) -> list[str]:
+        """The legal moves in the order the prompt lists them (seeded random with ``shuffle_options``)."""
+        options = list(view.moves)
+        if self.config.shuffle_options:
+            seed = np.random.SeedSequence([view.seed, view.ply, 77]).generate_state(1)[0]
+            options = [options[i] for i in np.random.default_rng(int(seed)).permutation(len(options))]
+        return options
 
     async def act(self, view: StrategoView) -> Decision:
         cfg = self.config
+        options = self.options(view)
         msgs = self.messages(view)
-        options = list(view.moves)
         invalid, reason, texts = 0, "", []
         for attempt in range(cfg.max_reasks + 1):
             if attempt:
@@ -154,7 +169,8 @@ class LLMStrategoAgent:
             self.stats.answers += 1
             self.stats.moves += 1
             texts.append(choice.completion.text)
-            return Decision(action=view.actions[choice.index], text="\n".join(texts), invalid=invalid)
+            return Decision(action=view.actions[view.moves.index(choice.option)], text="\n".join(texts),
+                            invalid=invalid)
         d = await self._fallback.act(view)
         self.stats.moves += 1
         self.stats.fallbacks += 1

@@ -21,6 +21,8 @@ class StrategoAgentConfig(BaseModel):
     fallback: Literal["random", "heuristic"] = Field("random", description="the bot that moves after the re-asks")
     on_error: Literal["stop", "fallback"] = Field("stop", description="a call that fails for good: stop the "
                                                                       "game, or the fallback")
+    shuffle_options: bool = Field(False, description="list the legal moves in a seeded random order (against "
+                                                     "a model's position bias)")
 
 
 def parse_stratego_agent(data: Any, where: str = "agent") -> StrategoAgentConfig:
