@@ -119,3 +119,92 @@ def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
     written = _files_text(served.run_dir) + err
     assert token not in written and session[0] not in written
     assert token not in out and session[0] not in out
+
+
+def _pay(acts, other):
+    from interplay.games.registry import make
+
+    pay = np.asarray(make("ipd-v1", horizon=5).stage.payoffs)
+    return [[float(pay[0, a, b]), float(pay[1, a, b])] for a, b in zip(acts, other)]
+
+
+def test_closed_tab_rejoins_and_silence_hands_the_seat_to_its_fallback(pw, tmp_path):
+    served = Served(tmp_path, _ipd_config(timeout=3, fallbacks={"alice": "Defector"}), next(PORTS))
+    browser = launch(pw)
+    try:
+        links = seat_links(browser.new_context().new_page(), served, 1)
+        person = browser.new_context()
+        page = person.new_page()
+        page.goto(links["alice"])
+        for r, move in ((1, "C"), (2, "D")):
+            page.wait_for_function(f"document.body.innerText.includes('Round {r} of 5')")
+            page.get_by_role("button", name=move, exact=True).click()
+        page.close()  # the tab is closed; the same browser opens the seat again, without the token
+        page = person.new_page()
+        page.goto(f"{served.base}/seat/alice")
+        page.wait_for_function("document.body.innerText.includes('Round 3 of 5')")
+        page.get_by_role("button", name="C", exact=True).click()
+        page.wait_for_function("document.body.innerText.includes('Round 4 of 5')")
+        page.close()  # and now the person leaves for good: round 4 times out, the fallback plays on
+        code, out, err = served.wait()
+    finally:
+        browser.close()
+        served.kill()
+    assert code == 0, err
+    res = json.loads((served.run_dir / "results.json").read_text())
+    (rec,) = res["units"].values()
+    acts, tft = [0, 1, 0, 1, 1], [0, 0, 1, 0, 1]  # the last two by the fallback (Defector)
+    assert rec["actions"] == [[a, b] for a, b in zip(acts, tft)]
+    assert rec["rewards"] == _pay(acts, tft)
+    assert rec["fallbacks"] == [2, 0]
+    seat = res["people"]["alice"]
+    assert (seat["answers"], seat["timeouts"], seat["fallbacks"], seat["rejoins"]) == (3, 1, 2, 0)
+    (tfile,) = (served.run_dir / "transcripts").iterdir()
+    events = json.loads(tfile.read_text())
+    events = events.get("events", events) if isinstance(events, dict) else events
+    moves = [e for e in events if e.get("kind") == "move" and e.get("sender") == "alice"]
+    assert [bool(m.get("fallback")) for m in moves] == [False, False, False, True, True]
+
+
+def test_person_judges_a_debate_and_judge_accuracy_counts_it(pw, tmp_path):
+    from interplay.talk.tasks import get_questions
+
+    cfg = {"kind": "judged-debate", "name": "people-judge", "seed": 0, "task": "reading", "questions": 3,
+           "judged": {"protocols": ["debate"], "rounds": 1}, "judge_model": "person",
+           "simulate": {"gullibility": 0.7}, "audit": True, "people": {"linger": 2}}
+    questions = get_questions("reading", 3, 0)
+    served = Served(tmp_path, cfg, next(PORTS))
+    browser = launch(pw)
+    picked = {}
+    try:
+        links = seat_links(browser.new_context().new_page(), served, 1)
+        page = browser.new_context(viewport={"width": 1000, "height": 1000}).new_page()
+        page.goto(links["judge"])
+        for k in range(3):
+            page.wait_for_selector("#options input", timeout=60000)
+            ask = page.request.get(f"{served.base}/api/seat/judge/state").json()["ask"]
+            (q,) = [q for q in questions if q.question in ask["text"]]
+            assert q.source not in ask["text"]  # the source is withheld from the judge
+            right = q.canonical(q.answer)
+            # right on the first two questions the page shows, wrong on the third
+            pick = next(o for o in ask["options"] if (q.canonical(o) == right) == (k < 2))
+            picked[q.id] = pick
+            page.get_by_label(pick, exact=True).check()
+            page.locator("#confidence").fill(str(90 - 10 * k))
+            if k == 0:
+                shot(page, "humans-judge.png")
+            page.get_by_role("button", name="Submit judgement").click()
+            page.wait_for_function("!document.querySelector('#options') || "
+                                   "document.body.innerText.includes('Sent')")
+        code, out, err = served.wait()
+    finally:
+        browser.close()
+        served.kill()
+    assert code == 0, err
+    res = json.loads((served.run_dir / "results.json").read_text())
+    acc = res["judge_accuracy"]["debate"]["accuracy"]
+    assert acc["n"] == 3 and acc["value"] == pytest.approx(2 / 3)
+    recs = {r["question_id"]: r for r in res["records"]}
+    assert {qid: r["chosen"] for qid, r in recs.items()} == picked
+    assert sorted(r["judge_confidence"] for r in recs.values()) == [0.7, 0.8, 0.9]
+    assert res["people"]["judge"]["answers"] == 3 and res["people"]["judge"]["fallbacks"] == 0

@@ -54,6 +54,16 @@ class Silent(Exception):
     """The person did not answer in time (or the seat is replaced); the caller uses its fallback."""
 
 
+class _Entry:
+    """One question to a seat: the ask shown, its validator, the answer's future, and whether it is first."""
+
+    def __init__(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]) -> None:
+        self.ask = ask
+        self.validate = validate
+        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.front: concurrent.futures.Future[bool] = concurrent.futures.Future()
+
+
 class Seat:
     """One person's place in a run (see the module docstring)."""
 
@@ -70,9 +80,7 @@ class Seat:
         self.token = secrets.token_urlsafe(24)
         self._session: str | None = None
         self._lock = threading.Lock()
-        self._ask: dict[str, Any] | None = None
-        self._validate: Callable[[dict[str, Any]], Any] | None = None
-        self._future: concurrent.futures.Future[Any] | None = None
+        self._queue: list[_Entry] = []
         self._next_id = 0
         self.replaced = False
         self.last_seen: float | None = None
@@ -123,73 +131,100 @@ class Seat:
         return "answering" if self._ask is not None else "seated"
 
     # -- questions ----------------------------------------------------------------------
+    # Questions wait in order (a judge may be asked by several debates at once): the page shows
+    # the first; a question's time starts when it is first in line.
+    @property
+    def _ask(self) -> dict[str, Any] | None:
+        return self._queue[0].ask if self._queue else None
+
     def state(self) -> dict[str, Any]:
         """What the seat's page shows: the question (if one is open), past answers, status."""
         with self._lock:
             return {"seat": self.name, "role": self.role, "status": self.status, "ask": self._ask,
-                    "done": self.done[-50:], "finished": self.finished, "timeout": self.timeout}
+                    "waiting": max(len(self._queue) - 1, 0), "done": self.done[-50:], "finished": self.finished,
+                    "timeout": self.timeout}
 
     def answer(self, ask_id: int, posted: dict[str, Any]) -> Any:
         """Answer the open question; ``ValueError`` (bad answer, or no such question open) changes nothing."""
         with self._lock:
-            if self._ask is None or self._future is None or self._ask["id"] != ask_id:
+            if not self._queue or self._queue[0].ask["id"] != ask_id:
                 raise ValueError("no such question is open (it was answered, timed out, or the run moved on)")
-            assert self._validate is not None
+            entry = self._queue[0]
             try:
-                value = self._validate(posted)
+                value = entry.validate(posted)
             except (ValueError, TypeError, KeyError) as exc:
                 self.counts["bad_answers"] += 1
                 raise ValueError(str(exc) or "bad answer") from None
-            fut = self._future
-            self._ask, self._validate, self._future = None, None, None
+            self._pop(entry)
             self.counts["answers"] += 1
             self.done.append({"id": ask_id, "title": posted.get("_title", ""), "answer": _shown(posted)})
-        fut.set_result(value)
+        entry.future.set_result(value)
         return value
 
-    def _open(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]
-              ) -> tuple[concurrent.futures.Future[Any], float]:
+    def _pop(self, entry: _Entry) -> None:  # under the lock
+        if entry in self._queue:
+            first = self._queue[0] is entry
+            self._queue.remove(entry)
+            if first and self._queue:
+                self._queue[0].front.set_result(True)
+
+    def _open(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]) -> _Entry:
         with self._lock:
             self.counts["questions"] += 1
+            self._next_id += 1
+            entry = _Entry({**ask, "id": self._next_id}, validate)
+            self._queue.append(entry)
+            if len(self._queue) == 1:
+                entry.front.set_result(True)
+            return entry
+
+    def _started(self, entry: _Entry) -> float:
+        """The entry is first in line: the seconds it may wait, or :class:`Silent` if the seat is replaced."""
+        with self._lock:
             if self.replaced:
+                self._pop(entry)
                 self.counts["fallbacks"] += 1
                 raise Silent("the seat is replaced by its fallback")
-            self._next_id += 1
-            self._ask = {**ask, "id": self._next_id}
-            self._validate = validate
-            self._future = concurrent.futures.Future()
-            wait = self.timeout if self.taken else self.join_timeout
-            return self._future, wait
+            return self.timeout if self.taken else self.join_timeout
 
-    def _close(self, fut: concurrent.futures.Future[Any]) -> None:
+    def _expired(self, entry: _Entry, wait: float) -> Any:
         with self._lock:
-            if self._future is fut:  # not answered: timed out
-                self._ask, self._validate, self._future = None, None, None
+            if entry in self._queue:  # not answered: timed out
+                self._pop(entry)
                 self.replaced = True
                 self.counts["timeouts"] += 1
                 self.counts["fallbacks"] += 1
+                raise Silent(f"no answer within {wait:g} s")
+        return entry.future.result()
 
     def request(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]) -> Any:
         """Ask and wait (this thread) for the answer; :class:`Silent` after the seat's time."""
-        fut, wait = self._open(ask, validate)
+        entry = self._open(ask, validate)
+        entry.front.result()
+        wait = self._started(entry)
         try:
-            return fut.result(timeout=wait)
+            return entry.future.result(timeout=wait)
         except concurrent.futures.TimeoutError:
-            self._close(fut)
-            if fut.done():
-                return fut.result()
-            raise Silent(f"no answer within {wait:g} s") from None
+            return self._expired(entry, wait)
 
     async def arequest(self, ask: dict[str, Any], validate: Callable[[dict[str, Any]], Any]) -> Any:
         """:meth:`request` without blocking the event loop."""
-        fut, wait = self._open(ask, validate)
+        entry = self._open(ask, validate)
         try:
-            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), wait)
+            await asyncio.wrap_future(entry.front)
+        except asyncio.CancelledError:
+            with self._lock:
+                self._pop(entry)
+            raise
+        wait = self._started(entry)
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(entry.future)), wait)
         except TimeoutError:
-            self._close(fut)
-            if fut.done():
-                return fut.result()
-            raise Silent(f"no answer within {wait:g} s") from None
+            return self._expired(entry, wait)
+        except asyncio.CancelledError:
+            with self._lock:
+                self._pop(entry)
+            raise
 
     def record(self) -> dict[str, Any]:
         """What the run directory keeps of the seat (no token, no session)."""

@@ -35,7 +35,7 @@ from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 from interplay.talk.answers import AnswerCounts, merge_counts
 from interplay.talk.debate import DebateResult, DebateSettings, run_debates
-from interplay.talk.judged import JudgedResult, JudgedSettings, TerminalJudge, run_judged
+from interplay.talk.judged import JudgedResult, JudgedSettings, person_judge, run_judged
 from interplay.talk.metrics import debate_summary, judge_accuracy, persuasion_effect
 from interplay.talk.persuasion import PersuasionResult, PersuasionSettings, load_claims, run_persuasion
 from interplay.talk.simulated import SimulatedAgents, simulated_server
@@ -292,7 +292,7 @@ def run_judged_debate(cfg: JudgedConfig, ctx: RunContext) -> None:
     with _model_factory(cfg, ctx) as make:
         debater = make()
         person = cfg.judge_model == "person"
-        judge = TerminalJudge() if person else make(cfg.judge_model, cfg.judged.judge_max_tokens)
+        judge = person_judge() if person else make(cfg.judge_model, cfg.judged.judge_max_tokens)
         monitors = _monitors(cfg)
         results = run_sync(run_judged(questions, debater, judge, cfg.judged, seed=cfg.seed, monitors=monitors,
                                       concurrency=1 if person else cfg.concurrency, on_result=done,

@@ -161,6 +161,84 @@ class TerminalJudge:
         return Completion(text=await self.terminal.aread("> "), model="person")
 
 
+@dataclass(frozen=True)
+class PersonChoice(Choice):
+    """A person's pick, with the confidence they gave (0.5-1; None when not asked)."""
+
+    confidence: float | None = None
+
+
+class WebJudge:
+    """A person judging from a web page (a seat of ``interplay serve``; :mod:`interplay.agents.people`).
+
+    The page shows what a model judge reads (the question and the transcript, the source withheld
+    unless ``judge_sees_source``), the answers to pick from and a confidence. A person silent past
+    the seat's time gives no answer: the re-asks meet the replaced seat at once, then the judged
+    debate's ``judge_fallback`` decides (a random answer, counted as a fallback, or no decision).
+    """
+
+    name = "person"
+
+    def __init__(self, seat: Any) -> None:
+        self.seat = seat
+
+    @staticmethod
+    def _text(messages: Sequence[Message]) -> str:
+        return "\n\n".join(str(m["content"]) for m in messages if m["role"] != "assistant")
+
+    async def achoose(self, messages: Sequence[Message], options: Sequence[str], *, temperature: float = 0.0,
+                      seed: int | None = None) -> Choice:
+        from interplay.agents.people import Silent
+
+        opts = [str(o) for o in options]
+
+        def validate(posted: dict[str, Any]) -> tuple[int, float | None]:
+            k, conf = posted.get("choice"), posted.get("confidence")
+            if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(opts):
+                raise ValueError(f"choice must be an integer 0..{len(opts) - 1} (one of the answers), got {k!r}")
+            if conf is not None and (isinstance(conf, bool) or not isinstance(conf, int | float)
+                                     or not 0.5 <= float(conf) <= 1.0):
+                raise ValueError(f"confidence must be a number from 0.5 to 1, got {conf!r}")
+            posted["_shown"] = opts[k] + ("" if conf is None else f" (confidence {float(conf):.0%})")
+            posted["_title"] = "judgement"
+            return k, None if conf is None else float(conf)
+
+        try:
+            k, conf = await self.seat.arequest({"kind": "judge", "text": self._text(messages), "options": opts},
+                                               validate)
+        except Silent as exc:
+            raise InvalidAnswer(f"the person gave no answer ({exc})", "") from None
+        return PersonChoice(index=k, option=opts[k], completion=Completion(text=opts[k], model="person"),
+                            confidence=conf)
+
+    async def agenerate(self, messages: Sequence[Message], *, temperature: float = 0.0,
+                        max_tokens: int | None = None, seed: int | None = None,
+                        stop: Sequence[str] | None = None) -> Completion:
+        from interplay.agents.people import Silent
+
+        def validate(posted: dict[str, Any]) -> str:
+            text = posted.get("text", "")
+            if not isinstance(text, str) or len(text) > 2000:
+                raise ValueError("text must be a string of at most 2000 characters")
+            posted["_shown"] = text or "(no question)"
+            posted["_title"] = "question to the debaters"
+            return text.strip()
+
+        try:
+            text = await self.seat.arequest({"kind": "ask", "text": self._text(messages)}, validate)
+        except Silent:
+            text = ""
+        return Completion(text=text, model="person")
+
+
+def person_judge() -> Any:
+    """The judge ``judge_model: person`` names: at a web seat while ``interplay serve`` runs, else the terminal."""
+    from interplay.agents.people import active_hub
+
+    hub = active_hub()
+    return WebJudge(hub.seat("judge", "judge")) if hub is not None else TerminalJudge()
+
+
 # -- the protocols --------------------------------------------------------------------
 
 
@@ -233,6 +311,8 @@ async def _judge_decides(question: Question, options: list[str], channel: Channe
             return int(np.random.default_rng([seed, 5]).integers(len(options))), info
         return None, info
     info["judge_text"] = choice.completion.text
+    if getattr(choice, "confidence", None) is not None:  # a person's stated confidence
+        info["judge_confidence"] = choice.confidence
     return choice.index, info
 
 

@@ -68,19 +68,23 @@ function render(st) {
     const t = el("textarea", {id: "talk"});
     parts.push(t, el("div", {}, el("button", {onclick: () => send(ask, {text: t.value})}, "Send message")));
   } else if (ask.kind === "judge") {
-    parts.push(el("h2", {}, "The question"), el("p", {}, ask.question));
-    if (ask.transcript.length) parts.push(el("h2", {}, "What was said (the source text is withheld from you)"));
-    for (const m of ask.transcript) parts.push(el("div", {class: "msg"}, `${m.who}: ${m.text}`));
+    parts.push(el("h2", {}, "Judge: the question and what was said"));
+    parts.push(el("div", {class: "msg", id: "judge-text"}, ask.text));
     parts.push(el("h2", {}, "Which answer is correct?"));
     const opts = ask.options.map((o, i) => el("label", {}, el("input", {type: "radio", name: "choice", value: i}), ` ${o}`, el("br")));
     const conf = el("input", {type: "range", min: 50, max: 100, value: 75, id: "confidence"});
-    const confShown = el("span", {}, "75%");
+    const confShown = el("span", {id: "confidence-shown"}, "75%");
     conf.oninput = () => { confShown.textContent = `${conf.value}%`; };
-    parts.push(...opts, el("p", {}, "Confidence: ", conf, " ", confShown));
+    parts.push(el("div", {id: "options"}, ...opts), el("p", {}, "Your confidence: ", conf, " ", confShown));
     parts.push(el("button", {onclick: () => {
       const c = document.querySelector("input[name=choice]:checked");
       send(ask, {choice: c ? Number(c.value) : null, confidence: Number(conf.value) / 100});
     }}, "Submit judgement"));
+  } else if (ask.kind === "ask") {
+    parts.push(el("h2", {}, "Judge: ask the debaters a question"));
+    parts.push(el("div", {class: "msg"}, ask.text));
+    const t = el("textarea", {id: "question"});
+    parts.push(t, el("div", {}, el("button", {onclick: () => send(ask, {text: t.value})}, "Send question")));
   } else if (ask.kind === "advise") {
     parts.push(el("h2", {}, ask.prompt || "Advise the group"));
     parts.push(el("p", {class: "note"}, "Rank the options (best first) with the arrows, or approve some, or score each 0-10; then send."));
@@ -109,7 +113,8 @@ async function poll() {
   if (r.status !== 200) { $("status").textContent = `${r.status}: this browser does not hold the seat`; return false; }
   const st = await r.json();
   $("title").textContent = `interplay: seat ${st.seat} (${st.role})`;
-  $("status").textContent = st.finished ? "The run is over. Thank you!" : `status: ${st.status}`;
+  $("status").textContent = st.finished ? "The run is over. Thank you!"
+    : `status: ${st.status}` + (st.waiting ? ` (${st.waiting} more waiting)` : "");
   render(st);
   if (st.done.length) {
     $("done").replaceChildren(el("h2", {}, "Your answers"), table(["", "answer"], st.done.map((d) => [d.title, d.answer])));
