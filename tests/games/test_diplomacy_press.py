@@ -260,3 +260,17 @@ def test_shuffled_options_are_listed_in_a_seeded_order_and_the_pick_is_the_one_n
     mixed, shown = play(True)
     assert sorted(mixed) == sorted(shown) and mixed != plain
     assert all(o in legal[o.split()[1]] for o in mixed) and play(True)[0] == mixed
+
+
+@pytest.mark.parametrize(("agent", "message"), [
+    ({"bot": "greedy", "lie": True}, "`lie` needs `announce: true`"),
+    ({"bot": "greedy", "llm": {}}, "exactly one of `llm`"),
+    ({"llm": {"max_reasks": -1}}, "max_reasks"),
+    ({"llm": {"model": "m.yaml"}, "announce": True}, "options of a bot"),
+])
+def test_bad_agent_specs_are_config_errors(agent, message):
+    from interplay.run.runner import load_config
+
+    cfg = {"kind": "diplomacy", "name": "x", "agents": {"a": agent}, "lineups": [{"name": "l", "default": "a"}]}
+    with pytest.raises(InterplayError, match=message):
+        load_config(data=cfg)

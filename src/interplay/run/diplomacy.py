@@ -52,17 +52,24 @@ POWER_NAMES = ("AUSTRIA", "ENGLAND", "FRANCE", "GERMANY", "ITALY", "RUSSIA", "TU
 HUMAN = "human"
 
 
-class BotAgentConfig(Strict):
-    """A bot under a name of its own; ``announce`` broadcasts its movement orders before giving them."""
+class AgentSpec(Strict):
+    """A named player: an LLM agent (``llm``) or a bot (``bot``, optionally announcing its orders)."""
 
-    bot: Literal["random", "hold", "greedy", "welfare"] = Field(..., description="the bot")
-    announce: bool = Field(False, description="broadcast its movement orders in the first press round")
-    lie: bool = Field(False, description="with announce: announce the bot's orders, then hold every unit")
+    llm: DiplomacyAgentConfig | None = Field(None, description="an LLM Diplomacy agent: model and options "
+                                                               "(docs/diplomacy.md)")
+    bot: Literal["random", "hold", "greedy", "welfare"] | None = Field(None, description="a bot")
+    announce: bool = Field(False, description="(bot) broadcast its movement orders in the first press round")
+    lie: bool = Field(False, description="(bot, with announce) announce the bot's orders, then hold every unit")
 
-
-class LLMAgentSpec(Strict):
-    llm: DiplomacyAgentConfig = Field(..., description="an LLM Diplomacy agent: model and options "
-                                                       "(docs/diplomacy.md)")
+    @model_validator(mode="after")
+    def _one(self) -> AgentSpec:
+        if (self.llm is None) == (self.bot is None):
+            raise ValueError("give exactly one of `llm` (an LLM agent) and `bot` (random, hold, greedy, welfare)")
+        if self.llm is not None and (self.announce or self.lie):
+            raise ValueError("`announce` and `lie` are options of a bot, not of an LLM agent")
+        if self.lie and not self.announce:
+            raise ValueError("`lie` needs `announce: true` (a bot that announces its orders, then holds)")
+        return self
 
 
 class LineupConfig(Strict):
@@ -100,7 +107,7 @@ class DiplomacyConfig(ExperimentConfig):
     games: int = Field(1, ge=1, le=10_000, description="games per line-up (seeds seed, seed+1, ...)")
     lineups: list[LineupConfig] = Field(..., min_length=1, description="the line-ups to play")
     svg: bool = Field(True, description="save each game's final board as SVG (and show the first in the report)")
-    agents: dict[str, LLMAgentSpec | BotAgentConfig] = Field(
+    agents: dict[str, AgentSpec] = Field(
         default_factory=dict, description="named players for line-ups: {llm: {...}} or {bot: ..., announce: ...}")
     max_phases: int | None = Field(None, ge=1, le=10_000, description="stop each game after this many phases "
                                    "(a short game; null: play max_years)")
@@ -152,14 +159,14 @@ def _build_players(cfg: DiplomacyConfig, ctx: RunContext) -> tuple[dict[str, Any
             players[name] = HumanDiplomacyPlayer(HUMAN)
         elif spec is None:
             players[name] = BotPlayer(name, name)
-        elif isinstance(spec, BotAgentConfig):
+        elif spec.bot is not None:
             players[name] = (AnnouncingBot(name, spec.bot, lie=spec.lie) if spec.announce
                              else BotPlayer(name, spec.bot))
         else:
             from interplay.llm.config import load_model
 
             agent_cfg = spec.llm
-            if agent_cfg.model is None:
+            if agent_cfg is None or agent_cfg.model is None:
                 raise InterplayError(f"agents.{name}.llm: no model given (set `model:` to a mapping or a YAML file)")
             if cfg.cache and cache is None:
                 from interplay.llm.cache import LLMCache
