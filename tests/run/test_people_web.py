@@ -208,3 +208,55 @@ def test_person_judges_a_debate_and_judge_accuracy_counts_it(pw, tmp_path):
     assert {qid: r["chosen"] for qid, r in recs.items()} == picked
     assert sorted(r["judge_confidence"] for r in recs.values()) == [0.7, 0.8, 0.9]
     assert res["people"]["judge"]["answers"] == 3 and res["people"]["judge"]["fallbacks"] == 0
+
+
+def test_advisor_ranking_enters_the_aggregation_and_its_shapley_value(pw, tmp_path):
+    from interplay.decide import advisors as A
+    from interplay.decide.loop import decide_once
+    from interplay.decide.tasks import Question
+
+    options = ["robustness evals", "new benchmark", "user study"]
+    quality = {"robustness evals": 1.0, "new benchmark": 0.0, "user study": 0.5}
+    scripted = {"Ada": ["new benchmark", "user study", "robustness evals"],
+                "Bo": ["robustness evals", "user study", "new benchmark"]}
+    cfg = {"kind": "decide", "name": "people-advise", "seed": 0,
+           "task": {"type": "question", "prompt": "Which project should the lab fund next?", "options": options,
+                    "quality": quality},
+           "advisors": [*({"name": n, "type": "scripted", "ranking": r} for n, r in scripted.items()),
+                        {"name": "Pat (person)", "type": "human"}],
+           "rules": ["borda", "plurality", "copeland"], "importance_rule": "borda", "people": {"linger": 2}}
+    served = Served(tmp_path, cfg, next(PORTS))
+    browser = launch(pw)
+    try:
+        links = seat_links(browser.new_context().new_page(), served, 1)
+        assert set(links) == {"Pat (person)"}
+        page = browser.new_context(viewport={"width": 1000, "height": 1000}).new_page()
+        page.goto(links["Pat (person)"])
+        page.wait_for_selector("#ranking li")
+        # shown in the options' order; the person moves "new benchmark" to the bottom:
+        # robustness evals > user study > new benchmark
+        page.locator("#ranking li", has_text="new benchmark").get_by_role("button", name="↓").click()
+        page.locator("#ranking li", has_text="new benchmark").get_by_role("button", name="↓").click()
+        order = [li.get_attribute("data-option") for li in page.query_selector_all("#ranking li")]
+        assert order == ["robustness evals", "user study", "new benchmark"]
+        shot(page, "humans-advise.png")
+        page.get_by_role("button", name="Send ranking").click()
+        code, out, err = served.wait()
+    finally:
+        browser.close()
+        served.kill()
+    assert code == 0, err
+    res = json.loads((served.run_dir / "results.json").read_text())
+    ballots = {b["voter"]: b["ranking"] for b in res["ballots"]}
+    assert ballots["Pat (person)"] == [[o] for o in order]
+    # the same decision with the person's ranking given as a scripted advisor: equal, number for number
+    q = Question("question", tuple(options), cfg["task"]["prompt"], tuple(1.0 - quality[o] for o in options))
+    same = decide_once(q, [*(A.FixedRanking(n, r) for n, r in scripted.items()), A.FixedRanking("Pat (person)", order)],
+                       rules=cfg["rules"], importance_rule="borda", seed=0).as_dict()
+    assert res["winners"] == json.loads(json.dumps(same["winners"]))
+    assert res["winners"]["borda"] == ["robustness evals"]
+    got = res["importance"]["players"]
+    want = same["importance"]["players"]
+    assert {n: v["shapley"] for n, v in got.items()} == pytest.approx({n: v["shapley"] for n, v in want.items()})
+    assert got["Pat (person)"]["shapley"] > 0  # the person's ranking moves the Borda winner to the best project
+    assert res["people"]["Pat (person)"]["answers"] == 1

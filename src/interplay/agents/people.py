@@ -40,7 +40,7 @@ from typing import Any
 from interplay.agents.protocol import Decision, View
 from interplay.errors import InterplayError
 
-SEAT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SEAT_NAME = re.compile(r"^[^/\\\x00-\x1f#?%]{1,64}$")
 ROLES = ("player", "judge", "advisor")
 #: A person counts as on the page while it polled within this many seconds.
 PRESENT_WITHIN = 5.0
@@ -69,8 +69,8 @@ class Seat:
 
     def __init__(self, name: str, role: str, *, timeout: float = 120.0, join_timeout: float = 600.0) -> None:
         if not SEAT_NAME.match(name):
-            raise InterplayError(f"people: seat name {name!r} must be 1-64 letters, digits, '_', '-' or '.', "
-                                 "starting with a letter or digit (it is part of the seat's link).")
+            raise InterplayError(f"people: seat name {name!r} must be 1-64 characters without / \\ # ? % or "
+                                 "control characters (it is part of the seat's link).")
         if role not in ROLES:
             raise InterplayError(f"people: seat {name!r}: role must be one of {', '.join(ROLES)}, got {role!r}.")
         self.name = name

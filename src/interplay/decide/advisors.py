@@ -344,6 +344,90 @@ class Human(_Base):
         return make_advice(self.name, question.options, tiers, meta={"typed": typed[-1]})
 
 
+class WebAdvisor(_Base):
+    """A person advising from a web page (a seat of ``interplay serve``; :mod:`interplay.agents.people`).
+
+    The page shows the question and the options; the person ranks them (best first), approves
+    some (approved > the rest), or scores each 0-10 (tiers by score; equal scores tie). A person
+    silent past the seat's time abstains: all options tied (it moves no rule), with
+    ``fallback: true`` in the advice's meta, and the seat's fallback count in results.json.
+    """
+
+    kind = "human"
+
+    def __init__(self, name: str, seat: Any) -> None:
+        super().__init__(name)
+        self.seat = seat
+
+    @staticmethod
+    def tiers(posted: Mapping[str, Any], options: Sequence[str]) -> list[list[str]]:
+        """The ranking (tie groups, best first) of a posted answer; ``ValueError`` names what is wrong."""
+        mode = posted.get("mode")
+        known = set(options)
+        if mode == "rank":
+            ranking = posted.get("ranking")
+            if not isinstance(ranking, list) or sorted(map(str, ranking)) != sorted(options) or len(ranking) != len(
+                    options):
+                raise ValueError(f"ranking must list every option once, got {ranking!r}")
+            return [[str(o)] for o in ranking]
+        if mode == "approve":
+            approved = posted.get("approved")
+            if not isinstance(approved, list) or not set(map(str, approved)) <= known or len(set(approved)) != len(
+                    approved):
+                raise ValueError(f"approved must be a list of distinct options, got {approved!r}")
+            top = [o for o in options if o in approved]
+            rest = [o for o in options if o not in approved]
+            return [t for t in (top, rest) if t]
+        if mode == "score":
+            scores = posted.get("scores")
+            if not isinstance(scores, dict) or set(scores) != known:
+                raise ValueError(f"scores must give every option a score, got {scores!r}")
+            for o, v in scores.items():
+                if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v) or not 0 <= v <= 10:
+                    raise ValueError(f"score of {o!r} must be a whole number from 0 to 10, got {v!r}")
+            levels = sorted({float(v) for v in scores.values()}, reverse=True)
+            return [[o for o in options if float(scores[o]) == lv] for lv in levels]
+        raise ValueError(f"mode must be 'rank', 'approve' or 'score', got {mode!r}")
+
+    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+        from interplay.agents.people import Silent
+
+        options = list(question.options)
+
+        scores: dict[str, float] = {}
+        approved: list[str] = []
+
+        def validate(posted: dict[str, Any]) -> tuple[list[list[str]], str]:
+            tiers = self.tiers(posted, options)
+            if posted["mode"] == "score":
+                scores.update(posted["scores"])
+            if posted["mode"] == "approve":
+                approved[:] = [str(o) for o in posted["approved"]]
+            posted["_shown"] = " > ".join(" = ".join(t) for t in tiers)
+            posted["_title"] = str(question.id)
+            return tiers, str(posted["mode"])
+
+        try:
+            tiers, mode = self.seat.request({"kind": "advise", "prompt": question.prompt or str(question.id),
+                                             "options": options}, validate)
+        except Silent as exc:
+            return make_advice(self.name, options, [options], meta={"fallback": True, "reason": str(exc)})
+        advice = make_advice(self.name, options, tiers, meta={"mode": mode})
+        if mode == "approve":  # approval voting reads the approvals, score voting the scores
+            return dataclasses.replace(advice, approvals=frozenset(approved))
+        if mode == "score":
+            return dataclasses.replace(advice, scores=tuple((o, int(sc)) for o, sc in scores.items()))
+        return advice
+
+
+def person_advisor(name: str) -> _Base:
+    """A ``type: human`` advisor: at a web seat while ``interplay serve`` runs, else at the terminal."""
+    from interplay.agents.people import active_hub
+
+    hub = active_hub()
+    return WebAdvisor(name, hub.seat(name, "advisor")) if hub is not None else Human(name)
+
+
 LLM_SYSTEM = "You are {name}, one of several advisors helping a group decide. {persona}"
 LLM_FIRST = ("{prompt}\n\nThe options are:\n{listing}\n\n"
              "Which option do you recommend most? Answer with the option's name only.")

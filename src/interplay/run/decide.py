@@ -254,7 +254,7 @@ def build_advisors(cfg: DecideConfig, task: Any, models: _Models) -> list[Any]:
                 raise InterplayError(f"advisor {a.name!r}: best-response needs a game task.")
             out.append(A.BestResponse(a.name, task.utility, a.memory))
         elif a.type == "human":
-            out.append(A.Human(a.name))
+            out.append(A.person_advisor(a.name))
         else:
             out.append(A.LLMAdvisor(a.name, models.get(a), persona=a.persona, temperature=a.temperature,
                                     shuffle=a.shuffle, max_reasks=a.max_reasks, fallback=a.fallback,

@@ -31,6 +31,13 @@ ASSETS = Path(__file__).with_name("web_assets")
 COOKIE = "interplay_seat"
 
 
+def url_name(name: str) -> str:
+    """A seat's name as a path segment, quoted as the page's ``encodeURIComponent`` quotes it."""
+    from urllib.parse import quote
+
+    return quote(name, safe="-_.!~*'()")
+
+
 def _results_summary(run_dir: Path | None) -> dict[str, Any]:
     if run_dir is None:
         return {}
@@ -104,7 +111,7 @@ def make_app(hub: Hub, run_dir: Path | None = None) -> Any:
         except SeatRefused as exc:
             return JSONResponse({"error": str(exc)}, status_code=403)
         resp = JSONResponse({"seat": s.name, "role": s.role})
-        resp.set_cookie(COOKIE, session, path=f"/api/seat/{s.name}", httponly=True, samesite="strict")
+        resp.set_cookie(COOKIE, session, path=f"/api/seat/{url_name(s.name)}", httponly=True, samesite="strict")
         return resp
 
     def _authorised(request: Request, s: Any) -> Response | None:
@@ -157,7 +164,7 @@ def make_app(hub: Hub, run_dir: Path | None = None) -> Any:
         for name, s in hub.seats.items():
             row = {"seat": name, "role": s.role, "status": s.status, "present": s.present(), **s.counts}
             if not s.taken:
-                row["link"] = f"/seat/{name}#token={s.token}"
+                row["link"] = f"/seat/{url_name(name)}#token={s.token}"
             seats.append(row)
         return JSONResponse({"seats": seats, "finished": hub.finished, "results": _results_summary(run_dir)})
 
