@@ -36,7 +36,7 @@ def _files_text(run_dir: Path) -> str:
 def _ipd_config(**people) -> dict:
     return {"kind": "llm-tournament", "name": "people-ipd", "seed": 0,
             "game": {"id": "ipd-v1", "params": {"horizon": 5}}, "agents": {"alice": "human", "TFT": "Tit For Tat"},
-            "self_play": False, "cache": None, "audit": True, "people": {"linger": 2, **people}}
+            "self_play": False, "cache": None, "audit": True, "people": {"linger": 4, **people}}
 
 
 def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
@@ -50,7 +50,6 @@ def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
         links = seat_links(exp, served, 1)
         assert set(links) == {"alice"}
         token = links["alice"].split("#token=", 1)[1]
-        shot(exp, "humans-experimenter.png")
 
         person = browser.new_context(viewport={"width": 1000, "height": 900})
         page = person.new_page()
@@ -83,6 +82,10 @@ def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
             if r == 4:
                 shot(page, "humans-play.png")
             page.get_by_role("button", name=move, exact=True).click()
+        page.wait_for_function("document.body.innerText.includes('The run is over')")
+        exp.wait_for_function("document.body.innerText.includes('alice vs TFT')")
+        shot(exp, "humans-experimenter.png")  # the seat taken, the match and its totals
+        assert "12 : 12" in exp.inner_text("#run")
         session = [c["value"] for c in person.cookies() if c["name"] == "interplay_seat"]
         assert len(session) == 1
         code, out, err = served.wait()

@@ -39,12 +39,19 @@ class PeopleConfig(Strict):
 
 def split_people(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], PeopleConfig]:
     """The experiment's config without ``people:``, and the validated people section."""
-    raw = dict(raw)
-    people = raw.pop("people", None) or {}
+    rest = dict(raw)
+    people = rest.pop("people", None) or {}
     try:
-        return raw, PeopleConfig.model_validate(people)
+        return rest, _People.model_validate({"kind": rest.get("kind", "population"), "people": people}).people
     except ValidationError as exc:
-        raise InterplayError(format_validation_error(exc, f"{source}: people", people, PeopleConfig)) from None
+        raise InterplayError(format_validation_error(exc, source, raw, _People)) from None
+
+
+class _People(Strict):
+    """The ``people:`` section where it stands in a config (for errors naming ``people.FIELD`` and its line)."""
+
+    kind: str = "population"
+    people: PeopleConfig
 
 
 def seats_named(cfg: Any) -> list[tuple[str, str]]:

@@ -51,7 +51,7 @@ def _results_summary(run_dir: Path | None) -> dict[str, Any]:
                            "finished_units": sorted(units)[-50:]}
     rows = []
     for key, u in list(units.items())[-20:]:
-        rec = u.get("record") if isinstance(u, dict) else None
+        rec = (u.get("record", u) if isinstance(u, dict) else None)
         if isinstance(rec, dict) and "names" in rec and "totals" in rec:
             rows.append({"unit": key, "names": rec["names"], "totals": rec["totals"], "length": rec.get("length")})
     out["matches"] = rows
