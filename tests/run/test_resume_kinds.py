@@ -128,3 +128,16 @@ def test_decide_online_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_pa
             "learners": ["hedge", "exp3", "exp4", "vote:plurality", "uniform"]}
     res = kill_resume_and_compare(tmp_path, data, kill_after=2)  # after hedge and exp3
     assert sorted(res["units"]) == sorted(f"pass-{k}" for k in data["learners"])
+
+
+def test_opponent_shaping_resumes_after_sigkill_to_the_uninterrupted_numbers(tmp_path):
+    data = {"kind": "opponent-shaping", "name": "o", "seed": 5, "seeds": 3, "updates": 6,
+            "game": {"id": "ipd-v1", "params": {"convention": "lola", "discount": 0.96}},
+            "pairings": [{"learners": [{"kind": "naive"}, {"kind": "naive"}]},
+                         {"learners": [{"kind": "lola"}, {"kind": "naive"}]},
+                         {"learners": [{"kind": "lola"}, {"kind": "lola"}]}]}
+    res = kill_resume_and_compare(tmp_path, data, kill_after=1)
+    assert sorted(res["units"]) == ["pairing-0", "pairing-1", "pairing-2"]
+    report, ref = ((tmp_path / d / "report.html").read_text() for d in ("run", "ref"))
+    assert report.count("Learning curves:") == ref.count("Learning curves:") > 0
+    assert all(f"curves-{k}.png" in report for k in (1, 2, 3))  # the kept pairing's figure is shown too

@@ -80,6 +80,8 @@ class OpponentShapingConfig(ExperimentConfig):
     rollout_length: int = Field(150, ge=1, le=MAX_HORIZON, description="sampled-play learners: steps per episode")
     coin_discount: float = Field(0.96, gt=0, le=1, description="coin game: gamma of the DiCE objective")
 
+    resumable = True
+
     def settings(self, idx: int, callback: Any = None) -> TrainSettings:
         """The run's settings for pairing ``idx`` (its seed offset by the index)."""
         return TrainSettings(seeds=self.seeds, updates=self.updates, seed=self.seed + idx, init_std=self.init_std,
@@ -181,16 +183,31 @@ def run_opponent_shaping(cfg: OpponentShapingConfig, ctx: RunContext) -> None:
     metrics = CoinMetrics(cfg) if game_form(game) == "coin" else TabularMetrics(cfg)
     rows = []
     results: dict[str, Any] = {}
+    # a unit is one pairing (its seeds trained together): journalled when it finishes, with its table
+    # row, results and figure; on --resume a finished pairing is put back as it was, not trained again
+    finished = ctx.finished_units()
+    ctx.plan_units(f"pairing-{idx}" for idx in range(len(cfg.pairings)))
     for idx, pairing in enumerate(ctx.progress(cfg.pairings, "pairings")):
         label = pairing.label()
+        key = f"pairing-{idx}"
+        kept = finished.get(key)
+        if isinstance(kept, dict) and "figure" in kept:
+            rows.append(kept["row"])
+            results[label] = kept["result"]
+            ctx.show_figure(**kept["figure"])
+            continue
         first, second = pairing.learners
-        log = lambda i, info, lab=label: ctx.log_metric(pairing=lab, iteration=i, **info)  # noqa: E731
-        run = first.train(game, second, cfg.settings(idx, callback=log))
-        metrics.log(ctx, label, run)
+        with ctx.unit_scope(key):  # its metric rows are kept on resume only once the pairing is done
+            log = lambda i, info, lab=label: ctx.log_metric(pairing=lab, iteration=i, **info)  # noqa: E731
+            run = first.train(game, second, cfg.settings(idx, callback=log))
+            metrics.log(ctx, label, run)
         rows.append(metrics.row(label, run))
         results[label] = {"learners": [lr.model_dump() for lr in pairing.learners], **metrics.results(run)}
-        ctx.add_figure(f"{metrics.figure_prefix}-{idx + 1}", metrics.figure(label, run),
-                       caption=metrics.caption(label, run), title=f"Learning curves: {label}")
+        caption, title = metrics.caption(label, run), f"Learning curves: {label}"
+        path = ctx.add_figure(f"{metrics.figure_prefix}-{idx + 1}", metrics.figure(label, run), caption=caption,
+                              title=title)
+        ctx.unit_done(key, {"row": rows[-1], "result": results[label],
+                            "figure": {"file": path.name, "caption": caption, "title": title}})
     ctx.add_table(metrics.table, rows, metrics.header, note=metrics.note)
     ctx.results["game"] = game.spec.id
     ctx.results["pairings"] = results
