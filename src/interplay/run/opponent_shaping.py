@@ -23,7 +23,7 @@ sampled play, on an iterated game or on the coin game (``game: {id: coin-game-v1
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 from pydantic import Field
@@ -41,10 +41,10 @@ from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.opponent_shaping_coin import CoinMetrics
 
-#: Every learner the experiment accepts, by kind.
-LEARNERS: tuple[type, ...] = (NaiveLearner, LookAhead, LOLA, SOS, FixedPolicy, MFOSConfig, DiCEConfig, POLAConfig)
 Learner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy | MFOSConfig | DiCEConfig | POLAConfig,
                     Field(discriminator="kind")]
+#: Every learner the experiment accepts (their declarations say which pairings are allowed).
+LEARNERS: tuple[type, ...] = get_args(get_args(Learner)[0])
 
 
 class Pairing(Strict):
@@ -63,12 +63,12 @@ def _default_pairings() -> list[Pairing]:
 
 
 class OpponentShapingConfig(ExperimentConfig):
-    """Learners that account for how their opponents learn, on exact game values."""
+    """Learners that account for how their opponents learn: pairings trained on one game."""
 
     kind: Literal["opponent-shaping"] = "opponent-shaping"
     game: GameConfig = Field(default_factory=lambda: GameConfig(id="ipd-v1",
                                                                  params={"convention": "lola", "discount": 0.96}),
-                             description="an iterated 2x2 game or a two-player normal-form game")
+                             description="an iterated 2x2 game, a two-player normal-form game or a coin game")
     pairings: list[Pairing] = Field(default_factory=_default_pairings, min_length=1,
                                     description="learner pairings to train")
     seeds: int = Field(50, ge=1, le=100_000, description="independent runs per pairing (batched)")
