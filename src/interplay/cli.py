@@ -139,7 +139,7 @@ def run_cmd(
     """
     from interplay.run.runner import load_config, run_experiment
 
-    cfg = load_config(config, set_)
+    cfg = load_config(config, set_, people=check)
     if check:
         console.print(f"[green]ok[/] {config}: a valid {cfg.kind} experiment", highlight=False)
         return

@@ -125,10 +125,14 @@ class NegotiationConfig(ExperimentConfig):
         dup = sorted({x for x in labels if labels.count(x) > 1})
         if dup:
             raise ValueError(f"games listed twice: {dup}; give each a different `label:`")
-        for lu in [*(self.lineups or []), *(lu for g in self.games for lu in g.lineups or [])]:
+        where = [*((f"lineups.{k}", lu) for k, lu in enumerate(self.lineups or [])),
+                 *((f"games.{i}.lineups.{k}", lu) for i, g in enumerate(self.games)
+                   for k, lu in enumerate(g.lineups or []))]
+        for at, lu in where:
             unknown = [n for n in lu if n not in self.negotiators]
             if unknown:
-                raise ValueError(f"line-up {lu} names unknown negotiators {unknown} (known: {list(self.negotiators)})")
+                raise ValueError(f"{at}: line-up {lu} names unknown negotiators {unknown} "
+                                 f"(known: {list(self.negotiators)})")
         return self
 
 

@@ -93,8 +93,11 @@ class Checkpoints:
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
-                data: dict[str, Any] | None = None) -> ExperimentConfig:
+                data: dict[str, Any] | None = None, *, people: bool = False) -> ExperimentConfig:
     """Read a YAML file (or a dict), apply ``--set`` overrides, validate with the kind's model.
+
+    A ``people:`` section (``interplay serve``) is refused unless ``people`` (``--check``): then it
+    is validated too, and left out of the returned config.
 
     A config (or a model file it names) holding an API key is refused here, before any
     file is written, with a message that does not show the key.
@@ -106,8 +109,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     apply_overrides(raw, list(overrides or []))
     check_config_secrets(raw, source, base=Path(path).parent if path is not None else None)
     if "people" in raw:
-        raise InterplayError(f"{source}: people: a config with people is run with `interplay serve {source}` "
-                             "(it serves their web pages).")
+        if not people:
+            raise InterplayError(f"{source}: people: a config with people is run with `interplay serve {source}` "
+                                 "(it serves their web pages).")
+        from interplay.run.people import split_people
+
+        raw, _ = split_people(raw, source)
     kind = raw.get("kind", "population")
     if not isinstance(kind, str):
         raise InterplayError(f"{source}: kind must be a name, got {_short(kind)}.")

@@ -14,44 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
-
 from interplay.agents.people import Hub, activated
 from interplay.errors import InterplayError
-from interplay.run.config import Strict, format_validation_error
+from interplay.run.people import PeopleConfig, split_people
 
-
-class PeopleConfig(Strict):
-    """``people:``: where the pages are served and how long a person may stay silent."""
-
-    host: str = Field("127.0.0.1", description="address to serve on (loopback by default)")
-    port: int = Field(8765, ge=1, le=65535, description="port of the pages")
-    timeout: float = Field(120.0, gt=0, le=86400, description="seconds a seated person may take to answer; "
-                           "past it the seat's fallback answers, and goes on answering until the person is back")
-    join_timeout: float = Field(600.0, gt=0, le=86400, description="seconds a seat's first question waits for "
-                                "a person to take the seat")
-    fallbacks: dict[str, str] = Field(default_factory=dict, description="player seat -> its fallback player "
-                                      "(a strategy name, 'random', ...; default 'random'); judges fall back to "
-                                      "the judged debate's judge_fallback, advisors to an abstention (all tied)")
-    timeouts: dict[str, float] = Field(default_factory=dict, description="seat -> its own timeout")
-    linger: float = Field(5.0, ge=0, le=3600, description="seconds the pages stay up after the run ends")
-
-
-def split_people(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], PeopleConfig]:
-    """The experiment's config without ``people:``, and the validated people section."""
-    rest = dict(raw)
-    people = rest.pop("people", None) or {}
-    try:
-        return rest, _People.model_validate({"kind": rest.get("kind", "population"), "people": people}).people
-    except ValidationError as exc:
-        raise InterplayError(format_validation_error(exc, source, raw, _People)) from None
-
-
-class _People(Strict):
-    """The ``people:`` section where it stands in a config (for errors naming ``people.FIELD`` and its line)."""
-
-    kind: str = "population"
-    people: PeopleConfig
+__all__ = ["PeopleConfig", "seats_named", "serve_experiment", "split_people"]
 
 
 def seats_named(cfg: Any) -> list[tuple[str, str]]:
