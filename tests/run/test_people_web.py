@@ -132,7 +132,7 @@ def _pay(acts, other):
 
 
 def test_closed_tab_rejoins_and_silence_hands_the_seat_to_its_fallback(pw, tmp_path):
-    served = Served(tmp_path, _ipd_config(timeout=3, fallbacks={"alice": "Defector"}), next(PORTS))
+    served = Served(tmp_path, _ipd_config(timeout=8, fallbacks={"alice": "Defector"}), next(PORTS))
     browser = launch(pw)
     try:
         links = seat_links(browser.new_context().new_page(), served, 1)
@@ -263,3 +263,32 @@ def test_advisor_ranking_enters_the_aggregation_and_its_shapley_value(pw, tmp_pa
     assert {n: v["shapley"] for n, v in got.items()} == pytest.approx({n: v["shapley"] for n, v in want.items()})
     assert got["Pat (person)"]["shapley"] > 0  # the person's ranking moves the Borda winner to the best project
     assert res["people"]["Pat (person)"]["answers"] == 1
+
+
+def test_cheap_talk_box_sends_the_persons_message_to_the_other_seat(pw, tmp_path):
+    cfg = _ipd_config()
+    cfg["game"]["params"]["horizon"] = 2
+    cfg["talk_rounds"] = 1
+    served = Served(tmp_path, cfg, next(PORTS))
+    browser = launch(pw)
+    try:
+        links = seat_links(browser.new_context().new_page(), served, 1)
+        page = browser.new_context().new_page()
+        page.goto(links["alice"])
+        for r, (text, move) in enumerate((("I will cooperate if you do.", "C"), ("", "D")), 1):
+            page.wait_for_selector("#talk")
+            assert f"Round {r} of 2" in page.inner_text("body")
+            page.fill("#talk", text)
+            page.get_by_role("button", name="Send message").click()
+            page.wait_for_selector("#actions button")
+            page.get_by_role("button", name=move, exact=True).click()
+        code, out, err = served.wait()
+    finally:
+        browser.close()
+        served.kill()
+    assert code == 0, err
+    res = json.loads((served.run_dir / "results.json").read_text())
+    (rec,) = res["units"].values()
+    assert [(m["sender"], m["text"], m["round"]) for m in rec["messages"]] == [
+        ("alice", "I will cooperate if you do.", 0)]  # an empty box is silence
+    assert rec["actions"] == [[0, 0], [1, 0]]
