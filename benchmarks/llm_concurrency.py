@@ -21,7 +21,7 @@ import time
 
 import interplay
 from interplay.agents.llm_agent import LLMAgent
-from interplay.agents.match import round_robin
+from interplay.evaluate.tournament import run_tournament_async
 from interplay.llm import load_model
 
 
@@ -41,7 +41,7 @@ async def tournament(url: str, concurrency: int, rounds: int) -> tuple[float, in
     agents = {f"llm-{i}": LLMAgent(f"llm-{i}", model) for i in range(8)}
     game = interplay.make("ipd-v1", horizon=rounds)
     t0 = time.perf_counter()
-    result = await round_robin(game, agents, self_play=True, both_seats=True, max_matches=64)
+    result = await run_tournament_async(agents, game=game, self_play=True, both_seats=True, max_matches=64)
     wall = time.perf_counter() - t0
     await model.aclose()
     complete = sum(m.complete for m in result.matches)

@@ -9,8 +9,9 @@ import pytest
 import interplay
 from interplay.agents.fixed import MachinePlayer
 from interplay.agents.llm_agent import LLMAgent, parse_agent_config
-from interplay.agents.match import play_match, round_robin
+from interplay.agents.match import play_match
 from interplay.errors import InterplayError
+from interplay.evaluate.tournament import run_tournament_async
 from interplay.llm import Budget, LLMCache, load_model
 from interplay.llm.testing import LoopbackServer, Reply
 
@@ -96,8 +97,8 @@ async def test_budget_stops_tournament_and_keeps_finished_matches():
     budget = Budget(max_calls=4)
     with LoopbackServer(default="ACTION: C") as server:
         agent = LLMAgent("llm", server.model(budget=budget))
-        result = await round_robin(interplay.make("ipd-v1", horizon=3),
-                                   {"llm": agent, "Tit For Tat": TFT, "Defector": DEFECTOR}, max_matches=1)
+        result = await run_tournament_async({"llm": agent, "Tit For Tat": TFT, "Defector": DEFECTOR},
+                                            game=interplay.make("ipd-v1", horizon=3), self_play=False, max_matches=1)
     assert server.calls == 4 and "call budget spent" in result.stopped
     done = [m for m in result.matches if m.complete]
     assert [m.names for m in done] == [("llm", "Tit For Tat")]
@@ -118,7 +119,8 @@ async def test_matches_run_concurrently_under_the_bounds():
     with LoopbackServer(default=Reply.text("ACTION: C", delay=0.15)) as server:
         model = server.model(max_concurrency=6)
         players = {f"llm{i}": LLMAgent(f"llm{i}", model) for i in range(4)}
-        result = await round_robin(interplay.make("ipd-v1", horizon=2), players, max_matches=64)
+        result = await run_tournament_async(players, game=interplay.make("ipd-v1", horizon=2), self_play=False,
+                                            max_matches=64)
     assert len(result.matches) == 6 and server.calls == 6 * 2 * 2
     assert server.max_in_flight == 6  # 12 calls per round wanted, the model's bound holds them to 6
     assert np.allclose(result.payoff_matrix[~np.eye(4, dtype=bool)], 3.0)
@@ -131,8 +133,8 @@ async def test_rerun_with_cache_makes_no_calls_and_replay_matches(tmp_path):
 
     async def study(model):
         agent = LLMAgent("llm", model, {"temperature": 0.7})
-        return await round_robin(game, {"llm": agent, "Tit For Tat": TFT, "Defector": DEFECTOR}, repetitions=2,
-                                 seed=3, talk_rounds=1)
+        return await run_tournament_async({"llm": agent, "Tit For Tat": TFT, "Defector": DEFECTOR}, game=game,
+                                          self_play=False, repetitions=2, seed=3, talk_rounds=1)
 
     rng = np.random.default_rng(0)
     with LoopbackServer(default=lambda req: f"ACTION: {'CD'[int(rng.integers(2))]}") as server:
@@ -164,17 +166,19 @@ def test_config_validation_and_custom_templates():
 
 
 def test_llm_agent_in_the_library_tournament_agrees_with_round_robin():
+    """The LLM agent against the library's strategies (batched among themselves) and against the same
+    strategies as per-turn machines in the game (every match per turn): one engine, both paths agree."""
     from interplay.agents.fixed import strategy_player
-    from interplay.agents.match import TournamentPlayer
     from interplay.evaluate.tournament import run_tournament
     from interplay.llm.testing import tit_for_tat_answer
 
     names = ["Tit For Tat", "Defector", "Grudger", "Alternator"]
     with LoopbackServer(default=tit_for_tat_answer) as server:
         agent = LLMAgent("LLM", server.model())
-        lib = run_tournament([TournamentPlayer(agent), *names], turns=6, repetitions=1, self_play=False)
+        lib = run_tournament([agent, *names], turns=6, repetitions=1, self_play=False)
         game = interplay.make("ipd-v1", horizon=6)
-        ours = asyncio.run(round_robin(game, {"LLM": agent, **{n: strategy_player(n, game) for n in names}}))
+        ours = run_tournament({"LLM": agent, **{n: strategy_player(n, game) for n in names}}, game=game,
+                              self_play=False)
     lib_m = np.array(lib.payoff_matrix, dtype=float)
     ours_m = ours.payoff_matrix
     off = ~np.eye(5, dtype=bool)

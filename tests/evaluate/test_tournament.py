@@ -12,7 +12,7 @@ import pytest
 import interplay.evaluate.tournament as tour
 from interplay.agents.strategies import Context, get
 from interplay.errors import InterplayError, UnknownNameError
-from interplay.evaluate.tournament import TournamentSettings, play_match, run_tournament
+from interplay.evaluate.tournament import TournamentSettings, match_actions, run_tournament
 from interplay.games.iterated import transition
 
 DETERMINISTIC = ["Tit For Tat", "Defector", "Cooperator", "Grudger", "Alternator", "Tit For 2 Tats", "Prober",
@@ -88,26 +88,20 @@ def test_same_seed_same_tournament_and_blocks_do_not_matter(monkeypatch):
 
 
 class PyTitForTat:
-    """A per-turn player written as plain Python (the shape LLM agents take)."""
+    """A per-turn player written as plain Python (the Player protocol LLM agents follow)."""
 
     name = "py-tft"
 
-    def reset(self, info, rng):
-        self.turns = info.turns
-
-    def act(self, my_history, their_history):
-        return their_history[-1] if their_history else 0
+    async def act(self, view):
+        return view.history[-1][1 - view.seat] if view.history else 0
 
 
 class AsyncGrudger:
     name = "async-grudger"
 
-    def reset(self, info, rng):
-        pass
-
-    async def act(self, my_history, their_history):
+    async def act(self, view):
         await asyncio.sleep(0)
-        return 1 if 1 in their_history else 0
+        return 1 if any(joint[1 - view.seat] == 1 for joint in view.history) else 0
 
 
 def test_per_turn_players_merge_into_the_same_result():
@@ -119,8 +113,8 @@ def test_per_turn_players_merge_into_the_same_result():
     assert res.players[:2] == ["py-tft", "async-grudger"]
 
 
-def test_play_match_records_actions_and_respects_payoffs():
-    joint = play_match("Tit For Tat", "Alternator", turns=6)
+def test_match_actions_records_actions_and_respects_payoffs():
+    joint = match_actions("Tit For Tat", "Alternator", turns=6)
     assert [a for a, _ in joint] == [0, 0, 1, 0, 1, 0] and [b for _, b in joint] == [0, 1, 0, 1, 0, 1]
     res = run_tournament(["Cooperator", "Defector"], turns=10, repetitions=1, payoffs=(4, -1, 6, 0))
     assert res.payoff_matrix[0, 1] == -1 and res.payoff_matrix[1, 0] == 6 and res.payoff_matrix[0, 0] == 4

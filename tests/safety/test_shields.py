@@ -213,3 +213,11 @@ def test_per_turn_players_llm_and_machine_are_shielded_in_play_match():
             assert all(e["reason"] == "shield replaced D by C" for e in moves)
     with pytest.raises(InterplayError, match="post-posed"):
         shield_players([llm, llm], Shield.centralised(spec, "pre-emptive"))
+
+
+def test_a_per_turn_player_is_not_taken_for_an_observation_actor():
+    from interplay.agents.fixed import MachinePlayer
+    from interplay.safety.shields import as_actor
+
+    with pytest.raises(InterplayError, match="shield_players"):
+        as_actor(MachinePlayer.memory_one("tft", "Tit For Tat"), 2)

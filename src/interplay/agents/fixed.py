@@ -1,8 +1,10 @@
-"""Players that are data: a state machine over joint actions, uniformly random moves.
+"""Fixed players: a state machine over joint actions, a per-turn rule of the library, random moves.
 
 A library strategy (:mod:`interplay.agents.strategies`) or a memory-one policy enters a
-per-turn match as a :class:`MachinePlayer` (:func:`strategy_player` compiles it for the
-game's payoffs, horizon and noise). Both satisfy :class:`~interplay.agents.protocol.Player`.
+per-turn match as a :class:`MachinePlayer` (a table: the data form the batched tournament
+plays), a per-turn rule of the library as a :class:`RulePlayer`; :func:`strategy_player`
+compiles either for the game's payoffs, horizon and noise. All satisfy
+:class:`~interplay.agents.protocol.Player`.
 """
 
 from __future__ import annotations
@@ -70,9 +72,35 @@ class RandomPlayer:
         return Decision(action=int(rng.integers(len(view.legal))))
 
 
-def strategy_player(entry: Any, game: Any, *, name: str | None = None) -> MachinePlayer:
-    """A library strategy (any name of :mod:`interplay.agents.strategies`, or 5 memory-one
-    probabilities) compiled for this game's payoffs, horizon and noise, played per turn."""
+class RulePlayer:
+    """A per-turn rule of the library (:class:`~interplay.agents.strategies.core.TurnRule`: a learner, a
+    strategy with internal random state) as a :class:`~interplay.agents.protocol.Player`.
+
+    Stateless like every player: each move replays the rule over the view's history from a
+    generator seeded by the match seed and the seat, so the same match gives the same moves
+    and one object can sit in both seats and in concurrent matches.
+    """
+
+    def __init__(self, name: str, rule: Any, ctx: Any) -> None:
+        self.name = name
+        self.rule = rule
+        self.ctx = ctx
+
+    async def act(self, view: View) -> Decision:
+        seat = view.seat
+        t = len(view.history)
+        own = np.array([[joint[seat] for joint in view.history]], dtype=np.int8).reshape(1, t)
+        opp = np.array([[joint[1 - seat] for joint in view.history]], dtype=np.int8).reshape(1, t)
+        state = self.rule.start(1, self.ctx, np.random.default_rng([view.seed, seat, 19]))
+        for k in range(t):
+            self.rule.act(state, k, own[:, :k], opp[:, :k])
+        return Decision(action=int(self.rule.act(state, t, own, opp)[0]))
+
+
+def strategy_player(entry: Any, game: Any, *, name: str | None = None) -> MachinePlayer | RulePlayer:
+    """A library strategy (any name of :mod:`interplay.agents.strategies`, a
+    :class:`~interplay.agents.strategies.Strategy`, or 5 memory-one probabilities) compiled for this
+    game's payoffs, horizon and noise, played per turn (a per-turn rule of the library as a :class:`RulePlayer`)."""
     from interplay.agents.strategies import Context, resolve
 
     spec, payoffs, horizon, noise, end_prob, _ = stage_of(game)
@@ -82,5 +110,7 @@ def strategy_player(entry: Any, game: Any, *, name: str | None = None) -> Machin
     own = payoffs[0]
     ctx = Context(payoffs=(float(own[0, 0]), float(own[0, 1]), float(own[1, 0]), float(own[1, 1])),
                   turns=int(horizon), length_known=end_prob == 0, noisy=noise > 0)
+    if strategy.per_turn:
+        return RulePlayer(name or strategy.name, strategy.rule, ctx)
     machine = strategy.machine(ctx)
     return MachinePlayer(name or strategy.name, machine.coop, machine.next)

@@ -3,12 +3,11 @@
 Every player (see :mod:`interplay.agents.protocol`) is asked for one move at a time from
 its :class:`~interplay.agents.protocol.View`, with optional cheap talk before each move.
 
-:func:`play_match` plays one match under asyncio (both seats decide
-concurrently); :func:`round_robin` plays every pairing, many matches at once,
-bounded by ``max_matches``; calls to models are further bounded by each model's
-``max_concurrency`` and rate limit. A match that fails (budget spent, a server
-that stays down) is recorded as incomplete with the error; finished matches are
-always kept, and once the budget is spent no new match starts.
+:func:`play_match` plays one match under asyncio (both seats decide concurrently); a
+player's error ends the match, recorded as incomplete with the error (a
+:class:`MatchRecord` is always returned). Every per-turn match of interplay is played
+here; the round robin over a population (many matches at once, library strategies
+batched) is :func:`interplay.evaluate.tournament.run_tournament`.
 
 Match semantics follow :mod:`interplay.games.iterated`: ``horizon`` turns, each
 chosen action flipped with probability ``noise``, the match ending after each
@@ -29,7 +28,6 @@ importing them (dependencies point down: agents know neither talk nor safety):
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +76,8 @@ class MatchRecord:
     planned_length: int = 0
     #: (i, j, repetition) of the round-robin pairing this match played (None outside a round robin)
     pairing: tuple[int, int, int] | None = None
+    #: the seats' players as named by the caller (``names`` tells the seats of a self-play match apart)
+    players: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], events: list[dict[str, Any]] | None = None) -> MatchRecord:
@@ -95,7 +95,8 @@ class MatchRecord:
                    events=list(events or []), fallbacks=list(d.get("fallbacks") or []),
                    invalid=list(d.get("invalid") or []), complete=bool(d.get("complete")), error=d.get("error"),
                    error_type=d.get("error_type"), planned_length=int(d.get("planned_length") or 0),
-                   pairing=tuple(int(x) for x in pairing) if pairing is not None else None)  # type: ignore[arg-type]
+                   pairing=tuple(int(x) for x in pairing) if pairing is not None else None,  # type: ignore[arg-type]
+                   players=tuple(d.get("players") or ()))
 
     @property
     def length(self) -> int:
@@ -111,7 +112,8 @@ class MatchRecord:
         return self.totals / max(self.length, 1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"game": self.game, "names": list(self.names), "seed": self.seed, "length": self.length,
+        return {"game": self.game, "names": list(self.names), "players": list(self.players or self.names),
+                "seed": self.seed, "length": self.length,
                 "complete": self.complete, "error": self.error, "actions": [list(a) for a in self.actions],
                 "intended": [list(a) for a in self.intended], "rewards": [list(r) for r in self.rewards],
                 "totals": self.totals.tolist(), "fallbacks": self.fallbacks, "invalid": self.invalid,
@@ -186,7 +188,7 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
         raise InterplayError(f"talk visibility must be 'public' or 'private', got {talk_visibility!r}.")
     if names is None:
         names = [getattr(p, "name", f"player_{i}") for i, p in enumerate(players)]
-    names = tuple(names)
+    names = players_named = tuple(names)
     if len(set(names)) != len(names):  # self-play: tell the seats apart
         names = tuple(f"{n} ({spec.players[i]})" for i, n in enumerate(names))
     horizon = int(rounds) if rounds is not None else horizon
@@ -195,7 +197,7 @@ async def play_match(game: Any, players: Sequence[Any], *, seed: int = 0, rounds
     if end_prob > 0:
         length = min(horizon, int(rng.geometric(end_prob)))
     record = MatchRecord(game=spec.id, names=names, seed=seed, fallbacks=[0] * len(names), invalid=[0] * len(names),
-                         planned_length=length)
+                         planned_length=length, players=players_named)
     chan = channel(names) if channel is not None and talk_rounds > 0 else None
 
     def emit(event: dict[str, Any]) -> None:
@@ -275,163 +277,3 @@ async def _talk(players: Sequence[Any], names: tuple[str, ...], view: Any, t: in
                           turn=len(record.events), talk_round=k, flags=flags, blocked=blocked)
         record.messages.append(msg)
         emit(msg.to_dict())
-
-
-@dataclass
-class RoundRobinResult:
-    """Every pairing's matches; ``payoff_matrix[i][j]``: i's mean payoff per turn against j."""
-
-    names: list[str]
-    matches: list[MatchRecord]
-    payoff_matrix: np.ndarray
-    counts: np.ndarray
-    stopped: str | None = None
-    #: pairings never started (a spent budget stopped the round robin first): (first, second, repetition)
-    not_played: list[tuple[str, str, int]] = field(default_factory=list)
-
-    @property
-    def incomplete(self) -> list[MatchRecord]:
-        return [m for m in self.matches if not m.complete]
-
-    def scores(self) -> np.ndarray:
-        """Mean payoff per turn against the whole population (self-play included if played)."""
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an agent with no complete match scores NaN
-            return np.nanmean(self.payoff_matrix, axis=1)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"players": self.names, "payoff_matrix": [[None if math.isnan(x) else float(x) for x in row]
-                                                         for row in self.payoff_matrix],
-                "matches_played": int(sum(m.complete for m in self.matches)),
-                "matches_incomplete": len(self.incomplete), "stopped": self.stopped}
-
-
-def match_seed(seed: int, i: int, j: int, rep: int) -> int:
-    """The seed of repetition ``rep`` of pairing (i, j): a SeedSequence hash, independent per match."""
-    return int(np.random.SeedSequence([seed, i, j, rep]).generate_state(1)[0])
-
-
-async def round_robin(game: Any, players: Mapping[str, Any], *, repetitions: int = 1, self_play: bool = False,
-                      both_seats: bool = False, seed: int = 0, max_matches: int = 64, rounds: int | None = None,
-                      talk_rounds: int = 0, talk_visibility: Visibility = "public",
-                      on_match: Any = None, channel: ChannelFactory | None = None,
-                      on_event: EventHook | None = None,
-                      finished: Mapping[tuple[int, int, int], MatchRecord] | None = None) -> RoundRobinResult:
-    """Every pair of players, ``repetitions`` times, matches run concurrently.
-
-    Pairings are ``i < j`` (``i <= j`` with ``self_play``), player ``i`` in the first seat;
-    ``both_seats`` plays every ordered pair (i, j), i != j, so each meets the other from
-    both seats (asymmetric games). ``payoff_matrix[i][j]`` averages i's per-turn payoff
-    over complete matches (a self-play entry averages both seats).
-    ``on_match(record)`` is called as each match ends; ``channel`` and ``on_event`` are
-    passed to every :func:`play_match`. When a match fails with a
-    spent budget, no further match starts; matches already running finish; the pairings
-    never started are listed in ``not_played``. Each record's ``pairing`` is its (i, j, rep);
-    ``finished`` maps pairings already played (a resumed run) to their records, which are
-    counted without being played again (and without ``on_match``).
-    """
-    from interplay.llm.budget import BudgetExceeded
-
-    spec = stage_of(game)[0]
-    if spec.num_players != 2:
-        raise InterplayError(f"round_robin plays two-player games; {spec.id} has {spec.num_players} players.")
-    names = list(players)
-    agents = [players[n] for n in names]
-    n = len(names)
-    pairs = [(i, j, r) for i in range(n) for j in range(n) for r in range(repetitions)
-             if (i == j and self_play) or (i < j) or (i > j and both_seats)]
-    sem = asyncio.Semaphore(max(1, int(max_matches)))
-    stop: dict[str, str | None] = {"reason": None}
-    records: list[MatchRecord | None] = [None] * len(pairs)
-
-    async def one(k: int, i: int, j: int, r: int) -> None:
-        if finished and (i, j, r) in finished:
-            records[k] = finished[(i, j, r)]
-            return
-        async with sem:
-            if stop["reason"] is not None:
-                return
-            rec = await play_match(game, [agents[i], agents[j]], seed=match_seed(seed, i, j, r), rounds=rounds,
-                                   talk_rounds=talk_rounds, talk_visibility=talk_visibility,
-                                   names=[names[i], names[j]], channel=channel, on_event=on_event)
-            rec.pairing = (i, j, r)
-            records[k] = rec
-            if rec.error_type == BudgetExceeded.__name__ and stop["reason"] is None:
-                stop["reason"] = rec.error
-            if on_match is not None:
-                on_match(rec)
-
-    await asyncio.gather(*(one(k, i, j, r) for k, (i, j, r) in enumerate(pairs)))
-    total = np.zeros((n, n))
-    counts = np.zeros((n, n))
-    done = []
-    not_played = []
-    for (i, j, r), rec in zip(pairs, records, strict=True):
-        if rec is None:
-            not_played.append((names[i], names[j], r))
-            continue
-        done.append(rec)
-        if not rec.complete or rec.length == 0:
-            continue
-        m = rec.mean_per_turn
-        if i == j:
-            total[i, i] += (m[0] + m[1]) / 2
-            counts[i, i] += 1
-        else:
-            total[i, j] += m[0]
-            total[j, i] += m[1]
-            counts[i, j] += 1
-            counts[j, i] += 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        matrix = np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
-    if not self_play:
-        np.fill_diagonal(matrix, np.nan)
-    return RoundRobinResult(names=names, matches=done, payoff_matrix=matrix, counts=counts, stopped=stop["reason"],
-                            not_played=not_played)
-
-
-class TournamentPlayer:
-    """A per-turn interplay player (LLM agent, human) in the strategy library's tournaments.
-
-    Adapts :class:`Player` (``act(view)``) to the tournament engine's per-turn protocol
-    (:class:`interplay.agents.strategies.player.Player`: ``reset(info, rng)`` then
-    ``act(my_history, their_history)``), so LLM agents enter
-    :func:`interplay.evaluate.tournament.run_tournament` beside the library's strategies.
-    The view is built from the match info: an iterated prisoner's dilemma with the
-    tournament's payoffs, turns, noise and end probability, this player in the first seat.
-    """
-
-    def __init__(self, player: Any, name: str | None = None) -> None:
-        self.player = player
-        self.name = name or player.name
-        self._game: Any = None
-        self._names: tuple[str, str] = (self.name, "opponent")
-        self._seed = 0
-
-    def reset(self, info: Any, rng: np.random.Generator) -> None:
-        from interplay.games.catalogue import prisoners_dilemma
-        from interplay.games.iterated import iterated
-
-        R, S, T, P = info.payoffs
-        turns = int(info.turns) if info.turns is not None else 1000
-        self._game = iterated(prisoners_dilemma(R=R, S=S, T=T, P=P), id="ipd-v1", horizon=turns,
-                              noise=info.noise, end_prob=info.prob_end)
-        opponent = info.opponent or "opponent"
-        self._names = (self.name, opponent if opponent != self.name else f"{opponent} (copy)")
-        self._seed = int(rng.integers(2**31))
-        self._known_length = info.turns is not None
-
-    async def act(self, my_history: Sequence[int], their_history: Sequence[int]) -> int:
-        spec, payoffs, horizon, noise, end_prob, discount = stage_of(self._game)
-        history = tuple((int(a), int(b)) for a, b in zip(my_history, their_history, strict=True))
-        rewards = tuple(tuple(float(x) for x in payoffs[(slice(None), *joint)]) for joint in history)
-        view = View(spec=spec, payoffs=payoffs, seat=0, names=self._names, round=len(history), history=history,
-                    rewards=rewards, seed=self._seed, horizon=horizon if self._known_length else None,
-                    discount=discount, noise=noise, end_prob=end_prob)
-        out = await self.player.act(view)
-        return int(out.action if isinstance(out, Decision) else out)
-
-    def clone(self) -> TournamentPlayer:
-        return TournamentPlayer(self.player, self.name)

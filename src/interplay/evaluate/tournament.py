@@ -1,23 +1,31 @@
-"""Round-robin tournaments of the iterated prisoner's dilemma as one batched array program.
+"""The round robin: every pairing of a population, one batched array program for the players
+that are data, the per-turn match engine for the rest, one :class:`TournamentResult`.
 
-Every strategy compiles to a machine (:mod:`interplay.agents.strategies.core`); all machines
-are concatenated into two flat tables, and all matches of a block of repetitions advance
-together, one ``jax.lax.scan`` step a turn, two table look-ups a match. Per match only the
-counts of the four joint actions CC, CD, DC, DD are kept (payoffs, cooperation and state
-distributions follow from them), and blocks are reduced as they finish, so memory is bounded
-by the block size, not by turns x repetitions. Pairs of deterministic strategies without
-noise or end probability give the same match every repetition: they are played once.
+Every strategy of the library compiles to a machine (:mod:`interplay.agents.strategies.core`);
+all machines are concatenated into two flat tables, and all matches of a block of repetitions
+advance together, one ``jax.lax.scan`` step a turn, two table look-ups a match. Per match only
+the counts of the joint actions are kept (payoffs, cooperation and state distributions follow
+from them), and blocks are reduced as they finish, so memory is bounded by the block size, not
+by turns x repetitions. Pairs of deterministic strategies without noise or end probability give
+the same match every repetition: they are played once.
 
-Matches that involve a per-turn strategy of the library (a learner, a strategy with internal
-random state: a :class:`~interplay.agents.strategies.core.TurnRule`) are played by a second array program
-in NumPy: all such matches advance together, one call of each per-turn strategy a turn for all
-of its matches, machines stepped by table look-up as above (:func:`play_turnwise`).
+Matches that involve a per-turn rule of the library (a learner, a strategy with internal random
+state: :class:`~interplay.agents.strategies.core.TurnRule`) are played by a second array program
+in NumPy: all such matches advance together, one call of each per-turn rule a turn for all of
+its matches, machines stepped by table look-up as above (:func:`play_turnwise`).
 
-Per-turn :class:`~interplay.agents.strategies.player.Player` objects (LLM agents, humans) are
-played by a per-match path whose counts merge into the same result.
+Every other player (an LLM agent, a person, any object with the
+:class:`~interplay.agents.protocol.Player` protocol) plays its matches through the one per-turn
+engine, :func:`interplay.agents.match.play_match`, concurrently under asyncio (at most
+``max_matches`` at once; each model bounds its own calls), library strategies meeting it as
+:class:`~interplay.agents.fixed.MachinePlayer` / :class:`~interplay.agents.fixed.RulePlayer`.
+A per-turn match that fails (a spent budget, a server that stays down) is kept as an incomplete
+:class:`~interplay.agents.match.MatchRecord`; once the budget is spent no new match starts.
+Both kinds of matches merge into the same accumulator, so ``tournament`` and ``llm-tournament``
+get one result with one set of definitions.
 
 Results follow the Axelrod library's ``ResultSet`` (Knight et al. 2016): ``payoff_matrix[i][j]``
-is i's mean payoff per turn against j (mean over repetitions; self-play is the mean of both
+is i's mean payoff per turn against j (mean over complete matches; self-play is the mean of both
 copies), ``scores[i][r]`` the total payoff against the other players in repetition r,
 ``normalised_scores`` the mean per-turn payoff against the others, ``ranked_names`` by median
 normalised score, ``wins`` the matches won against the others.
@@ -26,11 +34,10 @@ normalised score, ``wins`` the matches won against the others.
 from __future__ import annotations
 
 import asyncio
-import copy
-import inspect
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -38,9 +45,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from interplay.agents.fixed import MachinePlayer, RulePlayer
+from interplay.agents.match import ChannelFactory, EventHook, MatchRecord, play_match, stage_of
+from interplay.agents.protocol import Player, Visibility
 from interplay.agents.strategies import Strategy, resolve
 from interplay.agents.strategies.core import DEFAULT_PAYOFFS, Context, Machine
-from interplay.agents.strategies.player import MachinePlayer, MatchInfo, Player, TurnPlayer
 from interplay.errors import InterplayError
 
 #: Matches per block of the batched program (bounds memory: 4 int32 counts a match).
@@ -61,6 +70,8 @@ class TournamentSettings:
         seed: root seed; repetition r uses a key folded from it, so results do not depend on
             how repetitions are split into blocks or executors.
         record: keep every turn's joint action (memory grows with turns x repetitions).
+        both_seats: every ordered pair (i, j), i != j, plays, each player in both seats
+            (asymmetric games); default each unordered pair once, the first player in seat 1.
     """
 
     turns: int = 200
@@ -71,6 +82,7 @@ class TournamentSettings:
     self_play: bool = True
     seed: int = 0
     record: bool = False
+    both_seats: bool = False
 
     def __post_init__(self) -> None:
         if int(self.turns) < 1:
@@ -89,11 +101,29 @@ class TournamentSettings:
         return Context(payoffs=tuple(float(x) for x in self.payoffs), turns=int(self.turns),  # type: ignore[arg-type]
                        length_known=self.prob_end == 0.0, noisy=self.noise > 0.0)
 
-    @property
-    def match_info(self) -> MatchInfo:
-        return MatchInfo(turns=int(self.turns) if self.prob_end == 0 else None,
-                         payoffs=tuple(float(x) for x in self.payoffs),  # type: ignore[arg-type]
-                         noise=self.noise, prob_end=self.prob_end)
+    def game(self) -> Any:
+        """The iterated prisoner's dilemma these settings describe (what per-turn players are shown)."""
+        from interplay.games.catalogue import prisoners_dilemma
+        from interplay.games.iterated import iterated
+
+        R, S, T, P = (float(x) for x in self.payoffs)
+        return iterated(prisoners_dilemma(R=R, S=S, T=T, P=P), id="ipd-v1", horizon=int(self.turns),
+                        noise=self.noise, end_prob=self.prob_end)
+
+    @classmethod
+    def for_game(cls, game: Any, *, rounds: int | None = None, **kw: Any) -> TournamentSettings:
+        """Settings of a round robin of per-turn matches in ``game`` (a two-player normal-form or
+        iterated game): turns, noise and end probability are the game's (``rounds`` overrides the
+        horizon); payoffs, for the library's strategies, are the first player's stage payoffs of a 2x2 game.
+        Unless given, one match a pairing (``repetitions=1``) and no self-play: matches in a game are
+        usually matches with models, each a unit of work."""
+        spec, payoffs, horizon, noise, end_prob, _ = stage_of(game)
+        kw = {"repetitions": 1, "self_play": False, **kw}
+        if spec.num_players != 2:
+            raise InterplayError(f"a round robin plays two-player games; {spec.id} has {spec.num_players} players.")
+        own = tuple(float(x) for x in payoffs[0].ravel()) if spec.num_actions == (2, 2) else DEFAULT_PAYOFFS
+        return cls(turns=int(rounds if rounds is not None else horizon), noise=noise, prob_end=end_prob,
+                   payoffs=own, **kw)  # type: ignore[arg-type]
 
 
 # -- the batched kernel ---------------------------------------------------------------
@@ -196,38 +226,54 @@ class _InProcess:
 
 # -- accumulation -----------------------------------------------------------------------
 class Accumulator:
-    """Running sums over matches, reduced as blocks finish (Axelrod ResultSet quantities)."""
+    """Running sums over matches, reduced as blocks finish (Axelrod ResultSet quantities).
 
-    def __init__(self, n: int, repetitions: int, payoffs: Sequence[float]) -> None:
+    ``stage``: the stage payoffs, shape (2, A1, A2), or the prisoner's dilemma's (R, S, T, P).
+    Joint actions are counted as ``a1 * A2 + a2`` (CC, CD, DC, DD in a 2x2 game).
+    """
+
+    def __init__(self, n: int, repetitions: int, stage: Any) -> None:
         self.n, self.reps = n, repetitions
-        R, S, T, P = (float(x) for x in payoffs)
-        self.v1 = np.array([R, S, T, P])  # player 1's payoff per joint action (its view)
-        self.v2 = np.array([R, T, S, P])  # player 2's payoff per joint action (player 1's view of states)
+        st = np.asarray(stage, dtype=float)
+        if st.shape == (4,):
+            R, S, T, P = st
+            st = np.array([[[R, S], [T, P]], [[R, T], [S, P]]])
+        self.shape = st.shape[1:]
+        self.v1 = st[0].ravel()  # player 1's payoff per joint action
+        self.v2 = st[1].ravel()  # player 2's payoff per joint action (player 1's index)
+        k = self.v1.size
         self.pay_sum = np.zeros((n, n))
         self.pay_sq = np.zeros((n, n))
         self.matches = np.zeros((n, n))
         self.coop = np.zeros((n, n))
         self.turns = np.zeros((n, n))
-        self.states = np.zeros((n, n, 4))
+        self.states = np.zeros((n, n, k))
         self.pair_wins = np.zeros((n, n))
         self.scores = np.zeros((n, repetitions))
         self.norm = np.zeros((n, repetitions))
         self.wins = np.zeros((n, repetitions))
 
-    def add(self, pairs: np.ndarray, reps: np.ndarray, counts: np.ndarray, weight: int = 1) -> None:
-        """``counts``: (len(reps), P, 4) for ``pairs`` (P, 2); ``weight`` repeats each repetition's
+    def add(self, pairs: np.ndarray, reps: np.ndarray, counts: np.ndarray, weight: int = 1,
+            totals: np.ndarray | None = None) -> None:
+        """``counts``: (len(reps), P, A1 A2) for ``pairs`` (P, 2); ``weight`` repeats each repetition's
         contribution over ``weight`` consecutive repetitions starting at each entry of ``reps``
-        (used for deterministic pairs played once)."""
+        (used for deterministic pairs played once). ``totals`` (len(reps), P, 2): the matches'
+        total payoffs when they were summed turn by turn (per-turn matches), else from the counts."""
         counts = counts.astype(np.float64)
         i = np.broadcast_to(pairs[:, 0], counts.shape[:2])
         j = np.broadcast_to(pairs[:, 1], counts.shape[:2])
         turns = counts.sum(-1)
-        tot1, tot2 = counts @ self.v1, counts @ self.v2
+        if totals is None:
+            tot1, tot2 = counts @ self.v1, counts @ self.v2
+        else:
+            tot1, tot2 = totals[..., 0], totals[..., 1]
         safe = np.maximum(turns, 1)
         pt1, pt2 = tot1 / safe, tot2 / safe
-        c1 = counts[..., 0] + counts[..., 1]
-        c2 = counts[..., 0] + counts[..., 2]
-        swapped = counts[..., [0, 2, 1, 3]]
+        a1, a2 = self.shape
+        grid = counts.reshape(*counts.shape[:2], a1, a2)
+        c1 = grid[..., 0, :].sum(-1)
+        c2 = grid[..., :, 0].sum(-1)
+        swapped = grid.swapaxes(-1, -2).reshape(counts.shape) if a1 == a2 else np.zeros_like(counts)
         self_ = i == j
         w = float(weight)
 
@@ -244,7 +290,7 @@ class Accumulator:
         both(self.turns, turns, turns)
         both(self.pair_wins, (tot1 > tot2).astype(float), (tot2 > tot1).astype(float))
         other = ~self_
-        for k in range(4):
+        for k in range(counts.shape[-1]):
             np.add.at(self.states[..., k], (i[other], j[other]), w * counts[..., k][other])
             np.add.at(self.states[..., k], (j[other], i[other]), w * swapped[..., k][other])
             np.add.at(self.states[..., k], (i[self_], j[self_]), w * (counts[..., k] + swapped[..., k])[self_] / 2)
@@ -267,6 +313,9 @@ class TournamentResult:
     Arrays are indexed by player in the order of ``players``; see the module docstring for
     the definitions. ``actions`` maps ``(i, j)`` to an int8 array (repetitions, turns) of joint
     actions 0..3 = CC, CD, DC, DD from i's view (-1 after the end) when recording was asked.
+    ``matches`` are the records of the per-turn matches (transcripts, errors; each with its
+    ``pairing``), ``stopped`` why no further match started (a spent budget), ``not_played`` the
+    pairings (first, second, repetition) never started.
     """
 
     players: list[str]
@@ -282,6 +331,47 @@ class TournamentResult:
     pair_wins: np.ndarray
     match_lengths: np.ndarray
     actions: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    matches: list[MatchRecord] = field(default_factory=list)
+    stopped: str | None = None
+    not_played: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def incomplete(self) -> list[MatchRecord]:
+        return [m for m in self.matches if not m.complete]
+
+    def mean_payoffs(self) -> np.ndarray:
+        """Each player's mean payoff per turn against the population: the mean of its row of the
+        payoff matrix (self-play included if played; NaN for a player with no complete match)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(self.payoff_matrix, axis=1)
+
+    def cooperation_rates(self) -> np.ndarray:
+        """Each player's share of first-action moves (cooperation) over all its turns of complete
+        matches, both seats of self-play counted (NaN for a player with no complete match)."""
+        diag = np.eye(len(self.players), dtype=bool)
+        num = np.where(diag, 2 * self.cooperation, self.cooperation).sum(1)
+        den = np.where(diag, 2 * self.match_lengths, self.match_lengths).sum(1)
+        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+
+    def seats(self, record: MatchRecord) -> tuple[str, ...]:
+        """The population names of a per-turn match's seats (see :func:`seat_names`)."""
+        return seat_names(record, self.players)
+
+    def match_outcomes(self) -> list[tuple[str, str, float, float]]:
+        """(first, second, first's total, second's total) of every complete per-turn match."""
+        return [(*self.seats(r), float(r.totals[0]), float(r.totals[1]))  # type: ignore[misc]
+                for r in self.matches if r.complete]
+
+    def message_counts(self) -> dict[str, dict[str, int]]:
+        """Per player, over all its per-turn matches: cheap-talk messages sent, flagged and blocked."""
+        out = {n: {"messages": 0, "flagged": 0, "blocked": 0} for n in self.players}
+        for rec in self.matches:
+            index = dict(zip(rec.names, self.seats(rec), strict=True))
+            for who, c in rec.message_counts().items():
+                for k, v in c.items():
+                    out[index[who]][k] += v
+        return out
 
     @property
     def ranking(self) -> list[int]:
@@ -427,80 +517,78 @@ def play_turnwise(entries: list[Any], pairs: np.ndarray, settings: TournamentSet
     return out
 
 
-# -- the slow path: per-turn players ----------------------------------------------------
-async def _play_match(p1: Any, p2: Any, info: MatchInfo, names: tuple[str, str], seed: Sequence[int],
-                      length: int) -> np.ndarray:
-    """Counts of CC, CD, DC, DD for one match between per-turn players (awaits async players)."""
-    rng = np.random.default_rng(list(seed))
-    r1, r2, rn = (np.random.default_rng(rng.integers(2**63)) for _ in range(3))
-    p1.reset(replace(info, opponent=names[1]), r1)
-    p2.reset(replace(info, opponent=names[0]), r2)
-    h1: list[int] = []
-    h2: list[int] = []
-    counts = np.zeros(4, dtype=np.int64)
-    for _ in range(length):
-        a1, a2 = p1.act(h1, h2), p2.act(h2, h1)
-        if inspect.isawaitable(a1) or inspect.isawaitable(a2):
-            a1, a2 = await asyncio.gather(_value(a1), _value(a2))
-        for who, a in ((names[0], a1), (names[1], a2)):
-            if a not in (0, 1):
-                raise InterplayError(f"player {who!r} returned action {a!r}; expected 0 (C) or 1 (D).")
-        if info.noise > 0:
-            a1 = 1 - a1 if rn.random() < info.noise else a1
-            a2 = 1 - a2 if rn.random() < info.noise else a2
-        h1.append(int(a1))
-        h2.append(int(a2))
-        counts[2 * a1 + a2] += 1
-    return counts
+# -- per-turn matches: players that are not data, through the one match engine ----------------
+def match_seed(seed: int, i: int, j: int, rep: int) -> int:
+    """The seed of repetition ``rep`` of pairing (i, j): a SeedSequence hash, independent per match."""
+    return int(np.random.SeedSequence([seed, i, j, rep]).generate_state(1)[0])
 
 
-async def _value(x: Any) -> Any:
-    return await x if inspect.isawaitable(x) else x
+def seat_names(record: MatchRecord, players: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The population names of a match's seats (a self-play match's seats are renamed
+    ``"name (seat)"`` in ``record.names``): from its round-robin pairing into ``players``, else the
+    players' names the match was given."""
+    if record.pairing is not None and players is not None:
+        i, j, _ = record.pairing
+        return players[i], players[j]
+    return tuple(record.players or record.names)
 
 
-def _fresh(p: Any) -> Any:
-    return p.clone() if hasattr(p, "clone") else p
+def _per_turn_player(e: Any, ctx: Context) -> Any:
+    """A library strategy as a per-turn player for the match engine; other players as they are."""
+    if not isinstance(e, Strategy):
+        return e
+    if e.per_turn:
+        return RulePlayer(e.name, e.rule, ctx)
+    machine = e.machine(ctx)
+    return MachinePlayer(e.name, machine.coop, machine.next)
 
 
-async def _play_slow(entries: list[Any], pairs: np.ndarray, settings: TournamentSettings) -> np.ndarray:
-    """Counts (repetitions, P, 4) of the matches that involve a per-turn player."""
-    info = settings.match_info
-    ctx = settings.context
-    players = [e if not isinstance(e, Strategy) else (TurnPlayer(e.name, e.rule, ctx) if e.per_turn
-                                                      else MachinePlayer(e, ctx)) for e in entries]
-    names = [_name(e) for e in entries]
-    lengths_rng = np.random.default_rng([settings.seed, 7])
-    out = np.zeros((settings.repetitions, len(pairs), 4), dtype=np.int64)
-    for r in range(settings.repetitions):
-        jobs = []
-        for k, (i, j) in enumerate(pairs):
-            length = settings.turns
-            if settings.prob_end > 0:
-                length = int(min(settings.turns, lengths_rng.geometric(settings.prob_end)))
-            p1, p2 = _fresh(players[i]), _fresh(players[j])
-            if p1 is p2:
-                p2 = _copy(p1, names[i])
-            jobs.append(_play_match(p1, p2, info, (names[i], names[j]), (settings.seed, r, k), length))
-        # matches of one repetition run concurrently when players are async (e.g. LLM calls)
-        if all(not _is_async(players[i]) and not _is_async(players[j]) for i, j in pairs):
-            results = [await job for job in jobs]
-        else:
-            results = await asyncio.gather(*jobs)
-        out[r] = np.stack(results) if results else out[r]
-    return out
+@dataclass
+class PerTurnOptions:
+    """How the per-turn matches are played (see :func:`run_tournament_async`)."""
+
+    rounds: int | None = None
+    talk_rounds: int = 0
+    talk_visibility: Visibility = "public"
+    max_matches: int = 64
+    on_match: Callable[[MatchRecord], Any] | None = None
+    channel: ChannelFactory | None = None
+    on_event: EventHook | None = None
+    finished: Mapping[tuple[int, int, int], MatchRecord] | None = None
 
 
-def _copy(p: Any, name: str) -> Any:
-    try:
-        return copy.deepcopy(p)
-    except Exception as exc:  # noqa: BLE001 - any failure means the player cannot be copied
-        raise InterplayError(
-            f"player {name!r} cannot meet a copy of itself ({exc}); give it a clone() method or set self_play=False."
-        ) from None
+async def _play_per_turn(players: list[Any], names: list[str], pairs: list[tuple[int, int]], game: Any,
+                         settings: TournamentSettings, opts: PerTurnOptions
+                         ) -> tuple[list[tuple[int, int, int, MatchRecord | None]], str | None]:
+    """Every repetition of ``pairs`` (i, j), concurrently, at most ``max_matches`` at once, in the
+    order (i, j, repetition); when a match fails with a spent budget no further match starts."""
+    from interplay.llm.budget import BudgetExceeded
 
+    jobs = [(i, j, r) for i, j in pairs for r in range(settings.repetitions)]  # as :func:`pairings`
+    sem = asyncio.Semaphore(max(1, int(opts.max_matches)))
+    stop: dict[str, str | None] = {"reason": None}
+    records: list[MatchRecord | None] = [None] * len(jobs)
 
-def _is_async(p: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(p, "act", None))
+    async def one(k: int, i: int, j: int, r: int) -> None:
+        if opts.finished and (i, j, r) in opts.finished:
+            records[k] = opts.finished[(i, j, r)]
+            return
+        async with sem:
+            if stop["reason"] is not None:
+                return
+            rec = await play_match(game, [players[i], players[j]], seed=match_seed(settings.seed, i, j, r),
+                                   rounds=opts.rounds, talk_rounds=opts.talk_rounds,
+                                   talk_visibility=opts.talk_visibility, names=[names[i], names[j]],
+                                   channel=opts.channel, on_event=opts.on_event)
+            rec.pairing = (i, j, r)
+            records[k] = rec
+            if rec.error_type == BudgetExceeded.__name__ and stop["reason"] is None:
+                stop["reason"] = rec.error
+            if opts.on_match is not None:
+                opts.on_match(rec)
+
+    await asyncio.gather(*(one(k, i, j, r) for k, (i, j, r) in enumerate(jobs)))
+    return [(i, j, r, rec) for (i, j, r), rec in zip(jobs, records, strict=True)], stop["reason"]
 
 
 def _name(e: Any) -> str:
@@ -508,55 +596,84 @@ def _name(e: Any) -> str:
 
 
 # -- the entry points -------------------------------------------------------------------
-def prepare(players: Sequence[Any]) -> list[Any]:
-    """Resolve names and 5-probability vectors to strategies; keep per-turn players as they are."""
+def prepare(players: Sequence[Any] | Mapping[str, Any]) -> tuple[list[Any], list[str]]:
+    """Resolve names and 5-probability vectors to strategies; keep per-turn players as they are.
+
+    A mapping gives display names (``{"TFT": "Tit For Tat"}``); else each entry's own name."""
+    items = list(players.items()) if isinstance(players, Mapping) else [(None, p) for p in players]
     out: list[Any] = []
-    for p in players:
-        if isinstance(p, Strategy) or (not isinstance(p, str) and isinstance(p, Player)):
-            out.append(p)
-        else:
-            out.append(resolve(p))
+    names: list[str] = []
+    for label, p in items:
+        keep = isinstance(p, Strategy) or (not isinstance(p, str) and isinstance(p, Player))
+        e = p if keep else resolve(p, name=label)
+        out.append(e)
+        names.append(str(label) if label is not None else _name(e))
     if len(out) < 2:
         raise InterplayError(f"tournament: needs at least 2 players, got {len(out)}.")
-    names = [_name(e) for e in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise InterplayError(f"tournament: player names must be unique, repeated: {dup}.")
-    return out
+    return out, names
 
 
-def _all_pairs(n: int, self_play: bool) -> np.ndarray:
-    i, j = np.triu_indices(n, k=0 if self_play else 1)
-    return np.stack([i, j], 1).astype(np.int64)
+def _all_pairs(n: int, self_play: bool, both_seats: bool = False) -> np.ndarray:
+    """Pairings (i, j) in order: i < j, with ``self_play`` also i == j, with ``both_seats`` also i > j."""
+    pairs = [(i, j) for i in range(n) for j in range(n) if (i == j and self_play) or i < j or (i > j and both_seats)]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
-async def run_tournament_async(players: Sequence[Any], settings: TournamentSettings | None = None,
+def pairings(n: int, *, repetitions: int, self_play: bool, both_seats: bool = False) -> list[tuple[int, int, int]]:
+    """Every match of a round robin of ``n`` players as (i, j, repetition), in the order per-turn
+    matches are started (a resumed run keys its finished matches by them)."""
+    return [(int(i), int(j), r) for i, j in _all_pairs(n, self_play, both_seats) for r in range(repetitions)]
+
+
+async def run_tournament_async(players: Sequence[Any] | Mapping[str, Any], settings: TournamentSettings | None = None,
                                executor: Any = None, progress: Callable[..., Any] | None = None, *,
+                               game: Any = None, rounds: int | None = None, talk_rounds: int = 0,
+                               talk_visibility: Visibility = "public", max_matches: int = 64,
+                               on_match: Callable[[MatchRecord], Any] | None = None,
+                               channel: ChannelFactory | None = None, on_event: EventHook | None = None,
+                               finished: Mapping[tuple[int, int, int], MatchRecord] | None = None,
                                units: Mapping[str, Any] | None = None,
                                on_unit: Callable[[str, dict[str, Any]], None] | None = None,
                                **kw: Any) -> TournamentResult:
     """As :func:`run_tournament`, for callers inside an event loop (async per-turn players).
 
-    Units of work (for a run that can be stopped and resumed): each block of the batched
-    program (``block-GROUP-FIRST-LAST``, its repetitions) and the per-turn array program
+    ``game``: a two-player normal-form or iterated game (default: the iterated prisoner's dilemma
+    of the settings, which then come from the game: :meth:`TournamentSettings.for_game`, with
+    ``rounds`` overriding its horizon). Per-turn matches: ``talk_rounds`` rounds of cheap talk
+    before each move (``talk_visibility``), at most ``max_matches`` at once; ``on_match(record)``
+    as each ends; ``channel`` and ``on_event`` are passed to every
+    :func:`~interplay.agents.match.play_match`; ``finished`` maps pairings already played (a
+    resumed run) to their records, counted without being played again (and without ``on_match``).
+
+    Units of work of the array programs (for a run that can be stopped and resumed): each block of
+    the batched program (``block-GROUP-FIRST-LAST``, its repetitions) and the per-turn array program
     (``turnwise``). ``on_unit(key, record)`` gets each one's match counts as it finishes;
     a unit found in ``units`` (records from an earlier run) is not played again, and the
     counts are accumulated in the same order, so the result is the same to the last bit.
     Not with ``settings.record`` (the recorded actions are not kept in units).
     """
-    settings = settings or TournamentSettings(**kw)
+    if settings is None:
+        settings = TournamentSettings.for_game(game, rounds=rounds, **kw) if game is not None \
+            else TournamentSettings(**kw)
     if settings.record:
         units, on_unit = None, None
     units = units or {}
-    entries = prepare(players)
+    entries, names = prepare(players)
     n = len(entries)
-    pairs = _all_pairs(n, settings.self_play)
+    stage = np.asarray(stage_of(game)[1], dtype=float) if game is not None else np.asarray(settings.payoffs)
+    if game is not None and stage.shape != (2, 2, 2) and any(isinstance(e, Strategy) for e in entries):
+        raise InterplayError(f"the library's strategies play 2x2 games; {stage_of(game)[0].id} has actions "
+                             f"{stage_of(game)[0].num_actions}.")
+    pairs = _all_pairs(n, settings.self_play, settings.both_seats)
     both = np.array([isinstance(entries[i], Strategy) and isinstance(entries[j], Strategy) for i, j in pairs],
                     dtype=bool)
     per_turn = np.array([isinstance(e, Strategy) and e.per_turn for e in entries], dtype=bool)
     turnwise = both & (per_turn[pairs[:, 0]] | per_turn[pairs[:, 1]]) if len(pairs) else both
     fast = both & ~turnwise
-    acc = Accumulator(n, settings.repetitions, settings.payoffs)
+    acc = Accumulator(n, settings.repetitions, stage)
     actions: dict[tuple[int, int], np.ndarray] = {}
 
     if fast.any():
@@ -620,22 +737,50 @@ async def run_tournament_async(players: Sequence[Any], settings: TournamentSetti
                                                 for gp, r, c, w in groups_]})
         for gp, reps, counts, weight in groups_:
             acc.add(gp, reps, counts, weight=weight)
+    played: list[tuple[int, int, int, MatchRecord | None]] = []
+    stopped = None
     if (~both).any():
-        spairs = pairs[~both]
-        counts = await _play_slow(entries, spairs, settings)
-        acc.add(spairs, np.arange(settings.repetitions), counts)
-    return _finish(entries, settings, acc, actions)
+        ctx = settings.context
+        opts = PerTurnOptions(rounds=rounds, talk_rounds=talk_rounds, talk_visibility=talk_visibility,
+                              max_matches=max_matches, on_match=on_match, channel=channel, on_event=on_event,
+                              finished=finished)
+        slow = [(int(i), int(j)) for i, j in pairs[~both]]
+        played, stopped = await _play_per_turn([_per_turn_player(e, ctx) for e in entries], names, slow,
+                                               game if game is not None else settings.game(), settings, opts)
+        _add_records(acc, played, settings, actions)
+    return _finish(names, settings, acc, actions, played, stopped)
 
 
-def run_tournament(players: Sequence[Any], settings: TournamentSettings | None = None, executor: Any = None,
-                   **kw: Any) -> TournamentResult:
+def _add_records(acc: Accumulator, played: list[tuple[int, int, int, MatchRecord | None]],
+                 settings: TournamentSettings, actions: dict[tuple[int, int], np.ndarray]) -> None:
+    """Count the complete per-turn matches (their payoffs summed turn by turn, as played)."""
+    a2 = acc.shape[1]
+    k = acc.v1.size
+    record = settings.record and k == 4
+    for i, j, r, rec in played:
+        if rec is None:
+            continue
+        if record:
+            arr = actions.setdefault((i, j), np.full((settings.repetitions, int(settings.turns)), -1, np.int8))
+            for t, (x, y) in enumerate(rec.actions[: arr.shape[1]]):
+                arr[r, t] = x * a2 + y
+        if not rec.complete or rec.length == 0:
+            continue
+        counts = np.bincount([x * a2 + y for x, y in rec.actions], minlength=k).astype(np.int64)
+        acc.add(np.array([[i, j]]), np.array([r]), counts[None, None, :], totals=rec.totals[None, None, :])
+
+
+def run_tournament(players: Sequence[Any] | Mapping[str, Any], settings: TournamentSettings | None = None,
+                   executor: Any = None, **kw: Any) -> TournamentResult:
     """Play a round robin among ``players`` and return the :class:`TournamentResult`.
 
     ``players``: library names ("Tit For Tat"), :class:`Strategy` objects, 5-probability
-    memory-one vectors, or per-turn :class:`Player` objects. ``settings`` (or its fields as
-    keywords: turns, repetitions, noise, prob_end, payoffs, self_play, seed, record). ``executor``:
-    any object with ``map(fn, items, shared=None)`` (see :mod:`interplay.run.executors`);
-    default in-process.
+    memory-one vectors, or per-turn :class:`~interplay.agents.protocol.Player` objects (LLM
+    agents, people, any object with ``async act(view)``); a mapping gives them display names.
+    ``settings`` (or its fields as keywords: turns, repetitions, noise, prob_end, payoffs,
+    self_play, seed, record, both_seats). ``executor``: any object with ``map(fn, items, shared=None)``
+    (see :mod:`interplay.run.executors`); default in-process. The keywords of
+    :func:`run_tournament_async` (``game``, ``talk_rounds``, ...) are accepted too.
     """
     try:
         asyncio.get_running_loop()
@@ -644,20 +789,23 @@ def run_tournament(players: Sequence[Any], settings: TournamentSettings | None =
     raise InterplayError("run_tournament was called inside a running event loop; await run_tournament_async instead.")
 
 
-def _finish(entries: list[Any], settings: TournamentSettings, acc: Accumulator,
-            actions: dict[tuple[int, int], np.ndarray]) -> TournamentResult:
-    n = len(entries)
+def _finish(names: list[str], settings: TournamentSettings, acc: Accumulator,
+            actions: dict[tuple[int, int], np.ndarray],
+            played: list[tuple[int, int, int, MatchRecord | None]] | None = None,
+            stopped: str | None = None) -> TournamentResult:
+    n = len(names)
     m = np.maximum(acc.matches, 1)
     mean = acc.pay_sum / m
     var = np.maximum(acc.pay_sq / m - mean**2, 0.0)
-    played = acc.matches > 0
-    mean = np.where(played, mean, np.nan)
+    was_played = acc.matches > 0
+    mean = np.where(was_played, mean, np.nan)
     others = max(n - 1, 1)
+    played = played or []
     return TournamentResult(
-        players=[_name(e) for e in entries],
+        players=list(names),
         settings=settings,
         payoff_matrix=mean,
-        payoff_stddevs=np.where(played, np.sqrt(var), np.nan),
+        payoff_stddevs=np.where(was_played, np.sqrt(var), np.nan),
         scores=acc.scores,
         normalised_scores=acc.norm / others,
         wins=acc.wins,
@@ -667,15 +815,16 @@ def _finish(entries: list[Any], settings: TournamentSettings, acc: Accumulator,
         pair_wins=acc.pair_wins,
         match_lengths=acc.turns,
         actions=actions,
+        matches=[rec for _, _, _, rec in played if rec is not None],
+        stopped=stopped,
+        not_played=[(names[i], names[j], r) for i, j, r, rec in played if rec is None],
     )
 
 
-def play_match(p1: Any, p2: Any, turns: int = 200, *, seed: int = 0, noise: float = 0.0,
-               payoffs: tuple[float, float, float, float] = DEFAULT_PAYOFFS) -> list[tuple[int, int]]:
-    """One recorded match between two players (names, strategies, vectors): the joint actions."""
+def match_actions(p1: Any, p2: Any, turns: int = 200, *, seed: int = 0, noise: float = 0.0,
+                  payoffs: tuple[float, float, float, float] = DEFAULT_PAYOFFS) -> list[tuple[int, int]]:
+    """One recorded match between two players (names, strategies, vectors, per-turn players): the joint actions."""
     res = run_tournament([p1, p2], TournamentSettings(turns=turns, repetitions=1, noise=noise, payoffs=payoffs,
                                                       self_play=False, seed=seed, record=True))
-    if (0, 1) in res.actions:
-        joint = res.actions[(0, 1)][0]
-        return [(int(x) // 2, int(x) % 2) for x in joint if x >= 0]
-    raise InterplayError("play_match: per-turn players are not recorded; call their act() directly.")
+    joint = res.actions[(0, 1)][0]
+    return [(int(x) // 2, int(x) % 2) for x in joint if x >= 0]

@@ -1,6 +1,8 @@
 """The ``llm-tournament`` experiment: LLM agents, fixed strategies and learned policies in one population.
 
-Every pairing plays per-turn matches (:func:`interplay.agents.match.round_robin`),
+Every pairing plays per-turn matches in the one round robin
+(:func:`interplay.evaluate.tournament.run_tournament_async`, the same engine and
+:class:`~interplay.evaluate.tournament.TournamentResult` as the ``tournament`` kind),
 concurrently under asyncio, bounded by ``max_matches`` and each model's
 ``max_concurrency``. The run directory gets:
 
@@ -167,7 +169,7 @@ def alpha_rank(matrix: np.ndarray, alpha: float, m: int = 50) -> np.ndarray | No
 
 @experiment("llm-tournament", LLMTournamentConfig)
 def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
-    from interplay.agents.match import round_robin
+    from interplay.evaluate.tournament import run_tournament_async, seat_names
     from interplay.llm.budget import Budget
     from interplay.llm.cache import LLMCache
 
@@ -202,7 +204,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     def on_match(rec: Any) -> None:
         done["n"] += 1
         show = (done["transcripts"] < cfg.transcripts and (rec.complete or rec.length or rec.events)
-                and any(n.rsplit(" (", 1)[0] in recorded or n in recorded for n in rec.names))
+                and any(n in recorded for n in seat_names(rec, names_)))
         done["transcripts"] += bool(show)
         ctx.unit_done(keys[rec.pairing], {**rec.to_dict(), "messages": [m.to_dict() for m in rec.messages],
                                           "error_type": rec.error_type, "planned_length": rec.planned_length,
@@ -211,36 +213,22 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
                               "length": rec.length, "totals": rec.totals.tolist(), "error": rec.error},
                       transcript=rec.events if show else None)
 
-    result = asyncio.run(round_robin(game, players, repetitions=cfg.repetitions, self_play=cfg.self_play,
-                                     seed=cfg.seed, max_matches=cfg.max_matches, rounds=cfg.rounds,
-                                     talk_rounds=cfg.talk_rounds, talk_visibility=cfg.talk_visibility,
-                                     on_match=on_match, channel=channel, on_event=on_event, finished=finished))
-    names = result.names
+    result = asyncio.run(run_tournament_async(players, game=game, rounds=cfg.rounds, repetitions=cfg.repetitions,
+                                              self_play=cfg.self_play, seed=cfg.seed, max_matches=cfg.max_matches,
+                                              talk_rounds=cfg.talk_rounds, talk_visibility=cfg.talk_visibility,
+                                              on_match=on_match, channel=channel, on_event=on_event,
+                                              finished=finished))
+    names = result.players
     M = result.payoff_matrix
-    scores = result.scores()
+    scores = result.mean_payoffs()
     order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(scores[i], nan=-math.inf))
-    coop_num = np.zeros(len(names))
-    coop_den = np.zeros(len(names))
-    index = {n: i for i, n in enumerate(names)}
-    for rec in result.matches:
-        if not rec.complete:
-            continue
-        for seat, who in enumerate(rec.names):
-            base = who.rsplit(" (", 1)[0] if who not in index else who
-            i = index[base]
-            coop_num[i] += sum(1 for a in rec.actions if a[seat] == 0)
-            coop_den[i] += rec.length
-    cooperation = np.where(coop_den > 0, coop_num / np.maximum(coop_den, 1), np.nan)
+    cooperation = result.cooperation_rates()
     pi = alpha_rank(M, cfg.alpha, cfg.population_size)
     stats = {n: players[n].stats.as_dict() for n in llm_names}
     # Elo and OpenSkill leaderboards from each complete match's winner (higher total payoff)
     from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
 
-    def _base(who: str) -> str:
-        return who if who in index else who.rsplit(" (", 1)[0]
-
-    outcomes = outcomes_from_totals((_base(r.names[0]), _base(r.names[1]), float(r.totals[0]), float(r.totals[1]))
-                                    for r in result.matches if r.complete)
+    outcomes = outcomes_from_totals(result.match_outcomes())
     ratings = {"elo": [r.to_dict() for r in elo(outcomes, players=names)],
                "openskill": [r.to_dict() for r in openskill(outcomes, players=names)]}
 
@@ -274,12 +262,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
                                                              for r in safety], ["agent", *cols],
                       note=cfg.safety.description or "per turn, over the agent's complete matches")
     if suite is not None:  # flags and blocks of each agent's messages, over all its matches
-        counts = {n: {"messages": 0, "flagged": 0, "blocked": 0} for n in names}
-        for rec in result.matches:
-            for who, c in rec.message_counts().items():
-                base = who if who in counts else who.rsplit(" (", 1)[0]
-                for k, v in c.items():
-                    counts[base][k] += v
+        counts = result.message_counts()
         for row in safety:
             row.update({f"messages_{k}" if k != "messages" else k: v for k, v in counts[row["name"]].items()})
         report_monitors(ctx, suite)
@@ -292,7 +275,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         audit.append("results", {"players": names, "payoff_matrix": ctx.results["payoff_matrix"],
                                  "stopped": result.stopped})
     acc = {n: from_agent_stats(s) for n, s in stats.items()}
-    _add_resumed(acc, finished.values(), llm_names)
+    _add_resumed(acc, finished.values(), names)
     ctx.results["accounting"] = acc
     warnings = fallback_warnings(acc, {n: players[n].config.fallback for n in llm_names})
     add_warnings(ctx, warnings)
@@ -341,7 +324,7 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
                                f"(seed {rec.seed}{'' if rec.complete else ', incomplete'})")
 
 
-def _add_resumed(acc: dict[str, dict[str, Any]], records: Any, llm_names: list[str]) -> None:
+def _add_resumed(acc: dict[str, dict[str, Any]], records: Any, players: list[str]) -> None:
     """Add the moves of matches a resumed run did not replay (their agents' counters started at 0).
 
     From each saved match record: moves, fallback moves and invalid answers per seat; the
@@ -349,9 +332,10 @@ def _add_resumed(acc: dict[str, dict[str, Any]], records: Any, llm_names: list[s
     the re-asks one per invalid answer of a move the model then played, or all but the
     first of a fallback move's answers (exact unless a call failed for good).
     """
+    from interplay.evaluate.tournament import seat_names
+
     for rec in records:
-        for seat, who in enumerate(rec.names):
-            base = who if who in llm_names else who.rsplit(" (", 1)[0]
+        for seat, base in enumerate(seat_names(rec, players)):
             if base not in acc or seat >= len(rec.fallbacks):
                 continue
             a = acc[base]
@@ -372,9 +356,10 @@ def _add_resumed(acc: dict[str, dict[str, Any]], records: Any, llm_names: list[s
 
 
 def _pairings(n: int, cfg: LLMTournamentConfig) -> list[tuple[int, int, int]]:
-    """The round robin's pairings (i, j, repetition), as :func:`round_robin` plays them."""
-    return [(i, j, r) for i in range(n) for j in range(n) for r in range(cfg.repetitions)
-            if (i == j and cfg.self_play) or i < j]
+    """The round robin's pairings (i, j, repetition), in the order the round robin plays them."""
+    from interplay.evaluate.tournament import pairings
+
+    return pairings(n, repetitions=cfg.repetitions, self_play=cfg.self_play)
 
 
 def _unit_key(pairing: tuple[int, int, int]) -> str:

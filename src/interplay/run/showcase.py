@@ -290,8 +290,8 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
 
     from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
-    from interplay.agents.match import round_robin
     from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
+    from interplay.evaluate.tournament import run_tournament_async
     from interplay.llm.config import load_model
     from interplay.run.accounting import (
         FALLBACK_WARNING,
@@ -320,28 +320,15 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
                     opts[key] = opts[key].replace(mark, value)
         players[n] = LLMAgent(n, model, opts)
     t1 = time.perf_counter()
-    result = asyncio.run(round_robin(game, players, repetitions=part.repetitions, self_play=True, seed=seed,
-                                     max_matches=part.max_matches, rounds=part.rounds))
+    result = asyncio.run(run_tournament_async(players, game=game, rounds=part.rounds, repetitions=part.repetitions,
+                                              self_play=True, seed=seed, max_matches=part.max_matches))
     play_seconds = time.perf_counter() - t1
-    names, M = result.names, result.payoff_matrix
-    scores = result.scores()
+    names, M = result.players, result.payoff_matrix
+    scores = result.mean_payoffs()
     order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(scores[i], nan=-math.inf))
-    index = {n: i for i, n in enumerate(names)}
-
-    def base(who: str) -> str:
-        return who if who in index else who.rsplit(" (", 1)[0]
-
-    coop = np.zeros(len(names))
-    turns = np.zeros(len(names))
-    for rec in result.matches:
-        if rec.complete:
-            for seat, who in enumerate(rec.names):
-                coop[index[base(who)]] += sum(1 for a in rec.actions if a[seat] == 0)
-                turns[index[base(who)]] += rec.length
-    cooperation = np.where(turns > 0, coop / np.maximum(turns, 1), np.nan)
+    cooperation = result.cooperation_rates()
     pi = alpha_rank(M, part.alpha, part.population_size)
-    outcomes = list(outcomes_from_totals((base(r.names[0]), base(r.names[1]), float(r.totals[0]),
-                                          float(r.totals[1])) for r in result.matches if r.complete))
+    outcomes = list(outcomes_from_totals(result.match_outcomes()))
     elo_rows = {r.name: r for r in elo(outcomes, players=names)}
     os_rows = {r.name: r for r in openskill(outcomes, players=names)}
     stats = {n: players[n].stats.as_dict() for n in llm_names}
@@ -391,7 +378,7 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
         for k, rec in enumerate(result.matches):
             if shown >= part.transcripts:
                 break
-            if n in (base(x) for x in rec.names):
+            if n in result.seats(rec):
                 ctx.add_transcript(f"llm-{llm_names.index(n) + 1}-match-{k:03d}", rec.events,
                                    title=f"{rec.names[0]} vs {rec.names[1]}")
                 shown += 1

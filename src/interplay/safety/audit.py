@@ -516,7 +516,7 @@ EVENT_KINDS = {"talk": "message", "move": "action", "outcome": "outcome"}
 
 def match_events(log: AuditLog, **context: Any) -> Any:
     """An ``on_event(record, event)`` hook for :func:`interplay.agents.match.play_match` and
-    ``round_robin``: appends every message (with its monitors' flags), move and outcome of a match
+    ``run_tournament``: appends every message (with its monitors' flags), move and outcome of a match
     to ``log`` as ``message`` / ``action`` / ``outcome`` entries, tagged with the match's seat names
     and seed and with ``context`` (e.g. the scenario and condition)."""
 

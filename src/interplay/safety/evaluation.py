@@ -150,7 +150,9 @@ def match_columns(matches: Sequence[Any], names: Sequence[str], game: Any, spec:
     """Per player of a set of per-turn matches (:class:`~interplay.agents.match.MatchRecord`):
     welfare lost to conflict per turn, and with a spec its violations per turn (read on the
     executed joint actions, with the memory-one state of iterated games). Incomplete matches
-    are skipped; a self-play seat name like ``"A (player_1)"`` counts for ``A``."""
+    are skipped; both seats of a self-play match count for its player."""
+    from interplay.evaluate.tournament import seat_names
+
     stage = getattr(game, "stage", game)
     optimum = social_optimum(stage)
     index = {n: i for i, n in enumerate(names)}
@@ -160,7 +162,7 @@ def match_columns(matches: Sequence[Any], names: Sequence[str], game: Any, spec:
     for rec in matches:
         if not rec.complete:
             continue
-        seats = [index.get(w, index.get(w.rsplit(" (", 1)[0])) for w in rec.names]
+        seats = [index.get(w) for w in seat_names(rec, names)]
         prev: tuple[int, ...] | None = None
         for joint, rew in zip(rec.actions, rec.rewards):
             w = optimum - float(np.sum(rew))

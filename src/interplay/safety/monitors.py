@@ -493,7 +493,7 @@ class MonitorSuite:
 
 # -- monitors on the cheap talk of per-turn matches ----------------------------------------------------
 def monitored_channel(monitors: Iterable[Any]) -> Callable[[Sequence[str]], Any]:
-    """A channel factory for ``play_match(..., channel=...)`` / ``round_robin``: every match's cheap
+    """A channel factory for ``play_match(..., channel=...)`` / ``run_tournament``: every match's cheap
     talk is posted on a :class:`~interplay.talk.channel.Channel` among its seats with these monitors
     (shared across matches, so their findings and counts cover the whole run)."""
     from interplay.talk.channel import Channel

@@ -265,7 +265,8 @@ def as_actor(agent: Any, num_actions: int) -> Actor:
     Accepted: an :class:`Actor`; a memory-one policy (5 probabilities of action 0, for a
     2-action player); a table of shape (observations, actions) of probabilities; an object
     with ``action_probabilities(obs)`` or ``probs(obs)``; an object with ``act(obs, rng[, allowed])``;
-    a function ``f(obs, rng[, allowed])``.
+    a function ``f(obs, rng[, allowed])``. A per-turn :class:`~interplay.agents.protocol.Player`
+    (``async act(view)``) is not an actor: :func:`shield_players` wraps it as a Player.
     """
     if isinstance(agent, Actor):
         return agent
@@ -286,6 +287,10 @@ def as_actor(agent: Any, num_actions: int) -> Actor:
     for attr in ("action_probabilities", "probs"):
         if callable(getattr(agent, attr, None)):
             return DistributionActor(getattr(agent, attr))
+    if inspect.iscoroutinefunction(getattr(agent, "act", None)):
+        raise InterplayError(f"{getattr(agent, 'name', type(agent).__name__)!r} is a per-turn player "
+                             "(interplay.agents.protocol.Player: async act(view)); shield it in its matches with "
+                             "shield_players(players, shield).")
     if callable(getattr(agent, "act", None)):
         return CallableActor(agent.act)
     if callable(agent):
