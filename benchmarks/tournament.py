@@ -79,12 +79,13 @@ def peak_rss_mib() -> float:
 
 def big(turns: int = 200, reps: int = 100, n: int = 200) -> None:
     """Run in a child process: a 200-strategy tournament; print its time and peak RSS."""
-    from interplay.agents.strategies import LIBRARY, memory_one
+    from interplay.agents.strategies import LIBRARY, memory_one_strategy
     from interplay.evaluate.tournament import run_tournament
 
     rng = np.random.default_rng(0)
     players = list(LIBRARY)[:n]
-    players += [memory_one(rng.uniform(0, 1, 5), name=f"random memory-one {k}") for k in range(n - len(players))]
+    players += [memory_one_strategy(rng.uniform(0, 1, 5), name=f"random memory-one {k}")
+                for k in range(n - len(players))]
     before = peak_rss_mib()
     t = time.perf_counter()
     res = run_tournament(players, turns=turns, repetitions=reps, seed=0)

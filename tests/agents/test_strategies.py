@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from interplay.agents.strategies import LIBRARY, Context, get, memory_one, names, resolve
+from interplay.agents.strategies import LIBRARY, Context, get, memory_one_strategy, names, resolve_strategy
 from interplay.agents.strategies.core import minimise
 from interplay.agents.strategies.families import FSM, Lookup
 from interplay.errors import InterplayError, UnknownNameError
@@ -48,15 +48,15 @@ def test_expected_action_sequences(name, opponent, expected):
 
 
 def test_memory_one_vector_enters_like_the_named_strategy():
-    tft = memory_one([1, 1, 0, 1, 0], name="learned TFT")
+    tft = memory_one_strategy([1, 1, 0, 1, 0], name="learned TFT")
     opp = seq("CDDCDCCD")
     assert tft.machine(CTX).play(opp) == get("Tit For Tat").machine(CTX).play(opp)
     assert not tft.stochastic and tft.kind == "memory-one"
-    assert resolve([0.5] * 5).stochastic
+    assert resolve_strategy([0.5] * 5).stochastic
     with pytest.raises(InterplayError, match="5 probabilities"):
-        memory_one([1, 1, 0, 1])
+        memory_one_strategy([1, 1, 0, 1])
     with pytest.raises(InterplayError, match="5 probabilities"):
-        memory_one([1, 1, 0, 1, 2])
+        memory_one_strategy([1, 1, 0, 1, 2])
 
 
 def test_unknown_name_lists_close_matches():

@@ -101,12 +101,12 @@ def strategy_player(entry: Any, game: Any, *, name: str | None = None) -> Machin
     """A library strategy (any name of :mod:`interplay.agents.strategies`, a
     :class:`~interplay.agents.strategies.Strategy`, or 5 memory-one probabilities) compiled for this
     game's payoffs, horizon and noise, played per turn (a per-turn rule of the library as a :class:`RulePlayer`)."""
-    from interplay.agents.strategies import Context, resolve
+    from interplay.agents.strategies import Context, resolve_strategy
 
     spec, payoffs, horizon, noise, end_prob, _ = stage_of(game)
     if spec.num_players != 2 or spec.num_actions != (2, 2):
         raise InterplayError(f"strategy {entry!r} plays 2x2 games; {spec.id} has actions {spec.num_actions}.")
-    strategy = resolve(entry, name=name)
+    strategy = resolve_strategy(entry, name=name)
     own = payoffs[0]
     ctx = Context(payoffs=(float(own[0, 0]), float(own[0, 1]), float(own[1, 0]), float(own[1, 1])),
                   turns=int(horizon), length_known=end_prob == 0, noisy=noise > 0)

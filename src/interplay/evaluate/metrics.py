@@ -29,7 +29,7 @@ def welfare_matrix(payoff_matrix: np.ndarray) -> np.ndarray:
     return M + M.T
 
 
-def social_optimum(payoffs: tuple[float, float, float, float]) -> float:
+def pd_social_optimum(payoffs: tuple[float, float, float, float]) -> float:
     """The largest joint payoff of one turn: ``max(2R, S + T, 2P)``."""
     R, S, T, P = payoffs
     return float(max(2 * R, S + T, 2 * P))
@@ -49,8 +49,8 @@ def population_metrics(result: Any) -> dict[str, Any]:
     turns = np.asarray(result.match_lengths, dtype=float)
     return {
         "social_welfare": mean_welfare,
-        "social_optimum": social_optimum(payoffs),  # type: ignore[arg-type]
-        "efficiency": mean_welfare / social_optimum(payoffs),  # type: ignore[arg-type]
+        "pd_social_optimum": pd_social_optimum(payoffs),  # type: ignore[arg-type]
+        "efficiency": mean_welfare / pd_social_optimum(payoffs),  # type: ignore[arg-type]
         "gini": gini(scores - lowest),
         "cooperation_rate": float(coop[off].sum() / max(turns[off].sum(), 1)) if n > 1 else 0.0,
         "mean_score": float(np.mean(scores)),

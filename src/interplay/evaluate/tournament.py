@@ -48,7 +48,7 @@ import numpy as np
 from interplay.agents.fixed import MachinePlayer, RulePlayer
 from interplay.agents.match import ChannelFactory, EventHook, MatchRecord, play_match, stage_of
 from interplay.agents.protocol import Player, Visibility
-from interplay.agents.strategies import Strategy, resolve
+from interplay.agents.strategies import Strategy, resolve_strategy
 from interplay.agents.strategies.core import DEFAULT_PAYOFFS, Context, Machine
 from interplay.errors import InterplayError
 
@@ -605,7 +605,7 @@ def prepare(players: Sequence[Any] | Mapping[str, Any]) -> tuple[list[Any], list
     names: list[str] = []
     for label, p in items:
         keep = isinstance(p, Strategy) or (not isinstance(p, str) and isinstance(p, Player))
-        e = p if keep else resolve(p, name=label)
+        e = p if keep else resolve_strategy(p, name=label)
         out.append(e)
         names.append(str(label) if label is not None else _name(e))
     if len(out) < 2:

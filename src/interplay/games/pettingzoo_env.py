@@ -124,8 +124,8 @@ def _shown(value: Any) -> str:
 
 def parallel_env(id: str, render_mode: str | None = None, **params: Any) -> InterplayParallelEnv:
     """``parallel_env("ipd-v1", discount=0.9)``: a registered game as a ParallelEnv."""
-    from interplay.games.registry import make, resolve
+    from interplay.games.registry import make, resolve_game
 
-    entry = resolve(id)
+    entry = resolve_game(id)
     game = make(id, **params) if params or not entry.example else entry.make_example()
     return InterplayParallelEnv(game, render_mode=render_mode)

@@ -48,7 +48,7 @@ def _load_builtins() -> None:
             _add(entry)
 
 
-def resolve(id: str) -> GameEntry:
+def resolve_game(id: str) -> GameEntry:
     _load_builtins()
     if not isinstance(id, str):
         raise InterplayError(f"a game id must be a name like 'ipd-v1' (see `interplay games`), got "
@@ -69,7 +69,7 @@ def make(id: str, **params: Any) -> Game:
     Unknown ids get the closest registered ids; unknown or bad parameters get a
     message naming the parameter.
     """
-    entry = resolve(id)
+    entry = resolve_game(id)
     sig = inspect.signature(entry.factory)
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
     if not accepts_any:
@@ -86,7 +86,7 @@ def make(id: str, **params: Any) -> Game:
 
 def game_parameters(id: str) -> dict[str, Any]:
     """Default parameters of a registered game, by name."""
-    entry = resolve(id)
+    entry = resolve_game(id)
     return {
         n: (p.default if p.default is not inspect.Parameter.empty else None)
         for n, p in inspect.signature(entry.factory).parameters.items()

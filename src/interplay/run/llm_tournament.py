@@ -110,7 +110,7 @@ class LLMTournamentConfig(ExperimentConfig):
         import yaml
 
         from interplay.agents.llm_agent import parse_agent_config
-        from interplay.agents.strategies import check_names, memory_one
+        from interplay.agents.strategies import check_names, memory_one_strategy
         from interplay.llm.config import parse_model_config
 
         names: list[str] = []
@@ -128,7 +128,7 @@ class LLMTournamentConfig(ExperimentConfig):
                 continue
             if spec.startswith("["):
                 try:
-                    memory_one(yaml.safe_load(spec), name=where)
+                    memory_one_strategy(yaml.safe_load(spec), name=where)
                 except (yaml.YAMLError, TypeError, ValueError):
                     raise InterplayError(f"{where}: {spec!r} is not a list of 5 probabilities.") from None
                 continue

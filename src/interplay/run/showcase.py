@@ -253,13 +253,13 @@ def run_showcase(cfg: ShowcaseConfig, ctx: RunContext) -> None:
         part.finish(learned)
     part = Part(ctx, "part-3")
     if cfg.tournament is not None and not part.resumed():
-        from interplay.agents.strategies import get, memory_one
+        from interplay.agents.strategies import get, memory_one_strategy
         from interplay.evaluate.tournament import TournamentSettings, run_tournament
         from interplay.run.executors import get_executor
 
         t = cfg.tournament
         players: list[Any] = [get(n) for n in t.strategies]
-        players += [memory_one(p, name=n, origin="trained by interplay's exact-gradient learners")
+        players += [memory_one_strategy(p, name=n, origin="trained by interplay's exact-gradient learners")
                     for n, p in learned.items()]
         settings = TournamentSettings(turns=t.turns, repetitions=t.repetitions, noise=t.noise,
                                       payoffs=t.payoffs.tuple(), seed=cfg.seed)

@@ -109,10 +109,10 @@ class TournamentConfig(ExperimentConfig):
         return v
 
     def players(self) -> list[Any]:
-        from interplay.agents.strategies import get, memory_one, strategies
+        from interplay.agents.strategies import get, memory_one_strategy, strategies
 
         out: list[Any] = list(strategies()) if self.strategies == ["all"] else [get(n) for n in self.strategies]
-        out += [memory_one(p, name=name, origin="a memory-one policy given in the config")
+        out += [memory_one_strategy(p, name=name, origin="a memory-one policy given in the config")
                 for name, p in self.policies.items()]
         return out
 

@@ -6,7 +6,7 @@
 
 Every strategy compiles to a :class:`Machine` (see :mod:`.core`), so a tournament is one
 batched array program. A memory-one policy given as 5 probabilities ``[start, CC, CD, DC, DD]``
-(own view, as in :mod:`interplay.games.iterated`) enters the same way through :func:`memory_one`,
+(own view, as in :mod:`interplay.games.iterated`) enters the same way through :func:`memory_one_strategy`,
 e.g. a policy learned by an opponent-shaping learner.
 """
 
@@ -24,7 +24,7 @@ from interplay.agents.strategies.core import (
     Context,
     D,
     Machine,
-    Rule,
+    MachineRule,
     Strategy,
     compile_rule,
 )
@@ -34,8 +34,9 @@ from interplay.agents.strategies.per_turn import PER_TURN
 from interplay.errors import InterplayError, UnknownNameError
 
 __all__ = [
-    "ACTION_NAMES", "C", "D", "DEFAULT_PAYOFFS", "FSM", "LIBRARY", "Context", "Lookup", "Machine", "MemoryOne",
-    "Rule", "Strategy", "check_names", "compile_rule", "get", "memory_one", "names", "resolve", "strategies",
+    "ACTION_NAMES", "C", "D", "DEFAULT_PAYOFFS", "FSM", "LIBRARY", "Context", "Lookup", "Machine", "MachineRule",
+    "MemoryOne", "Strategy", "check_names", "compile_rule", "get", "memory_one_strategy", "names", "resolve_strategy",
+    "strategies",
 ]
 
 #: Every strategy: the data forms, then the per-turn rules; the Axelrod library's str() of a
@@ -80,7 +81,8 @@ def check_names(names: Sequence[str], where: str = "strategies") -> None:
                                                    listing="interplay strategies"))
 
 
-def memory_one(probs: Sequence[float], name: str | None = None, origin: str = "a memory-one policy") -> Strategy:
+def memory_one_strategy(probs: Sequence[float], name: str | None = None,
+                        origin: str = "a memory-one policy") -> Strategy:
     """A strategy from 5 probabilities of cooperating ``[start, CC, CD, DC, DD]`` (own move first)."""
     arr = np.asarray(probs, dtype=float)
     if arr.shape != (5,) or not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
@@ -94,14 +96,14 @@ def memory_one(probs: Sequence[float], name: str | None = None, origin: str = "a
                     else 0, stochastic=any(0 < p < 1 for p in probs5), kind="memory-one")
 
 
-def resolve(entry: str | Strategy | Sequence[float], name: str | None = None) -> Strategy:
+def resolve_strategy(entry: str | Strategy | Sequence[float], name: str | None = None) -> Strategy:
     """A strategy from a library name, a :class:`Strategy`, or 5 memory-one probabilities."""
     if isinstance(entry, Strategy):
         return entry
     if isinstance(entry, str):
         return get(entry)
     try:
-        return memory_one(entry, name=name)
+        return memory_one_strategy(entry, name=name)
     except TypeError:
         raise InterplayError(f"{name or 'player'}: expected a strategy name or 5 probabilities, got {entry!r}.") \
             from None

@@ -120,7 +120,7 @@ class Machine:
         return out
 
 
-class Rule:
+class MachineRule:
     """Base of every strategy's source form: a pure state machine over hashable states.
 
     Subclasses implement :meth:`initial`, :meth:`coop` and :meth:`update`; they keep
@@ -142,7 +142,7 @@ class Rule:
         return compile_rule(self, ctx)
 
 
-def compile_rule(rule: Rule, ctx: Context, max_states: int = MAX_STATES) -> Machine:
+def compile_rule(rule: MachineRule, ctx: Context, max_states: int = MAX_STATES) -> Machine:
     """Breadth-first enumeration of the states reachable within ``ctx.turns`` turns, then minimisation."""
     start = rule.initial(ctx)
     index: dict[Hashable, int] = {start: 0}
@@ -248,7 +248,7 @@ class Strategy:
     """
 
     name: str
-    rule: Any = field(repr=False)  # a Rule (compiles to a Machine) or a per-turn rule (TurnRule)
+    rule: Any = field(repr=False)  # a MachineRule (compiles to a Machine) or a per-turn rule (TurnRule)
     origin: str
     memory_depth: float
     stochastic: bool
@@ -260,7 +260,7 @@ class Strategy:
     @property
     def per_turn(self) -> bool:
         """Whether this strategy is played turn by turn (a per-turn rule) rather than compiled to a machine."""
-        return not isinstance(self.rule, Rule)
+        return not isinstance(self.rule, MachineRule)
 
     def machine(self, ctx: Context | None = None) -> Machine:
         """The compiled machine for this match context (cached)."""
@@ -295,7 +295,7 @@ class Strategy:
 
 
 @lru_cache(maxsize=4096)
-def _cached_machine(rule: Rule, ctx: Context) -> Machine:
+def _cached_machine(rule: MachineRule, ctx: Context) -> Machine:
     return rule.machine(ctx)
 
 

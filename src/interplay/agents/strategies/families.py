@@ -1,7 +1,7 @@
 """The source forms of strategies: memory-one vectors, zero-determinant parameters,
 memory-n lookup tables, finite-state machines, sequences and short rules over the history.
 
-Each is a frozen :class:`~interplay.agents.strategies.core.Rule`; all play state lives
+Each is a frozen :class:`~interplay.agents.strategies.core.MachineRule`; all play state lives
 in hashable state values, so every rule compiles to a finite machine.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from interplay.agents.strategies.core import C, Context, D, Rule
+from interplay.agents.strategies.core import C, Context, D, MachineRule
 from interplay.errors import InterplayError
 
 
@@ -25,7 +25,7 @@ def _action(ch: str) -> int:
 
 
 # -- memory one ----------------------------------------------------------------------
-class _MemoryOneBase(Rule):
+class _MemoryOneBase(MachineRule):
     """States: 0 = start, 1 + 2 * my + their = after the last joint action (own view)."""
 
     def vector(self, ctx: Context) -> tuple[float, float, float, float, float]:
@@ -103,7 +103,7 @@ _TRANSITION = re.compile(r"^(\d+)([CD])(\d+)([CD])$")
 
 
 @dataclass(frozen=True)
-class FSM(Rule):
+class FSM(MachineRule):
     """A finite-state player: first move ``start[1]`` in state ``start[0]``, then on each turn
     ``(state, opponent's last action) -> (next state, action)``.
 
@@ -140,7 +140,7 @@ class FSM(Rule):
 
 # -- memory-n lookup tables -----------------------------------------------------------
 @dataclass(frozen=True)
-class Lookup(Rule):
+class Lookup(MachineRule):
     """A memory-n lookup table: the action (or probability of C) for each combination of this
     player's last ``own`` actions and the opponent's last ``opp`` actions (oldest first), keys in
     the order of ``itertools.product("CD", repeat=own + opp)`` (own actions first). Until enough
@@ -190,7 +190,7 @@ def product_keys(own: int, opp: int) -> list[tuple[str, str]]:
 
 # -- sequences ------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Cycle(Rule):
+class Cycle(MachineRule):
     """Plays ``pattern`` over and over, whatever the opponent does (Axelrod library's Cycler)."""
 
     pattern: str
@@ -206,7 +206,7 @@ class Cycle(Rule):
 
 
 @dataclass(frozen=True)
-class Sequence(Rule):
+class Sequence(MachineRule):
     """Plays ``fn(t)`` (probability of cooperating) on turn ``t`` = 0, 1, ..., whatever the opponent does."""
 
     fn: Callable[[int, Context], float]
@@ -222,7 +222,7 @@ class Sequence(Rule):
 
 
 # -- rules over the history -----------------------------------------------------------
-class View(NamedTuple):
+class HistoryView(NamedTuple):
     """What a history rule sees before its move.
 
     t: turns played so far (capped at the rule's ``t_cap``); mine, theirs: the last ``own`` and
@@ -243,7 +243,7 @@ class View(NamedTuple):
 
 
 @dataclass(frozen=True)
-class History(Rule):
+class History(MachineRule):
     """A rule ``decide(view) -> probability of cooperating`` over a declared summary of the history.
 
     Only what is declared is kept in the state, so the machine stays finite and small:
@@ -254,19 +254,19 @@ class History(Rule):
     ``flag`` that becomes true for good once ``flag_when(view)`` holds after a turn.
     """
 
-    decide: Callable[[View], float]
+    decide: Callable[[HistoryView], float]
     window: int = 1
     own: int | None = None
     opening: int = 0
     t_cap: int | None = 1
     count: bool | str = False
-    flag_when: Callable[[View], bool] | None = None
+    flag_when: Callable[[HistoryView], bool] | None = None
 
     def initial(self, ctx: Context) -> Hashable:
         return (0, (), (), (), 0, 0, False, None)
 
-    def view(self, state: Any, ctx: Context) -> View:
-        return View(*state, ctx)
+    def view(self, state: Any, ctx: Context) -> HistoryView:
+        return HistoryView(*state, ctx)
 
     def coop(self, state: Any, ctx: Context) -> float:
         return float(self.decide(self.view(state, ctx)))
@@ -288,7 +288,7 @@ class History(Rule):
 
     def update(self, state: Any, my: int, their: int, ctx: Context) -> Hashable:
         new = self._advance(state, my, their, None)
-        if self.flag_when is not None and not new[6] and self.flag_when(View(*new, ctx)):
+        if self.flag_when is not None and not new[6] and self.flag_when(HistoryView(*new, ctx)):
             new = new[:6] + (True,) + new[7:]
         return new
 
@@ -300,7 +300,7 @@ class Procedure(History):
     deterministic; the memo is advanced when the turn is played.
     """
 
-    decide: Callable[[View], tuple[int, Any]]  # type: ignore[assignment]
+    decide: Callable[[HistoryView], tuple[int, Any]]  # type: ignore[assignment]
     memo: Hashable = None
 
     def initial(self, ctx: Context) -> Hashable:
@@ -312,6 +312,6 @@ class Procedure(History):
     def update(self, state: Any, my: int, their: int, ctx: Context) -> Hashable:
         memo = self.decide(self.view(state, ctx))[1]
         new = self._advance(state, my, their, memo)
-        if self.flag_when is not None and not new[6] and self.flag_when(View(*new, ctx)):
+        if self.flag_when is not None and not new[6] and self.flag_when(HistoryView(*new, ctx)):
             new = new[:6] + (True,) + new[7:]
         return new

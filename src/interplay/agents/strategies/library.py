@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 
-from interplay.agents.strategies.core import C, D, Rule, Strategy
+from interplay.agents.strategies.core import C, D, MachineRule, Strategy
 from interplay.agents.strategies.families import (
     FSM,
     Cycle,
     GenerousTitForTat,
     History,
+    HistoryView,
     Lookup,
     MemoryOne,
     Procedure,
     Sequence,
-    View,
     ZeroDeterminant,
 )
 
@@ -30,7 +30,7 @@ INF = math.inf
 MACHINES: list[Strategy] = []
 
 
-def _add(name: str, rule: Rule, depth: float, stochastic: bool, kind: str, origin: str,
+def _add(name: str, rule: MachineRule, depth: float, stochastic: bool, kind: str, origin: str,
          axelrod: str | None = None, aliases: tuple[str, ...] = (), uses_length: bool = False) -> None:
     MACHINES.append(Strategy(name=name, rule=rule, origin=origin, memory_depth=depth, stochastic=stochastic,
                             kind=kind, axelrod=axelrod, aliases=aliases, uses_length=uses_length))
@@ -179,11 +179,11 @@ _add("Worse and Worse", Sequence(lambda t, ctx: 1.0 - (t + 1) / 1000.0), INF, Tr
 
 
 # -- rules over the history -------------------------------------------------------------
-def _tft(v: View) -> float:
+def _tft(v: HistoryView) -> float:
     return 1.0 if not v.theirs or v.theirs[-1] == C else 0.0
 
 
-def _last(v: View) -> float:
+def _last(v: HistoryView) -> float:
     return 1.0 if v.theirs[-1] == C else 0.0
 
 
@@ -320,12 +320,12 @@ _hist("DoubleResurrection",
       "(Eckhart Arnold 2016).", "DoubleResurrection", own=5)
 
 
-def _n_tits(v: View) -> tuple[int, object]:
+def _n_tits(v: HistoryView) -> tuple[int, object]:
     rc = 3 if v.theirs[-2:] == (D, D) else v.memo
     return (D, rc - 1) if rc else (C, rc)
 
 
-def _soft_grudger(v: View) -> tuple[int, object]:
+def _soft_grudger(v: HistoryView) -> tuple[int, object]:
     grudged, k = v.memo
     if grudged:
         k += 1
@@ -335,7 +335,7 @@ def _soft_grudger(v: View) -> tuple[int, object]:
     return C, (False, 0)
 
 
-def _forgetful_grudger(v: View) -> tuple[int, object]:
+def _forgetful_grudger(v: HistoryView) -> tuple[int, object]:
     grudged, k = v.memo
     if k == 10:
         grudged, k = False, 0
@@ -346,7 +346,7 @@ def _forgetful_grudger(v: View) -> tuple[int, object]:
     return C, (False, k)
 
 
-def _once_bitten(v: View) -> tuple[int, object]:
+def _once_bitten(v: HistoryView) -> tuple[int, object]:
     grudged, k = v.memo
     if k >= 10:
         grudged, k = False, 0
@@ -359,7 +359,7 @@ def _once_bitten(v: View) -> tuple[int, object]:
     return C, (grudged, k)
 
 
-def _gradual(v: View) -> tuple[int, object]:
+def _gradual(v: HistoryView) -> tuple[int, object]:
     punish, calm = v.memo
     if v.t == 0:
         return C, (punish, calm)
@@ -372,7 +372,7 @@ def _gradual(v: View) -> tuple[int, object]:
     return C, (punish, calm)
 
 
-def _original_gradual(v: View) -> tuple[int, object]:
+def _original_gradual(v: HistoryView) -> tuple[int, object]:
     calming, punishing, count, limit = v.memo
     if calming:
         return C, (False, punishing, count, limit)
@@ -385,7 +385,7 @@ def _original_gradual(v: View) -> tuple[int, object]:
     return C, (calming, punishing, count, limit)
 
 
-def _adaptive(v: View) -> tuple[int, object]:
+def _adaptive(v: HistoryView) -> tuple[int, object]:
     diff = v.memo
     if v.t > 0:
         my, their = v.mine[-1], v.theirs[-1]
@@ -395,7 +395,7 @@ def _adaptive(v: View) -> tuple[int, object]:
     return (C if diff > 0 else D), diff
 
 
-def _omega_tft(v: View) -> tuple[int, object]:
+def _omega_tft(v: HistoryView) -> tuple[int, object]:
     rc, dc = v.memo
     if v.t == 0:
         return C, (rc, dc)
@@ -442,7 +442,7 @@ _CAPRI_C = {"CC CC CC", "CC CC DC", "CC DC CD", "DC CD CC", "CD CC CC", "CC CD D
             "DD DD DC", "DD DC CC", "DD DD CD", "DD CD CC", "DD DD CC", "DD CC CC"}
 
 
-def _capri(v: View) -> float:
+def _capri(v: HistoryView) -> float:
     joint = [(C, C)] * 3 + list(zip(v.mine, v.theirs))
     return 1.0 if " ".join("CD"[a] + "CD"[b] for a, b in joint[-3:]) in _CAPRI_C else 0.0
 
@@ -464,7 +464,7 @@ _NYDEGGER_D = {1, 6, 7, 17, 22, 23, 26, 29, 30, 31, 33, 38, 39, 45, 49, 54, 55, 
 _NYDEGGER_SCORE = {(C, C): 0, (C, D): 2, (D, C): 1, (D, D): 3}
 
 
-def _nydegger(v: View) -> float:
+def _nydegger(v: HistoryView) -> float:
     if v.t < 2 or (v.t == 2 and v.first[:2] != (D, C)):
         return _tft(v)
     if v.t == 2:
@@ -491,7 +491,7 @@ _hist("Second by Leyvraz", lambda v: _LEYVRAZ[((C, C, C) + v.theirs)[-3:]], 3,
       "tournament, 1980).", "SecondByLeyvraz", stochastic=True, window=3, own=0)
 
 
-def _grofman2(v: View) -> float:
+def _grofman2(v: HistoryView) -> float:
     if v.t < 2:
         return 1.0
     if v.t <= 6:
@@ -505,7 +505,7 @@ _hist("Second by Grofman", _grofman2, 8, "Tit for tat on turns 3 to 7, then coop
       "tournament, 1980).", "SecondByGrofman", window=8, own=1, t_cap=7)
 
 
-def _self_steem(v: View) -> float:
+def _self_steem(v: HistoryView) -> float:
     s = math.sin(2 * math.pi * v.t / 10)
     if s > 0.95:
         return 0.0
@@ -541,7 +541,7 @@ _add("ZD-Mem2", Lookup(2, 2, _ZDMEM2, "CC"), 2, True, "memory-n",
 def _opening_lookup(depth: int, pattern: tuple[float, ...], initial: str):
     """A lookup table keyed by (own last ``depth``, opponent's last ``depth``, opponent's first ``depth``),
     keys in the order of itertools.product over C < D (Harper et al. 2017's LookerUp/Gambler)."""
-    def decide(v: View) -> float:
+    def decide(v: HistoryView) -> float:
         if v.t < len(initial):
             return 1.0 if initial[v.t] == "C" else 0.0
         idx = 0
