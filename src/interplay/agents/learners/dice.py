@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from interplay.agents.learners.dice_objective import dice_surrogate
 from interplay.agents.learners.differentiable import differentiable
 from interplay.agents.learners.protocol import LearnerOptions, LearningRun
 from interplay.errors import InterplayError
@@ -103,28 +104,6 @@ class DiCEConfig(LearnerOptions, BaseModel):
         return train_dice(game, self, opponent, num_seeds=settings.seeds, num_updates=settings.updates,
                           batch=settings.rollout_batch, horizon=settings.rollout_length, seed=settings.seed,
                           init_std=settings.init_std)
-
-
-def magic_box(w: jax.Array) -> jax.Array:
-    """DiCE's magic box: evaluates to 1, its derivative is ``box(w) * dw``."""
-    return jnp.exp(w - _sg(w))
-
-
-def dice_surrogate(w1: jax.Array, w2: jax.Array, r: jax.Array, gamma: float, baseline: bool) -> jax.Array:
-    """The DiCE objective (eq. 6 of the DiCE paper) from per-step quantities, any game.
-
-    ``w1, w2``: (T, B) log-probabilities of each player's sampled action at step t, as
-    functions of the parameters; ``r``: (T, B) the rewards of the player whose objective this
-    is. With ``baseline``, adds Mao et al.'s ``sum_t (1 - box(w_t)) gamma^t b_t``, ``b_t`` the
-    batch mean of ``r_t``.
-    """
-    w = w1 + w2  # stochastic nodes of step t
-    disc = gamma ** jnp.arange(r.shape[0], dtype=jnp.float32)[:, None]
-    obj = jnp.sum(disc * r * magic_box(jnp.cumsum(w, axis=0)), axis=0).mean()
-    if baseline:
-        b = _sg(r.mean(axis=1, keepdims=True))
-        obj = obj + jnp.sum(disc * (1.0 - magic_box(w)) * b, axis=0).mean()
-    return obj
 
 
 class SampledPlay(Protocol):

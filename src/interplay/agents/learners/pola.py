@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from interplay.agents.learners.dice import dice_surrogate
+from interplay.agents.learners.dice_objective import dice_surrogate, magic_box
 from interplay.agents.learners.protocol import LearnerOptions, LearningRun
 from interplay.errors import InterplayError
 from interplay.games.coin_game import CoinGame
@@ -258,11 +258,6 @@ def log_probs(policy: dict, obs: jax.Array, actions: jax.Array) -> jax.Array:
     return jnp.take_along_axis(logp, actions[..., None], axis=-1)[..., 0]
 
 
-def magic_box(w: jax.Array) -> jax.Array:
-    """DiCE's magic box: value 1, derivative ``box(w) dw``."""
-    return jnp.exp(w - _sg(w))
-
-
 def gae(rewards: jax.Array, values: jax.Array, end_value: jax.Array, gamma: float, lam: float) -> jax.Array:
     """GAE advantages (Schulman et al. 2016), time-major (T, B), values stopped."""
     v = _sg(values)
@@ -312,7 +307,7 @@ def agent_loss(me: int, agents: tuple[Agent, Agent], ep: Rollouts, gamma: float,
     """``-L_me`` (loaded DiCE) plus ``me``'s value loss, on rollouts ``ep``.
 
     Without a learned value (``agents[me].value`` None): ``-L_me`` of plain DiCE
-    (:func:`~interplay.agents.learners.dice.dice_surrogate`), with Mao et al.'s batch-mean
+    (:func:`~interplay.agents.learners.dice_objective.dice_surrogate`), with Mao et al.'s batch-mean
     baseline if ``baseline``.
     """
     obs = ep.obs[:-1]
