@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from interplay.agents.learners import differentiable
-from interplay.agents.learners.dice import DiCEConfig, dice_objective, magic_box, sample_episodes, train_dice
+from interplay.agents.learners.dice import DiCEConfig, dice_objective, sample_episodes, train_dice
+from interplay.agents.learners.dice_objective import magic_box
 
 IPD = differentiable("ipd-v1", convention="lola", discount=0.96)
 
