@@ -1,6 +1,6 @@
 """Diplomacy players (bots, LLM agents, people) and the game loop with press.
 
-A Diplomacy player has the per-turn player's shape (:mod:`interplay.agents.interactive`):
+A Diplomacy player has the per-turn player's shape (:mod:`interplay.agents.protocol`):
 a ``name``, ``async act(view) -> OrdersDecision | list[str]`` and, optionally,
 ``async speak(view) -> [(recipient, text), ...]`` for press (recipient a power or ``"ALL"``);
 players without ``speak`` stay silent. The view (:class:`DiplomacyView`) is all a power may
