@@ -1,8 +1,9 @@
 """The bundled SmolLM2-135M-Instruct on the IPD move decision: invalid answers and decisions per second.
 
-Three ways to ask for a move, each over the same ``--decisions`` situations (a seat of the
-iterated prisoner's dilemma at a random round, after a random history against a named
-classic opponent), with the showcase's prompts (interplay.run.showcase.LLM_SYSTEM/LLM_MOVE):
+Part 1, invalid answers. Three ways to ask for a move, each over the same ``--decisions``
+situations (a seat of the iterated prisoner's dilemma at a random round, after a random
+history against a named classic opponent), with the showcase's prompts
+(interplay.run.showcase.LLM_SYSTEM/LLM_MOVE):
 
 * free text: "Reply with your action only", the answer parsed (``decision: parse``);
 * JSON: 'Reply with JSON only: {"action": ...}', the answer parsed;
@@ -12,13 +13,26 @@ classic opponent), with the showcase's prompts (interplay.run.showcase.LLM_SYSTE
 
 Each decision is one LLMAgent move with no re-ask (``max_reasks: 0``), so the invalid
 rate is the rate of first answers that name no legal action (or were cut off by the
-length limit). All decisions of a mode are started at once: the local backend batches
-them; the server (``transformers serve``, serial) answers one at a time.
+length limit, or empty). All decisions of a mode are started at once: the local backend
+batches them; the server (``transformers serve``, a real third-party server, serial)
+answers one at a time. Both run the same model folder.
 
-    .venv/bin/python benchmarks/llm_real.py [--decisions 100] [--server-decisions 100] [--threads 1]
+Part 2, speed in play: ``--matches`` concurrent IPD matches of ``--rounds`` rounds, the
+log-likelihood agent against the classic opponents, as a tournament plays them: each
+round's prompt extends the last one by one history line, so the prefix store runs only
+the new tokens, and the matches' decisions of a round run as one batch. Measured for
+float32 (exact scores) and bfloat16 weights (faster matrix products, scores within a
+few tenths of a nat: the agreement of their choices on part 1's situations is printed).
 
-Prints a Markdown table (the one in docs/llm.md) and the machine's load average, since
-on a shared machine the wall-clock rates depend on what else runs.
+Every rate is printed twice: decisions per wall-clock second (depends on what else the
+machine runs) and decisions per CPU second of the process doing the work (this process
+for the local backend, the server's process for ``transformers serve``), which does not.
+
+    .venv/bin/python benchmarks/llm_real.py                 # the full run: 100 decisions a mode, both sides
+    .venv/bin/python benchmarks/llm_real.py --quick         # CI size: 10 decisions a mode, 4 x 5 rounds
+    taskset -c 0,1 .venv/bin/python benchmarks/llm_real.py --threads 2 --server-decisions 0   # a quiet machine
+
+Prints Markdown tables (the ones in docs/llm.md) and the load average.
 """
 
 from __future__ import annotations
@@ -31,12 +45,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 
 import numpy as np
 
 import interplay
+from interplay.agents.fixed import strategy_player
 from interplay.agents.llm_agent import LLMAgent
-from interplay.agents.match import stage_of
+from interplay.agents.match import play_match, stage_of
 from interplay.agents.protocol import View
 from interplay.llm import load_model
 from interplay.run.showcase import LLM_MOVE, LLM_SYSTEM
@@ -61,6 +77,11 @@ MODES = {
 }
 
 
+def agent_options(mode: str) -> dict:
+    return {"reasoning": False, "max_reasks": 0, "fallback": "random", "system_template": system_prompt(),
+            "move_template": LLM_MOVE, **MODES[mode]}
+
+
 def views(n: int, rounds: int = 6, seed: int = 0) -> list[View]:
     """n decision situations: random round (0..rounds-1), random past moves, a named opponent."""
     game = interplay.make("ipd-v1", horizon=rounds)
@@ -76,22 +97,68 @@ def views(n: int, rounds: int = 6, seed: int = 0) -> list[View]:
     return out
 
 
-async def run_mode(model, mode: str, vs: list[View]) -> tuple[float, float, float]:
-    """(invalid rate, decisions per wall-clock second, decisions per CPU second of this process) of one mode."""
-    options = {"reasoning": False, "max_reasks": 0, "fallback": "random", "system_template": system_prompt(),
-               "move_template": LLM_MOVE, **MODES[mode]}
-    agent = LLMAgent("SmolLM2", model, options)
-    t0, c0 = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(agent.act(v) for v in vs))
-    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+@dataclass
+class Result:
+    n: int
+    invalid: int
+    cut: int      # of the invalid: cut off by the length limit
+    empty: int    # of the invalid: empty answers
+    fallbacks: int
+    wall: float
+    cpu: float    # CPU seconds of the process that ran the model
+    choices: list[int]
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.wall
+
+    @property
+    def per_cpu(self) -> float:
+        return self.n / self.cpu if self.cpu > 0 else float("nan")
+
+    def invalid_text(self) -> str:
+        return (f"{self.invalid}/{self.n} = {self.invalid / self.n:.2f} (cut {self.cut}, empty {self.empty}; "
+                f"fallback {self.fallbacks})")
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+async def run_mode(model, mode: str, vs: list[View], cpu_of=time.process_time) -> Result:
+    """One mode over the situations, all started at once."""
+    agent = LLMAgent("SmolLM2", model, agent_options(mode))
+    t0, c0 = time.perf_counter(), cpu_of()
+    decisions = await asyncio.gather(*(agent.act(v) for v in vs))
+    wall, cpu = time.perf_counter() - t0, cpu_of() - c0
     s = agent.stats
-    return s.invalid_answers / s.answers, len(vs) / dt, len(vs) / cpu
+    return Result(n=len(vs), invalid=s.invalid_answers, cut=s.truncated_answers, empty=s.empty_answers,
+                  fallbacks=s.fallbacks, wall=wall, cpu=cpu, choices=[d.action for d in decisions])
+
+
+async def run_matches(model, matches: int, rounds: int) -> Result:
+    """``matches`` concurrent matches of the log-likelihood agent against the classic opponents."""
+    game = interplay.make("ipd-v1", horizon=rounds)
+    agent = LLMAgent("SmolLM2", model, agent_options("log-likelihood choice"))
+    opponents = [strategy_player(OPPONENTS[k % len(OPPONENTS)], game) for k in range(matches)]
+    t0, c0 = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(play_match(game, [agent, o], seed=k, rounds=rounds) for k, o in enumerate(opponents)))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    s = agent.stats
+    return Result(n=s.moves + s.fallbacks, invalid=s.invalid_answers, cut=s.truncated_answers, empty=s.empty_answers,
+                  fallbacks=s.fallbacks, wall=wall, cpu=cpu, choices=[])
 
 
 def start_server(folder: str, port: int) -> subprocess.Popen:
     cmd = [sys.executable, "-c", "from transformers.cli.transformers import main; main()", "serve", folder,
            "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -114,24 +181,36 @@ def free_port(start: int) -> int:
                 return port
             except OSError:
                 continue
-    raise SystemExit("no free port")
+    raise SystemExit(f"no free port in {start}..{start + 49}")
+
+
+def load_local(threads: int | None, dtype: str = "float32"):
+    return load_model({"provider": "transformers", "model": "smollm2-135m", "threads": threads, "dtype": dtype,
+                       "batch_size": 32, "max_concurrency": 128, "kv_cache_tokens": 65536})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--decisions", type=int, default=100)
-    ap.add_argument("--server-decisions", type=int, default=100, help="0 = skip the server")
-    ap.add_argument("--threads", type=int, default=None, help="torch threads of the local backend")
-    ap.add_argument("--port", type=int, default=18260)
+    ap.add_argument("--decisions", type=int, default=100, help="situations per mode, local backend")
+    ap.add_argument("--server-decisions", type=int, default=100, help="situations per mode, server; 0 = no server")
+    ap.add_argument("--matches", type=int, default=12, help="concurrent matches of part 2")
+    ap.add_argument("--rounds", type=int, default=10, help="rounds per match of part 2")
+    ap.add_argument("--quick", action="store_true", help="CI size: 10 decisions a mode, 4 matches of 5 rounds")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads of the local backend (default: half "
+                                                                "the cores)")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("INTERPLAY_TEST_SERVE_PORT", "18260")))
     args = ap.parse_args()
-    local = load_model({"provider": "transformers", "model": "smollm2-135m", "threads": args.threads,
-                        "batch_size": 64})
-    rows: dict[str, list[str]] = {}
+    if args.quick:
+        args.decisions, args.server_decisions, args.matches, args.rounds = 10, 10, 4, 5
+    local = load_local(args.threads)
+    local.choose([{"role": "user", "content": "Ready?"}], ["yes", "no"])  # warm-up: the worker, first kernels
+    part1: dict[str, list[Result]] = {}
     vs = views(args.decisions)
     for mode in MODES:
-        inv, rate, per_cpu = asyncio.run(run_mode(local, mode, vs))
-        rows[mode] = [f"{inv:.2f}", f"{rate:.2f}", f"{per_cpu:.2f}"]
-        print(f"local  {mode:22s} invalid {inv:.3f}  {rate:.2f} decisions/s  {per_cpu:.2f} per CPU s", flush=True)
+        r = asyncio.run(run_mode(local, mode, vs))
+        part1[mode] = [r]
+        print(f"local  {mode:22s} invalid {r.invalid_text()}  {r.rate:.2f} decisions/s  "
+              f"{r.per_cpu:.2f} per CPU s", flush=True)
     if args.server_decisions:
         proc = start_server(str(local.path), free_port(args.port))
         try:
@@ -141,21 +220,54 @@ def main() -> None:
                                  "timeout": 300, "max_retries": 1})
             svs = views(args.server_decisions)
             for mode in MODES:
-                inv, rate, _ = asyncio.run(run_mode(remote, mode, svs))
-                rows[mode] += [f"{inv:.2f}", f"{rate:.2f}"]
-                print(f"server {mode:22s} invalid {inv:.3f}  {rate:.2f} decisions/s", flush=True)
+                r = asyncio.run(run_mode(remote, mode, svs, cpu_of=lambda: server_cpu(proc.pid)))
+                part1[mode].append(r)
+                print(f"server {mode:22s} invalid {r.invalid_text()}  {r.rate:.2f} decisions/s  "
+                      f"{r.per_cpu:.2f} per server CPU s", flush=True)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print(f"\nSmolLM2-135M-Instruct (Q4_1 de-quantised, float32), torch threads {local.threads}, "
-          f"{args.decisions} local / {args.server_decisions} server decisions, load average "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores\n")
-    print("| IPD move asked as | invalid (local) | decisions/s (local, batched) | decisions per CPU second (local) "
-          "| invalid (transformers serve) | decisions/s (transformers serve) |")
-    print("|---|---|---|---|---|---|")
-    for mode, r in rows.items():
-        r = r + ["-"] * (5 - len(r))
-        print(f"| {mode} | {' | '.join(r)} |")
+    # part 2: in play, float32 then bfloat16 (agreement of bfloat16's choices with float32's on part 1's views)
+    part2: dict[str, Result] = {}
+    tokens = local.prefixes.run_tokens
+    r = asyncio.run(run_matches(local, args.matches, args.rounds))
+    part2["float32"] = r
+    tokens = local.prefixes.run_tokens - tokens
+    print(f"local float32  {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
+          f"{r.per_cpu:.2f} per CPU s", flush=True)
+    fp32_choices = part1["log-likelihood choice"][0].choices
+    del local
+    half = load_local(args.threads, "bfloat16")
+    half.choose([{"role": "user", "content": "Ready?"}], ["yes", "no"])
+    r = asyncio.run(run_matches(half, args.matches, args.rounds))
+    part2["bfloat16"] = r
+    print(f"local bfloat16 {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
+          f"{r.per_cpu:.2f} per CPU s", flush=True)
+    bf = asyncio.run(run_mode(half, "log-likelihood choice", vs)).choices
+    agree = sum(a == b for a, b in zip(fp32_choices, bf))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nSmolLM2-135M-Instruct (Q4_1 de-quantised), torch threads {half.threads}, load average {load} on "
+          f"{os.cpu_count()} cores\n")
+    print(f"Part 1: {args.decisions} situations a mode through the local backend (float32, batched), "
+          f"{args.server_decisions} through transformers serve (serial); invalid = answers naming no legal action "
+          "(cut = cut off by the length limit), each followed by a fallback move.\n")
+    print("| IPD move asked as | invalid (local) | decisions/s (local) | decisions per CPU s (local) "
+          "| invalid (transformers serve) | decisions/s (serve) | decisions per CPU s (serve) |")
+    print("|---|---|---|---|---|---|---|")
+    for mode, rs in part1.items():
+        cells = [rs[0].invalid_text(), f"{rs[0].rate:.2f}", f"{rs[0].per_cpu:.2f}"]
+        if len(rs) > 1:
+            cells += [rs[1].invalid_text(), f"{rs[1].rate:.2f}", f"{rs[1].per_cpu:.2f}"]
+        else:
+            cells += ["-"] * 3
+        print(f"| {mode} | {' | '.join(cells)} |")
+    print(f"\nPart 2: log-likelihood choice in {args.matches} concurrent matches of {args.rounds} rounds "
+          f"({args.matches * args.rounds} decisions; float32 ran {tokens / max(1, part2['float32'].n):.0f} new "
+          f"prompt tokens a decision). bfloat16 chose as float32 did in {agree} of {len(bf)} part-1 situations.\n")
+    print("| weights | decisions | invalid | decisions/s (wall) | decisions per CPU s |")
+    print("|---|---|---|---|---|")
+    for name, r in part2.items():
+        print(f"| {name} | {r.n} | {r.invalid} | {r.rate:.2f} | {r.per_cpu:.2f} |")
 
 
 if __name__ == "__main__":

@@ -84,3 +84,26 @@ def test_greedy_generation_equals_transformers_generate(smol):
     a = smol.generate(IPD, temperature=1.0, max_tokens=8, seed=3)
     b = smol.generate(IPD, temperature=1.0, max_tokens=8, seed=3)
     assert a.text == b.text and a.completion_tokens <= 8
+
+
+def test_first_use_of_a_gguf_file_says_what_it_builds_and_later_uses_are_silent(tmp_path, monkeypatch, capfd):
+    """The one-time build announces itself and its stages on stderr; a built folder is reused without a word."""
+    from interplay.llm import bundled
+
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF not really")
+    built = []
+
+    def fake_build(src, out, *, quiet):  # the conversion itself is tested above on the bundled file
+        bundled._stage("[1/3] reading the tokenizer from the GGUF file")
+        (out / "config.json").write_text("{}")
+        built.append(src)
+
+    monkeypatch.setenv("INTERPLAY_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setattr(bundled, "_build", fake_build)
+    folder = bundled.plain_folder(gguf)
+    err = capfd.readouterr()
+    assert "first use of tiny.gguf" in err.err and "[1/3]" in err.err and f"built {folder.name}" in err.err
+    assert err.out == ""  # stdout stays the command's own output
+    assert bundled.plain_folder(gguf) == folder and len(built) == 1
+    assert capfd.readouterr().err == ""

@@ -1,5 +1,7 @@
 """The transformers backend on a tiny random GPT-2 built and saved inside the test (no downloads)."""
 
+import asyncio
+
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
@@ -65,3 +67,51 @@ def test_generate_is_seeded_and_respects_max_tokens(tiny_model_dir):
     a = model.generate(msgs, temperature=1.0, max_tokens=6, seed=7)
     b = model.generate(msgs, temperature=1.0, max_tokens=6, seed=7)
     assert a.text == b.text and a.completion_tokens <= 6 and a.prompt_tokens > 0
+
+
+def test_concurrent_choices_of_any_length_in_one_pass_equal_direct_log_likelihoods(tiny_model_dir):
+    """Options of 1 to 5 tokens (sharing first tokens) scored as branches after prompts of different lengths,
+    all requests gathered into one batch: each score equals the plain one-sequence log-likelihood."""
+    from interplay.llm.transformers_backend import render_chat
+
+    model = load_model({"provider": "transformers", "path": str(tiny_model_dir), "batch_wait": 1.0})
+    reference = GPT2LMHeadModel.from_pretrained(tiny_model_dir).eval()
+    tok = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
+    asks = [([{"role": "user", "content": "you cooperate and i cooperate " * k + "choose stag or hare"}],
+             ["stag", "stag hare", "cooperate and defect", "D"][: 2 + k % 3]) for k in range(5)]
+
+    async def together():
+        return await asyncio.gather(*(model.achoose(m, o) for m, o in asks))
+
+    batches = model.batches
+    choices = asyncio.run(together())
+    assert model.batches - batches <= 2  # one batch (and at most one pass for their common prefix first)
+    for (messages, options), choice in zip(asks, choices):
+        prompt = render_chat(model.tokenizer, model.choice_messages(messages, options))
+        direct = [_direct_loglik(reference, tok, prompt, o) for o in options]
+        assert list(choice.scores) == pytest.approx(direct, abs=1e-4)
+
+
+def test_next_round_runs_only_its_new_tokens(tiny_model_dir):
+    """A prompt that extends one already run (the next round of a match) runs only the tokens after the
+    longest stored prefix, and scores as if run whole."""
+    from interplay.llm.transformers_backend import render_chat
+
+    model = load_model({"provider": "transformers", "path": str(tiny_model_dir)})
+    reference = GPT2LMHeadModel.from_pretrained(tiny_model_dir).eval()
+    tok = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
+    history = "you cooperate and i cooperate\n"
+    prompts = []
+    for t in range(1, 4):
+        messages = [{"role": "system", "content": "choose stag or hare"}, {"role": "user", "content": history * t}]
+        before = model.prefixes.run_tokens
+        choice = model.choose(messages, ["stag", "hare"])
+        ids = model.encode(render_chat(model.tokenizer, model.choice_messages(messages, ["stag", "hare"])))
+        if prompts:
+            old = prompts[-1]
+            shared = next((i for i, (a, b) in enumerate(zip(old, ids)) if a != b), min(len(old), len(ids)))
+            assert model.prefixes.run_tokens - before == len(ids) - shared
+        prompts.append(ids)
+        text = render_chat(model.tokenizer, model.choice_messages(messages, ["stag", "hare"]))
+        assert list(choice.scores) == pytest.approx([_direct_loglik(reference, tok, text, o) for o in ["stag", "hare"]],
+                                                    abs=1e-4)

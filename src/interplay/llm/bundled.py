@@ -22,7 +22,9 @@ import importlib.util
 import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from interplay.errors import InterplayError, UnknownNameError
@@ -78,6 +80,9 @@ def plain_folder(gguf: str | Path, *, quiet: bool = True) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     work.chmod(0o755)
+    _stage(f"first use of {src.name}: building a plain model folder once, in {dest} "
+           "(about a minute; later loads take seconds)")
+    started = time.monotonic()
     try:
         _build(src, work, quiet=quiet)
         (work / _MARKER).write_text(json.dumps({"version": _BUILD_VERSION, "gguf": src.name, "sha256": digest}))
@@ -89,7 +94,13 @@ def plain_folder(gguf: str | Path, *, quiet: bool = True) -> Path:
                 work.rename(dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _stage(f"built {dest.name} in {time.monotonic() - started:.0f} s")
     return dest
+
+
+def _stage(text: str) -> None:
+    """A progress line of the first-use build, on stderr (stdout stays the command's output)."""
+    print(f"interplay: {text}", file=sys.stderr, flush=True)
 
 
 def _is_built(folder: Path, digest: str) -> bool:
@@ -118,7 +129,9 @@ def _build(src: Path, out: Path, *, quiet: bool) -> None:
         transformers.logging.disable_progress_bar()
     try:
         folder, name = str(src.parent), src.name
+        _stage("[1/3] reading the tokenizer from the GGUF file")
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        _stage("[2/3] de-quantising the weights to float32")
         loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
         config = AutoConfig.for_model(**{k: v for k, v in loaded.config.to_dict().items()
                                          if k not in ("quantization_config", "_name_or_path",
@@ -130,6 +143,7 @@ def _build(src: Path, out: Path, *, quiet: bool) -> None:
         plain.generation_config = GenerationConfig(
             do_sample=False, bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id,
             pad_token_id=config.pad_token_id if config.pad_token_id is not None else config.eos_token_id)
+        _stage("[3/3] saving the plain model (safetensors) and the tokenizer")
         plain.save_pretrained(out)
         tokenizer.save_pretrained(out)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:

@@ -81,7 +81,11 @@ class TransformersConfig(_ModelBase):
     model: str | None = Field(None, description="A bundled model by name instead of a path: smollm2-135m.")
     device: str = Field("cpu", description="torch device.")
     dtype: Literal["float32", "float16", "bfloat16"] = Field("float32", description="Weights dtype.")
+    max_concurrency: int = Field(32, ge=1, description="Calls in flight at once, per event loop (concurrent calls "
+                                                       "are batched, so more than the servers' 8 pays).")
     batch_size: int = Field(16, ge=1, description="Most requests (decisions or answers) run in one batch.")
+    batch_wait: float = Field(0.01, ge=0, le=1, allow_inf_nan=False,
+                              description="Seconds the batch waits for one more request before it runs.")
     threads: int | None = Field(None, ge=1, description="torch threads; null = half the CPU cores, at least 1.")
     kv_cache_tokens: int = Field(16384, ge=0, description="Prompt tokens whose keys and values are kept for "
                                                           "reuse by later prompts with the same prefix; 0 = none.")
@@ -183,7 +187,7 @@ def load_model(spec: Any, *, cache: LLMCache | str | Path | None = None, budget:
         from interplay.llm.transformers_backend import TransformersModel
 
         return TransformersModel(_resolve(cfg.path, base), model=cfg.model, device=cfg.device, dtype=cfg.dtype,
-                                 batch_size=cfg.batch_size, threads=cfg.threads,
+                                 batch_size=cfg.batch_size, batch_wait=cfg.batch_wait, threads=cfg.threads,
                                  kv_cache_tokens=cfg.kv_cache_tokens, name=cfg.name, **common)
     from interplay.llm.replay import ReplayModel
 

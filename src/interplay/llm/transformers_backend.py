@@ -112,6 +112,18 @@ class _Request:
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
 
 
+@dataclass
+class _Pass:
+    """One batched pass over prompts (and their branches): see :meth:`TransformersModel._prefill`."""
+
+    hidden: Any                      # [B, Q, H]: the last layer's states of the query block
+    kv: list[tuple[Any, Any]]        # per layer (K, V) [B, h, C + Q, d]
+    valid: Any                       # [B, C + Q]: the key slots of each row's prompt (no branches, no padding)
+    cs: list[int]                    # cached prefix length of each row
+    ss: list[int]                    # prompt tokens run for each row (its columns 0 .. ss - 1)
+    starts: list[list[int]]          # first column of each branch of each row
+
+
 class PrefixStore:
     """Keys and values of recently run prompts, by token ids, bounded by their total length (LRU)."""
 
@@ -160,7 +172,8 @@ class TransformersModel(ChatModel):
 
     def __init__(self, path: str | Path | None = None, *, model: str | None = None, device: str = "cpu",
                  dtype: str = "float32", batch_size: int = 16, threads: int | None = None,
-                 kv_cache_tokens: int = 16384, name: str | None = None, **kwargs: Any) -> None:
+                 kv_cache_tokens: int = 16384, batch_wait: float = 0.01, name: str | None = None,
+                 **kwargs: Any) -> None:
         from interplay.llm.bundled import resolve
 
         self.source = model or (Path(path).expanduser().name if path is not None else None)
@@ -190,6 +203,7 @@ class TransformersModel(ChatModel):
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
         self.device = device
         self.batch_size = int(batch_size)
+        self.batch_wait = float(batch_wait)
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
         self.stop_ids = self._stop_ids()
@@ -245,11 +259,11 @@ class TransformersModel(ChatModel):
 
     def _serve(self) -> None:
         while True:
-            first = self._queue.get()
-            batch = [first]
-            while len(batch) < self.batch_size:
+            batch = [self._queue.get()]
+            while len(batch) < self.batch_size:  # gather until no request came for batch_wait seconds
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._queue.get(timeout=self.batch_wait) if self.batch_wait > 0
+                                 else self._queue.get_nowait())
                 except queue.Empty:
                     break
             scoring = [r for r in batch if r.options is not None]
@@ -276,15 +290,18 @@ class TransformersModel(ChatModel):
         return await asyncio.wrap_future(self._submit(req))
 
     # -- batched forward passes over the prefix store ------------------------------
-    def _prefill(self, prompts: list[list[int]]) -> tuple[Any, Any, Any, list[int], list[int]]:
-        """Run each prompt from its longest cached prefix, as one batch.
+    def _prefill(self, prompts: list[list[int]], branches: list[list[list[int]]] | None = None) -> _Pass:
+        """Run each prompt from its longest cached prefix, and the branches that continue it, as one batch.
 
-        Returns (hidden state at each prompt's last token [B, H], key/value per layer of
-        the batch [B, h, C + S, d], a 2D validity mask [B, C + S], prefix lengths, suffix lengths).
-        The layout is [prefix block of width C][suffix block of width S], both right-padded.
+        ``branches[i]`` are token lists that each continue prompt ``i`` on their own: a
+        branch token sees the whole prompt and the branch's earlier tokens, not the other
+        branches (the tokens of a choice's options, scored in the same pass as the prompt).
+        Only prompt tokens go into the prefix store. The layout of a row is
+        [prefix block of width C][prompt suffix, branch 1, branch 2, ..., padding: width Q].
         """
         torch = self._torch
         B = len(prompts)
+        branches = branches if branches is not None else [[] for _ in prompts]
         ids = [np.asarray(p, dtype=np.int64) for p in prompts]
         if B > 1:  # a prefix common to the batch but not yet stored is run once, not once a row
             common = _common_prefix(ids)
@@ -297,16 +314,14 @@ class TransformersModel(ChatModel):
             hits.append((k, kv))
         cs = [k for k, _ in hits]
         ss = [len(x) - k for x, (k, _) in zip(ids, hits)]
-        C, S = max(cs), max(ss)
-        cfg = self.model.config
-        n_layers = cfg.num_hidden_layers
-        pad = int(self.tokenizer.pad_token_id)
+        widths = [s + sum(len(b) for b in br) for s, br in zip(ss, branches)]
+        C, Q = max(cs), max(widths)
         kv_in = None
         if C > 0:
             sample = next(kv for k, kv in hits if kv is not None and k > 0)
             h, d = sample[0][0].shape[1], sample[0][0].shape[3]
             kv_in = []
-            for layer in range(n_layers):
+            for layer in range(self.model.config.num_hidden_layers):
                 K = torch.zeros((B, h, C, d), dtype=sample[0][0].dtype)
                 V = torch.zeros((B, h, C, d), dtype=sample[0][0].dtype)
                 for i, (k, kv) in enumerate(hits):
@@ -314,16 +329,33 @@ class TransformersModel(ChatModel):
                         K[i, :, :k] = kv[layer][0][0, :, :k]
                         V[i, :, :k] = kv[layer][1][0, :, :k]
                 kv_in.append((K, V))
-        input_ids = torch.full((B, S), pad, dtype=torch.long)
-        valid = torch.zeros((B, C + S), dtype=torch.bool)
-        positions = torch.zeros((B, S), dtype=torch.long)
+        input_ids = torch.full((B, Q), int(self.tokenizer.pad_token_id), dtype=torch.long)
+        positions = torch.zeros((B, Q), dtype=torch.long)
+        seg = torch.full((B, Q), -1, dtype=torch.long)  # 0: prompt, j + 1: branch j, -1: padding
+        starts: list[list[int]] = []
         for i, (x, k, s) in enumerate(zip(ids, cs, ss)):
             input_ids[i, :s] = torch.from_numpy(x[k:])
-            valid[i, :k] = True
-            valid[i, C:C + s] = True
-            positions[i] = k + torch.arange(S)
-        hidden, kv_out = self._forward(input_ids, positions, valid, kv_in, query_start=C)
-        last = hidden[torch.arange(B), torch.tensor(ss) - 1]
+            positions[i, :s] = k + torch.arange(s)
+            seg[i, :s] = 0
+            col, row = s, []
+            for j, b in enumerate(branches[i]):
+                n = len(b)
+                row.append(col)
+                if n:
+                    input_ids[i, col:col + n] = torch.tensor(b, dtype=torch.long)
+                    positions[i, col:col + n] = k + s + torch.arange(n)
+                    seg[i, col:col + n] = j + 1
+                col += n
+            starts.append(row)
+        cols = torch.arange(Q)
+        real = seg >= 0
+        prefix_valid = torch.arange(C)[None, :] < torch.tensor(cs)[:, None]  # [B, C]
+        # a query sees the real prefix slots, and the earlier (or same) columns of the prompt or of its own branch
+        own = (seg[:, None, :] == 0) | (seg[:, None, :] == seg[:, :, None])
+        inner = (cols[None, :] <= cols[:, None])[None] & own & real[:, None, :] & real[:, :, None]
+        inner |= torch.eye(Q, dtype=torch.bool)[None]  # a pad query sees itself: no empty row
+        allowed = torch.cat([prefix_valid[:, None, :] & real[:, :, None], inner], dim=2)
+        hidden, kv_out = self._forward(input_ids, positions, allowed, kv_in)
         for i, (x, k, s) in enumerate(zip(ids, cs, ss)):
             self.prefixes.put(x, [(torch.cat([K[i:i + 1, :, :k], K[i:i + 1, :, C:C + s]], dim=2),
                                    torch.cat([V[i:i + 1, :, :k], V[i:i + 1, :, C:C + s]], dim=2))
@@ -332,23 +364,19 @@ class TransformersModel(ChatModel):
             self.prefixes.run_tokens += s
         self.batches += 1
         self.max_batch_seen = max(self.max_batch_seen, B)
-        return last, kv_out, valid, cs, ss
+        valid = torch.cat([prefix_valid, seg == 0], dim=1)  # the prompt's key slots, for decoding after it
+        return _Pass(hidden=hidden, kv=kv_out, valid=valid, cs=cs, ss=ss, starts=starts)
 
-    def _forward(self, input_ids: Any, positions: Any, valid: Any, kv_in: list[tuple[Any, Any]] | None,
-                 query_start: int) -> tuple[Any, list[tuple[Any, Any]]]:
-        """One pass of the decoder over ``input_ids`` [B, S] after ``kv_in``; ``valid`` [B, K_in + S] marks
-        real key slots; query t of a row sits at key slot ``query_start + t`` and sees valid slots up to it."""
+    def _forward(self, input_ids: Any, positions: Any, allowed: Any,
+                 kv_in: list[tuple[Any, Any]] | None) -> tuple[Any, list[tuple[Any, Any]]]:
+        """One pass of the decoder over ``input_ids`` [B, S] after ``kv_in`` (key slots [B, K_in]);
+        ``allowed`` [B, S, K_in + S] says which key slots each query attends to."""
         torch = self._torch
         from transformers import DynamicCache
 
         B, S = input_ids.shape
-        K = valid.shape[1]
-        slots = torch.arange(K)
-        q_slots = query_start + torch.arange(S)
-        allowed = valid[:, None, :] & (slots[None, None, :] <= q_slots[None, :, None])
-        allowed |= slots[None, None, :] == q_slots[None, :, None]  # a pad query sees itself: no empty row
         dtype = next(self.model.parameters()).dtype
-        mask = torch.zeros((B, 1, S, K), dtype=dtype)
+        mask = torch.zeros((B, 1, S, allowed.shape[2]), dtype=dtype)
         mask.masked_fill_(~allowed[:, None], torch.finfo(dtype).min)
         cache = DynamicCache(ddp_cache_data=kv_in) if kv_in is not None else DynamicCache()
         out = self._decoder(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
@@ -360,43 +388,38 @@ class TransformersModel(ChatModel):
         return self._torch.log_softmax(self._head(hidden).float(), dim=-1)
 
     def _score_batch(self, reqs: list[_Request]) -> list[list[float]]:
+        """Every option of every request in one pass: the option tokens but the last run as branches
+        after the prompt; the output layer only where a next token is scored."""
         torch = self._torch
-        last, kv, valid, cs, ss = self._prefill([r.prompt for r in reqs])
-        first = self._logprobs(last)  # [B, V]: the distribution of every option's first token
-        rows = [(i, o) for i, r in enumerate(reqs) for o in r.options or []]
-        scores = [float(first[i, o[0]]) for i, o in rows]
-        T = max(len(o) for _, o in rows) - 1
-        if T > 0:  # later option tokens: one more pass, one row per (request, option)
-            idx = torch.tensor([i for i, _ in rows])
-            pad = int(self.tokenizer.pad_token_id)
-            ids = torch.full((len(rows), T), pad, dtype=torch.long)
-            opt_valid = torch.zeros((len(rows), T), dtype=torch.bool)
-            positions = torch.zeros((len(rows), T), dtype=torch.long)
-            for r, (i, o) in enumerate(rows):
-                n = len(o) - 1
-                if n:
-                    ids[r, :n] = torch.tensor(o[:-1])
-                    opt_valid[r, :n] = True
-                positions[r] = cs[i] + ss[i] + torch.arange(T)
-            kv_rows = [(K.index_select(0, idx), V.index_select(0, idx)) for K, V in kv]
-            full_valid = torch.cat([valid.index_select(0, idx), opt_valid], dim=1)
-            hidden, _ = self._forward(ids, positions, full_valid, kv_rows, query_start=valid.shape[1])
-            for r, (_, o) in enumerate(rows):
-                n = len(o) - 1
-                if n:
-                    lp = self._logprobs(hidden[r, :n])
-                    scores[r] += float(lp[torch.arange(n), torch.tensor(o[1:])].sum())
+        branches = [[o[:-1] for o in r.options or []] for r in reqs]
+        p = self._prefill([r.prompt for r in reqs], branches)
+        rows, cols, targets, owners = [], [], [], []
+        k = 0
+        for i, r in enumerate(reqs):
+            for j, o in enumerate(r.options or []):
+                # token 0 is predicted at the prompt's last column, token t > 0 at the branch's column t - 1
+                for t, tok in enumerate(o):
+                    rows.append(i)
+                    cols.append(p.ss[i] - 1 if t == 0 else p.starts[i][j] + t - 1)
+                    targets.append(tok)
+                    owners.append(k)
+                k += 1
+        lp = self._logprobs(p.hidden[torch.tensor(rows), torch.tensor(cols)])
+        picked = lp[torch.arange(len(targets)), torch.tensor(targets)].double()
+        sums = torch.zeros(k, dtype=torch.float64).index_add_(0, torch.tensor(owners), picked).tolist()
         out, k = [], 0
         for r in reqs:
             n = len(r.options or [])
-            out.append(scores[k:k + n])
+            out.append(sums[k:k + n])
             k += n
         return out
 
     def _generate_batch(self, reqs: list[_Request]) -> list[tuple[list[int], str]]:
         torch = self._torch
-        last, kv, valid, cs, ss = self._prefill([r.prompt for r in reqs])
+        p = self._prefill([r.prompt for r in reqs])
         B = len(reqs)
+        kv, valid, cs, ss = p.kv, p.valid, p.cs, p.ss
+        last = p.hidden[torch.arange(B), torch.tensor(ss) - 1]
         gens = []
         for r in reqs:
             g = torch.Generator()
@@ -431,7 +454,7 @@ class TransformersModel(ChatModel):
             ids = torch.tensor(nxt, dtype=torch.long)[:, None]
             positions = torch.tensor([c + s + step for c, s in zip(cs, ss)], dtype=torch.long)[:, None]
             valid = torch.cat([valid, torch.ones((B, 1), dtype=torch.bool)], dim=1)
-            hidden, kv = self._forward(ids, positions, valid, kv, query_start=valid.shape[1] - 1)
+            hidden, kv = self._forward(ids, positions, valid[:, None, :], kv)
             hidden = hidden[:, 0]
             step += 1
         return [(o, f) for o, f in zip(out, finish)]
