@@ -134,6 +134,8 @@ def server_cpu(pid: int) -> float:
 async def run_mode(model, mode: str, vs: list[View], cpu_of=time.process_time) -> Result:
     """One mode over the situations, all started at once."""
     agent = LLMAgent("SmolLM2", model, agent_options(mode))
+    if hasattr(model, "prefixes"):  # no help from the prompts of the mode before
+        model.prefixes.clear()
     t0, c0 = time.perf_counter(), cpu_of()
     decisions = await asyncio.gather(*(agent.act(v) for v in vs))
     wall, cpu = time.perf_counter() - t0, cpu_of() - c0
@@ -146,6 +148,7 @@ async def run_matches(model, matches: int, rounds: int) -> Result:
     """``matches`` concurrent matches of the log-likelihood agent against the classic opponents."""
     game = interplay.make("ipd-v1", horizon=rounds)
     agent = LLMAgent("SmolLM2", model, agent_options("log-likelihood choice"))
+    model.prefixes.clear()
     opponents = [strategy_player(OPPONENTS[k % len(OPPONENTS)], game) for k in range(matches)]
     t0, c0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(play_match(game, [agent, o], seed=k, rounds=rounds) for k, o in enumerate(opponents)))
@@ -186,14 +189,14 @@ def free_port(start: int) -> int:
 
 def load_local(threads: int | None, dtype: str = "float32"):
     return load_model({"provider": "transformers", "model": "smollm2-135m", "threads": threads, "dtype": dtype,
-                       "batch_size": 32, "max_concurrency": 128, "kv_cache_tokens": 65536})
+                       "batch_size": 32, "max_concurrency": 128})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--decisions", type=int, default=100, help="situations per mode, local backend")
+    ap.add_argument("--decisions", type=int, default=100, help="situations per mode, local backend; 0 = skip")
     ap.add_argument("--server-decisions", type=int, default=100, help="situations per mode, server; 0 = no server")
-    ap.add_argument("--matches", type=int, default=12, help="concurrent matches of part 2")
+    ap.add_argument("--matches", type=int, default=12, help="concurrent matches of part 2; 0 = skip part 2")
     ap.add_argument("--rounds", type=int, default=10, help="rounds per match of part 2")
     ap.add_argument("--quick", action="store_true", help="CI size: 10 decisions a mode, 4 matches of 5 rounds")
     ap.add_argument("--threads", type=int, default=None, help="torch threads of the local backend (default: half "
@@ -204,9 +207,9 @@ def main() -> None:
         args.decisions, args.server_decisions, args.matches, args.rounds = 10, 10, 4, 5
     local = load_local(args.threads)
     local.choose([{"role": "user", "content": "Ready?"}], ["yes", "no"])  # warm-up: the worker, first kernels
-    part1: dict[str, list[Result]] = {}
+    part1: dict[str, list[Result | None]] = {mode: [None] for mode in MODES}
     vs = views(args.decisions)
-    for mode in MODES:
+    for mode in MODES if args.decisions else []:
         r = asyncio.run(run_mode(local, mode, vs))
         part1[mode] = [r]
         print(f"local  {mode:22s} invalid {r.invalid_text()}  {r.rate:.2f} decisions/s  "
@@ -227,27 +230,14 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    # part 2: in play, float32 then bfloat16 (agreement of bfloat16's choices with float32's on part 1's views)
-    part2: dict[str, Result] = {}
-    tokens = local.prefixes.run_tokens
-    r = asyncio.run(run_matches(local, args.matches, args.rounds))
-    part2["float32"] = r
-    tokens = local.prefixes.run_tokens - tokens
-    print(f"local float32  {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
-          f"{r.per_cpu:.2f} per CPU s", flush=True)
-    fp32_choices = part1["log-likelihood choice"][0].choices
-    del local
-    half = load_local(args.threads, "bfloat16")
-    half.choose([{"role": "user", "content": "Ready?"}], ["yes", "no"])
-    r = asyncio.run(run_matches(half, args.matches, args.rounds))
-    part2["bfloat16"] = r
-    print(f"local bfloat16 {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
-          f"{r.per_cpu:.2f} per CPU s", flush=True)
-    bf = asyncio.run(run_mode(half, "log-likelihood choice", vs)).choices
-    agree = sum(a == b for a, b in zip(fp32_choices, bf))
+    print_part1(args, part1)
+    if args.matches:
+        part2(args, local, part1, vs)
+
+
+def print_part1(args: argparse.Namespace, part1: dict[str, list[Result | None]]) -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\nSmolLM2-135M-Instruct (Q4_1 de-quantised), torch threads {half.threads}, load average {load} on "
-          f"{os.cpu_count()} cores\n")
+    print(f"\nSmolLM2-135M-Instruct (Q4_1 de-quantised), load average {load} on {os.cpu_count()} cores\n")
     print(f"Part 1: {args.decisions} situations a mode through the local backend (float32, batched), "
           f"{args.server_decisions} through transformers serve (serial); invalid = answers naming no legal action "
           "(cut = cut off by the length limit), each followed by a fallback move.\n")
@@ -255,12 +245,34 @@ def main() -> None:
           "| invalid (transformers serve) | decisions/s (serve) | decisions per CPU s (serve) |")
     print("|---|---|---|---|---|---|---|")
     for mode, rs in part1.items():
-        cells = [rs[0].invalid_text(), f"{rs[0].rate:.2f}", f"{rs[0].per_cpu:.2f}"]
-        if len(rs) > 1:
-            cells += [rs[1].invalid_text(), f"{rs[1].rate:.2f}", f"{rs[1].per_cpu:.2f}"]
-        else:
-            cells += ["-"] * 3
+        cells = []
+        for r in (rs + [None])[:2]:
+            cells += [r.invalid_text(), f"{r.rate:.2f}", f"{r.per_cpu:.2f}"] if r is not None else ["-"] * 3
         print(f"| {mode} | {' | '.join(cells)} |")
+    print(flush=True)
+
+
+def part2(args: argparse.Namespace, local, part1: dict[str, list[Result | None]], vs: list[View]) -> None:
+    """In play, float32 then bfloat16 (and how often bfloat16 chose as float32 did on part 1's situations)."""
+    part2: dict[str, Result] = {}
+    tokens = local.prefixes.run_tokens
+    r = asyncio.run(run_matches(local, args.matches, args.rounds))
+    part2["float32"] = r
+    tokens = local.prefixes.run_tokens - tokens
+    print(f"local float32  {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
+          f"{r.per_cpu:.2f} per CPU s", flush=True)
+    first = part1["log-likelihood choice"][0]
+    fp32_choices = first.choices if first is not None else []
+    local.prefixes.clear()  # its memory, before the second model
+    half = load_local(args.threads, "bfloat16")
+    half.choose([{"role": "user", "content": "Ready?"}], ["yes", "no"])
+    r = asyncio.run(run_matches(half, args.matches, args.rounds))
+    part2["bfloat16"] = r
+    print(f"local bfloat16 {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
+          f"{r.per_cpu:.2f} per CPU s", flush=True)
+    bf = asyncio.run(run_mode(half, "log-likelihood choice", vs)).choices if fp32_choices else []
+    agree = sum(a == b for a, b in zip(fp32_choices, bf))
+    print(f"torch threads {half.threads}, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\nPart 2: log-likelihood choice in {args.matches} concurrent matches of {args.rounds} rounds "
           f"({args.matches * args.rounds} decisions; float32 ran {tokens / max(1, part2['float32'].n):.0f} new "
           f"prompt tokens a decision). bfloat16 chose as float32 did in {agree} of {len(bf)} part-1 situations.\n")

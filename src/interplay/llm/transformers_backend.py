@@ -21,15 +21,18 @@ is a prefix of another (``C`` / ``Cooperate``) pay for stopping. Tokenizers with
 chat template get ``"role: content"`` lines ending in ``"assistant:"``, and the option
 follows a space.
 
-Speed (2 CPU cores): every call goes to one worker thread per model that takes all
-requests waiting and runs them as one batch, so concurrent matches share forward
-passes. Keys and values of prompts already seen are kept (a store of prefixes,
-bounded by ``kv_cache_tokens``): a new prompt is run only from the end of its longest
-cached prefix, so the rules, the payoff table and the history of earlier rounds of a
-match are not run again. Only the rows' needed positions go through the output layer.
-Generation decodes greedily at temperature 0 and samples otherwise, each row from
-its own ``torch.Generator`` seeded with the call's seed, so a seed gives the same
-answer whatever else is in the batch.
+Speed (2 CPU cores): every call goes to one worker thread per model that gathers the
+requests arriving (until none came for ``batch_wait`` seconds, or ``batch_size`` are in)
+and runs them as one batch, so concurrent matches share forward passes. Keys and
+values of prompts already seen are kept (a store of prefixes, bounded by
+``kv_cache_tokens``): a new prompt is run only from the end of its longest cached
+prefix, so the rules, the payoff table and the history of earlier rounds of a match
+are not run again. A choice runs in one pass: after each prompt, the options' tokens
+(all but the last) are extra rows of branches that see the whole prompt and their own
+earlier tokens but not each other, and only the positions that predict a scored token
+go through the output layer. Generation decodes greedily at temperature 0 and samples
+otherwise, each row from its own ``torch.Generator`` seeded with the call's seed, so a
+seed gives the same answer whatever else is in the batch.
 
 ``threads`` sets torch's intra-op threads (default: half the CPU cores, at least 1):
 on 2 cores with the other core busy, 2 threads made 50 tokens take 37 s against
@@ -149,6 +152,11 @@ class PrefixStore:
         if best_key is not None:
             self.entries.move_to_end(best_key)
         return best, best_kv
+
+    def clear(self) -> None:
+        """Forget every stored prefix (the hit and run counters stay)."""
+        self.entries.clear()
+        self.tokens = 0
 
     def put(self, ids: np.ndarray, kv: list[tuple[Any, Any]]) -> None:
         if self.max_tokens <= 0 or len(ids) > self.max_tokens:
