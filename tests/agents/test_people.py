@@ -168,3 +168,33 @@ def test_run_refuses_a_config_with_people(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["run", str(path), "-o", str(tmp_path / "run")])
     assert exc.value.code == 2 and "interplay serve" in capsys.readouterr().err
+
+
+def test_web_judge_reads_a_pick_and_confidence_and_silence_is_an_invalid_answer():
+    from interplay.llm.base import InvalidAnswer
+    from interplay.talk.judged import PersonChoice, WebJudge
+
+    seat = Seat("judge", "judge", timeout=5)
+    seat.claim(seat.token)
+    judge = WebJudge(seat)
+    msgs = [{"role": "user", "content": "Which is right? Transcript: ..."}]
+
+    def answer():
+        while seat.state()["ask"] is None:
+            time.sleep(0.01)
+        ask = seat.state()["ask"]
+        assert ask["kind"] == "judge" and ask["options"] == ["paraffin", "coal gas"] and "Transcript" in ask["text"]
+        for bad in ({"choice": 2}, {"choice": 0, "confidence": 0.3}, {"choice": "0"}):
+            with pytest.raises(ValueError):
+                seat.answer(ask["id"], bad)
+        seat.answer(ask["id"], {"choice": 1, "confidence": 0.8})
+
+    t = threading.Thread(target=answer)
+    t.start()
+    c = asyncio.run(judge.achoose(msgs, ["paraffin", "coal gas"]))
+    t.join(5)
+    assert isinstance(c, PersonChoice) and (c.index, c.option, c.confidence) == (1, "coal gas", 0.8)
+    seat.timeout = 0.1
+    with pytest.raises(InvalidAnswer, match="no answer"):
+        asyncio.run(judge.achoose(msgs, ["paraffin", "coal gas"]))
+    assert seat.counts["timeouts"] == 1 and seat.counts["bad_answers"] == 3

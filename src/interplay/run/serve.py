@@ -47,7 +47,7 @@ def serve_experiment(config: Path, out: Path | None, *, overrides: list[str] | N
     if not named:
         raise InterplayError(f"{config}: the experiment names no person (a `human` agent of an llm-tournament, a "
                              "`type: human` advisor of decide, or `judge_model: person` of judged-debate).")
-    if getattr(cfg, "kind", "") == "llm-tournament" and cfg.self_play:
+    if getattr(cfg, "kind", "") == "llm-tournament" and getattr(cfg, "self_play", False):
         raise InterplayError(f"{config}: self_play: a person cannot sit in both seats of a match; set "
                              "self_play: false.")
     for who in people.fallbacks:

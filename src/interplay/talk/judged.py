@@ -311,7 +311,7 @@ async def _judge_decides(question: Question, options: list[str], channel: Channe
             return int(np.random.default_rng([seed, 5]).integers(len(options))), info
         return None, info
     info["judge_text"] = choice.completion.text
-    if getattr(choice, "confidence", None) is not None:  # a person's stated confidence
+    if isinstance(choice, PersonChoice) and choice.confidence is not None:  # a person's stated confidence
         info["judge_confidence"] = choice.confidence
     return choice.index, info
 
