@@ -198,3 +198,16 @@ def test_web_judge_reads_a_pick_and_confidence_and_silence_is_an_invalid_answer(
     with pytest.raises(InvalidAnswer, match="no answer"):
         asyncio.run(judge.achoose(msgs, ["paraffin", "coal gas"]))
     assert seat.counts["timeouts"] == 1 and seat.counts["bad_answers"] == 3
+
+
+def test_a_reissued_link_takes_the_seat_from_the_lost_browser():
+    seat = Seat("alice", "player")
+    old_token = seat.token
+    old_session = seat.claim(seat.token)
+    seat.reissue()
+    with pytest.raises(SeatRefused):
+        seat.check(old_session)
+    with pytest.raises(SeatRefused):
+        seat.claim(old_token)
+    seat.check(seat.claim(seat.token))
+    assert seat.counts["reissued"] == 1

@@ -86,7 +86,7 @@ class Seat:
         self.last_seen: float | None = None
         self.done: list[dict[str, Any]] = []  # what the person answered (shown on the page, kept in the record)
         self.counts = {"questions": 0, "answers": 0, "fallbacks": 0, "timeouts": 0, "rejoins": 0,
-                       "refused_tokens": 0, "bad_answers": 0}
+                       "refused_tokens": 0, "bad_answers": 0, "reissued": 0}
         self.finished = False
 
     # -- joining ----------------------------------------------------------------------
@@ -103,6 +103,14 @@ class Seat:
             self._session = secrets.token_urlsafe(24)
             self.last_seen = time.monotonic()
             return self._session
+
+    def reissue(self) -> None:
+        """A new one-time token for the seat (the experimenter's page): the old session no longer opens it,
+        so a person who lost their browser can take the seat again from a new link."""
+        with self._lock:
+            self.token = secrets.token_urlsafe(24)
+            self._session = None
+            self.counts["reissued"] += 1
 
     def check(self, session: str | None) -> None:
         """Raise :class:`SeatRefused` unless ``session`` is this seat's."""

@@ -9,7 +9,9 @@ from here: no build step, no CDN).
   units so far and its results, and each free seat's link;
 * ``/seat/NAME#token=...`` - a participant's page: the token (again in the fragment, so it is
   in no request line and no server log) is exchanged once for a session cookie
-  (``POST /api/seat/NAME/claim``); a wrong or used token gets 403. The page then polls
+  (``POST /api/seat/NAME/claim``); a wrong or used token gets 403. The experimenter can give a
+  seat a new link (``POST /api/seat/NAME/reissue``; the old session stops working), for a
+  person who lost their browser. The page then polls
   ``GET /api/seat/NAME/state`` and posts answers to ``POST /api/seat/NAME/answer``: a bad
   answer gets 422 and changes nothing, an answer to a question no longer open gets 409.
   A closed tab reopened in the same browser keeps its cookie and rejoins its seat.
@@ -154,12 +156,26 @@ def make_app(hub: Hub, run_dir: Path | None = None) -> Any:
             return JSONResponse({"error": str(exc)}, status_code=422)
         return JSONResponse({"ok": True})
 
-    async def overview(request: Request) -> Response:
+    def _admin(request: Request) -> Response | None:
         import hmac
 
         auth = request.headers.get("authorization", "")
         if not hmac.compare_digest(auth, f"Bearer {hub.admin_token}"):
             return JSONResponse({"error": "the experimenter's page needs its link"}, status_code=403)
+        return None
+
+    async def reissue(request: Request) -> Response:
+        if (denied := _admin(request)) is not None:
+            return denied
+        s, err = _seat(request)
+        if err is not None:
+            return err
+        s.reissue()
+        return JSONResponse({"seat": s.name, "link": f"/seat/{url_name(s.name)}#token={s.token}"})
+
+    async def overview(request: Request) -> Response:
+        if (denied := _admin(request)) is not None:
+            return denied
         seats = []
         for name, s in hub.seats.items():
             row = {"seat": name, "role": s.role, "status": s.status, "present": s.present(), **s.counts}
@@ -171,7 +187,7 @@ def make_app(hub: Hub, run_dir: Path | None = None) -> Any:
     routes = [Route("/", experimenter), Route("/seat/{name}", seat_page), Route("/assets/{file}", asset),
               Route("/api/seat/{name}/claim", claim, methods=["POST"]),
               Route("/api/seat/{name}/state", state), Route("/api/seat/{name}/answer", answer, methods=["POST"]),
-              Route("/api/overview", overview)]
+              Route("/api/overview", overview), Route("/api/seat/{name}/reissue", reissue, methods=["POST"])]
     return Starlette(routes=routes)
 
 

@@ -17,7 +17,12 @@ async function poll() {
   const body = $("seats").querySelector("tbody");
   body.replaceChildren(...d.seats.map((s) => {
     const tr = document.createElement("tr");
-    let link = "taken";
+    let link = document.createElement("button");
+    link.textContent = "new link";
+    link.title = "a new one-time link for this seat (the browser holding it loses it)";
+    link.onclick = async () => {
+      await fetch(`/api/seat/${encodeURIComponent(s.seat)}/reissue`, {method: "POST", headers: {Authorization: `Bearer ${secret}`}});
+    };  // the page's next poll shows the new link
     if (s.link) { const a = document.createElement("a"); a.href = s.link; a.textContent = `${location.origin}${s.link}`; a.className = "seat-link"; a.dataset.seat = s.seat; link = a; }
     for (const v of [s.seat, s.role, s.status, s.answers, s.fallbacks, s.timeouts, s.rejoins, link]) tr.append(cell(v));
     return tr;
