@@ -17,7 +17,7 @@ import numpy as np
 from pettingzoo import ParallelEnv
 
 from interplay.errors import InterplayError
-from interplay.games.protocol import Game
+from interplay.games.protocol import SteppedGame
 
 
 class InterplayParallelEnv(ParallelEnv):
@@ -25,7 +25,7 @@ class InterplayParallelEnv(ParallelEnv):
 
     metadata = {"render_modes": ["ansi"], "name": "interplay", "is_parallelizable": True}
 
-    def __init__(self, game: Game, render_mode: str | None = None) -> None:
+    def __init__(self, game: SteppedGame, render_mode: str | None = None) -> None:
         if str(getattr(game.spec, "dynamics", "simultaneous")) == "sequential":
             raise InterplayError(f"{game.spec.id} is turn-based, not a ParallelEnv game; use its AEC env "
                                  "(interplay.games.stratego.aec.aec_env for Stratego).")
@@ -128,4 +128,7 @@ def parallel_env(id: str, render_mode: str | None = None, **params: Any) -> Inte
 
     entry = resolve_game(id)
     game = make(id, **params) if params or not entry.example else entry.make_example()
+    if not isinstance(game, SteppedGame):
+        raise InterplayError(f"{id}: a ParallelEnv needs a game with reset/step and spaces; this one is played "
+                             "by its own protocol (see its docs).")
     return InterplayParallelEnv(game, render_mode=render_mode)

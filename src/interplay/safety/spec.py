@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.errors import InterplayError
-from interplay.games.protocol import Game
+from interplay.games.protocol import Game, SteppedGame
 
 #: A cost function of (state index, joint action) -> a number (charged to every player)
 #: or one number per player.
@@ -144,6 +144,8 @@ def game_states(game: Game) -> tuple[str, ...]:
         return ("one-shot",)
     if isinstance(game, IteratedGame):
         return ITERATED_STATES
+    if not isinstance(game, SteppedGame):
+        raise InterplayError(f"{game.spec.id}: safety specs need a game with observation spaces.")
     try:
         space = game.observation_space(0)
     except Exception as exc:  # noqa: BLE001 - any game without spaces gets the same message
