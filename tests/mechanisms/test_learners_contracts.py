@@ -22,7 +22,7 @@ def test_naive_learners_cooperate_under_a_binding_contract_and_defect_without():
     p_with = with_contract.final_policies()[..., 0]
     assert np.all(p_without < 0.05)
     assert np.all(p_with > 0.95)
-    np.testing.assert_allclose(with_contract.final_rewards, 3.0, atol=0.3)
+    np.testing.assert_allclose(with_contract.headline, 3.0, atol=0.3)
 
 
 def test_naive_learners_learn_to_accept_the_contract_and_then_cooperate():
@@ -37,14 +37,14 @@ def test_naive_learners_learn_to_accept_the_contract_and_then_cooperate():
     uniform = train_exact(differentiable(stage), NaiveLearner(lr=1.0), NaiveLearner(lr=1.0), num_seeds=1,
                           num_updates=600, seed=5, init_std=0.0)
     assert np.all(uniform.final_policies()[..., accept_and_c].sum(-1) > 0.99)
-    np.testing.assert_allclose(uniform.final_rewards, 3.0, atol=0.01)
+    np.testing.assert_allclose(uniform.headline, 3.0, atol=0.01)
     run = train_exact(differentiable(stage), NaiveLearner(lr=1.0), NaiveLearner(lr=1.0), num_seeds=SEEDS,
                       num_updates=600, seed=5, init_std=0.5)
     mass = run.final_policies()[..., accept_and_c].sum(-1).min(-1)  # the less cooperative of the two
     cooperating = mass > 0.9
     assert cooperating.mean() >= 0.7, cooperating.mean()
-    np.testing.assert_allclose(run.final_rewards[cooperating], 3.0, atol=0.1)
-    assert np.all(run.final_rewards[~cooperating].mean(-1) < 2.6)  # the rest: mostly unbound, both defecting
+    np.testing.assert_allclose(run.headline[cooperating], 3.0, atol=0.1)
+    assert np.all(run.headline[~cooperating].mean(-1) < 2.6)  # the rest: mostly unbound, both defecting
 
 
 def _ppo_pairs(payoffs: np.ndarray, seeds: int, updates: int = 120, batch: int = 256) -> np.ndarray:
