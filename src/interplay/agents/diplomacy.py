@@ -242,18 +242,18 @@ class DiplomacyAgentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: dict[str, Any] | str | None = Field(None, description="model mapping or model YAML path")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature of every call")
-    max_reasks: int = Field(1, ge=0, le=10, description="re-asks after an invalid answer")
+    model: dict[str, Any] | str | None = Field(default=None, description="model mapping or model YAML path")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="sampling temperature of every call")
+    max_reasks: int = Field(default=1, ge=0, le=10, description="re-asks after an invalid answer")
     fallback: Literal["hold", "greedy", "random"] = Field(
-        "hold", description="a unit's order after the re-asks: hold (a dislodged unit disbands), or the bot's")
-    on_error: Literal["stop", "fallback"] = Field("stop", description="a call that fails for good: stop the "
+        default="hold", description="a unit's order after the re-asks: hold (a dislodged unit disbands), or the bot's")
+    on_error: Literal["stop", "fallback"] = Field(default="stop", description="a call that fails for good: stop the "
                                                                       "game, or the fallback")
-    talk: bool = Field(True, description="write press messages when the game has press rounds")
-    talk_max_tokens: int = Field(60, ge=1, le=2000, description="longest press message, in tokens")
-    talk_max_chars: int = Field(400, ge=1, le=10_000, description="messages are cut to this many characters")
-    messages_shown: int = Field(12, ge=0, le=200, description="most recent messages shown in a prompt")
-    shuffle_options: bool = Field(False, description="list each choice's options in a seeded random order "
+    talk: bool = Field(default=True, description="write press messages when the game has press rounds")
+    talk_max_tokens: int = Field(default=60, ge=1, le=2000, description="longest press message, in tokens")
+    talk_max_chars: int = Field(default=400, ge=1, le=10_000, description="messages are cut to this many characters")
+    messages_shown: int = Field(default=12, ge=0, le=200, description="most recent messages shown in a prompt")
+    shuffle_options: bool = Field(default=False, description="list each choice's options in a seeded random order "
                                                      "(against a model's position bias)")
 
 

@@ -59,25 +59,29 @@ class LLMAgentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: dict[str, Any] | str | None = Field(
-        None, description="Model mapping (provider, model, ...) or a YAML file path; needed when the agent loads "
+        default=None,
+        description="Model mapping (provider, model, ...) or a YAML file path; needed when the agent loads "
                           "its own model (configs, `llm:` specs), not when a model object is handed to LLMAgent.")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of every call.")
-    max_tokens: int | None = Field(300, ge=1, description="Longest answer to a move prompt.")
-    reasoning: bool = Field(True, description="Let the model reason before its ACTION line.")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="Sampling temperature of every call.")
+    max_tokens: int | None = Field(default=300, ge=1, description="Longest answer to a move prompt.")
+    reasoning: bool = Field(default=True, description="Let the model reason before its ACTION line.")
     decision: Literal["parse", "choose"] = Field(
-        "parse", description="parse: read the ACTION line; choose: a second, constrained choice call.")
-    max_reasks: int = Field(2, ge=0, le=10, description="Re-asks after an illegal or unparseable answer.")
-    fallback: str = Field("random", description="Move after the re-asks: 'random' or a memory-one strategy name.")
+        default="parse", description="parse: read the ACTION line; choose: a second, constrained choice call.")
+    max_reasks: int = Field(default=2, ge=0, le=10, description="Re-asks after an illegal or unparseable answer.")
+    fallback: str = Field(default="random",
+                          description="Move after the re-asks: 'random' or a memory-one strategy name.")
     on_error: Literal["stop", "fallback"] = Field(
-        "stop", description="When a call fails for good: stop the match, or play the fallback.")
-    history_window: int = Field(20, ge=0, description="Past rounds shown in the prompt (all totals still count).")
-    talk: bool = Field(True, description="Speak when the match has cheap-talk rounds.")
-    talk_max_tokens: int = Field(80, ge=1, description="Longest cheap-talk message, in tokens.")
-    talk_max_chars: int = Field(400, ge=1, description="Messages are cut to this many characters.")
-    system_template: str = Field(SYSTEM_TEMPLATE, description="System prompt template.")
-    move_template: str | None = Field(None, description="Move prompt template (default depends on `reasoning`).")
-    talk_template: str = Field(TALK_TEMPLATE, description="Cheap-talk prompt template.")
-    reask_template: str = Field(REASK_TEMPLATE, description="Sent after an invalid answer; has {reason} and "
+        default="stop", description="When a call fails for good: stop the match, or play the fallback.")
+    history_window: int = Field(default=20, ge=0,
+                                description="Past rounds shown in the prompt (all totals still count).")
+    talk: bool = Field(default=True, description="Speak when the match has cheap-talk rounds.")
+    talk_max_tokens: int = Field(default=80, ge=1, description="Longest cheap-talk message, in tokens.")
+    talk_max_chars: int = Field(default=400, ge=1, description="Messages are cut to this many characters.")
+    system_template: str = Field(default=SYSTEM_TEMPLATE, description="System prompt template.")
+    move_template: str | None = Field(default=None,
+                                      description="Move prompt template (default depends on `reasoning`).")
+    talk_template: str = Field(default=TALK_TEMPLATE, description="Cheap-talk prompt template.")
+    reask_template: str = Field(default=REASK_TEMPLATE, description="Sent after an invalid answer; has {reason} and "
                                 "{answer} (the bad answer, quoted).")
 
     @field_validator("system_template", "move_template", "talk_template", "reask_template")

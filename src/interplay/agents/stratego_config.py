@@ -15,13 +15,14 @@ class StrategoAgentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: dict[str, Any] | str | None = Field(None, description="model mapping or model YAML path")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature")
-    max_reasks: int = Field(1, ge=0, le=10, description="re-asks after an invalid answer")
-    fallback: Literal["random", "heuristic"] = Field("random", description="the bot that moves after the re-asks")
-    on_error: Literal["stop", "fallback"] = Field("stop", description="a call that fails for good: stop the "
+    model: dict[str, Any] | str | None = Field(default=None, description="model mapping or model YAML path")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="sampling temperature")
+    max_reasks: int = Field(default=1, ge=0, le=10, description="re-asks after an invalid answer")
+    fallback: Literal["random", "heuristic"] = Field(default="random",
+                                                     description="the bot that moves after the re-asks")
+    on_error: Literal["stop", "fallback"] = Field(default="stop", description="a call that fails for good: stop the "
                                                                       "game, or the fallback")
-    shuffle_options: bool = Field(False, description="list the legal moves in a seeded random order (against "
+    shuffle_options: bool = Field(default=False, description="list the legal moves in a seeded random order (against "
                                                      "a model's position bias)")
 
 

@@ -29,18 +29,20 @@ from interplay.llm.cache import LLMCache
 class _ModelBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # inf/nan never make sense here
 
-    name: str | None = Field(None, description="Display name in reports (default: the model or path).")
-    cache: str | None = Field(None, description="SQLite answer cache file; null = no cache.")
-    record: str | None = Field(None, description="Append every call (request and answer) to this JSONL file.")
-    max_concurrency: int = Field(8, ge=1, description="Calls in flight at once, per event loop.")
-    requests_per_minute: float | None = Field(None, gt=0, allow_inf_nan=False,
+    name: str | None = Field(default=None, description="Display name in reports (default: the model or path).")
+    cache: str | None = Field(default=None, description="SQLite answer cache file; null = no cache.")
+    record: str | None = Field(default=None, description="Append every call (request and answer) to this JSONL file.")
+    max_concurrency: int = Field(default=8, ge=1, description="Calls in flight at once, per event loop.")
+    requests_per_minute: float | None = Field(default=None, gt=0, allow_inf_nan=False,
                                               description="Rate limit on call starts; null = none.")
-    input_price: float = Field(0.0, ge=0, allow_inf_nan=False,
+    input_price: float = Field(default=0.0, ge=0, allow_inf_nan=False,
                                description="Price per million prompt tokens (for cost accounting).")
-    output_price: float = Field(0.0, ge=0, allow_inf_nan=False, description="Price per million completion tokens.")
-    max_tokens: int = Field(DEFAULT_MAX_TOKENS, ge=1, description="Length limit of a generate call whose caller "
+    output_price: float = Field(default=0.0, ge=0, allow_inf_nan=False,
+                                description="Price per million completion tokens.")
+    max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, ge=1,
+                            description="Length limit of a generate call whose caller "
                             "gives none (every call sends one).")
-    choice_max_tokens: int = Field(DEFAULT_CHOICE_MAX_TOKENS, ge=1,
+    choice_max_tokens: int = Field(default=DEFAULT_CHOICE_MAX_TOKENS, ge=1,
                                    description="Length limit of a choice call (one option, or {\"choice\": ...}).")
 
 
@@ -49,24 +51,28 @@ class OpenAIConfig(_ModelBase):
 
     provider: Literal["openai"] = "openai"
     model: str = Field(..., min_length=1, description="Model name as the server knows it.")
-    base_url: str | None = Field(None, description="Endpoint, e.g. http://127.0.0.1:8000/v1; null = api.openai.com "
+    base_url: str | None = Field(default=None,
+                                 description="Endpoint, e.g. http://127.0.0.1:8000/v1; null = api.openai.com "
                                  "(refused while OPENAI_BASE_URL is set, unless base_url_from_env).")
-    base_url_from_env: bool = Field(False, description="With base_url null, send requests (and the key) to "
+    base_url_from_env: bool = Field(default=False, description="With base_url null, send requests (and the key) to "
                                     "$OPENAI_BASE_URL: an explicit opt-in.")
-    api_key_env: str | None = Field("OPENAI_API_KEY", description="NAME of the env variable holding the key.")
-    timeout: float = Field(60.0, gt=0, le=86400, allow_inf_nan=False,
+    api_key_env: str | None = Field(default="OPENAI_API_KEY", description="NAME of the env variable holding the key.")
+    timeout: float = Field(default=60.0, gt=0, le=86400, allow_inf_nan=False,
                            description="Seconds one attempt may take as a whole (headers and body) before it is "
                                        "retried.")
-    max_retries: int = Field(6, ge=0, le=100, description="Retries on 429, 5xx, timeouts, connection errors and "
+    max_retries: int = Field(default=6, ge=0, le=100,
+                             description="Retries on 429, 5xx, timeouts, connection errors and "
                              "malformed replies.")
-    backoff_base: float = Field(0.5, ge=0, le=3600, allow_inf_nan=False,
+    backoff_base: float = Field(default=0.5, ge=0, le=3600, allow_inf_nan=False,
                                 description="First backoff in seconds (doubles, with jitter).")
-    backoff_max: float = Field(30.0, ge=0, le=3600, allow_inf_nan=False, description="Longest backoff in seconds.")
-    max_retry_after: float | None = Field(None, ge=0, le=3600, allow_inf_nan=False,
+    backoff_max: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False,
+                               description="Longest backoff in seconds.")
+    max_retry_after: float | None = Field(default=None, ge=0, le=3600, allow_inf_nan=False,
                                           description="Longest wait a server's Retry-After may ask for; null = "
                                                       "backoff_max.")
     structured: Literal["auto", "json_schema", "json_object", "guided_choice", "logprobs", "none"] = Field(
-        "auto", description="How choices are asked: JSON schema, llama.cpp's json_object form, vLLM guided_choice, "
+        default="auto",
+        description="How choices are asked: JSON schema, llama.cpp's json_object form, vLLM guided_choice, "
                             "option scores from token logprobs, or plain text (auto: schema, then json_object, "
                             "then text).")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="Extra JSON fields for every request.")
@@ -76,18 +82,20 @@ class TransformersConfig(_ModelBase):
     """A local Hugging Face causal language model: a folder, a GGUF file, or a bundled model by name."""
 
     provider: Literal["transformers"] = "transformers"
-    path: str | None = Field(None, description="Folder with the model and tokenizer (save_pretrained output), or "
+    path: str | None = Field(default=None,
+                             description="Folder with the model and tokenizer (save_pretrained output), or "
                                                "a .gguf file (made into a plain folder once, in the model cache).")
-    model: str | None = Field(None, description="A bundled model by name instead of a path: smollm2-135m.")
-    device: str = Field("cpu", description="torch device.")
-    dtype: Literal["float32", "float16", "bfloat16"] = Field("float32", description="Weights dtype.")
-    max_concurrency: int = Field(32, ge=1, description="Calls in flight at once, per event loop (concurrent calls "
+    model: str | None = Field(default=None, description="A bundled model by name instead of a path: smollm2-135m.")
+    device: str = Field(default="cpu", description="torch device.")
+    dtype: Literal["float32", "float16", "bfloat16"] = Field(default="float32", description="Weights dtype.")
+    max_concurrency: int = Field(default=32, ge=1,
+                                 description="Calls in flight at once, per event loop (concurrent calls "
                                                        "are batched, so more than the servers' 8 pays).")
-    batch_size: int = Field(16, ge=1, description="Most requests (decisions or answers) run in one batch.")
-    batch_wait: float = Field(0.01, ge=0, le=1, allow_inf_nan=False,
+    batch_size: int = Field(default=16, ge=1, description="Most requests (decisions or answers) run in one batch.")
+    batch_wait: float = Field(default=0.01, ge=0, le=1, allow_inf_nan=False,
                               description="Seconds the batch waits for one more request before it runs.")
-    threads: int | None = Field(None, ge=1, description="torch threads; null = half the CPU cores, at least 1.")
-    kv_cache_tokens: int = Field(16384, ge=0, description="Prompt tokens whose keys and values are kept for "
+    threads: int | None = Field(default=None, ge=1, description="torch threads; null = half the CPU cores, at least 1.")
+    kv_cache_tokens: int = Field(default=16384, ge=0, description="Prompt tokens whose keys and values are kept for "
                                                           "reuse by later prompts with the same prefix; 0 = none.")
 
     @model_validator(mode="after")
@@ -103,8 +111,8 @@ class ReplayConfig(_ModelBase):
 
     provider: Literal["replay"] = "replay"
     path: str = Field(..., description="The record file (see `record`).")
-    mode: Literal["exact", "sequential"] = Field("exact", description="Match by request, or answer in order.")
-    model: str | None = Field(None, description="Only records of this model name.")
+    mode: Literal["exact", "sequential"] = Field(default="exact", description="Match by request, or answer in order.")
+    model: str | None = Field(default=None, description="Only records of this model name.")
 
 
 ModelConfig = Annotated[OpenAIConfig | TransformersConfig | ReplayConfig, Field(discriminator="provider")]

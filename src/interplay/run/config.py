@@ -95,15 +95,15 @@ class ExecutorConfig(Strict):
     """Where the work runs: in-process batching and a process pool, or Ray tasks."""
 
     kind: Literal["local", "ray"] = "local"
-    address: str | None = Field(None, description="Ray cluster address; None starts a local instance")
-    workers: int | None = Field(None, ge=1, description="processes (local) or CPUs (ray); default: all cores")
+    address: str | None = Field(default=None, description="Ray cluster address; None starts a local instance")
+    workers: int | None = Field(default=None, ge=1, description="processes (local) or CPUs (ray); default: all cores")
 
 
 class AuditConfig(Strict):
     """``audit: {key_env: NAME}``: the run's audit log, keyed with HMAC-SHA-256 under the secret in
     the environment variable NAME (the key itself is never written anywhere)."""
 
-    key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+    key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
                                 description="environment variable holding the HMAC key; null = unkeyed SHA-256")
 
 
@@ -118,12 +118,13 @@ class ExperimentConfig(Strict):
     """Fields every experiment has. Each kind subclasses this with its own fields."""
 
     kind: str = "population"
-    name: str = Field("experiment", description="a short name, used in the report title and as the run folder's "
+    name: str = Field(default="experiment",
+                      description="a short name, used in the report title and as the run folder's "
                                                  f"name under runs/ (at most {MAX_NAME} characters, no / or \\)")
     description: str = ""
-    seed: int = Field(0, ge=0, description="root seed; every random key is split from it")
+    seed: int = Field(default=0, ge=0, description="root seed; every random key is split from it")
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
-    audit: AuditSetting = Field(False, description="write audit.jsonl: a hash chain of the run's model calls, "
+    audit: AuditSetting = Field(default=False, description="write audit.jsonl: a hash chain of the run's model calls, "
                                 "messages, metric rows and results, sealed with the hashes of results.json, "
                                 "metrics.jsonl and transcripts; {key_env: NAME} keys it (HMAC); check it with "
                                 "`interplay audit verify RUN_DIR [--key-env NAME]`")

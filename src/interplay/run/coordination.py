@@ -57,31 +57,32 @@ def _default_games() -> list[GameConfig]:
 class EvolutionConfig(Strict):
     """The evolutionary step over each cell's type-against-type payoffs."""
 
-    dynamics: Literal["replicator"] = Field("replicator", description="continuous replicator dynamics")
-    time: float = Field(50.0, gt=0, le=1e4, description="how long the dynamics run, from equal shares")
+    dynamics: Literal["replicator"] = Field(default="replicator", description="continuous replicator dynamics")
+    time: float = Field(default=50.0, gt=0, le=1e4, description="how long the dynamics run, from equal shares")
 
 
 class LLMPartConfig(Strict):
     """LLM agents under the mechanisms, per-turn, against the fixed types."""
 
     agents: dict[str, dict[str, Any]] = Field(..., description="display name -> {llm: {model: {...}, ...}}")
-    games: list[str] | None = Field(None, description="game ids of the table to play (default: all)")
-    mechanisms: list[MechanismName] | None = Field(None, description="mechanisms to play (default: the table's)")
+    games: list[str] | None = Field(default=None, description="game ids of the table to play (default: all)")
+    mechanisms: list[MechanismName] | None = Field(default=None,
+                                                   description="mechanisms to play (default: the table's)")
     co_players: list[Literal["Cooperator", "Defector", "Reciprocator", "Random"]] = Field(
         default_factory=lambda: ["Cooperator", "Defector", "Reciprocator", "Random"],
         description="fixed co-player types; every agent meets each in every cell")
-    encounters: int = Field(1, ge=1, le=1000, description="encounters per co-player type and cell (the agent's "
+    encounters: int = Field(default=1, ge=1, le=1000, description="encounters per co-player type and cell (the agent's "
                                                            "seat rotates)")
-    rounds: int = Field(3, ge=1, le=100, description="rounds of repetition and reputation encounters")
+    rounds: int = Field(default=3, ge=1, le=100, description="rounds of repetition and reputation encounters")
     mediator: Literal["delegation", "correlated", "llm"] = Field(
-        "delegation", description="the mediator of the LLM encounters; llm: `mediator_agent` proposes a plan")
-    mediator_agent: str | None = Field(None, description="name of the agent in `agents` that mediates "
+        default="delegation", description="the mediator of the LLM encounters; llm: `mediator_agent` proposes a plan")
+    mediator_agent: str | None = Field(default=None, description="name of the agent in `agents` that mediates "
                                                          "(mediator: llm)")
-    talk: bool = Field(False, description="one round of cheap talk before every move under every mechanism "
+    talk: bool = Field(default=False, description="one round of cheap talk before every move under every mechanism "
                                           "(cheap talk composed with each; the cheap-talk column has it anyway)")
-    max_encounters: int = Field(8, ge=1, le=1024, description="encounters in progress at once")
-    cache: str | None = Field("~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
-    transcripts: int = Field(12, ge=0, description="encounter transcripts kept in the run directory")
+    max_encounters: int = Field(default=8, ge=1, le=1024, description="encounters in progress at once")
+    cache: str | None = Field(default="~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
+    transcripts: int = Field(default=12, ge=0, description="encounter transcripts kept in the run directory")
 
     @field_validator("agents")
     @classmethod
@@ -103,14 +104,15 @@ class CoordinationConfig(ExperimentConfig):
     strategies: list[Literal["Cooperator", "Defector", "Reciprocator", "Random"]] = Field(
         default_factory=lambda: ["Cooperator", "Defector", "Reciprocator", "Random"],
         description="the fixed types of the population (each min_copies times or more, to fill the groups)")
-    min_copies: int = Field(2, ge=1, le=1000, description="copies of each type in the population, at least")
-    seeds: int = Field(1000, ge=2, le=1_000_000, description="independent runs per cell")
-    rounds: int = Field(10, ge=1, le=10_000, description="rounds per run (random re-matching each round except "
+    min_copies: int = Field(default=2, ge=1, le=1000, description="copies of each type in the population, at least")
+    seeds: int = Field(default=1000, ge=2, le=1_000_000, description="independent runs per cell")
+    rounds: int = Field(default=10, ge=1, le=10_000, description="rounds per run (random re-matching each round except "
                                                          "under repetition)")
-    noise: float = Field(0.05, ge=0, le=1, description="probability a chosen action is replaced by a random one")
+    noise: float = Field(default=0.05, ge=0, le=1,
+                         description="probability a chosen action is replaced by a random one")
     reputation: Literal["standing", "image-scoring"] = "standing"
-    mediator: Literal["delegation", "correlated"] = Field("delegation", description="the mediator of the table")
-    transfer: float | None = Field(None, ge=0, le=1e9, description="the contract's transfer; null: 1.25 x the "
+    mediator: Literal["delegation", "correlated"] = Field(default="delegation", description="the mediator of the table")
+    transfer: float | None = Field(default=None, ge=0, le=1e9, description="the contract's transfer; null: 1.25 x the "
                                                                    "least making cooperation dominant, per game")
     evolution: EvolutionConfig = Field(default_factory=EvolutionConfig)
     llm: LLMPartConfig | None = None

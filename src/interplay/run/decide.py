@@ -40,26 +40,31 @@ class AdvisorConfig(Strict):
     name: str = Field(description="display name, unique")
     type: AdvisorType = Field(description="scripted | recorded | oracle | constant | random | contrarian | "
                                           "policy | best-response | human | llm")
-    weight: float = Field(1.0, gt=0, le=1e6, description="voting weight (2 counts as two voters)")
-    ranking: list[str | list[str]] | None = Field(None, description="scripted: fixed ranking, best first")
-    approvals: list[str] | None = Field(None, description="scripted: approved options (approval voting)")
-    scores: dict[str, int] | None = Field(None, description="scripted: grades 0..5 per option (score, STAR)")
+    weight: float = Field(default=1.0, gt=0, le=1e6, description="voting weight (2 counts as two voters)")
+    ranking: list[str | list[str]] | None = Field(default=None, description="scripted: fixed ranking, best first")
+    approvals: list[str] | None = Field(default=None, description="scripted: approved options (approval voting)")
+    scores: dict[str, int] | None = Field(default=None, description="scripted: grades 0..5 per option (score, STAR)")
     accuracy: float | list[list[float]] | None = Field(
-        None, description="oracle: P(suggests a best option), or a schedule [[from_round, p], ...]")
-    option: str | None = Field(None, description="constant: the option it always suggests")
-    policy: str | list[float] | None = Field(None, description="policy: memory-one strategy name or 5 probabilities")
-    memory: Literal["all", "last"] = Field("all", description="best-response: to the empirical mix or the last move")
-    model: dict[str, Any] | str | None = Field(None, description="llm: model mapping or YAML path (docs/llm.md)")
-    persona: str = Field("", description="llm: who this advisor is, added to its system prompt")
-    temperature: float = Field(0.0, ge=0, description="llm: sampling temperature")
-    shuffle: bool = Field(True, description="llm: shuffle the option order per question (recorded)")
-    max_reasks: int = Field(2, ge=0, le=10, description="llm: re-asks after an answer naming no remaining option")
+        default=None, description="oracle: P(suggests a best option), or a schedule [[from_round, p], ...]")
+    option: str | None = Field(default=None, description="constant: the option it always suggests")
+    policy: str | list[float] | None = Field(default=None,
+                                             description="policy: memory-one strategy name or 5 probabilities")
+    memory: Literal["all", "last"] = Field(default="all",
+                                           description="best-response: to the empirical mix or the last move")
+    model: dict[str, Any] | str | None = Field(default=None,
+                                               description="llm: model mapping or YAML path (docs/llm.md)")
+    persona: str = Field(default="", description="llm: who this advisor is, added to its system prompt")
+    temperature: float = Field(default=0.0, ge=0, description="llm: sampling temperature")
+    shuffle: bool = Field(default=True, description="llm: shuffle the option order per question (recorded)")
+    max_reasks: int = Field(default=2, ge=0, le=10,
+                            description="llm: re-asks after an answer naming no remaining option")
     fallback: Literal["random", "shown"] = Field(
-        "random", description="llm: who ranks a place after the re-asks: a random remaining option, or the first "
+        default="random",
+        description="llm: who ranks a place after the re-asks: a random remaining option, or the first "
                               "remaining one in the order shown (recorded as a fallback either way)")
     on_error: Literal["stop", "fallback"] = Field(
-        "fallback", description="llm: when a call fails for good: stop the run, or let the fallback rank")
-    max_tokens: int | None = Field(None, ge=1, description="llm: longest answer to a choice call (the model's "
+        default="fallback", description="llm: when a call fails for good: stop the run, or let the fallback rank")
+    max_tokens: int | None = Field(default=None, ge=1, description="llm: longest answer to a choice call (the model's "
                                                            "choice_max_tokens)")
 
     @field_validator("accuracy")
@@ -88,17 +93,17 @@ class TaskConfig(Strict):
     """What is decided: one question, a JSONL file, a generated sequence, or plays of a game."""
 
     type: Literal["question", "jsonl", "generated", "game"] = "question"
-    prompt: str = Field("", description="question: the question put to the advisors")
-    options: list[str] | None = Field(None, description="question / generated: the options")
+    prompt: str = Field(default="", description="question: the question put to the advisors")
+    options: list[str] | None = Field(default=None, description="question / generated: the options")
     quality: dict[str, float] | None = Field(
-        None, description="question: quality of each option in [0, 1], known afterwards (for Shapley)")
-    path: str | None = Field(None, description="jsonl: decisions file (see docs/decide.md)")
-    rounds: int = Field(200, ge=1, description="generated / game: number of rounds")
-    loss_noise: float = Field(0.0, ge=0, le=1, description="generated: uniform noise mixed into the losses")
-    game: GameConfig | None = Field(None, description="game: the registered 2-player game")
-    opponent: str | list[float] = Field("Tit For Tat", description="game: memory-one name/5 probs, or a mixed "
+        default=None, description="question: quality of each option in [0, 1], known afterwards (for Shapley)")
+    path: str | None = Field(default=None, description="jsonl: decisions file (see docs/decide.md)")
+    rounds: int = Field(default=200, ge=1, description="generated / game: number of rounds")
+    loss_noise: float = Field(default=0.0, ge=0, le=1, description="generated: uniform noise mixed into the losses")
+    game: GameConfig | None = Field(default=None, description="game: the registered 2-player game")
+    opponent: str | list[float] = Field(default="Tit For Tat", description="game: memory-one name/5 probs, or a mixed "
                                                                   "strategy")
-    seat: int = Field(0, ge=0, le=1, description="game: which seat the group plays")
+    seat: int = Field(default=0, ge=0, le=1, description="game: which seat the group plays")
 
     @model_validator(mode="after")
     def _fields(self) -> TaskConfig:
@@ -123,16 +128,18 @@ class DecideConfig(ExperimentConfig):
     advisors: list[AdvisorConfig] = Field(description="the advisors (voters)")
     rules: list[str] = Field(default_factory=lambda: list(DEFAULT_RULES), description="voting rules reported")
     axioms: list[str] = Field(default_factory=lambda: list(DEFAULT_AXIOMS), description="pref_voting axioms checked")
-    importance_rule: str = Field("borda", description="the rule whose decision quality Shapley values explain "
+    importance_rule: str = Field(default="borda", description="the rule whose decision quality Shapley values explain "
                                                       "(online default: plurality of suggestions)")
     learners: list[str] = Field(default_factory=lambda: ["hedge", "exp3", "exp4", "vote:plurality", "uniform"],
                                 description="online: hedge, exp3, exp4, uniform, vote:RULE")
-    learning_rate: float | None = Field(None, gt=0, description="online: fixed rate (default: the standard ones)")
-    exact_max: int = Field(15, ge=1, le=22, description="exact Shapley up to this many advisors, else Monte Carlo")
-    samples: int = Field(2000, ge=10, description="Monte Carlo permutations")
-    confidence: float = Field(0.95, gt=0, lt=1, description="confidence of the Hoeffding intervals")
-    cache: str | None = Field(None, description="LLM answer cache (SQLite file)")
-    budget: dict[str, float] | None = Field(None, description="LLM budget: max_calls, max_tokens, max_cost")
+    learning_rate: float | None = Field(default=None, gt=0,
+                                        description="online: fixed rate (default: the standard ones)")
+    exact_max: int = Field(default=15, ge=1, le=22,
+                           description="exact Shapley up to this many advisors, else Monte Carlo")
+    samples: int = Field(default=2000, ge=10, description="Monte Carlo permutations")
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="confidence of the Hoeffding intervals")
+    cache: str | None = Field(default=None, description="LLM answer cache (SQLite file)")
+    budget: dict[str, float] | None = Field(default=None, description="LLM budget: max_calls, max_tokens, max_cost")
 
     resumable = True
 

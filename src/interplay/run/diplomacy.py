@@ -55,11 +55,11 @@ HUMAN = "human"
 class AgentSpec(Strict):
     """A named player: an LLM agent (``llm``) or a bot (``bot``, optionally announcing its orders)."""
 
-    llm: DiplomacyAgentConfig | None = Field(None, description="an LLM Diplomacy agent: model and options "
+    llm: DiplomacyAgentConfig | None = Field(default=None, description="an LLM Diplomacy agent: model and options "
                                                                "(docs/diplomacy.md)")
-    bot: Literal["random", "hold", "greedy", "welfare"] | None = Field(None, description="a bot")
-    announce: bool = Field(False, description="(bot) broadcast its movement orders in the first press round")
-    lie: bool = Field(False, description="(bot, with announce) announce the bot's orders, then hold every unit")
+    bot: Literal["random", "hold", "greedy", "welfare"] | None = Field(default=None, description="a bot")
+    announce: bool = Field(default=False, description="(bot) broadcast its movement orders in the first press round")
+    lie: bool = Field(default=False, description="(bot, with announce) announce the bot's orders, then hold every unit")
 
     @model_validator(mode="after")
     def _one(self) -> AgentSpec:
@@ -77,7 +77,7 @@ class LineupConfig(Strict):
     bot name, an agent declared under ``agents``, or ``human``."""
 
     name: str = Field(..., min_length=1, max_length=60, description="label (letters, digits, - and _)")
-    default: str = Field("random", min_length=1, description="player of unnamed powers")
+    default: str = Field(default="random", min_length=1, description="player of unnamed powers")
     powers: dict[str, str] = Field(default_factory=dict, description="power (AUSTRIA ... TURKEY) -> player")
 
     @field_validator("name")
@@ -101,21 +101,23 @@ class LineupConfig(Strict):
 
 class DiplomacyConfig(ExperimentConfig):
     kind: Literal["diplomacy"] = "diplomacy"
-    max_years: int = Field(10, ge=1, le=200, description="years played (1901 on); then a draw (standard) or the "
+    max_years: int = Field(default=10, ge=1, le=200,
+                           description="years played (1901 on); then a draw (standard) or the "
                                                            "end (Welfare Diplomacy)")
-    welfare: bool = Field(False, description="Welfare Diplomacy rules (Mukobi et al. 2023)")
-    games: int = Field(1, ge=1, le=10_000, description="games per line-up (seeds seed, seed+1, ...)")
+    welfare: bool = Field(default=False, description="Welfare Diplomacy rules (Mukobi et al. 2023)")
+    games: int = Field(default=1, ge=1, le=10_000, description="games per line-up (seeds seed, seed+1, ...)")
     lineups: list[LineupConfig] = Field(..., min_length=1, description="the line-ups to play")
-    svg: bool = Field(True, description="save each game's final board as SVG (and show the first in the report)")
+    svg: bool = Field(default=True,
+                      description="save each game's final board as SVG (and show the first in the report)")
     agents: dict[str, AgentSpec] = Field(
         default_factory=dict, description="named players for line-ups: {llm: {...}} or {bot: ..., announce: ...}")
-    max_phases: int | None = Field(None, ge=1, le=10_000, description="stop each game after this many phases "
+    max_phases: int | None = Field(default=None, ge=1, le=10_000, description="stop each game after this many phases "
                                    "(a short game; null: play max_years)")
-    press_rounds: int = Field(0, ge=0, le=20, description="rounds of press messages before each movement phase")
+    press_rounds: int = Field(default=0, ge=0, le=20, description="rounds of press messages before each movement phase")
     monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every press message "
                                         "(needs press_rounds >= 1)")
-    cache: str | None = Field(None, description="SQLite answer cache of the LLM agents; null = none")
-    transcript_messages: int = Field(20, ge=0, le=10_000, description="press messages shown in the report")
+    cache: str | None = Field(default=None, description="SQLite answer cache of the LLM agents; null = none")
+    transcript_messages: int = Field(default=20, ge=0, le=10_000, description="press messages shown in the report")
 
     resumable = True
 

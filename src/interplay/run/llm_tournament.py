@@ -50,9 +50,9 @@ from interplay.safety.spec import SafetyConfig
 class BudgetConfig(Strict):
     """Per-run limits on LLM use (null = unlimited)."""
 
-    max_calls: int | None = Field(None, ge=0, description="uncached calls")
-    max_tokens: int | None = Field(None, ge=0, description="prompt + completion tokens of uncached calls")
-    max_cost: float | None = Field(None, ge=0, description="cost, in the unit of the models' prices")
+    max_calls: int | None = Field(default=None, ge=0, description="uncached calls")
+    max_tokens: int | None = Field(default=None, ge=0, description="prompt + completion tokens of uncached calls")
+    max_cost: float | None = Field(default=None, ge=0, description="cost, in the unit of the models' prices")
 
 
 class LLMTournamentConfig(ExperimentConfig):
@@ -63,22 +63,22 @@ class LLMTournamentConfig(ExperimentConfig):
     agents: dict[str, str | dict[str, Any]] = Field(
         ..., description="display name -> 'Tit For Tat' | 'learned:lola' | 'random' | 'llm:MODEL.yaml' | "
                          "{llm: {model: {...}, temperature: ..., ...}}")
-    repetitions: int = Field(1, ge=1, description="matches per pairing")
-    self_play: bool = Field(True, description="each agent also meets itself (needed for alpha-Rank)")
-    rounds: int | None = Field(None, ge=1, description="turns per match (default: the game's horizon)")
-    talk_rounds: int = Field(0, ge=0, description="cheap-talk rounds before each move")
-    safety: SafetyConfig | None = Field(None, description="forbidden (joint) actions: adds violations and "
+    repetitions: int = Field(default=1, ge=1, description="matches per pairing")
+    self_play: bool = Field(default=True, description="each agent also meets itself (needed for alpha-Rank)")
+    rounds: int | None = Field(default=None, ge=1, description="turns per match (default: the game's horizon)")
+    talk_rounds: int = Field(default=0, ge=0, description="cheap-talk rounds before each move")
+    safety: SafetyConfig | None = Field(default=None, description="forbidden (joint) actions: adds violations and "
                                                           "cost per turn to the safety columns")
     talk_visibility: Literal["public", "private"] = "public"
-    max_matches: int = Field(32, ge=1, description="matches in progress at once")
+    max_matches: int = Field(default=32, ge=1, description="matches in progress at once")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
-    cache: str | None = Field("~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
-    transcripts: int = Field(50, ge=0, description="at most this many match transcripts in the run directory")
-    alpha: float = Field(10.0, gt=0, description="alpha-Rank selection intensity")
-    population_size: int = Field(50, ge=2, description="alpha-Rank population size m (OpenSpiel's default 50)")
+    cache: str | None = Field(default="~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
+    transcripts: int = Field(default=50, ge=0, description="at most this many match transcripts in the run directory")
+    alpha: float = Field(default=10.0, gt=0, description="alpha-Rank selection intensity")
+    population_size: int = Field(default=50, ge=2, description="alpha-Rank population size m (OpenSpiel's default 50)")
     monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every cheap-talk "
                                         "message (needs talk_rounds > 0)")
-    audit: AuditSetting = Field(False, description="write audit.jsonl: every model call, message and move, "
+    audit: AuditSetting = Field(default=False, description="write audit.jsonl: every model call, message and move, "
                                 "hash-chained; {key_env: NAME} keys it (HMAC)")
     own_audit: ClassVar[bool] = True
     resumable: ClassVar[bool] = True

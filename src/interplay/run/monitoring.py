@@ -21,7 +21,7 @@ class MonitorSpec(Strict):
     """A message monitor of interplay.safety put on every message of the protocol."""
 
     kind: Literal["injection", "covert-channel"] = Field(description="which monitor")
-    action: Literal["log", "flag", "block"] = Field("flag", description="what a finding does to the message")
+    action: Literal["log", "flag", "block"] = Field(default="flag", description="what a finding does to the message")
 
 
 def monitor_suite(specs: Sequence[MonitorSpec]) -> Any:

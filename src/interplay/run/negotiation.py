@@ -50,20 +50,23 @@ class NegotiatorSpec(Strict):
 
     kind: Literal["boulware", "conceder", "linear", "time-dependent", "threshold", "split-the-difference", "llm",
                   "human"] = Field(description="which negotiator")
-    e: float | None = Field(None, gt=0, le=100, description="time-dependent: concession exponent (<1 Boulware)")
-    threshold: float | None = Field(None, ge=0, le=1, description="threshold: share of its best payoff it asks")
-    tolerance: float | None = Field(None, ge=0, le=1, description="split-the-difference: accepted gap, share of best")
-    floor: float = Field(0.0, ge=0, le=1, description="never accept less than floor x its best payoff")
-    model: dict[str, Any] | str | None = Field(None, description="llm: model mapping or model YAML path")
-    temperature: float = Field(0.0, ge=0, le=2, description="llm: sampling temperature")
-    max_tokens: int = Field(120, ge=1, le=4096, description="llm: longest answer, in tokens")
+    e: float | None = Field(default=None, gt=0, le=100, description="time-dependent: concession exponent (<1 Boulware)")
+    threshold: float | None = Field(default=None, ge=0, le=1, description="threshold: share of its best payoff it asks")
+    tolerance: float | None = Field(default=None, ge=0, le=1,
+                                    description="split-the-difference: accepted gap, share of best")
+    floor: float = Field(default=0.0, ge=0, le=1, description="never accept less than floor x its best payoff")
+    model: dict[str, Any] | str | None = Field(default=None, description="llm: model mapping or model YAML path")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="llm: sampling temperature")
+    max_tokens: int = Field(default=120, ge=1, le=4096, description="llm: longest answer, in tokens")
     decision: Literal["parse", "choose"] = Field(
-        "parse", description="llm: parse a MOVE line from one answer, or write a message then choose among the "
+        default="parse", description="llm: parse a MOVE line from one answer, or write a message then choose among the "
                              "legal moves (option likelihoods on local models)")
-    message_tokens: int = Field(40, ge=1, le=1024, description="llm, decision choose: longest message, in tokens")
-    max_reasks: int = Field(2, ge=0, le=20, description="re-asks after an unplayable move (people: 20 by default)")
+    message_tokens: int = Field(default=40, ge=1, le=1024,
+                                description="llm, decision choose: longest message, in tokens")
+    max_reasks: int = Field(default=2, ge=0, le=20,
+                            description="re-asks after an unplayable move (people: 20 by default)")
     fallback: Literal["boulware", "conceder", "linear", "threshold", "split-the-difference"] = Field(
-        "conceder", description="llm, human: the fixed negotiator that moves after the re-asks")
+        default="conceder", description="llm, human: the fixed negotiator that moves after the re-asks")
 
     @model_validator(mode="after")
     def _fields(self) -> NegotiatorSpec:
@@ -84,13 +87,14 @@ class NegotiationGameSpec(Strict):
     """A bargaining game of the registry (kind ``bargaining``) and how many negotiations of it each line-up plays."""
 
     id: str = Field(description="deal-or-no-deal-v1, ultimatum-v1, scorable-negotiation-v1, ...")
-    label: str | None = Field(None, min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$",
+    label: str | None = Field(default=None, min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$",
                               description="its name in the results (default: the id; needed when a game is "
                                           "listed twice)")
     params: dict[str, Any] = Field(default_factory=dict, description="keyword parameters of the game")
-    episodes: int = Field(1, ge=1, le=1000, description="negotiations per line-up (Deal or No Deal: instances "
+    episodes: int = Field(default=1, ge=1, le=1000, description="negotiations per line-up (Deal or No Deal: instances "
                                                          "0, 1, ... unless params fixes `instance`)")
-    lineups: list[list[str]] | None = Field(None, description="this game's line-ups (default: the experiment's)")
+    lineups: list[list[str]] | None = Field(default=None,
+                                            description="this game's line-ups (default: the experiment's)")
 
 
 class NegotiationConfig(ExperimentConfig):
@@ -98,12 +102,12 @@ class NegotiationConfig(ExperimentConfig):
     games: list[NegotiationGameSpec] = Field(..., min_length=1, description="the bargaining games")
     negotiators: dict[str, NegotiatorSpec] = Field(..., min_length=1, description="name -> negotiator")
     lineups: list[list[str]] | None = Field(
-        None, description="line-ups (a negotiator name per party); default: for two-party games every ordered "
+        default=None, description="line-ups (a negotiator name per party); default: for two-party games every ordered "
                           "pair, for more parties each negotiator in every seat")
     monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every message")
-    cache: str | None = Field(None, description="SQLite answer cache for the LLM negotiators; null = none")
-    concurrency: int = Field(4, ge=1, le=256, description="negotiations in flight at once")
-    show_transcripts: int = Field(2, ge=0, description="transcripts shown in the report (all are saved)")
+    cache: str | None = Field(default=None, description="SQLite answer cache for the LLM negotiators; null = none")
+    concurrency: int = Field(default=4, ge=1, le=256, description="negotiations in flight at once")
+    show_transcripts: int = Field(default=2, ge=0, description="transcripts shown in the report (all are saved)")
 
     resumable = True
 

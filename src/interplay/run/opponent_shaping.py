@@ -50,7 +50,7 @@ LEARNERS: tuple[type, ...] = get_args(get_args(Learner)[0])
 class Pairing(Strict):
     """Two learners, first seat then second (their numbers checked like every config's)."""
 
-    name: str | None = Field(None, description="label in the report (default: 'LOLA vs NL' style)")
+    name: str | None = Field(default=None, description="label in the report (default: 'LOLA vs NL' style)")
     learners: tuple[Learner, Learner] = Field(description="the two learners' settings, by kind")
 
     def label(self) -> str:
@@ -71,14 +71,15 @@ class OpponentShapingConfig(ExperimentConfig):
                              description="an iterated 2x2 game, a two-player normal-form game or a coin game")
     pairings: list[Pairing] = Field(default_factory=_default_pairings, min_length=1,
                                     description="learner pairings to train")
-    seeds: int = Field(50, ge=1, le=100_000, description="independent runs per pairing (batched)")
-    updates: int = Field(200, ge=1, le=10_000_000,
+    seeds: int = Field(default=50, ge=1, le=100_000, description="independent runs per pairing (batched)")
+    updates: int = Field(default=200, ge=1, le=10_000_000,
                          description="learning steps per run (M-FOS: opponent updates per episode)")
-    init_std: float = Field(1.0, ge=0, le=1e3, description="std of the initial logits, N(0, init_std^2)")
-    rollout_batch: int = Field(128, ge=1, le=100_000,
+    init_std: float = Field(default=1.0, ge=0, le=1e3, description="std of the initial logits, N(0, init_std^2)")
+    rollout_batch: int = Field(default=128, ge=1, le=100_000,
                                description="sampled-play learners (pg, lola-dice, pola-dice): episodes per update")
-    rollout_length: int = Field(150, ge=1, le=MAX_HORIZON, description="sampled-play learners: steps per episode")
-    coin_discount: float = Field(0.96, gt=0, le=1, description="coin game: gamma of the DiCE objective")
+    rollout_length: int = Field(default=150, ge=1, le=MAX_HORIZON,
+                                description="sampled-play learners: steps per episode")
+    coin_discount: float = Field(default=0.96, gt=0, le=1, description="coin game: gamma of the DiCE objective")
 
     resumable = True
 

@@ -37,8 +37,9 @@ class PopulationConfig(ExperimentConfig):
         default_factory=lambda: dict(DEFAULT_AGENTS),
         description="display name -> strategy name or 5 probabilities [start, CC, CD, DC, DD]",
     )
-    matches: int = Field(1000, ge=2, description="sampled matches per ordered pair")
-    safety: SafetyConfig | None = Field(None, description="forbidden (joint) actions: adds exact violations and "
+    matches: int = Field(default=1000, ge=2, description="sampled matches per ordered pair")
+    safety: SafetyConfig | None = Field(default=None,
+                                        description="forbidden (joint) actions: adds exact violations and "
                                                           "costs per turn to the safety columns")
 
     #: a unit is one row player's sampled play against everyone (``row-I``)

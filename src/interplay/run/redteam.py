@@ -28,17 +28,19 @@ class RedTeamConfig(ExperimentConfig):
                                       min_length=1, description="which built-in scenarios to run")
     conditions: list[Condition] = Field(default_factory=lambda: ["control", "unmonitored", "monitored"],
                                         min_length=1, description="control (no attack), unmonitored, monitored")
-    rounds: int = Field(6, ge=1, le=200, description="rounds of each match (one cheap-talk round before each)")
+    rounds: int = Field(default=6, ge=1, le=200, description="rounds of each match (one cheap-talk round before each)")
     models: dict[str, dict[str, Any] | str] = Field(
         default_factory=dict, description="seat name -> model mapping or model YAML; empty: the built-in personas "
                                           "over a loopback server (no network)")
-    judge: dict[str, Any] | str | None = Field(None, description="model mapping of an LLM judge for the injection "
+    judge: dict[str, Any] | str | None = Field(default=None,
+                                               description="model mapping of an LLM judge for the injection "
                                                                  "monitor (optional)")
     agent: dict[str, Any] = Field(default_factory=dict, description="LLM agent options for every seat (as for game "
                                   "agents: max_tokens, max_reasks, fallback, on_error, temperature, decision, ...)")
     agent_options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="seat name -> LLM agent "
                                                      "options, over `agent`")
-    audit: AuditSetting = Field(True, description="write audit.jsonl (hash chain) and verify it; {key_env: NAME} "
+    audit: AuditSetting = Field(default=True,
+                                description="write audit.jsonl (hash chain) and verify it; {key_env: NAME} "
                                                   "keys it (HMAC)")
     own_audit: ClassVar[bool] = True
 

@@ -38,26 +38,26 @@ class PopulationPart(Strict):
 
     game: GameConfig = Field(default_factory=_lola_ipd)
     agents: dict[str, str | list[float]] = Field(default_factory=lambda: dict(DEFAULT_AGENTS))
-    matches: int = Field(1000, ge=2)
+    matches: int = Field(default=1000, ge=2)
 
 
 class LearningPart(Strict):
     """Part 2: learner pairings trained on the exact game of part 1."""
 
     pairings: list[Pairing] = Field(min_length=1, description="learner pairings (see the opponent-shaping kind)")
-    seeds: int = Field(16, ge=1, description="runs per pairing, batched")
-    updates: int = Field(200, ge=1, description="learning steps per run")
+    seeds: int = Field(default=16, ge=1, description="runs per pairing, batched")
+    updates: int = Field(default=200, ge=1, description="learning steps per run")
     enter: Literal["median", "best", "first"] = Field(
-        "median", description="which seed's seat-1 policy enters the tournament, by its final reward")
+        default="median", description="which seed's seat-1 policy enters the tournament, by its final reward")
 
 
 class TournamentPart(Strict):
     """Part 3: the learned policies join these strategies in a round robin."""
 
     strategies: list[str] = Field(default_factory=lambda: ["Tit For Tat", "Defector", "Cooperator", "Grudger"])
-    turns: int = Field(200, ge=1)
-    repetitions: int = Field(20, ge=1)
-    noise: float = Field(0.0, ge=0, le=0.5)
+    turns: int = Field(default=200, ge=1)
+    repetitions: int = Field(default=20, ge=1)
+    noise: float = Field(default=0.0, ge=0, le=0.5)
     payoffs: PayoffsConfig = Field(default_factory=PayoffsConfig)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
 
@@ -94,15 +94,15 @@ class LLMPart(Strict):
                                               description="display name -> LLM agent options (no model)")
     strategies: list[str] = Field(default_factory=lambda: ["Tit For Tat", "Defector", "Cooperator", "Grudger",
                                                            "Win-Stay Lose-Shift", "Random: 0.5"])
-    learned: bool = Field(True, description="the learned policies of part 2 join too")
+    learned: bool = Field(default=True, description="the learned policies of part 2 join too")
     payoffs: PayoffsConfig = Field(default_factory=PayoffsConfig)
-    rounds: int = Field(4, ge=1, description="turns per match")
-    repetitions: int = Field(1, ge=1, description="matches per pairing")
-    max_matches: int = Field(64, ge=1, description="matches in progress at once (their decisions are batched)")
-    cache: str | None = Field(None, description="SQLite answer cache; null = every answer is computed")
-    alpha: float = Field(10.0, gt=0, description="alpha-Rank selection intensity")
-    population_size: int = Field(50, ge=2, description="alpha-Rank population size m")
-    transcripts: int = Field(4, ge=0, description="match transcripts kept per LLM agent")
+    rounds: int = Field(default=4, ge=1, description="turns per match")
+    repetitions: int = Field(default=1, ge=1, description="matches per pairing")
+    max_matches: int = Field(default=64, ge=1, description="matches in progress at once (their decisions are batched)")
+    cache: str | None = Field(default=None, description="SQLite answer cache; null = every answer is computed")
+    alpha: float = Field(default=10.0, gt=0, description="alpha-Rank selection intensity")
+    population_size: int = Field(default=50, ge=2, description="alpha-Rank population size m")
+    transcripts: int = Field(default=4, ge=0, description="match transcripts kept per LLM agent")
 
 
 class ShowcaseConfig(ExperimentConfig):

@@ -43,14 +43,15 @@ class StrategoLLMSpec(Strict):
 
 class StrategoConfig(ExperimentConfig):
     kind: Literal["stratego"] = "stratego"
-    variant: Literal["standard", "barrage"] = Field("barrage", description="40 pieces a side, or the 8 of Barrage")
-    max_plies: int | None = Field(None, ge=1, le=100_000, description="turn limit in moves of either player "
+    variant: Literal["standard", "barrage"] = Field(default="barrage",
+                                                    description="40 pieces a side, or the 8 of Barrage")
+    max_plies: int | None = Field(default=None, ge=1, le=100_000, description="turn limit in moves of either player "
                                   "(a draw); default 2000 standard, 400 Barrage")
-    games: int = Field(10, ge=1, le=100_000, description="games per pairing and colour")
+    games: int = Field(default=10, ge=1, le=100_000, description="games per pairing and colour")
     players: dict[str, str | StrategoLLMSpec] = Field(
         ..., min_length=2, description="name -> 'random' | 'heuristic' | 'human' | {llm: {model: ..., ...}}")
-    alpha: float = Field(10.0, gt=0, le=1e6, description="alpha-Rank selection intensity")
-    cache: str | None = Field(None, description="SQLite answer cache of the LLM agents; null = none")
+    alpha: float = Field(default=10.0, gt=0, le=1e6, description="alpha-Rank selection intensity")
+    cache: str | None = Field(default=None, description="SQLite answer cache of the LLM agents; null = none")
 
     resumable = True
 

@@ -45,11 +45,11 @@ ModelSpec = dict[str, Any] | str
 
 
 class _TalkConfig(ExperimentConfig):
-    model: ModelSpec | None = Field(None, description="model mapping or model YAML path (see docs/llm.md)")
+    model: ModelSpec | None = Field(default=None, description="model mapping or model YAML path (see docs/llm.md)")
     monitors: list[MonitorSpec] = Field(default_factory=list, description="safety monitors on every message")
-    simulate: SimulatedAgents | None = Field(None, description="use the simulated model on a loopback server")
-    concurrency: int = Field(8, ge=1, description="questions (or conversations) in flight at once")
-    show_transcripts: int = Field(3, ge=0, description="transcripts shown in the report (all are saved)")
+    simulate: SimulatedAgents | None = Field(default=None, description="use the simulated model on a loopback server")
+    concurrency: int = Field(default=8, ge=1, description="questions (or conversations) in flight at once")
+    show_transcripts: int = Field(default=3, ge=0, description="transcripts shown in the report (all are saved)")
 
     resumable = True
 
@@ -152,10 +152,11 @@ class DebateConfig(_TalkConfig):
     """Multi-agent debate (Du et al. 2023) with its vote controls."""
 
     kind: Literal["debate"] = "debate"
-    task: str = Field("arithmetic", description="'arithmetic', 'reading', or a JSONL file of questions")
-    questions: int = Field(20, ge=1, description="number of questions (arithmetic: generated from the seed)")
+    task: str = Field(default="arithmetic", description="'arithmetic', 'reading', or a JSONL file of questions")
+    questions: int = Field(default=20, ge=1, description="number of questions (arithmetic: generated from the seed)")
     debate: DebateSettings = Field(default_factory=DebateSettings)
-    judge_model: ModelSpec | None = Field(None, description="judge for aggregate: judge (default: the main model)")
+    judge_model: ModelSpec | None = Field(default=None,
+                                          description="judge for aggregate: judge (default: the main model)")
 
 
 DEBATE_COLUMNS = ["method", "accuracy", "95% CI", "n", "answers", "unparsed", "no answer"]
@@ -260,10 +261,11 @@ class JudgedConfig(_TalkConfig):
     """Judged debate vs consultancy vs judge alone (Khan et al. 2024)."""
 
     kind: Literal["judged-debate"] = "judged-debate"
-    task: str = Field("reading", description="'reading' (shipped), 'arithmetic', or a JSONL file of questions")
-    questions: int | None = Field(None, ge=1, description="use only the first N questions")
+    task: str = Field(default="reading", description="'reading' (shipped), 'arithmetic', or a JSONL file of questions")
+    questions: int | None = Field(default=None, ge=1, description="use only the first N questions")
     judged: JudgedSettings = Field(default_factory=JudgedSettings)
-    judge_model: ModelSpec | None = Field(None, description="the judge: a model, 'person' (terminal), or the main")
+    judge_model: ModelSpec | None = Field(default=None,
+                                          description="the judge: a model, 'person' (terminal), or the main")
 
 
 @experiment("judged-debate", JudgedConfig)
@@ -334,9 +336,9 @@ class PersuasionConfig(_TalkConfig):
     """A persuader moving a persuadee's stance, against a control arm."""
 
     kind: Literal["persuasion"] = "persuasion"
-    claims: str = Field("shipped", description="'shipped' or a JSONL file of {id, claim}")
+    claims: str = Field(default="shipped", description="'shipped' or a JSONL file of {id, claim}")
     persuasion: PersuasionSettings = Field(default_factory=PersuasionSettings)
-    persuader_model: ModelSpec | None = Field(None, description="the persuader (default: the main model)")
+    persuader_model: ModelSpec | None = Field(default=None, description="the persuader (default: the main model)")
 
 
 @experiment("persuasion", PersuasionConfig)

@@ -27,10 +27,10 @@ ALPHARANK_MAX_EXPONENT = 700
 class PayoffsConfig(Strict):
     """Prisoner's dilemma payoffs of the row player (Axelrod's defaults)."""
 
-    R: float = Field(3.0, ge=-1e6, le=1e6)
-    S: float = Field(0.0, ge=-1e6, le=1e6)
-    T: float = Field(5.0, ge=-1e6, le=1e6)
-    P: float = Field(1.0, ge=-1e6, le=1e6)
+    R: float = Field(default=3.0, ge=-1e6, le=1e6)
+    S: float = Field(default=0.0, ge=-1e6, le=1e6)
+    T: float = Field(default=5.0, ge=-1e6, le=1e6)
+    P: float = Field(default=1.0, ge=-1e6, le=1e6)
 
     def tuple(self) -> tuple[float, float, float, float]:
         return (self.R, self.S, self.T, self.P)
@@ -39,19 +39,20 @@ class PayoffsConfig(Strict):
 class AnalysisConfig(Strict):
     """Settings of the population analyses after the tournament."""
 
-    alpha: float = Field(5.0, gt=0, description="alpha-Rank selection intensity")
-    m: int = Field(50, ge=2, description="alpha-Rank population size")
-    moran_size: int = Field(20, ge=2, description="population size of the Moran fixation analysis")
-    moran_w: float = Field(0.5, gt=0, le=1, description="Moran selection intensity w (fitness 1 - w + w * payoff)")
-    top: int = Field(8, ge=2, description="strategies shown in the Moran and replicator analyses (by rank)")
-    replicator_time: float = Field(30.0, gt=0, description="time span of the replicator trajectories")
+    alpha: float = Field(default=5.0, gt=0, description="alpha-Rank selection intensity")
+    m: int = Field(default=50, ge=2, description="alpha-Rank population size")
+    moran_size: int = Field(default=20, ge=2, description="population size of the Moran fixation analysis")
+    moran_w: float = Field(default=0.5, gt=0, le=1,
+                           description="Moran selection intensity w (fitness 1 - w + w * payoff)")
+    top: int = Field(default=8, ge=2, description="strategies shown in the Moran and replicator analyses (by rank)")
+    replicator_time: float = Field(default=30.0, gt=0, description="time span of the replicator trajectories")
 
 
 class TournamentSafetyConfig(SafetyConfig):
     """Safety rules on the stage game (state-free: the tournament counts joint actions), plus the
     continuation probability under which memory-one players' exploitability is exact."""
 
-    discount: float | None = Field(None, gt=0, lt=1, description="continuation probability gamma of the exact "
+    discount: float | None = Field(default=None, gt=0, lt=1, description="continuation probability gamma of the exact "
                                    "exploitability; default 1 - prob_end, or 1 - 1/turns for fixed-length matches")
 
 
@@ -66,15 +67,16 @@ class TournamentConfig(ExperimentConfig):
     policies: dict[str, list[float]] = Field(
         default_factory=dict,
         description="extra players: display name -> memory-one policy [start, CC, CD, DC, DD] (e.g. learned)")
-    turns: int = Field(200, ge=1, description="turns per match (the most, with prob_end)")
-    repetitions: int = Field(10, ge=1, description="matches per pair")
-    noise: float = Field(0.0, ge=0, le=0.5, description="probability each action is flipped")
-    prob_end: float = Field(0.0, ge=0, lt=1, description="per-turn probability that a match ends")
+    turns: int = Field(default=200, ge=1, description="turns per match (the most, with prob_end)")
+    repetitions: int = Field(default=10, ge=1, description="matches per pair")
+    noise: float = Field(default=0.0, ge=0, le=0.5, description="probability each action is flipped")
+    prob_end: float = Field(default=0.0, ge=0, lt=1, description="per-turn probability that a match ends")
     payoffs: PayoffsConfig = Field(default_factory=PayoffsConfig)
-    self_play: bool = Field(True, description="each player also meets a copy of itself")
+    self_play: bool = Field(default=True, description="each player also meets a copy of itself")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     safety: TournamentSafetyConfig | None = Field(
-        None, description="adds safety columns: welfare lost, violations and cost of forbidden (joint) actions of "
+        default=None,
+        description="adds safety columns: welfare lost, violations and cost of forbidden (joint) actions of "
                           "the stage game, exact exploitability of memory-one players")
 
     resumable = True

@@ -130,10 +130,11 @@ class LagrangianConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     budget: float = Field(ge=0, description="d: the allowed constraint cost per step")
-    lr: float = Field(0.5, gt=0, description="eta: the dual (multiplier) step size")
-    init: float = Field(0.0, ge=0, description="the initial multiplier lambda")
-    max_multiplier: float = Field(1e3, gt=0, description="clip lambda here (keeps early updates bounded)")
-    kp: float = Field(0.0, ge=0, description="proportional gain (PID Lagrangian, Stooke et al. 2020); 0 = plain")
+    lr: float = Field(default=0.5, gt=0, description="eta: the dual (multiplier) step size")
+    init: float = Field(default=0.0, ge=0, description="the initial multiplier lambda")
+    max_multiplier: float = Field(default=1e3, gt=0, description="clip lambda here (keeps early updates bounded)")
+    kp: float = Field(default=0.0, ge=0,
+                      description="proportional gain (PID Lagrangian, Stooke et al. 2020); 0 = plain")
 
 
 @dataclass

@@ -50,7 +50,7 @@ class ActionRule(_Rule):
 
     player: str | int = Field(description="player name or index")
     actions: list[str | int] = Field(min_length=1, description="action names or indices")
-    states: list[str | int] | None = Field(None, description="state names or indices; None = every state")
+    states: list[str | int] | None = Field(default=None, description="state names or indices; None = every state")
 
 
 class JointRule(_Rule):
@@ -61,8 +61,8 @@ class JointRule(_Rule):
     """
 
     joint: list[str | int] = Field(min_length=1, description="one action per player, or '*'")
-    states: list[str | int] | None = Field(None, description="state names or indices; None = every state")
-    blame: list[str | int] | None = Field(None, description="players charged with a violation")
+    states: list[str | int] | None = Field(default=None, description="state names or indices; None = every state")
+    blame: list[str | int] | None = Field(default=None, description="players charged with a violation")
 
 
 @dataclass(frozen=True, eq=False)

@@ -61,21 +61,22 @@ class DebateSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    agents: int = Field(3, ge=1, le=64, description="number of debating agents N")
-    rounds: int = Field(2, ge=0, le=20, description="debate rounds R after the independent answers")
+    agents: int = Field(default=3, ge=1, le=64, description="number of debating agents N")
+    rounds: int = Field(default=2, ge=0, le=20, description="debate rounds R after the independent answers")
     graph: str | dict[str, list[str]] | list[list[int]] = Field(
-        "all", description="who reads whom: 'all', 'ring', 'none', {reader: [authors]}, or a 0/1 matrix")
-    aggregate: Literal["majority", "judge"] = Field("majority", description="how the final answer is chosen")
-    temperature: float = Field(1.0, ge=0, le=2, description="sampling temperature of the agents")
-    max_tokens: int | None = Field(512, ge=1, description="token limit per answer")
-    vote_samples: bool = Field(True, description="draw N*R extra independent answers for the equal-calls vote")
-    show_source: bool = Field(True, description="show a question's source text (if any) to the agents")
-    answer_hint: str = Field(ANSWER_HINT, description="appended to every prompt")
-    judge_max_reasks: int = Field(2, ge=0, le=10, description="re-asks of the judge after an answer naming no option")
-    judge_max_tokens: int | None = Field(None, ge=1, description="token limit of the judge's choice calls (its "
+        default="all", description="who reads whom: 'all', 'ring', 'none', {reader: [authors]}, or a 0/1 matrix")
+    aggregate: Literal["majority", "judge"] = Field(default="majority", description="how the final answer is chosen")
+    temperature: float = Field(default=1.0, ge=0, le=2, description="sampling temperature of the agents")
+    max_tokens: int | None = Field(default=512, ge=1, description="token limit per answer")
+    vote_samples: bool = Field(default=True, description="draw N*R extra independent answers for the equal-calls vote")
+    show_source: bool = Field(default=True, description="show a question's source text (if any) to the agents")
+    answer_hint: str = Field(default=ANSWER_HINT, description="appended to every prompt")
+    judge_max_reasks: int = Field(default=2, ge=0, le=10,
+                                  description="re-asks of the judge after an answer naming no option")
+    judge_max_tokens: int | None = Field(default=None, ge=1, description="token limit of the judge's choice calls (its "
                                                                  "model's choice_max_tokens; None: the model's)")
     judge_fallback: Literal["majority", "none"] = Field(
-        "majority", description="after the judge's re-asks: the agents' majority answer, or no final answer")
+        default="majority", description="after the judge's re-asks: the agents' majority answer, or no final answer")
 
 
 @dataclass

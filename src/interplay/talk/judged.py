@@ -67,21 +67,23 @@ class JudgedSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    protocols: tuple[Protocol, ...] = Field(PROTOCOLS, description="which protocols to run on every question")
-    rounds: int = Field(2, ge=1, le=10, description="rounds of arguments (each debater speaks once a round)")
-    judge_sees_source: bool = Field(False, description="False = information asymmetry (Khan et al.)")
-    debaters_see_source: bool = Field(True, description="debaters and consultants read the source text")
-    sequential: bool = Field(False, description="debater B reads A's argument of the same round")
-    judge_questions: bool = Field(False, description="the judge asks a question after each round")
-    verify_quotes: bool = Field(True, description="mark <quote>s as verified/unverified before the judge reads")
-    words: int = Field(150, ge=10, description="word limit given to debaters")
-    temperature: float = Field(0.7, ge=0, le=2, description="debaters' sampling temperature")
-    max_tokens: int | None = Field(400, ge=1, description="token limit per argument")
-    judge_max_reasks: int = Field(2, ge=0, le=10, description="re-asks of the judge after an answer naming no option")
-    judge_max_tokens: int = Field(100, ge=1, description="token limit of every judge call: its questions "
+    protocols: tuple[Protocol, ...] = Field(default=PROTOCOLS, description="which protocols to run on every question")
+    rounds: int = Field(default=2, ge=1, le=10, description="rounds of arguments (each debater speaks once a round)")
+    judge_sees_source: bool = Field(default=False, description="False = information asymmetry (Khan et al.)")
+    debaters_see_source: bool = Field(default=True, description="debaters and consultants read the source text")
+    sequential: bool = Field(default=False, description="debater B reads A's argument of the same round")
+    judge_questions: bool = Field(default=False, description="the judge asks a question after each round")
+    verify_quotes: bool = Field(default=True, description="mark <quote>s as verified/unverified before the judge reads")
+    words: int = Field(default=150, ge=10, description="word limit given to debaters")
+    temperature: float = Field(default=0.7, ge=0, le=2, description="debaters' sampling temperature")
+    max_tokens: int | None = Field(default=400, ge=1, description="token limit per argument")
+    judge_max_reasks: int = Field(default=2, ge=0, le=10,
+                                  description="re-asks of the judge after an answer naming no option")
+    judge_max_tokens: int = Field(default=100, ge=1, description="token limit of every judge call: its questions "
                                                          "(judge_questions) and its choices")
     judge_fallback: Literal["random", "none"] = Field(
-        "none", description="after the judge's re-asks: a random answer (counted as a fallback), or no decision")
+        default="none",
+        description="after the judge's re-asks: a random answer (counted as a fallback), or no decision")
 
 
 # -- quotes ---------------------------------------------------------------------------

@@ -123,13 +123,13 @@ class PersuasionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    scale: tuple[int, int] = Field((1, 7), description="stance scale (low = strongly disagree)")
-    control: Literal["none", "neutral"] = Field("none", description="control arm: no message, or a neutral one")
-    direction: Literal["balanced", "against"] = Field("balanced", description="which side the persuader argues")
-    repeats: int = Field(1, ge=1, le=100, description="independent conversations per claim and arm")
-    words: int = Field(120, ge=10, description="word limit of the persuader's message")
-    temperature: float = Field(1.0, ge=0, le=2, description="sampling temperature of both models")
-    max_tokens: int | None = Field(300, ge=1, description="token limit per answer")
+    scale: tuple[int, int] = Field(default=(1, 7), description="stance scale (low = strongly disagree)")
+    control: Literal["none", "neutral"] = Field(default="none", description="control arm: no message, or a neutral one")
+    direction: Literal["balanced", "against"] = Field(default="balanced", description="which side the persuader argues")
+    repeats: int = Field(default=1, ge=1, le=100, description="independent conversations per claim and arm")
+    words: int = Field(default=120, ge=10, description="word limit of the persuader's message")
+    temperature: float = Field(default=1.0, ge=0, le=2, description="sampling temperature of both models")
+    max_tokens: int | None = Field(default=300, ge=1, description="token limit per answer")
 
 
 @dataclass

@@ -45,12 +45,14 @@ class SimulatedAgents(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    accuracy: float = Field(0.6, ge=0, le=1, description="solver: chance of a correct independent answer")
-    conformity: float = Field(0.7, ge=0, le=1, description="solver: chance to adopt the others' plurality")
-    gullibility: float = Field(0.7, ge=0, le=1, description="judge: chance to follow an unverified argument")
-    susceptibility: float = Field(1.5, ge=0, le=6, description="persuadee: points moved by a persuasive message")
-    noise: float = Field(0.3, ge=0, le=1, description="persuadee: chance of a one-point move without reason")
-    unparseable: float = Field(0.05, ge=0, le=1, description="chance of an answer with no readable final answer")
+    accuracy: float = Field(default=0.6, ge=0, le=1, description="solver: chance of a correct independent answer")
+    conformity: float = Field(default=0.7, ge=0, le=1, description="solver: chance to adopt the others' plurality")
+    gullibility: float = Field(default=0.7, ge=0, le=1, description="judge: chance to follow an unverified argument")
+    susceptibility: float = Field(default=1.5, ge=0, le=6,
+                                  description="persuadee: points moved by a persuasive message")
+    noise: float = Field(default=0.3, ge=0, le=1, description="persuadee: chance of a one-point move without reason")
+    unparseable: float = Field(default=0.05, ge=0, le=1,
+                               description="chance of an answer with no readable final answer")
 
 
 def _u(req: ChatRequest, *salt: Any) -> float:

@@ -62,10 +62,10 @@ class DiCEConfig(LearnerOptions, BaseModel):
     forms: ClassVar[frozenset[str]] = frozenset({"iterated", "coin"})
 
     kind: Literal["pg", "lola-dice"] = "lola-dice"
-    lr: float = Field(0.2, gt=0, description="outer learning rate (DiCE paper: 0.2)")
-    lr_inner: float = Field(0.3, gt=0, description="look-ahead step of the opponent (lola-dice only; 0.3)")
-    baseline: bool = Field(True, description="use the batch-mean baseline of Mao et al. 2019")
-    hidden: tuple[int, ...] = Field((), description="coin game only: hidden layer sizes of the policy over "
+    lr: float = Field(default=0.2, gt=0, description="outer learning rate (DiCE paper: 0.2)")
+    lr_inner: float = Field(default=0.3, gt=0, description="look-ahead step of the opponent (lola-dice only; 0.3)")
+    baseline: bool = Field(default=True, description="use the batch-mean baseline of Mao et al. 2019")
+    hidden: tuple[int, ...] = Field(default=(), description="coin game only: hidden layer sizes of the policy over "
                                     "the observation (() = a linear softmax policy)")
 
     def label(self) -> str:

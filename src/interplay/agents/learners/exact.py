@@ -59,7 +59,7 @@ class NaiveLearner(_Config):
 
     short: ClassVar[str] = "NL"
     kind: Literal["naive"] = "naive"
-    lr: float = Field(1.0, gt=0, description="learning rate (LOLA's exact setting: 1)")
+    lr: float = Field(default=1.0, gt=0, description="learning rate (LOLA's exact setting: 1)")
 
 
 class LookAhead(_Config):
@@ -67,8 +67,8 @@ class LookAhead(_Config):
 
     short: ClassVar[str] = "LA"
     kind: Literal["lookahead"] = "lookahead"
-    lr: float = Field(1.0, gt=0, description="learning rate")
-    lookahead: float = Field(1.0, gt=0, description="eta, the opponent's assumed learning rate")
+    lr: float = Field(default=1.0, gt=0, description="learning rate")
+    lookahead: float = Field(default=1.0, gt=0, description="eta, the opponent's assumed learning rate")
 
 
 class LOLA(_Config):
@@ -76,9 +76,9 @@ class LOLA(_Config):
 
     short: ClassVar[str] = "LOLA"
     kind: Literal["lola"] = "lola"
-    lr: float = Field(1.0, gt=0, description="learning rate (delta in the paper)")
-    correction: float = Field(1.0, ge=0, description="c = eta, the weight of the shaping term")
-    lookahead_term: bool = Field(False, description="also add the LA term (Letcher et al.'s LOLA)")
+    lr: float = Field(default=1.0, gt=0, description="learning rate (delta in the paper)")
+    correction: float = Field(default=1.0, ge=0, description="c = eta, the weight of the shaping term")
+    lookahead_term: bool = Field(default=False, description="also add the LA term (Letcher et al.'s LOLA)")
 
 
 class SOS(_Config):
@@ -86,9 +86,9 @@ class SOS(_Config):
 
     short: ClassVar[str] = "SOS"
     kind: Literal["sos"] = "sos"
-    alpha: float = Field(1.0, gt=0, description="learning and look-ahead rate")
-    a: float = Field(0.5, gt=0, lt=1, description="keeps the update within (1-a)|xi0|^2 of LA's")
-    b: float = Field(0.1, gt=0, lt=1, description="below this gradient norm, p shrinks as |xi|^2")
+    alpha: float = Field(default=1.0, gt=0, description="learning and look-ahead rate")
+    a: float = Field(default=0.5, gt=0, lt=1, description="keeps the update within (1-a)|xi0|^2 of LA's")
+    b: float = Field(default=0.1, gt=0, lt=1, description="below this gradient norm, p shrinks as |xi|^2")
 
 
 class FixedPolicy(_Config):

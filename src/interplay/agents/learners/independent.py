@@ -33,9 +33,9 @@ class IndependentPPOConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    iterations: int = Field(100, ge=1, description="PPO updates per agent")
-    num_envs: int = Field(256, ge=4, description="coin games played in parallel")
-    rollout_length: int = Field(32, ge=2, description="steps per batch (episodes continue across batches)")
+    iterations: int = Field(default=100, ge=1, description="PPO updates per agent")
+    num_envs: int = Field(default=256, ge=4, description="coin games played in parallel")
+    rollout_length: int = Field(default=32, ge=2, description="steps per batch (episodes continue across batches)")
     ppo: PPOConfig = Field(default_factory=_coin_ppo, description="PPO settings (both agents)")
 
 

@@ -64,13 +64,13 @@ class MFOSConfig(LearnerOptions, BaseModel):
     first_seat_only: ClassVar[bool] = True
 
     kind: Literal["mfos"] = "mfos"
-    iterations: int = Field(600, ge=1, description="PPO iterations, each on a batch of meta-episodes")
-    episodes: int = Field(64, ge=4, description="parallel meta-episodes (opponents) per iteration")
-    meta_steps: int = Field(100, ge=2, description="opponent learning steps per meta-episode")
-    reward_scale: float = Field(0.1, gt=0, description="PPO sees reward per step times this")
-    init_std: float = Field(1.0, ge=0, description="std of the opponent's initial logits")
-    init_log_std: float = Field(0.0, description="initial log std of the meta-policy's Gaussian over logits")
-    restarts: int = Field(4, ge=1, description="independent meta-agents trained in parallel; the best by "
+    iterations: int = Field(default=600, ge=1, description="PPO iterations, each on a batch of meta-episodes")
+    episodes: int = Field(default=64, ge=4, description="parallel meta-episodes (opponents) per iteration")
+    meta_steps: int = Field(default=100, ge=2, description="opponent learning steps per meta-episode")
+    reward_scale: float = Field(default=0.1, gt=0, description="PPO sees reward per step times this")
+    init_std: float = Field(default=1.0, ge=0, description="std of the opponent's initial logits")
+    init_log_std: float = Field(default=0.0, description="initial log std of the meta-policy's Gaussian over logits")
+    restarts: int = Field(default=4, ge=1, description="independent meta-agents trained in parallel; the best by "
                                                "training reward over the last tenth of iterations is kept")
     ppo: PPOConfig = Field(default_factory=_default_ppo, description="PPO settings of the meta-agent")
 

@@ -68,23 +68,26 @@ class POLAConfig(LearnerOptions, BaseModel):
     forms: ClassVar[frozenset[str]] = frozenset({"coin"})
 
     kind: Literal["pola-dice"] = "pola-dice"
-    inner_steps: int = Field(4, ge=0, description="opponent look-ahead steps (0: naive PG; 1 with betas 0 and "
+    inner_steps: int = Field(default=4, ge=0, description="opponent look-ahead steps (0: naive PG; 1 with betas 0 and "
                                                    "outer_steps 1: LOLA-DiCE)")
-    outer_steps: int = Field(200, ge=1, description="the learner's own optimisation steps per update")
-    inner_beta: float = Field(5.0, ge=0, description="weight of the opponent's KL penalty in the look-ahead")
-    outer_beta: float = Field(150.0, ge=0, description="weight of the learner's own KL penalty")
-    lr_in: float = Field(0.01, gt=0, description="SGD learning rate of the opponent's look-ahead steps")
-    lr_out: float = Field(0.003, gt=0, description="Adam learning rate of the learner's own steps")
-    lr_v: float = Field(0.0005, gt=0, description="learning rate of the value functions (Adam outer, SGD inner)")
-    hidden: int = Field(64, ge=1, description="width of the dense layer and of the GRU")
-    gae_lambda: float = Field(1.0, ge=0, le=1, description="GAE lambda of the loaded-DiCE advantages")
-    policy: Literal["gru", "feedforward"] = Field("gru", description="the policy network: the paper's GRU, or a "
+    outer_steps: int = Field(default=200, ge=1, description="the learner's own optimisation steps per update")
+    inner_beta: float = Field(default=5.0, ge=0, description="weight of the opponent's KL penalty in the look-ahead")
+    outer_beta: float = Field(default=150.0, ge=0, description="weight of the learner's own KL penalty")
+    lr_in: float = Field(default=0.01, gt=0, description="SGD learning rate of the opponent's look-ahead steps")
+    lr_out: float = Field(default=0.003, gt=0, description="Adam learning rate of the learner's own steps")
+    lr_v: float = Field(default=0.0005, gt=0,
+                        description="learning rate of the value functions (Adam outer, SGD inner)")
+    hidden: int = Field(default=64, ge=1, description="width of the dense layer and of the GRU")
+    gae_lambda: float = Field(default=1.0, ge=0, le=1, description="GAE lambda of the loaded-DiCE advantages")
+    policy: Literal["gru", "feedforward"] = Field(default="gru",
+                                                  description="the policy network: the paper's GRU, or a "
                                                   "feed-forward softmax over the current observation")
-    layers: tuple[int, ...] = Field((), description="feed-forward policy only: its tanh hidden layers (() = linear)")
+    layers: tuple[int, ...] = Field(default=(),
+                                    description="feed-forward policy only: its tanh hidden layers (() = linear)")
     value: Literal["learned", "batch-mean", "none"] = Field(
-        "learned", description="the baseline: a learned value (GRU, loaded DiCE with GAE), the batch-mean "
+        default="learned", description="the baseline: a learned value (GRU, loaded DiCE with GAE), the batch-mean "
         "baseline of Mao et al. 2019, or none")
-    optimizer: Literal["adam", "sgd"] = Field("adam", description="optimiser of the learner's own steps")
+    optimizer: Literal["adam", "sgd"] = Field(default="adam", description="optimiser of the learner's own steps")
 
     def on_coin_game(self) -> POLAConfig:
         return self

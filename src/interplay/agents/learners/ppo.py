@@ -31,16 +31,16 @@ class PPOConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lr: float = Field(3e-3, gt=0, description="Adam learning rate")
-    gamma: float = Field(0.99, ge=0, le=1, description="discount of the returns PPO maximises")
-    gae_lambda: float = Field(0.95, ge=0, le=1, description="GAE lambda")
-    clip: float = Field(0.2, gt=0, description="probability-ratio clipping epsilon")
-    epochs: int = Field(4, ge=1, description="passes over each batch")
-    minibatches: int = Field(4, ge=1, description="minibatches per pass")
-    entropy_coef: float = Field(0.0, ge=0, description="entropy bonus weight")
-    value_coef: float = Field(0.5, ge=0, description="value loss weight")
-    max_grad_norm: float = Field(0.5, gt=0, description="global gradient-norm clip")
-    hidden: tuple[int, ...] = Field((64, 64), description="hidden layer sizes of actor and critic")
+    lr: float = Field(default=3e-3, gt=0, description="Adam learning rate")
+    gamma: float = Field(default=0.99, ge=0, le=1, description="discount of the returns PPO maximises")
+    gae_lambda: float = Field(default=0.95, ge=0, le=1, description="GAE lambda")
+    clip: float = Field(default=0.2, gt=0, description="probability-ratio clipping epsilon")
+    epochs: int = Field(default=4, ge=1, description="passes over each batch")
+    minibatches: int = Field(default=4, ge=1, description="minibatches per pass")
+    entropy_coef: float = Field(default=0.0, ge=0, description="entropy bonus weight")
+    value_coef: float = Field(default=0.5, ge=0, description="value loss weight")
+    max_grad_norm: float = Field(default=0.5, gt=0, description="global gradient-norm clip")
+    hidden: tuple[int, ...] = Field(default=(64, 64), description="hidden layer sizes of actor and critic")
 
 
 class Batch(NamedTuple):
