@@ -422,9 +422,9 @@ def _print_accounting(acc: dict[str, Any], title: str) -> None:
 
     if not acc:
         return
-    table = Table(title=title, caption="why invalid: length = cut off by the length limit, empty, echo = only "
-                                       "restates the question, none = names no answer, invalid = names no legal "
-                                       "option")
+    caption = ("why invalid: length = cut off by the length limit, empty, echo = only restates the question, "
+               "none = names no answer, invalid = names no legal option")
+    table = Table(title=title, caption=caption)
     columns, rows = accounting_table(acc, short=True)
     if console.width < 140:  # too narrow for the table (or not a terminal: 80 columns): one line an agent
         console.print(title, highlight=False)
@@ -432,7 +432,7 @@ def _print_accounting(acc: dict[str, Any], title: str) -> None:
             cells = dict(zip(columns, row))
             console.print("  " + "; ".join(f"{k} {cells[k]}" for k in columns if k != "agent").join(
                 [f"{cells['agent']}: ", ""]), highlight=False, soft_wrap=True)
-        console.print("  " + table.caption, highlight=False, soft_wrap=True)
+        console.print("  " + caption, highlight=False, soft_wrap=True)
         return
     for col in columns:  # numbers never wrap
         table.add_column(col, justify="left" if col in ("agent", "why invalid") else "right",

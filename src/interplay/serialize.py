@@ -21,10 +21,10 @@ def to_jsonable(x: Any) -> Any:
         return None
     if isinstance(x, np.generic):
         return x.item()
-    if hasattr(x, "model_dump"):
-        return to_jsonable(x.model_dump())
-    if hasattr(x, "to_dict"):
-        return to_jsonable(x.to_dict())
+    for method in ("model_dump", "to_dict"):  # pydantic models, interplay's records
+        convert = getattr(x, method, None)
+        if callable(convert):
+            return to_jsonable(convert())
     if isinstance(x, Path):
         return str(x)
     return x

@@ -90,7 +90,7 @@ def exact_shapley(game: CoalitionGame, table: np.ndarray | None = None) -> np.nd
     n = game.n
     v = value_table(game) if table is None else table
     s = np.arange(2**n, dtype=np.int64)
-    size = sum((s >> i) & 1 for i in range(n))
+    size = ((s[:, None] >> np.arange(n)) & 1).sum(axis=1)  # coalition sizes
     fact = [math.factorial(k) for k in range(n + 1)]
     w_by_size = np.array([fact[k] * fact[n - k - 1] / fact[n] for k in range(n)])
     phi = np.zeros(n)
@@ -228,7 +228,7 @@ def weighted_voting_game(weights: Mapping[str, float] | Sequence[float], quota: 
     return CoalitionGame(names, lambda m: (m @ w >= quota - 1e-12).astype(float), (0.0, 1.0), monotone=True)
 
 
-def plurality_game(players: Sequence[str], votes: np.ndarray | Sequence[int], quality: Sequence[float],
+def plurality_game(players: Sequence[str], votes: np.ndarray | Sequence[int], quality: np.ndarray | Sequence[float],
                    weights: Sequence[float] | None = None, empty: float | None = None) -> CoalitionGame:
     """Quality of the (weighted) plurality choice among a coalition's suggestions.
 

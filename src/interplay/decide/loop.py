@@ -54,7 +54,7 @@ def advice_profile(advice: Sequence[Advice], options: Sequence[str],
     return Profile(options, out)
 
 
-def coalition_game(advice: Sequence[Advice], options: Sequence[str], losses: Sequence[float], rule: str,
+def coalition_game(advice: Sequence[Advice], options: Sequence[str], losses: np.ndarray | Sequence[float], rule: str,
                    weights: Sequence[float] | None = None) -> CoalitionGame:
     """v(S) = quality (1 - loss) of the decision the advisors in S reach by ``rule``.
 
@@ -237,7 +237,7 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
         rng = np.random.default_rng([seed, 2, j])
         tracker = RegretTracker(m)
         run = LearnerRun(lname, tracker)
-        algo: Any = None
+        algo: Hedge | Exp3 | Exp4 | None = None  # None: a voting rule
         if lname == "hedge":
             algo = Hedge(m, n_rounds, learning_rate)
         elif lname == "uniform":
@@ -254,13 +254,13 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
             q = task.question(t)
             advice = [a.advise(q, np.random.default_rng([seed, 1, i, t])) for i, a in enumerate(advisors)]
             E = np.array([a.probs for a in advice])  # (m, k)
-            follow: int | None = None
-            if lname in ("hedge", "uniform", "exp3"):
+            follow = -1  # the advisor followed (Hedge, EXP3)
+            if isinstance(algo, Hedge | Exp3):
                 w = algo.probs()
                 follow = _draw(rng, w)
                 chosen = _draw(rng, E[follow])
                 probs_opt = w @ E
-            elif lname == "exp4":
+            elif isinstance(algo, Exp4):
                 w = algo.expert_probs()
                 probs_opt = algo.probs(E)
                 chosen = _draw(rng, probs_opt)
@@ -274,11 +274,11 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
             adv_losses = E @ losses
             cum += adv_losses
             tracker.record(float(probs_opt @ losses), float(losses[chosen]), adv_losses)
-            if lname in ("hedge", "uniform"):
+            if isinstance(algo, Hedge):
                 algo.update(adv_losses)
-            elif lname == "exp3":
+            elif isinstance(algo, Exp3):
                 algo.update(follow, float(losses[chosen]))
-            elif lname == "exp4":
+            elif isinstance(algo, Exp4):
                 algo.update(E, chosen, float(losses[chosen]))
             for a in advisors:
                 a.observe(q, losses)

@@ -73,7 +73,7 @@ def alpharank(payoff_tables: np.ndarray | list[np.ndarray], names: list[str] | l
         A = tables[0]
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise InterplayError(f"alpha-Rank: a single population needs a square payoff matrix, got {A.shape}.")
-        labels = list(names) if names is not None else [str(k) for k in range(A.shape[0])]  # type: ignore[arg-type]
+        labels = [str(x) for x in names] if names is not None else [str(k) for k in range(A.shape[0])]
     else:
         shape = tables[0].shape
         if any(t.shape != shape for t in tables) or len(shape) != len(tables):
@@ -82,7 +82,8 @@ def alpharank(payoff_tables: np.ndarray | list[np.ndarray], names: list[str] | l
         per = names if names is not None else [[str(k) for k in range(s)] for s in shape]
         labels = [" / ".join(str(per[p][i]) for p, i in enumerate(idx)) for idx in np.ndindex(*shape)]  # type: ignore[index]
     with np.errstate(over="ignore"):  # exp overflow for large alpha * payoff gaps: rho is 0 there, as it should
-        rhos, rho_m, pi, _, _ = osp.compute(tables, m=m, alpha=alpha)
+        # OpenSpiel annotates alpha as int; it is a real number (its own examples pass 1e2, 0.1)
+        rhos, rho_m, pi, _, _ = osp.compute(tables, m=m, alpha=alpha)  # pyright: ignore[reportArgumentType]
     return AlphaRank(names=labels, pi=np.asarray(pi, dtype=float), rhos=np.asarray(rhos, dtype=float),
                      rho_neutral=float(rho_m), alpha=float(alpha), m=int(m))
 

@@ -41,7 +41,8 @@ def symmetric_nash(M: np.ndarray, max_support_enumeration: int = 10, tol: float 
                 except Exception:  # noqa: BLE001,S112 - Lemke-Howson can fail on degenerate games; try the next label
                     continue
     out: list[np.ndarray] = []
-    for x, y in found:
+    for x_, y_ in found:
+        x, y = np.asarray(x_, dtype=float), np.asarray(y_, dtype=float)
         if np.any(np.isnan(x)) or not np.allclose(x, y, atol=1e-6):
             continue
         if is_symmetric_equilibrium(M, x, tol=1e-6) and not any(np.allclose(x, o, atol=1e-6) for o in out):

@@ -70,7 +70,7 @@ def openskill(outcomes: Iterable[Outcome], players: Sequence[str] = ()) -> list[
     for a, b, s in _check(outcomes):
         ra = state.setdefault(a, model.rating(name=a))
         rb = state.setdefault(b, model.rating(name=b))
-        ranks = [1, 2] if s == 1 else [2, 1] if s == 0 else [1, 1]
+        ranks = [1.0, 2.0] if s == 1 else [2.0, 1.0] if s == 0 else [1.0, 1.0]
         (na,), (nb,) = model.rate([[ra], [rb]], ranks=ranks)
         state[a], state[b] = na, nb
         games[a] = games.get(a, 0) + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from interplay.games.normal_form import NormalFormGame
 def best_responses(game: NormalFormGame, player: int, others: tuple[int, ...], atol: float = 1e-9) -> list[int]:
     """Pure best responses of ``player`` to the pure actions ``others`` of everyone else
     (given in player order, skipping ``player``)."""
-    idx: list[object] = list(others)
+    idx: list[int | slice] = list(others)
     idx.insert(player, slice(None))
     column = game.payoffs[(player, *idx)]
     return [int(a) for a in np.flatnonzero(column >= column.max() - atol)]
@@ -109,7 +110,7 @@ class Analysis:
     max_welfare_outcomes: list[str]
     best_responses: dict[str, dict[str, list[str]]]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

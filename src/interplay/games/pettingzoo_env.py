@@ -36,7 +36,7 @@ class InterplayParallelEnv(ParallelEnv):
         self.render_mode = render_mode
         self._obs_spaces = {a: game.observation_space(i) for i, a in enumerate(self.possible_agents)}
         self._act_spaces = {a: game.action_space(i) for i, a in enumerate(self.possible_agents)}
-        self._key = jax.random.PRNGKey(np.random.SeedSequence().entropy % (2**31))
+        self._key = jax.random.PRNGKey(int(np.random.SeedSequence().generate_state(1)[0]) % (2**31))
         self._state: Any = None
         self._last: dict[str, Any] = {}
         self.metadata = {**self.metadata, "name": game.spec.id}
@@ -57,8 +57,8 @@ class InterplayParallelEnv(ParallelEnv):
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         if seed is not None:
-            s = seed.item() if hasattr(seed, "dtype") and np.ndim(seed) == 0 else seed
-            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 0 <= s < 2**32:
+            s = np.asarray(seed).item() if hasattr(seed, "dtype") and np.ndim(seed) == 0 else seed
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 0 <= int(s) < 2**32:
                 raise InterplayError(f"{self.spec_.id}: reset(seed=...) needs a whole number in [0, 2**32) or None, "
                                      f"got {_shown(seed)}.")
             self._key = jax.random.PRNGKey(int(s))
@@ -98,9 +98,9 @@ class InterplayParallelEnv(ParallelEnv):
 
     def _check_action(self, agent: str, value: Any) -> int:
         """``value`` as an action index of ``agent``, or an InterplayError naming the allowed ones."""
-        v = value.item() if hasattr(value, "dtype") and np.ndim(value) == 0 else value
+        v = np.asarray(value).item() if hasattr(value, "dtype") and np.ndim(value) == 0 else value
         n = int(self._act_spaces[agent].n)
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < n:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= int(v) < n:
             names = self.spec_.actions[self.possible_agents.index(agent)]
             allowed = ", ".join(f"{k} ({name})" for k, name in enumerate(names))
             raise InterplayError(f"{self.spec_.id}: agent {agent!r} played {_shown(value)}, which is not an "

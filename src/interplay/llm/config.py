@@ -16,7 +16,7 @@ environment only.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -153,6 +153,10 @@ def read_model_file(path: str | Path) -> tuple[OpenAIConfig | TransformersConfig
     return parse_model_config(data, where=f"model file {p}"), p.parent
 
 
+@overload
+def _resolve(path: str, base: Path | None) -> Path: ...
+@overload
+def _resolve(path: None, base: Path | None) -> None: ...
 def _resolve(path: str | None, base: Path | None) -> Path | None:
     if path is None:
         return None

@@ -297,8 +297,10 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
     head: dict[str, Any] | None = None
     if head_path.exists():
         try:
-            head = json.loads(head_path.read_text())
-            int(head["entries"]), str(head["last_hash"])
+            loaded = json.loads(head_path.read_text())
+            int(loaded["entries"])
+            str(loaded["last_hash"])
+            head = loaded
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             head = {"unreadable": True}
     algorithm = (head or {}).get("algorithm") or (anchor or {}).get("algorithm")

@@ -253,7 +253,8 @@ def train_lagrangian_ppo(game: Any, spec: SafetySpec, opponent: Any, lagrangian:
     if not isinstance(game, IteratedGame):
         raise InterplayError(f"{spec.game_id}: Lagrangian PPO here needs an iterated 2x2 game.")
     cfg = ppo if ppo is not None else PPOConfig(gamma=0.9, lr=0.01, hidden=(16,))
-    opt, learn = _ppo_program(cfg, int(matches), int(steps))
+    # a frozen pydantic model hashes at run time; its stub declares no __hash__
+    opt, learn = _ppo_program(cfg, int(matches), int(steps))  # pyright: ignore[reportArgumentType]
     key = jax.random.PRNGKey(seed)
     key, k0 = jax.random.split(key)
     params = init_actor_critic(k0, 5, 2, cfg.hidden)

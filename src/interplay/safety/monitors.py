@@ -372,6 +372,9 @@ class ClassifierMonitor(MessageMonitor):
             label, verdict = str(verdict[0]), verdict[1]
         if isinstance(verdict, bool | np.bool_):
             return [(f"classified as {label}", None, text[:80])] if verdict else []
+        if isinstance(verdict, tuple):  # not (label, score)
+            raise InterplayError(f"classifier monitor {self.name}: classify returned {verdict!r}; expected a bool, "
+                                 "a score or (label, score).")
         try:
             score = float(verdict)
         except (TypeError, ValueError):
@@ -418,7 +421,7 @@ class JointDeviationMonitor:
         found = None
         if len(self._hist) == self.window:
             hist = np.array(self._hist)
-            deviators = []
+            deviators: list[int] = []
             for i in range(len(joint)):
                 mode, count = Counter(hist[:, i].tolist()).most_common(1)[0]
                 if count >= self.stability * self.window and joint[i] != mode:

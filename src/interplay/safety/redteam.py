@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -104,7 +104,7 @@ class Scenario:
     personas: Mapping[str, str]
     adversaries: tuple[str, ...]
     control: Mapping[str, str]
-    talk_visibility: str = "public"
+    talk_visibility: Literal["public", "private"] = "public"
     goals: Mapping[str, str] = field(default_factory=dict)
     canary_owner: str | None = None
 

@@ -85,7 +85,7 @@ class Shield:
         for k, g in enumerate(groups):
             others = tuple(1 + p for p in range(n) if p not in g)
             mine = (spec.blame[..., g].any(axis=-1) & spec.forbidden) if others else spec.forbidden
-            ok = ~mine.any(axis=others) if others else ~mine
+            ok = np.asarray(~mine.any(axis=others) if others else ~mine)
             # axes are in player order; reorder to the group's order
             order = sorted(g)
             ok = np.moveaxis(ok, [1 + order.index(p) for p in g], list(range(1, 1 + len(g))))
@@ -313,8 +313,9 @@ def shielded_step(shield: Shield | None, state: int, actors: Sequence[Actor], ob
     dists = [a.probs(o) for a, o in zip(actors, observations)]
 
     def free(i: int) -> int:
-        if dists[i] is not None:
-            return _inverse_cdf(dists[i], float(uniforms[i]))
+        d = dists[i]
+        if d is not None:
+            return _inverse_cdf(d, float(uniforms[i]))
         return actors[i].act(observations[i], rng)
 
     if shield is None:
@@ -329,8 +330,9 @@ def shielded_step(shield: Shield | None, state: int, actors: Sequence[Actor], ob
     proposed_l = [0] * n
     executed_l = [0] * n
     for g, members in enumerate(shield.groups):
-        if all(dists[m] is not None for m in members):
-            picked = shield.sample_group(state, g, [dists[m] for m in members], [uniforms[m] for m in members])
+        known = [d for d in (dists[m] for m in members) if d is not None]
+        if len(known) == len(members):
+            picked = shield.sample_group(state, g, known, [uniforms[m] for m in members])
             for m, a in zip(members, picked):
                 executed_l[m] = a
                 proposed_l[m] = free(m)
@@ -341,9 +343,10 @@ def shielded_step(shield: Shield | None, state: int, actors: Sequence[Actor], ob
             allowed = shield.allowed(state, m, chosen)
             if len(allowed) < len(shield.spec.actions[m]):
                 shield.restricted[m] += 1
-            if dists[m] is not None:
-                p = dists[m] * np.isin(np.arange(len(dists[m])), allowed)
-                p = p if p.sum() > 0 else np.isin(np.arange(len(dists[m])), allowed).astype(float)
+            d = dists[m]
+            if d is not None:
+                p = d * np.isin(np.arange(len(d)), allowed)
+                p = p if p.sum() > 0 else np.isin(np.arange(len(d)), allowed).astype(float)
                 a = _inverse_cdf(p / p.sum(), float(uniforms[m]))
                 proposed_l[m] = free(m)
                 shield.interventions[m] += int(a != proposed_l[m])

@@ -49,7 +49,7 @@ def answer_problem(c: Completion | None, text: str | None = None) -> str | None:
 def _flexible(expr: str) -> re.Pattern[str]:
     """A pattern for an arithmetic expression written with any spacing and the usual operator signs."""
     tokens = re.findall(r"\d+(?:\.\d+)?|[-+*/x\u00d7]", expr)
-    parts = [_OP.get(t, re.escape(t)) for t in tokens]
+    parts = [_OP[t] if t in _OP else re.escape(t) for t in tokens]
     return re.compile(r"\s*".join(parts))
 
 

@@ -27,7 +27,7 @@ report viewer reads: ``sender``, ``to``, ``visibility``, ``text``, ``round``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -198,7 +198,7 @@ class Channel:
         return [m.to_dict() for m in self.log]
 
 
-def graph_neighbours(kind: str | dict[str, Sequence[str]] | Sequence[Sequence[int]], names: Sequence[str]
+def graph_neighbours(kind: str | Mapping[str, Sequence[str]] | Sequence[Sequence[int]], names: Sequence[str]
                      ) -> dict[str, tuple[str, ...]]:
     """Who reads whom in a multi-agent debate: ``{reader: (authors it sees)}``.
 

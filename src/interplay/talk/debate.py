@@ -103,7 +103,7 @@ def agent_names(n: int) -> list[str]:
 
 
 def _models(models: LanguageModel | Sequence[LanguageModel], n: int) -> list[LanguageModel]:
-    if isinstance(models, Sequence) and not isinstance(models, str):
+    if isinstance(models, Sequence):
         ms = list(models)
         if len(ms) == 1:
             return ms * n

@@ -36,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.errors import InterplayError
-from interplay.llm.base import Choice, Completion, InvalidAnswer, LanguageModel, Message
+from interplay.llm.base import Choice, Completion, InvalidAnswer, LanguageModel, Message, run_sync
 from interplay.talk.answers import AnswerCounts, answer_problem, choose_with_reasks
 from interplay.talk.channel import Channel, Monitor
 from interplay.talk.debate import _Calls, call_seed
@@ -118,8 +118,9 @@ class TerminalJudge:
     """A person judging at the terminal: shows the judge's prompt and reads the choice.
 
     ``read`` and ``write`` default to ``input`` and ``print`` (pass others to script it).
-    It satisfies the parts of :class:`~interplay.llm.base.LanguageModel` a judge uses:
-    ``achoose`` (pick an answer) and ``agenerate`` (type a question to the debaters).
+    It is a :class:`~interplay.llm.base.LanguageModel`: ``achoose`` picks an answer and
+    ``agenerate`` types a question to the debaters (``choose`` and ``generate`` are their
+    blocking forms).
     """
 
     name = "person"
@@ -161,6 +162,14 @@ class TerminalJudge:
                         stop: Sequence[str] | None = None) -> Completion:
         self._show(messages)
         return Completion(text=await self.terminal.aread("> "), model="person")
+
+    def choose(self, messages: Sequence[Message], options: Sequence[str], *, temperature: float = 0.0,
+               seed: int | None = None) -> Choice:
+        return run_sync(self.achoose(messages, options, temperature=temperature, seed=seed))
+
+    def generate(self, messages: Sequence[Message], *, temperature: float = 0.0, max_tokens: int | None = None,
+                 seed: int | None = None, stop: Sequence[str] | None = None) -> Completion:
+        return run_sync(self.agenerate(messages, temperature=temperature, max_tokens=max_tokens, seed=seed, stop=stop))
 
 
 @dataclass(frozen=True)

@@ -324,7 +324,8 @@ def persuasion_effect(records: Sequence[Record], level: float = 0.95) -> dict[st
         res = stats.ttest_ind(t, c, equal_var=False)
         ci = res.confidence_interval(level)
         out["difference"] = {"value": float(np.mean(t) - np.mean(c)), "low": float(ci.low), "high": float(ci.high),
-                             "p_value": float(res.pvalue), "n_treatment": len(t), "n_control": len(c)}
+                             "p_value": float(res.pvalue),  # pyright: ignore[reportAttributeAccessIssue]
+                             "n_treatment": len(t), "n_control": len(c)}
         out["effect_size"] = {**cohens_d(t, c, level), "n_treatment": len(t), "n_control": len(c)}
     else:  # say why, rather than leave a nan or a gap
         why = (f"needs at least 2 parsed conversations per arm; treatment n={len(t)}, control n={len(c)} "

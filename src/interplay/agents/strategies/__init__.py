@@ -90,7 +90,8 @@ def memory_one_strategy(probs: Sequence[float], name: str | None = None,
             f"{name or 'memory-one policy'}: needs 5 probabilities in [0, 1] [start, CC, CD, DC, DD], "
             f"got {list(np.atleast_1d(arr).tolist())}."
         )
-    probs5 = tuple(float(x) for x in arr)
+    p0, p1, p2, p3, p4 = (float(x) for x in arr)
+    probs5 = (p0, p1, p2, p3, p4)
     label = name or "Memory One: " + ", ".join(f"{p:.3g}" for p in probs5)
     return Strategy(name=label, rule=MemoryOne(probs5), origin=origin, memory_depth=1 if len(set(probs5[1:])) > 1
                     else 0, stochastic=any(0 < p < 1 for p in probs5), kind="memory-one")

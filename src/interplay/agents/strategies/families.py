@@ -88,7 +88,12 @@ class ZeroDeterminant(_MemoryOneBase):
 
     def vector(self, ctx: Context) -> tuple[float, float, float, float, float]:
         R, S, T, P = ctx.payoffs
-        l = {"P": P, "R": R}.get(self.l, self.l) if isinstance(self.l, str) else self.l
+        if isinstance(self.l, str):
+            if self.l not in ("P", "R"):
+                raise InterplayError(f"ZD strategy: l must be a number, 'P' or 'R', got {self.l!r}.")
+            l = P if self.l == "P" else R
+        else:
+            l = self.l
         phi, s = self.phi, self.s
         p = (1 - phi * (1 - s) * (R - l), 1 - phi * (s * (l - S) + (T - l)), phi * ((l - S) + s * (T - l)),
              phi * (1 - s) * (l - P))
@@ -266,7 +271,7 @@ class History(MachineRule):
         return (0, (), (), (), 0, 0, False, None)
 
     def view(self, state: Any, ctx: Context) -> HistoryView:
-        return HistoryView(*state, ctx)
+        return HistoryView(*state, ctx=ctx)
 
     def coop(self, state: Any, ctx: Context) -> float:
         return float(self.decide(self.view(state, ctx)))
@@ -288,7 +293,7 @@ class History(MachineRule):
 
     def update(self, state: Any, my: int, their: int, ctx: Context) -> Hashable:
         new = self._advance(state, my, their, None)
-        if self.flag_when is not None and not new[6] and self.flag_when(HistoryView(*new, ctx)):
+        if self.flag_when is not None and not new[6] and self.flag_when(HistoryView(*new, ctx=ctx)):
             new = new[:6] + (True,) + new[7:]
         return new
 
@@ -312,6 +317,6 @@ class Procedure(History):
     def update(self, state: Any, my: int, their: int, ctx: Context) -> Hashable:
         memo = self.decide(self.view(state, ctx))[1]
         new = self._advance(state, my, their, memo)
-        if self.flag_when is not None and not new[6] and self.flag_when(HistoryView(*new, ctx)):
+        if self.flag_when is not None and not new[6] and self.flag_when(HistoryView(*new, ctx=ctx)):
             new = new[:6] + (True,) + new[7:]
         return new

@@ -42,7 +42,7 @@ class StrategoAEC(AECEnv):
         self.metadata = {**self.metadata, "name": game.spec.id}
         self._space = game.observation_space(0)
         self._act = game.action_space(0)
-        self._key = jax.random.PRNGKey(int(np.random.SeedSequence().entropy % (2**31)))
+        self._key = jax.random.PRNGKey(int(np.random.SeedSequence().generate_state(1)[0]) % (2**31))
         self._state: Any = None
         self._reset_jit = jax.jit(game.reset)
 

@@ -15,7 +15,7 @@ source; play state is a :class:`~interplay.games.stratego.core.StrategoState` ap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
@@ -212,7 +212,7 @@ class Stratego:
         return _play_one_jit(self, _policies(policies), record, key)
 
 
-def _policies(policies: Any) -> tuple[Policy, Policy]:
+def _policies(policies: Policy | Mapping[str, Policy] | Sequence[Policy] | None) -> tuple[Policy, Policy]:
     from interplay.games.stratego.bots import random_policy
 
     if policies is None:

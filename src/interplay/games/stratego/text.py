@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import jax
 import numpy as np
 
 from interplay.errors import InterplayError
@@ -35,7 +36,7 @@ LEGEND = ("Legend: your pieces are shown by their symbol (F flag, B bomb, S spy,
 
 
 def _host(state: StrategoState) -> StrategoState:
-    return StrategoState(*(np.asarray(x) for x in state))
+    return jax.device_get(state)  # the same state, as NumPy arrays
 
 
 def square_index(name: str) -> int:
