@@ -37,6 +37,7 @@ test: install-all
 
 lint: install-all
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pyright --pythonpath $(BIN)/python --threads 2
 
 bench: install-all
 	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -29,7 +29,7 @@ class MachinePlayer:
     match seed, the seat and the round, so a match is reproducible.
     """
 
-    def __init__(self, name: str, coop: Sequence[float], next: Any) -> None:
+    def __init__(self, name: str, coop: np.ndarray | Sequence[float], next: Any) -> None:
         self.name = name
         self.coop = np.asarray(coop, dtype=float)
         self.next = np.asarray(next, dtype=np.int64)
@@ -38,7 +38,7 @@ class MachinePlayer:
                                  f"states, got {self.next.shape}.")
 
     @classmethod
-    def memory_one(cls, name: str, probs: Sequence[float]) -> MachinePlayer:
+    def memory_one(cls, name: str, probs: str | Sequence[float]) -> MachinePlayer:
         from interplay.agents.memory_one import memory_one
 
         p = memory_one(list(probs) if not isinstance(probs, str) else probs, where=f"agent {name!r}")

@@ -42,7 +42,7 @@ class Terminal:
         eof: the error message when the input ends (after ``who: ``).
     """
 
-    def __init__(self, who: str, *, ask: Callable[[str], str] = input, tell: Callable[[str], None] = print,
+    def __init__(self, who: str, *, ask: Callable[[str], str] = input, tell: Callable[[str], object] = print,
                  eof: str = "no more input (end of file).") -> None:
         self.who = who
         self.ask = ask

@@ -160,7 +160,7 @@ def _kernel(keys, coop, nxt, start1, start2, noise, prob_end, *, turns: int, sto
 
         init = (start1, start2, jnp.zeros((num_pairs, 4), jnp.int32))
         (_, _, counts), acts = jax.lax.scan(turn, init, jnp.arange(turns))
-        return counts, (jnp.swapaxes(acts, 0, 1) if record else None)
+        return counts, (None if acts is None else jnp.swapaxes(acts, 0, 1))  # None unless record
 
     return jax.vmap(one_rep)(keys)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,10 +31,10 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _scalar(value: object) -> object:
+def _scalar(value: Any) -> Any:
     """A 0-d NumPy or JAX array as its Python number; anything else unchanged."""
     if not isinstance(value, numbers.Number) and hasattr(value, "dtype") and np.ndim(value) == 0:
-        return value.item()  # type: ignore[attr-defined]
+        return value.item()
     return value
 
 

@@ -170,7 +170,7 @@ def _sample_play(key, p1, p2, payoffs, horizon, discount, noise, end_prob, recor
     init = (jnp.zeros(batch, jnp.int32), jnp.zeros((batch, 2)), jnp.zeros((batch, 2)), jnp.zeros((batch, 2)))
     keys = jax.random.split(k_play, horizon)
     (_, disc_ret, total, coop), acts = jax.lax.scan(turn, init, (jnp.arange(horizon), keys))
-    actions = jnp.swapaxes(acts, 0, 1) if record_actions else None
+    actions = None if acts is None else jnp.swapaxes(acts, 0, 1)  # None unless record_actions
     cooperation = coop / jnp.maximum(length, 1)[:, None]
     return PlayResult(disc_ret, total, length, cooperation, actions)
 

@@ -169,10 +169,12 @@ class LLMCache:
         except sqlite3.DatabaseError as exc:
             self._disable(exc)
             return None
-        try:
-            value = json.loads(row[0]) if row is not None else None
-        except (json.JSONDecodeError, TypeError):
-            value = row[0]  # not JSON: the model sees a value of the wrong shape and treats it as a miss
+        value = None
+        if row is not None:
+            try:
+                value = json.loads(row[0])
+            except (json.JSONDecodeError, TypeError):
+                value = row[0]  # not JSON: the model sees a value of the wrong shape and treats it as a miss
         with self._lock:
             if value is None:
                 self.misses += 1

@@ -114,6 +114,14 @@ AuditSetting = bool | AuditConfig
 MAX_NAME = 100
 
 
+class BudgetConfig(Strict):
+    """Per-run limits on LLM use (null = unlimited)."""
+
+    max_calls: int | None = Field(default=None, ge=0, description="uncached calls")
+    max_tokens: int | None = Field(default=None, ge=0, description="prompt + completion tokens of uncached calls")
+    max_cost: float | None = Field(default=None, ge=0, description="cost, in the unit of the models' prices")
+
+
 class ExperimentConfig(Strict):
     """Fields every experiment has. Each kind subclasses this with its own fields."""
 

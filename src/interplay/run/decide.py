@@ -23,7 +23,7 @@ from interplay.decide.axioms import DEFAULT_AXIOMS
 from interplay.decide.rules import DEFAULT_RULES
 from interplay.errors import InterplayError
 from interplay.run.accounting import fmt_rate, fmt_value
-from interplay.run.config import ExperimentConfig, GameConfig, Strict
+from interplay.run.config import BudgetConfig, ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 
@@ -139,7 +139,7 @@ class DecideConfig(ExperimentConfig):
     samples: int = Field(default=2000, ge=10, description="Monte Carlo permutations")
     confidence: float = Field(default=0.95, gt=0, lt=1, description="confidence of the Hoeffding intervals")
     cache: str | None = Field(default=None, description="LLM answer cache (SQLite file)")
-    budget: dict[str, float] | None = Field(default=None, description="LLM budget: max_calls, max_tokens, max_cost")
+    budget: BudgetConfig | None = Field(default=None, description="LLM budget: max_calls, max_tokens, max_cost")
 
     resumable = True
 
@@ -207,7 +207,7 @@ class _Models:
         if cfg.budget:
             from interplay.llm.budget import Budget
 
-            self.budget = Budget(**cfg.budget)
+            self.budget = Budget(**cfg.budget.model_dump())
 
     def get(self, adv: AdvisorConfig) -> Any:
         from interplay.llm.config import load_model

@@ -40,19 +40,11 @@ from pydantic import Field
 
 from interplay.errors import InterplayError
 from interplay.run.accounting import FALLBACK_WARNING, add_warnings, fallback_warnings, fmt_rate, from_agent_stats
-from interplay.run.config import AuditSetting, ExperimentConfig, GameConfig, Strict
+from interplay.run.config import AuditSetting, BudgetConfig, ExperimentConfig, GameConfig
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 from interplay.safety.spec import SafetyConfig
-
-
-class BudgetConfig(Strict):
-    """Per-run limits on LLM use (null = unlimited)."""
-
-    max_calls: int | None = Field(default=None, ge=0, description="uncached calls")
-    max_tokens: int | None = Field(default=None, ge=0, description="prompt + completion tokens of uncached calls")
-    max_cost: float | None = Field(default=None, ge=0, description="cost, in the unit of the models' prices")
 
 
 class LLMTournamentConfig(ExperimentConfig):

@@ -203,6 +203,8 @@ class IteratedPlay(NamedTuple):
     horizon: int
 
     def sample(self, key, th1, th2):
+        if self.payoffs is None:  # the objective-only form (play_objective on given episodes)
+            raise InterplayError("IteratedPlay without payoffs evaluates episodes; it cannot sample them.")
         return sample_episodes(key, th1, th2, self.payoffs, self.batch, self.horizon)
 
     def log_pi(self, th, player, episodes):

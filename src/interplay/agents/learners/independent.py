@@ -44,7 +44,7 @@ class IndependentPPORun:
     """Per iteration: picks (I, 2, 2) coins of [owner] picked by [agent] in that batch, and
     mean reward per step (I, 2)."""
 
-    params: tuple[Any, Any]
+    params: tuple[Any, ...]  # the two agents' actor-critic parameters
     picks: np.ndarray
     rewards: np.ndarray
 

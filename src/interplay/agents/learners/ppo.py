@@ -14,7 +14,7 @@ their environment; they hand over a :class:`Batch`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
@@ -170,7 +170,8 @@ def ppo_update(params: Params, opt_state: Any, batch: Batch, key: jax.Array, cfg
             mb = jax.tree_util.tree_map(lambda x: x[idx], batch)
             (_, info), grads = jax.value_and_grad(ppo_loss, has_aux=True)(params, mb, cfg)
             updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), info
+            # optax returns the tree it was given (optax.Params is the union of every tree kind)
+            return (cast(Params, optax.apply_updates(params, updates)), opt_state), info
 
         (params, opt_state), info = jax.lax.scan(minibatch, (params, opt_state), perm)
         return (params, opt_state), info
