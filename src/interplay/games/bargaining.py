@@ -188,10 +188,6 @@ class NegotiationGame:
     def parse_deal(self, text: str, party: int) -> int:  # pragma: no cover - every game overrides it
         raise NotImplementedError
 
-    def describe_deal(self, deal: int, party: int) -> str:  # pragma: no cover - every game overrides it
-        """Deal ``deal`` as ``party`` reads it (what it gets and gives)."""
-        raise NotImplementedError
-
     def parse_move(self, text: str | None, state: State) -> Move:
         """The legal move typed in ``text`` (one move: ``OFFER ...``/``PROPOSE ...``, ``ACCEPT``, ``REJECT``).
 
