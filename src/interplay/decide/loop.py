@@ -255,15 +255,15 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
             advice = [a.advise(q, np.random.default_rng([seed, 1, i, t])) for i, a in enumerate(advisors)]
             E = np.array([a.probs for a in advice])  # (m, k)
             follow = -1  # the advisor followed (Hedge, EXP3)
-            if isinstance(algo, Hedge | Exp3):
+            if isinstance(algo, Exp4):  # first: an Exp4 is also an Exp3
+                w = algo.expert_probs()
+                probs_opt = algo.probs(E)
+                chosen = _draw(rng, probs_opt)
+            elif isinstance(algo, Hedge | Exp3):
                 w = algo.probs()
                 follow = _draw(rng, w)
                 chosen = _draw(rng, E[follow])
                 probs_opt = w @ E
-            elif isinstance(algo, Exp4):
-                w = algo.expert_probs()
-                probs_opt = algo.probs(E)
-                chosen = _draw(rng, probs_opt)
             else:
                 prof = advice_profile(advice, task.options)
                 ws = apply_rules(prof, (lname[5:],))[lname[5:]].winners
@@ -274,12 +274,12 @@ def run_online(task: Task, make_advisors: Callable[[], Sequence[Advisor]], learn
             adv_losses = E @ losses
             cum += adv_losses
             tracker.record(float(probs_opt @ losses), float(losses[chosen]), adv_losses)
-            if isinstance(algo, Hedge):
-                algo.update(adv_losses)
+            if isinstance(algo, Exp4):
+                algo.update(E, chosen, float(losses[chosen]))
             elif isinstance(algo, Exp3):
                 algo.update(follow, float(losses[chosen]))
-            elif isinstance(algo, Exp4):
-                algo.update(E, chosen, float(losses[chosen]))
+            elif isinstance(algo, Hedge):
+                algo.update(adv_losses)
             for a in advisors:
                 a.observe(q, losses)
             if w is not None:

@@ -195,7 +195,7 @@ def stats_delta(before: Mapping[str, Mapping[str, float]], after: Mapping[str, M
     return {n: {k: v - before.get(n, {}).get(k, 0) for k, v in c.items()} for n, c in after.items()}
 
 
-def stats_total(deltas: Sequence[Mapping[str, Mapping[str, float]]]) -> dict[str, dict[str, Any]]:
+def stats_total(deltas: Sequence[Mapping[str, Mapping[str, float]] | None]) -> dict[str, dict[str, Any]]:
     """The per-unit shares added up (finished units of an interrupted run included), with the rates:
     an agent's accounting over the whole run, from the records of its units."""
     out: dict[str, dict[str, Any]] = {}

@@ -100,7 +100,9 @@ def run_population(cfg: PopulationConfig, ctx: RunContext) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    game: IteratedGame = cfg.game.make()
+    game = cfg.game.make()
+    if not isinstance(game, IteratedGame):  # check() built it once already; this narrows the type
+        raise InterplayError(f"game.id: {cfg.game.id!r} is not an iterated 2x2 game.")
     names, probs = population(cfg.agents)
     n = len(names)
     finished = ctx.finished_units()

@@ -203,8 +203,8 @@ def initial_state(params: dict, batch: int) -> jax.Array:
 class Agent(NamedTuple):
     """An actor (move logits) and a critic (a value; None without a learned value)."""
 
-    policy: dict
-    value: dict | None
+    policy: Any  # parameter pytrees (optax returns them as its Params union)
+    value: Any  # None without a learned value
 
 
 def init_agent(key: jax.Array, obs_size: int, num_actions: int, hidden: int) -> Agent:
