@@ -24,9 +24,9 @@ import pytest
 @pytest.fixture(scope="session")
 def bundled_model_dir() -> Path:
     """The plain model folder of the bundled SmolLM2-135M-Instruct (built once into the model cache)."""
-    from interplay.llm.bundled import resolve
+    from interplay.llm.bundled import bundled_path
 
-    return resolve(name="smollm2-135m")
+    return bundled_path(name="smollm2-135m")
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ import pytest
 
 from interplay.decide.advisors import FixedRanking, LLMAdvisor
 from interplay.decide.loop import decide_once
-from interplay.decide.tasks import Question
+from interplay.decide.tasks import DecisionQuestion
 from interplay.errors import InterplayError
 from interplay.llm.config import load_model
 from interplay.llm.testing import LoopbackServer, Reply
 
-Q = Question("budget", ("parks", "roads", "schools", "libraries"), "Where should the city spend its surplus?",
+Q = DecisionQuestion("budget", ("parks", "roads", "schools", "libraries"), "Where should the city spend its surplus?",
              (0.6, 1.0, 0.0, 0.3))
 TASTES = {"Ada": ["schools", "libraries", "parks", "roads"], "Bo": ["roads", "parks", "schools", "libraries"],
           "Cy": ["parks", "schools", "roads", "libraries"]}

@@ -19,7 +19,7 @@ from interplay.decide.advisors import (
 )
 from interplay.decide.loop import decide_once, run_online
 from interplay.decide.online import hedge_bound
-from interplay.decide.tasks import GameTask, Question, SequenceTask, generate_task, load_jsonl
+from interplay.decide.tasks import DecisionQuestion, GameTask, SequenceTask, generate_task, load_jsonl
 from interplay.errors import InterplayError
 
 
@@ -112,7 +112,7 @@ def test_oracle_accuracy_and_schedule():
 
 
 def test_human_at_a_terminal():
-    q = Question("q", ("tea", "coffee", "water"), "Drink?")
+    q = DecisionQuestion("q", ("tea", "coffee", "water"), "Drink?")
     out = io.StringIO()
     h = Human("pat", stdin=io.StringIO("milk\n2 > tea = 3\n"), stdout=out)
     adv = h.advise(q, np.random.default_rng(0))
@@ -159,7 +159,7 @@ def test_recorded_advice_and_errors(tmp_path):
 
 
 def test_decide_once_reports_the_vote():
-    q = Question("q", ("A", "B", "C"), "Pick", (1.0, 0.0, 0.5))
+    q = DecisionQuestion("q", ("A", "B", "C"), "Pick", (1.0, 0.0, 0.5))
     voters = [FixedRanking(f"a{i}", ["A", "B", "C"]) for i in range(4)]
     voters += [FixedRanking(f"b{i}", ["B", "C", "A"]) for i in range(3)]
     voters += [FixedRanking(f"c{i}", ["C", "B", "A"]) for i in range(2)]

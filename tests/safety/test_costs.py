@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import interplay
-from interplay.agents.memory_one import memory_one
+from interplay.agents.memory_one import memory_one_probs
 from interplay.errors import InterplayError
 from interplay.safety.costs import CostLedger, Lagrangian, LagrangianConfig, exact_costs, train_constrained
 from interplay.safety.shields import play
@@ -24,7 +24,7 @@ def test_exact_costs_equal_exact_values_when_the_cost_is_the_payoff():
         np.testing.assert_allclose(exact_costs(game, spec, p1, p2), game.average_rewards(p1, p2), rtol=1e-4)
     # hand value: TFT vs always-defect defects after the first turn
     spec_d = safety_spec(game, forbid_actions=[{"player": 0, "actions": ["D"]}, {"player": 1, "actions": ["D"]}])
-    c = exact_costs(game, spec_d, memory_one("Tit For Tat"), memory_one("Defector"))
+    c = exact_costs(game, spec_d, memory_one_probs("Tit For Tat"), memory_one_probs("Defector"))
     np.testing.assert_allclose(c, [0.9, 1.0], rtol=1e-5)  # player 0: every step but the first (weight 1 - gamma)
 
 
@@ -35,7 +35,7 @@ def test_exact_costs_in_normal_form_and_state_dependent_costs_match_sampled_play
     # cost 1 for player 1 defecting right after mutual cooperation only
     it = interplay.make("ipd-v1", discount=0.75, horizon=25)
     spec = safety_spec(it, cost=lambda s, j: [0.0, float(s == 1 and j[1] == 1)])
-    p1, p2 = memory_one("Random: 0.5"), np.array([0.9, 0.7, 0.2, 0.6, 0.5])
+    p1, p2 = memory_one_probs("Random: 0.5"), np.array([0.9, 0.7, 0.2, 0.6, 0.5])
     exact = exact_costs(it, spec, p1, p2)
     E, T = 240, 25
     rec = play(it, [p1, p2], spec, episodes=E, seed=1)
@@ -66,7 +66,7 @@ def test_lagrangian_meets_an_active_budget_and_relaxes_a_slack_one():
     with budget 1.0 the multiplier stays at 0 and it defects."""
     game = interplay.make("ipd-v1", discount=0.9)
     spec = safety_spec(game, forbid_actions=[{"player": 0, "actions": ["D"]}])
-    coop = memory_one("Cooperator")
+    coop = memory_one_probs("Cooperator")
     # PI Lagrangian (Stooke et al. 2020): the cost settles on the budget, lambda on its KKT value
     run = train_constrained(game, spec, coop, Lagrangian(budget=0.3, lr=0.2, kp=2.0), steps=300, lr=1.0)
     assert abs(run.cost[-20:].mean() - 0.3) < 1e-3 and run.cost[-20:].std() < 1e-3
@@ -95,7 +95,7 @@ def test_lagrangian_ppo_learns_within_the_budget():
 
     game = interplay.make("ipd-v1", discount=0.9)
     spec = safety_spec(game, forbid_actions=[{"player": 0, "actions": ["D"]}])
-    coop = memory_one("Cooperator")
+    coop = memory_one_probs("Cooperator")
     run = train_lagrangian_ppo(game, spec, coop, Lagrangian(0.3, lr=0.5, kp=2.0), iterations=60, seed=1)
     np.testing.assert_allclose(run.reward, 3.0 + 2.0 * run.cost, atol=1e-5)
     assert abs(run.cost[20:].mean() - 0.3) < 0.05

@@ -38,10 +38,10 @@ class MachinePlayer:
                                  f"states, got {self.next.shape}.")
 
     @classmethod
-    def memory_one(cls, name: str, probs: str | Sequence[float]) -> MachinePlayer:
-        from interplay.agents.memory_one import memory_one
+    def memory_one_probs(cls, name: str, probs: str | Sequence[float]) -> MachinePlayer:
+        from interplay.agents.memory_one import memory_one_probs
 
-        p = memory_one(list(probs) if not isinstance(probs, str) else probs, where=f"agent {name!r}")
+        p = memory_one_probs(list(probs) if not isinstance(probs, str) else probs, where=f"agent {name!r}")
         nxt = np.array([[[1 + 2 * my + th for th in (0, 1)] for my in (0, 1)] for _ in range(5)])
         return cls(name, p, nxt)
 

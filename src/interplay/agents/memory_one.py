@@ -46,7 +46,7 @@ def memory_one_names() -> list[str]:
     return list(CLASSIC)
 
 
-def memory_one(name_or_probs: str | Sequence[float], *, where: str = "policy") -> np.ndarray:
+def memory_one_probs(name_or_probs: str | Sequence[float], *, where: str = "policy") -> np.ndarray:
     """A memory-one policy by name, or validated from 5 probabilities."""
     if isinstance(name_or_probs, str):
         known = _memory_one_library()
@@ -66,4 +66,4 @@ def memory_one(name_or_probs: str | Sequence[float], *, where: str = "policy") -
 def population(spec: Mapping[str, str | Sequence[float]]) -> tuple[list[str], np.ndarray]:
     """Names and a (N, 5) array from ``{display name: strategy name or 5 probabilities}``."""
     names = list(spec)
-    return names, np.stack([memory_one(v, where=f"agent {k!r}") for k, v in spec.items()])
+    return names, np.stack([memory_one_probs(v, where=f"agent {k!r}") for k, v in spec.items()])

@@ -21,7 +21,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 
-from interplay.decide.tasks import Question
+from interplay.decide.tasks import DecisionQuestion
 from interplay.errors import InterplayError
 
 
@@ -69,9 +69,9 @@ class Advisor(Protocol):
     name: str
     kind: str
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice: ...
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice: ...
 
-    def observe(self, question: Question, losses: np.ndarray) -> None: ...
+    def observe(self, question: DecisionQuestion, losses: np.ndarray) -> None: ...
 
 
 class _Base:
@@ -80,7 +80,7 @@ class _Base:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def observe(self, question: Question, losses: np.ndarray) -> None:
+    def observe(self, question: DecisionQuestion, losses: np.ndarray) -> None:
         return None
 
     def describe(self) -> str:
@@ -92,7 +92,7 @@ def _rest_random(options: Sequence[str], first: str, rng: np.random.Generator) -
     return [first, *[rest[i] for i in rng.permutation(len(rest))]]
 
 
-def _needs_losses(q: Question, who: str) -> tuple[float, ...]:
+def _needs_losses(q: DecisionQuestion, who: str) -> tuple[float, ...]:
     if q.losses is None:
         raise InterplayError(f"advisor {who!r} needs questions with known outcomes; this task reveals them "
                              "only after the decision (e.g. a game): use a policy advisor.")
@@ -113,7 +113,7 @@ class FixedRanking(_Base):
         self.approvals = None if approvals is None else frozenset(approvals)
         self.scores = None if scores is None else dict(scores)
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         named = [o for t in self.ranking or [] for o in ([t] if isinstance(t, str) else t)]
         named += sorted(self.approvals or ()) + list(self.scores or {})
         bad = sorted({o for o in named if o not in question.options})
@@ -137,7 +137,7 @@ class Recorded(_Base):
 
     kind = "recorded"
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         r = question.recorded(self.name)
         if r is None:
             raise InterplayError(f"advisor {self.name!r}: question {question.id!r} has no recorded advice for it.")
@@ -169,7 +169,7 @@ class Oracle(_Base):
                 p = q
         return p
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         losses = np.asarray(_needs_losses(question, self.name))
         best = np.flatnonzero(losses == losses.min())
         others = np.flatnonzero(losses != losses.min())
@@ -191,7 +191,7 @@ class Constant(_Base):
         super().__init__(name)
         self.option = option
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         if self.option not in question.options:
             raise InterplayError(f"advisor {self.name!r}: option {self.option!r} not among {list(question.options)}.")
         return make_advice(self.name, question.options, _rest_random(question.options, self.option, rng))
@@ -202,7 +202,7 @@ class UniformRandom(_Base):
 
     kind = "random"
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         order = [question.options[i] for i in rng.permutation(len(question.options))]
         return make_advice(self.name, question.options, order)
 
@@ -212,7 +212,7 @@ class Contrarian(_Base):
 
     kind = "contrarian"
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         losses = np.asarray(_needs_losses(question, self.name))
         order = np.lexsort((rng.random(len(losses)), -losses))
         return make_advice(self.name, question.options, [question.options[i] for i in order])
@@ -228,13 +228,13 @@ class MemoryOnePolicy(_Base):
     kind = "policy"
 
     def __init__(self, name: str, policy: str | Sequence[float]) -> None:
-        from interplay.agents.memory_one import memory_one
+        from interplay.agents.memory_one import memory_one_probs
 
         super().__init__(name)
         self.policy_name = policy if isinstance(policy, str) else "memory-one " + str(list(policy))
-        self.p = memory_one(policy, where=f"advisor {name!r}")
+        self.p = memory_one_probs(policy, where=f"advisor {name!r}")
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         if len(question.options) != 2 or "last_index" not in question.ctx:
             raise InterplayError(f"advisor {self.name!r}: a memory-one policy advises in 2x2 game tasks only.")
         last = question.ctx["last_index"]
@@ -261,7 +261,7 @@ class BestResponse(_Base):
         self.u = np.asarray(utility, dtype=float)
         self.memory = memory
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         ctx = question.ctx
         if "opponent_counts" not in ctx:
             raise InterplayError(f"advisor {self.name!r}: best response advises in game tasks only.")
@@ -323,7 +323,7 @@ class Human(_Base):
             tiers.append(tier)
         return tiers
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         from interplay.agents.human import Terminal
 
         term = Terminal.from_streams(f"advisor {self.name!r}", self.stdin or sys.stdin, self.stdout or sys.stdout,
@@ -496,7 +496,7 @@ class LLMAdvisor(_Base):
                                            temperature=self.temperature, max_reasks=self.max_reasks,
                                            on_error=self.on_error))
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         opts = list(question.options)
         order = [opts[i] for i in rng.permutation(len(opts))] if self.shuffle else opts
         seed = int(rng.integers(2**31 - 1))

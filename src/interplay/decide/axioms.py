@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interplay.decide.profiles import Profile
-from interplay.decide.rules import Rule, election_data, get_rule
+from interplay.decide.rules import VotingRule, election_data, get_rule
 from interplay.errors import InterplayError, UnknownNameError
 
 #: Checked by default: dominance, monotonicity, participation and strategic axioms.
@@ -64,7 +64,7 @@ class AxiomCheck:
         return {"axiom": self.axiom, "title": self.title, "violated": self.violated, "note": self.note}
 
 
-def check_axioms(profile: Profile, rule: str | Rule, axioms: tuple[str, ...] | list[str] = DEFAULT_AXIOMS,
+def check_axioms(profile: Profile, rule: str | VotingRule, axioms: tuple[str, ...] | list[str] = DEFAULT_AXIOMS,
                  data: Any = None) -> list[AxiomCheck]:
     """Run pref_voting's ``has_violation`` of each axiom for ``rule`` on ``profile``.
 
@@ -90,12 +90,13 @@ def check_axioms(profile: Profile, rule: str | Rule, axioms: tuple[str, ...] | l
     return out
 
 
-def violated(profile: Profile, rule: str | Rule, axioms: tuple[str, ...] | list[str] = DEFAULT_AXIOMS) -> list[str]:
+def violated(profile: Profile, rule: str | VotingRule,
+             axioms: tuple[str, ...] | list[str] = DEFAULT_AXIOMS) -> list[str]:
     """Names of the axioms ``rule`` violates on ``profile``."""
     return [c.axiom for c in check_axioms(profile, rule, axioms) if c.violated]
 
 
-def rule_properties(rule: str | Rule) -> dict[str, list[str]]:
+def rule_properties(rule: str | VotingRule) -> dict[str, list[str]]:
     """What pref_voting records of the rule in general: satisfied and violated axioms."""
     r = get_rule(rule) if isinstance(rule, str) else rule
     try:

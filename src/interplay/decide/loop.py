@@ -39,7 +39,7 @@ from interplay.decide.importance import CoalitionGame, Importance, importance, p
 from interplay.decide.online import Exp3, Exp4, Hedge, RegretTracker
 from interplay.decide.profiles import Ballot, Profile, ballot
 from interplay.decide.rules import DEFAULT_RULES, apply_rules, get_rule, majority
-from interplay.decide.tasks import Question, Task
+from interplay.decide.tasks import DecisionQuestion, Task
 from interplay.errors import InterplayError
 
 
@@ -75,7 +75,7 @@ def coalition_game(advice: Sequence[Advice], options: Sequence[str], losses: np.
 
 @dataclass
 class DecisionReport:
-    question: Question
+    question: DecisionQuestion
     advice: list[Advice]
     profile: Profile
     winners: dict[str, tuple[str, ...]]
@@ -103,7 +103,7 @@ class DecisionReport:
         }
 
 
-def decide_once(question: Question, advisors: Sequence[Advisor], *, rules: Sequence[str] = DEFAULT_RULES,
+def decide_once(question: DecisionQuestion, advisors: Sequence[Advisor], *, rules: Sequence[str] = DEFAULT_RULES,
                 axioms: Sequence[str] | None = None, weights: Sequence[float] | None = None,
                 importance_rule: str = "borda", seed: int = 0, exact_max: int = 15,
                 samples: int = 2000) -> DecisionReport:

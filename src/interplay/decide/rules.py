@@ -75,7 +75,7 @@ def _norm(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Rule:
+class VotingRule:
     """A pref_voting method with the ballot it reads (``ranking``, ``approval`` or ``score``)."""
 
     name: str
@@ -90,14 +90,14 @@ class Rule:
 
 
 @lru_cache(maxsize=1)
-def _registry() -> dict[str, Rule]:
+def _registry() -> dict[str, VotingRule]:
     from pref_voting import grade_methods
     from pref_voting.voting_methods_registry import voting_methods
 
-    rules = {name: Rule(name, info["method"], "ranking") for name, info in voting_methods.methods.items()}
+    rules = {name: VotingRule(name, info["method"], "ranking") for name, info in voting_methods.methods.items()}
     for name, kind in _GRADE_METHODS.items():
         method = next(m for m in vars(grade_methods).values() if getattr(m, "name", None) == name)
-        rules[name] = Rule(name, method, kind)
+        rules[name] = VotingRule(name, method, kind)
     return rules
 
 
@@ -106,7 +106,7 @@ def rule_names() -> list[str]:
     return sorted(_registry())
 
 
-def get_rule(name: str) -> Rule:
+def get_rule(name: str) -> VotingRule:
     """A rule by pref_voting name or alias (case, spaces and hyphens ignored)."""
     reg = _registry()
     if name in reg:
@@ -135,11 +135,11 @@ class RuleResult:
         return {"rule": self.rule, "winners": list(self.winners), "tied": self.tied}
 
 
-def election_data(profile: Profile, rule: Rule) -> Any:
+def election_data(profile: Profile, rule: VotingRule) -> Any:
     return profile.to_pref_voting() if rule.ballot == "ranking" else profile.to_grade_profile(rule.ballot)
 
 
-def apply_rule(profile: Profile, rule: str | Rule, data: Any = None) -> RuleResult:
+def apply_rule(profile: Profile, rule: str | VotingRule, data: Any = None) -> RuleResult:
     """Winners of ``rule`` on ``profile`` (``data``: pre-built election data to reuse)."""
     r = get_rule(rule) if isinstance(rule, str) else rule
     edata = election_data(profile, r) if data is None else data

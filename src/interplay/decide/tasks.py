@@ -5,7 +5,7 @@ prompt, context); after the group acts with option ``chosen``, ``outcome(t, chos
 returns the loss in [0, 1] of *every* option that round (so full-information learners
 can score every suggestion, and bandit learners are shown only the chosen one's).
 
-* :class:`SequenceTask` -- a fixed list of :class:`Question` with known losses, read
+* :class:`SequenceTask` -- a fixed list of :class:`DecisionQuestion` with known losses, read
   from a JSONL file (:func:`load_jsonl`, one decision a line; a bad line raises an
   error naming the file and line) or generated (:func:`generate_task`).
 * :class:`GameTask` -- repeated plays of a registered two-player game: the group picks
@@ -36,7 +36,7 @@ from interplay.errors import InterplayError
 
 
 @dataclass(frozen=True)
-class Question:
+class DecisionQuestion:
     """One decision: what advisors see, and (hidden from them) each option's loss.
 
     ``losses`` may be None for a live task (a game) whose outcome comes later.
@@ -74,7 +74,7 @@ class Task(Protocol):
 
     def reset(self, seed: int) -> None: ...
 
-    def question(self, t: int) -> Question: ...
+    def question(self, t: int) -> DecisionQuestion: ...
 
     def outcome(self, t: int, chosen: int) -> np.ndarray: ...
 
@@ -82,7 +82,7 @@ class Task(Protocol):
 class SequenceTask:
     """A fixed sequence of questions with known losses (all sharing one option list)."""
 
-    def __init__(self, questions: Sequence[Question], name: str = "sequence") -> None:
+    def __init__(self, questions: Sequence[DecisionQuestion], name: str = "sequence") -> None:
         if not questions:
             raise InterplayError(f"task {name!r}: no questions.")
         opts = questions[0].options
@@ -100,7 +100,7 @@ class SequenceTask:
     def reset(self, seed: int) -> None:
         return None
 
-    def question(self, t: int) -> Question:
+    def question(self, t: int) -> DecisionQuestion:
         return self.questions[t]
 
     def outcome(self, t: int, chosen: int) -> np.ndarray:
@@ -125,7 +125,7 @@ def _ranking(value: Any, options: Sequence[str], where: str) -> tuple[tuple[str,
     return tuple(tiers)
 
 
-def question_from_dict(d: Mapping[str, Any], where: str, default_id: str) -> Question:
+def question_from_dict(d: Mapping[str, Any], where: str, default_id: str) -> DecisionQuestion:
     """Validate one decision record (see the module docstring)."""
     if not isinstance(d, Mapping):
         raise InterplayError(f"{where}: expected a JSON object, got {type(d).__name__}.")
@@ -177,10 +177,10 @@ def question_from_dict(d: Mapping[str, Any], where: str, default_id: str) -> Que
     prompt = d.get("question", d.get("prompt", ""))
     if not isinstance(prompt, str):
         raise InterplayError(f"{where}: 'question' must be text.")
-    return Question(str(d.get("id", default_id)), tuple(opts), prompt, losses, tuple(ctx.items()), adv)
+    return DecisionQuestion(str(d.get("id", default_id)), tuple(opts), prompt, losses, tuple(ctx.items()), adv)
 
 
-def load_jsonl(path: str | Path) -> list[Question]:
+def load_jsonl(path: str | Path) -> list[DecisionQuestion]:
     """Read decisions, one JSON object a line; errors name the file and line."""
     p = Path(path)
     if not p.is_file():
@@ -219,7 +219,7 @@ def generate_task(rounds: int, options: Sequence[str] = ("A", "B", "C"), *, seed
         losses[best] = 0.0
         if loss_noise > 0:
             losses = (1 - loss_noise) * losses + loss_noise * rng.random(len(options))
-        qs.append(Question(f"r{t + 1}", tuple(options), f"Decision {t + 1}: which option is right?",
+        qs.append(DecisionQuestion(f"r{t + 1}", tuple(options), f"Decision {t + 1}: which option is right?",
                            tuple(float(x) for x in losses), (("round", t + 1),)))
     return SequenceTask(qs, name)
 
@@ -267,12 +267,12 @@ class GameTask:
         self._memory_one: np.ndarray | None = None
         self._mixed: np.ndarray | None = None
         if isinstance(opponent, str) or (len(opponent) == 5 and stage.num_actions == (2, 2)):
-            from interplay.agents.memory_one import memory_one
+            from interplay.agents.memory_one import memory_one_probs
 
             if stage.num_actions != (2, 2):
                 raise InterplayError(f"game task: a memory-one opponent needs a 2x2 game; {game_id!r} is "
                                      f"{stage.num_actions}; give a mixed strategy instead.")
-            self._memory_one = memory_one(opponent, where="game task opponent")
+            self._memory_one = memory_one_probs(opponent, where="game task opponent")
         else:
             mix = np.asarray(opponent, dtype=float)
             if mix.shape != (len(self.opponent_actions),) or np.any(mix < 0) or not np.isclose(mix.sum(), 1):
@@ -286,7 +286,7 @@ class GameTask:
         self.last: tuple[int, int] | None = None  # (our move, their move)
         self.history: list[tuple[int, int]] = []
 
-    def question(self, t: int) -> Question:
+    def question(self, t: int) -> DecisionQuestion:
         last = None if self.last is None else [self.options[self.last[0]], self.opponent_actions[self.last[1]]]
         prompt = (f"Round {t + 1} of {self.stage.spec.name}. You play as {self.stage.spec.players[self.seat]}. "
                   + ("This is the first round." if last is None else
@@ -294,7 +294,7 @@ class GameTask:
         ctx = (("round", t + 1), ("last", last), ("last_index", self.last), ("game", self.game_id),
                ("opponent_counts", np.bincount([h[1] for h in self.history],
                                                minlength=len(self.opponent_actions)).tolist()))
-        return Question(f"round-{t + 1}", self.options, prompt, None, ctx)
+        return DecisionQuestion(f"round-{t + 1}", self.options, prompt, None, ctx)
 
     def _opponent_move(self) -> int:
         if self._mixed is not None:

@@ -40,7 +40,8 @@ from typing import Literal
 
 import numpy as np
 
-from interplay.errors import InterplayError, UnknownNameError
+from interplay.errors import InterplayError
+from interplay.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -95,25 +96,24 @@ class Reproduction:
     run: Callable[[int, int, bool], list[Row]] = field(repr=False)
 
 
-_REPRODUCTIONS: dict[str, Reproduction] = {}
+#: Every published result ``interplay reproduce`` re-runs, by name.
+REPRODUCTIONS: Registry[Reproduction] = Registry("reproduction", listing="interplay reproduce --list")
 
 
 def _register(name: str, title: str, source: str, default_seeds: int):
     def wrap(fn: Callable[[int, int, bool], list[Row]]) -> Callable[[int, int, bool], list[Row]]:
-        _REPRODUCTIONS[name] = Reproduction(name, title, source, default_seeds, fn)
+        REPRODUCTIONS.add(name, Reproduction(name, title, source, default_seeds, fn))
         return fn
 
     return wrap
 
 
 def list_reproductions() -> list[Reproduction]:
-    return [_REPRODUCTIONS[k] for k in sorted(_REPRODUCTIONS)]
+    return [REPRODUCTIONS.get(k) for k in sorted(REPRODUCTIONS.names())]
 
 
 def get_reproduction(name: str) -> Reproduction:
-    if name not in _REPRODUCTIONS:
-        raise UnknownNameError("reproduction", name, _REPRODUCTIONS, listing="interplay reproduce --list")
-    return _REPRODUCTIONS[name]
+    return REPRODUCTIONS.get(name)
 
 
 def reproduce(name: str, seeds: int | None = None, seed: int = 0, quick: bool = False) -> list[Row]:

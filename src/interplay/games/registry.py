@@ -15,10 +15,18 @@ from typing import Any
 from interplay.errors import InterplayError, UnknownNameError
 from interplay.games.entry import GameEntry, game_entry
 from interplay.games.protocol import Game
+from interplay.registry import Registry
 
-_REGISTRY: dict[str, GameEntry] = {}
-_ALIASES: dict[str, str] = {}
-_BUILTINS_LOADED = False
+
+def _load_builtins(games: Registry[GameEntry]) -> None:
+    from interplay.games.builtin import BUILTIN
+
+    for entry in BUILTIN:
+        _add(entry)
+
+
+#: Every registered game by id (and alias); the shipped ones are added at the first lookup.
+GAMES: Registry[GameEntry] = Registry("game id", listing="interplay games", loader=_load_builtins)
 
 
 def register(id: str, factory: Callable[..., Game], *, summary: str = "", aliases: tuple[str, ...] = (),
@@ -31,25 +39,11 @@ def _add(entry: GameEntry, overwrite: bool = False) -> None:
     id = entry.id
     if not id.rsplit("-", 1)[-1].startswith("v"):
         raise InterplayError(f"game id {id!r} must end with a version, like '-v1'.")
-    if not overwrite and (id in _REGISTRY or id in _ALIASES):
-        raise InterplayError(f"game id {id!r} is already registered.")
-    _REGISTRY[id] = entry
-    for a in entry.aliases:
-        _ALIASES[a] = id
-
-
-def _load_builtins() -> None:
-    global _BUILTINS_LOADED
-    if not _BUILTINS_LOADED:
-        _BUILTINS_LOADED = True
-        from interplay.games.builtin import BUILTIN
-
-        for entry in BUILTIN:
-            _add(entry)
+    GAMES.add(id, entry, aliases=entry.aliases, overwrite=overwrite)
 
 
 def resolve_game(id: str) -> GameEntry:
-    _load_builtins()
+    """The :class:`GameEntry` of a registered id or alias (or an ``openspiel:NAME`` game)."""
     if not isinstance(id, str):
         raise InterplayError(f"a game id must be a name like 'ipd-v1' (see `interplay games`), got "
                              f"{type(id).__name__} {str(id)[:40]!r}.")
@@ -57,10 +51,7 @@ def resolve_game(id: str) -> GameEntry:
         from interplay.games.openspiel import load_openspiel_entry
 
         return load_openspiel_entry(id)
-    key = _ALIASES.get(id, id)
-    if key not in _REGISTRY:
-        raise UnknownNameError("game id", id, list(_REGISTRY) + list(_ALIASES), listing="interplay games")
-    return _REGISTRY[key]
+    return GAMES.get(id)
 
 
 def make(id: str, **params: Any) -> Game:
@@ -96,5 +87,4 @@ def game_parameters(id: str) -> dict[str, Any]:
 
 def list_games() -> list[GameEntry]:
     """Every registered game, sorted by id."""
-    _load_builtins()
-    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+    return [GAMES.get(k) for k in sorted(GAMES.names())]

@@ -154,7 +154,7 @@ def _build(src: Path, out: Path, *, quiet: bool) -> None:
             transformers.logging.enable_progress_bar()
 
 
-def resolve(path: str | Path | None = None, name: str | None = None) -> Path:
+def bundled_path(path: str | Path | None = None, name: str | None = None) -> Path:
     """The model folder to load: a bundled short ``name``, a GGUF file (built once), or a folder."""
     if name is not None:
         if path is not None:

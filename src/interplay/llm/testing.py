@@ -371,7 +371,7 @@ def tit_for_tat_answer(req: ChatRequest) -> str:
     return f"I open by cooperating.\nACTION: {first}"
 
 
-def main(argv: list[str] | None = None) -> None:
+def serve(argv: list[str] | None = None) -> None:
     """``python -m interplay.llm.testing [--port P] [--delay S] [--policy P] [--answer TEXT]``.
 
     Serves until interrupted. ``--policy constant`` answers ``--answer`` (default
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m interplay.llm.testing", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m interplay.llm.testing", description=serve.__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--policy", choices=["constant", "tit-for-tat"], default="constant")
@@ -406,4 +406,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    serve()

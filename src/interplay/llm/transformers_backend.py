@@ -182,10 +182,10 @@ class TransformersModel(ChatModel):
                  dtype: str = "float32", batch_size: int = 16, threads: int | None = None,
                  kv_cache_tokens: int = 16384, batch_wait: float = 0.01, name: str | None = None,
                  **kwargs: Any) -> None:
-        from interplay.llm.bundled import resolve
+        from interplay.llm.bundled import bundled_path
 
         self.source = model or (Path(path).expanduser().name if path is not None else None)
-        self.path = resolve(path, model)
+        self.path = bundled_path(path, model)
         super().__init__(name or model or self.path.name, **kwargs)
         try:
             import torch

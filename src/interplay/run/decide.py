@@ -344,12 +344,12 @@ def _run_question(cfg: DecideConfig, ctx: RunContext, models: _Models) -> None:
     import matplotlib.pyplot as plt
 
     from interplay.decide.loop import decide_once
-    from interplay.decide.tasks import Question
+    from interplay.decide.tasks import DecisionQuestion
 
     t = cfg.task
     opts = tuple(t.options or ())
     losses = None if t.quality is None else tuple(1.0 - float(t.quality[o]) for o in opts)
-    q = Question("question", opts, t.prompt, losses)
+    q = DecisionQuestion("question", opts, t.prompt, losses)
     advisors = build_advisors(cfg, None, models)
     rep = decide_once(q, advisors, rules=cfg.rules, axioms=cfg.axioms, weights=[a.weight for a in cfg.advisors],
                       importance_rule=cfg.importance_rule, seed=cfg.seed, exact_max=cfg.exact_max,

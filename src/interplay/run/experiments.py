@@ -1,23 +1,25 @@
 """The registry of experiment kinds: ``kind:`` in a YAML config picks one.
 
 A kind is a config model (subclass of :class:`ExperimentConfig`) and a run function
-``fn(config, ctx)``. Modules defining kinds are imported lazily from ``_KIND_MODULES``.
+``fn(config, ctx)``, added to :data:`KINDS` by the :func:`experiment` decorator. The kinds
+interplay ships live in modules imported on first use (``KIND_MODULES``; a module listed
+there that does not add its kind is an error at once, and tests/run/test_registries.py
+checks that every ``@experiment`` of interplay.run is listed).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from interplay.errors import UnknownNameError
+from interplay.registry import Registry
 from interplay.run.config import ExperimentConfig
 
 C = TypeVar("C", bound=ExperimentConfig)
 
 #: kind -> module that registers it (imported on first use).
-_KIND_MODULES: dict[str, str] = {
+KIND_MODULES: dict[str, str] = {
     "tournament": "interplay.run.tournament",
     "llm-tournament": "interplay.run.llm_tournament",
     "population": "interplay.run.population",
@@ -42,26 +44,23 @@ class ExperimentKind:
     run: Callable[[Any, Any], None]
 
 
-_KINDS: dict[str, ExperimentKind] = {}
+#: Every experiment kind by name (``kind:`` of a config).
+KINDS: Registry[ExperimentKind] = Registry("experiment kind", lazy=KIND_MODULES)
 
 
 def experiment(kind: str, config: type[C]) -> Callable[[Callable[[C, Any], None]], Callable[[C, Any], None]]:
     """Decorator registering ``fn(config, ctx)`` as the runner of ``kind``."""
 
     def wrap(fn: Callable[[C, Any], None]) -> Callable[[C, Any], None]:
-        _KINDS[kind] = ExperimentKind(kind, config, fn)
+        KINDS.add(kind, ExperimentKind(kind, config, fn), overwrite=True)  # a module reloaded re-adds it
         return fn
 
     return wrap
 
 
 def get_kind(kind: str) -> ExperimentKind:
-    if kind not in _KINDS and kind in _KIND_MODULES:
-        importlib.import_module(_KIND_MODULES[kind])
-    if kind not in _KINDS:
-        raise UnknownNameError("experiment kind", kind, set(_KIND_MODULES) | set(_KINDS))
-    return _KINDS[kind]
+    return KINDS.get(kind)
 
 
 def known_kinds() -> list[str]:
-    return sorted(set(_KIND_MODULES) | set(_KINDS))
+    return KINDS.known()

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from interplay.errors import InterplayError
+from interplay.games.analysis import social_welfare
 from interplay.safety.spec import SafetySpec
 
 #: The 32 deterministic memory-one policies (probabilities of action 0, own view, start first).
@@ -61,11 +62,6 @@ def exploitability(game: Any, policy: Any) -> float:
     return float(best_response(game, policy, 1)[1] - v[1])
 
 
-def social_optimum(stage: Any) -> float:
-    """The largest sum of payoffs of one joint action of a normal-form (stage) game."""
-    return float(np.asarray(stage.payoffs).sum(axis=0).max())
-
-
 def memory_one_columns(game: Any, names: Sequence[str], policies: Any, spec: SafetySpec | None = None
                        ) -> list[dict[str, Any]]:
     """Per player of a memory-one population (every pair, self-play included): exploitability,
@@ -78,7 +74,7 @@ def memory_one_columns(game: Any, names: Sequence[str], policies: Any, spec: Saf
     rows, cols = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     vals = np.asarray(batched_average_rewards(jnp.asarray(P[rows.ravel()]), jnp.asarray(P[cols.ravel()]),
                                               game.payoffs, game.discount, game.noise)).reshape(n, n, 2)
-    optimum = social_optimum(game.stage)
+    optimum = float(social_welfare(game.stage).max())
     lost = optimum - vals.sum(-1)  # (n, n)
     out = []
     for i, name in enumerate(names):
@@ -154,7 +150,7 @@ def match_columns(matches: Sequence[Any], names: Sequence[str], game: Any, spec:
     from interplay.evaluate.tournament import seat_names
 
     stage = getattr(game, "stage", game)
-    optimum = social_optimum(stage)
+    optimum = float(social_welfare(stage).max())
     index = {n: i for i, n in enumerate(names)}
     lost = np.zeros(len(names))
     viol = np.zeros(len(names))

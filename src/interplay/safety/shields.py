@@ -271,9 +271,9 @@ def as_actor(agent: Any, num_actions: int) -> Actor:
     if isinstance(agent, Actor):
         return agent
     if isinstance(agent, str):
-        from interplay.agents.memory_one import memory_one
+        from interplay.agents.memory_one import memory_one_probs
 
-        agent = memory_one(agent)
+        agent = memory_one_probs(agent)
     if isinstance(agent, np.ndarray | list | tuple):
         arr = np.asarray(agent, dtype=float)
         if arr.shape == (5,) and num_actions == 2:

@@ -45,7 +45,7 @@ from interplay.errors import InterplayError
 from interplay.llm.base import Completion, LanguageModel
 from interplay.talk.answers import AnswerCounts, choose_with_reasks, read_answer
 from interplay.talk.channel import Channel, Monitor, graph_neighbours
-from interplay.talk.metrics import majority
+from interplay.talk.metrics import plurality_answer
 from interplay.talk.tasks import Question
 
 ANSWER_HINT = "Make sure to state your answer at the end of the response."
@@ -183,7 +183,7 @@ async def debate_question(question: Question, models: LanguageModel | Sequence[L
         channel.next_round()
 
     # the final answer
-    final, tie = majority(answers[-1])
+    final, tie = plurality_answer(answers[-1])
     judged = None
     if s.aggregate == "judge" and judge is not None:
         counts["judge"] = AnswerCounts()

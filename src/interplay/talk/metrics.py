@@ -104,7 +104,7 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], *, n_boot: int = 20
 # -- voting --------------------------------------------------------------------------
 
 
-def majority(answers: Iterable[Hashable | None]) -> tuple[Any, bool]:
+def plurality_answer(answers: Iterable[Hashable | None]) -> tuple[Any, bool]:
     """Plurality answer among the parsed ones and whether the top count was tied.
 
     Ties go to the tied answer given first (Du et al.'s ``most_frequent`` keeps the
@@ -146,7 +146,7 @@ def accuracy_per_round(records: Sequence[Record]) -> list[dict[str, Any]]:
             total += len(answers)
             right += sum(a is not None and a == rec["correct"] for a in answers)
             unparsed += sum(a is None for a in answers)
-            top, _ = majority(answers)
+            top, _ = plurality_answer(answers)
             vote_right += top is not None and top == rec["correct"]
             unanimous += top is not None and all(a == top for a in answers)
             agreement.append(sum(a == top for a in answers) / len(answers) if top is not None else 0.0)
@@ -189,7 +189,7 @@ def vote_accuracy(records: Sequence[Record], k: int) -> dict[str, Any]:
         if len(samples) < k:
             raise InterplayError(f"debate metrics: question {rec.get('question_id')!r} has {len(samples)} "
                                  f"independent samples, {k} needed for the vote control.")
-        top, _ = majority(samples[:k])
+        top, _ = plurality_answer(samples[:k])
         right += top is not None and top == rec["correct"]
     return proportion(right, len(records))
 
@@ -215,7 +215,8 @@ def debate_summary(records: Sequence[Record], *, seed: int = 0) -> dict[str, Any
                          "answers": len(first)},
         f"vote of {n_agents} samples": {**per_round[0]["majority"], "unparsed": sum(a is None for a in first),
                                         "answers": len(first),
-                                        "no_answer": sum(majority(r["answers"][0])[0] is None for r in records)},
+                                        "no_answer": sum(plurality_answer(r["answers"][0])[0] is None
+                                                         for r in records)},
     }
     k_equal = n_agents * n_rounds
     vote_equal_right = None
@@ -223,12 +224,12 @@ def debate_summary(records: Sequence[Record], *, seed: int = 0) -> dict[str, Any
         used = [a for r in records for a in r["samples"][:k_equal]]
         rows[f"vote of {k_equal} samples (same calls)"] = {
             **vote_accuracy(records, k_equal), "unparsed": sum(a is None for a in used), "answers": len(used),
-            "no_answer": sum(majority(r["samples"][:k_equal])[0] is None for r in records)}
-        vote_equal_right = [float(majority(r["samples"][:k_equal])[0] == r["correct"]) for r in records]
+            "no_answer": sum(plurality_answer(r["samples"][:k_equal])[0] is None for r in records)}
+        vote_equal_right = [float(plurality_answer(r["samples"][:k_equal])[0] == r["correct"]) for r in records]
     rows[f"debate ({n_agents} agents, {n_rounds - 1} rounds)"] = {
         **proportion(int(sum(final_right)), len(records)), "unparsed": sum(a is None for a in last),
         "answers": len(last), "no_answer": sum(r.get("final") is None for r in records)}
-    vote_n_right = [float(majority(r["answers"][0])[0] == r["correct"]) for r in records]
+    vote_n_right = [float(plurality_answer(r["answers"][0])[0] == r["correct"]) for r in records]
     out: dict[str, Any] = {
         "questions": len(records), "agents": n_agents, "rounds": n_rounds - 1,
         "table": rows, "per_round": per_round, "switches": switches(records),

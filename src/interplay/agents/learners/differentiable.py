@@ -80,9 +80,9 @@ class DifferentiableGame:
     def policy_from_config(self, policy: Any) -> np.ndarray:
         """Validate a fixed policy: a memory-one name or 5 probabilities, or a mixed strategy."""
         if self.iterated:
-            from interplay.agents.memory_one import memory_one
+            from interplay.agents.memory_one import memory_one_probs
 
-            return memory_one(policy if isinstance(policy, str) else list(policy), where="fixed policy")
+            return memory_one_probs(policy if isinstance(policy, str) else list(policy), where="fixed policy")
         arr = np.asarray(policy, dtype=float)
         if arr.ndim != 1 or np.any(arr < 0) or not np.isclose(arr.sum(), 1.0):
             raise InterplayError(f"fixed policy for {self.id}: need a probability vector, got {policy!r}.")

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from interplay.agents.learners.differentiable import DifferentiableGame, differentiable, value_function
 from interplay.agents.learners.protocol import LearnerOptions, LearningRun, TrainSettings
 from interplay.errors import InterplayError
+from interplay.registry import Registry
 
 _sg = jax.lax.stop_gradient
 
@@ -106,20 +107,16 @@ class FixedPolicy(_Config):
 ExactLearner = Annotated[NaiveLearner | LookAhead | LOLA | SOS | FixedPolicy, Field(discriminator="kind")]
 
 #: Short names used by the CLI, YAML and the reproduction tables.
-LEARNER_NAMES: dict[str, type[_Config]] = {
-    "naive": NaiveLearner, "nl": NaiveLearner, "lookahead": LookAhead, "la": LookAhead,
-    "lola": LOLA, "sos": SOS,
-}
+LEARNER_NAMES: Registry[type[_Config]] = Registry("learner", case_insensitive=True)
+LEARNER_NAMES.add("naive", NaiveLearner, aliases=("nl",))
+LEARNER_NAMES.add("lookahead", LookAhead, aliases=("la",))
+LEARNER_NAMES.add("lola", LOLA)
+LEARNER_NAMES.add("sos", SOS)
 
 
 def learner_from_name(name: str) -> _Config:
     """A learner with default settings from its short name ('nl', 'la', 'lola', 'sos')."""
-    from interplay.errors import UnknownNameError
-
-    key = name.lower()
-    if key not in LEARNER_NAMES:
-        raise UnknownNameError("learner", name, LEARNER_NAMES)
-    return LEARNER_NAMES[key]()
+    return LEARNER_NAMES.get(name)()
 
 
 # ---------------------------------------------------------------------------------------

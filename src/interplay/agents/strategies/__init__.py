@@ -31,7 +31,8 @@ from interplay.agents.strategies.core import (
 from interplay.agents.strategies.families import FSM, Lookup, MemoryOne
 from interplay.agents.strategies.library import MACHINES, PARAMETRISED_NAMES
 from interplay.agents.strategies.per_turn import PER_TURN
-from interplay.errors import InterplayError, UnknownNameError
+from interplay.errors import InterplayError
+from interplay.registry import Registry
 
 __all__ = [
     "ACTION_NAMES", "C", "D", "DEFAULT_PAYOFFS", "FSM", "LIBRARY", "Context", "Lookup", "Machine", "MachineRule",
@@ -44,13 +45,10 @@ __all__ = [
 LIBRARY: list[Strategy] = [replace(s, aliases=(*s.aliases, PARAMETRISED_NAMES[s.name])) if s.name in PARAMETRISED_NAMES
                            else s for s in (*MACHINES, *PER_TURN)]
 
-_BY_NAME: dict[str, Strategy] = {}
+#: The library by name and alias (any case).
+STRATEGIES: Registry[Strategy] = Registry("strategy", listing="interplay strategies", case_insensitive=True)
 for _s in LIBRARY:
-    for _n in (_s.name, *_s.aliases):
-        if _n in _BY_NAME:
-            raise RuntimeError(f"duplicate strategy name {_n!r}")  # a programming error in the library
-        _BY_NAME[_n] = _s
-_LOWER = {k.lower(): v for k, v in _BY_NAME.items()}
+    STRATEGIES.add(_s.name, _s, aliases=_s.aliases)
 
 
 def names() -> list[str]:
@@ -64,21 +62,12 @@ def strategies() -> list[Strategy]:
 
 def get(name: str) -> Strategy:
     """A library strategy by name or alias (case-insensitive); unknown names list the closest ones."""
-    s = _BY_NAME.get(name) or _LOWER.get(name.strip().lower())
-    if s is None:
-        raise UnknownNameError("strategy", name, _BY_NAME, listing="interplay strategies")
-    return s
+    return STRATEGIES.get(name)
 
 
 def check_names(names: Sequence[str], where: str = "strategies") -> None:
     """Raise one InterplayError naming every unknown strategy name (with close matches), not only the first."""
-    from interplay.errors import unknown_names_message
-
-    bad = [(i, n) for i, n in enumerate(names)
-           if not isinstance(n, str) or not (_BY_NAME.get(n) or _LOWER.get(n.strip().lower()))]
-    if bad:
-        raise InterplayError(unknown_names_message("strategy", where, [(i, str(n)) for i, n in bad], _BY_NAME,
-                                                   listing="interplay strategies"))
+    STRATEGIES.check(names, where)
 
 
 def memory_one_strategy(probs: Sequence[float], name: str | None = None,
