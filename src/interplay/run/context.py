@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from interplay.run.resources import RunResources
 from interplay.serialize import to_jsonable
 
 __all__ = ["UNITS_JOURNAL", "RunContext", "Section", "load_units", "to_jsonable"]
@@ -68,6 +69,9 @@ class RunContext:
         self._t0 = time.time()
         #: the run-level audit log (an ``interplay.safety.audit.AuditLog``) when the config asks for one
         self.audit: Any = None
+        #: the run's LLM cache, budget, call record and models (:mod:`interplay.run.resources`); the
+        #: runner replaces this default (no cache, no limits) with the config's
+        self.resources = RunResources(self.dir)
         #: False for kinds that audit every message themselves (transcripts are then not re-appended)
         self.audit_transcripts = True
         #: applied to everything written (secrets -> [REDACTED]); the identity when not given

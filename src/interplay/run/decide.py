@@ -203,38 +203,13 @@ class _Models:
         self.cfg, self.ctx = cfg, ctx
         self.made: dict[str, Any] = {}
         self.advisors: list[list[Any]] = []  # every set of advisors built (one per online learner pass)
-        self.budget = None
-        if cfg.budget:
-            from interplay.llm.budget import Budget
-
-            self.budget = Budget(**cfg.budget.model_dump())
 
     def get(self, adv: AdvisorConfig) -> Any:
-        from interplay.llm.config import load_model
-
+        """The advisor's own model (from the run's resources: cache, budget, record)."""
         if adv.name not in self.made:
-            spec: Any = adv.model
-            if adv.max_tokens is not None:
-                spec = {**_model_mapping(spec), "choice_max_tokens": adv.max_tokens}
-            self.made[adv.name] = load_model(spec, cache=self.cfg.cache, budget=self.budget,
-                                             record=self.ctx.dir / "llm-calls.jsonl")
+            cap = {} if adv.max_tokens is None else {"choice_max_tokens": adv.max_tokens}
+            self.made[adv.name] = self.ctx.resources.model(adv.model, key=adv.name, **cap)
         return self.made[adv.name]
-
-
-def _model_mapping(spec: Any) -> dict[str, Any]:
-    """A model spec (mapping or YAML path) as a mapping, so an advisor's option can be added to it."""
-    if isinstance(spec, dict):
-        return dict(spec)
-    from pathlib import Path
-
-    from interplay.serialize import read_yaml_mapping
-
-    p = Path(spec).expanduser()
-    data = dict(read_yaml_mapping(p, "model file"))
-    for key in ("path", "cache", "record"):  # relative to the model file, as when it is loaded by name
-        if isinstance(data.get(key), str) and not Path(data[key]).expanduser().is_absolute():
-            data[key] = str(p.parent / data[key])
-    return data
 
 
 def build_advisors(cfg: DecideConfig, task: Any, models: _Models) -> list[Any]:

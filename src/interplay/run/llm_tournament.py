@@ -44,6 +44,7 @@ from interplay.run.config import AuditSetting, BudgetConfig, ExperimentConfig, G
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
+from interplay.run.resources import RunResources
 from interplay.safety.spec import SafetyConfig
 
 
@@ -129,24 +130,20 @@ class LLMTournamentConfig(ExperimentConfig):
             check_names(names, "agents (strategy names)")
 
 
-def build_players(cfg: LLMTournamentConfig, game: Any, *, cache: Any, budget: Any, record: Any) -> dict[str, Any]:
-    """The population: one player per configured agent; LLM agents with the same model share it."""
+def build_players(cfg: LLMTournamentConfig, game: Any, resources: RunResources) -> dict[str, Any]:
+    """The population: one player per configured agent; LLM agents with the same model share it
+    (models from the run's resources: its cache, budget and call record)."""
     from interplay.agents.factory import player_from_spec
     from interplay.agents.llm_agent import LLMAgent, parse_agent_config
 
-    models: dict[str, Any] = {}
     players: dict[str, Any] = {}
     for name, spec in cfg.agents.items():
         if isinstance(spec, dict):
             acfg = parse_agent_config(spec["llm"], where=f"agents.{name}.llm")
-            key = json.dumps(acfg.model, sort_keys=True)
-            agent = LLMAgent.from_config(name, acfg, model=models.get(key), cache=cache, budget=budget,
-                                         record=record)
-            models[key] = agent.model
-            players[name] = agent
-        else:
-            players[name] = player_from_spec(spec, game, name=name, cache=cache, budget=budget, record=record,
-                                             models=models)
+            players[name] = LLMAgent(name, resources.model(acfg.model), acfg)
+        else:  # llm:FILE agents share one model a file (player_from_spec keys them by path)
+            players[name] = player_from_spec(spec, game, name=name, cache=resources.cache, budget=resources.budget,
+                                             record=resources.record, models=resources.models)
     return players
 
 
@@ -162,14 +159,10 @@ def alpha_rank(matrix: np.ndarray, alpha: float, m: int = 50) -> np.ndarray | No
 @experiment("llm-tournament", LLMTournamentConfig)
 def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     from interplay.evaluate.tournament import run_tournament_async, seat_names
-    from interplay.llm.budget import Budget
-    from interplay.llm.cache import LLMCache
 
     cfg.check()
     game = cfg.game.make()
-    cache = LLMCache(cfg.cache) if cfg.cache else None
-    budget = Budget(max_calls=cfg.budget.max_calls, max_tokens=cfg.budget.max_tokens, max_cost=cfg.budget.max_cost)
-    players = build_players(cfg, game, cache=cache, budget=budget, record=ctx.dir / "llm-calls.jsonl")
+    players = build_players(cfg, game, ctx.resources)
     llm_names = [n for n, p in players.items() if hasattr(p, "stats")]
     suite = monitor_suite(cfg.monitors)
     channel = None
@@ -239,10 +232,8 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         "matches_not_played": [{"players": [a, b], "repetition": r} for a, b, r in result.not_played],
         "stopped": result.stopped,
         "llm": stats,
-        "budget": budget.as_dict(),
-        "cache": None if cache is None else {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses,
-                                             "problems": cache.problems,
-                                             "set_aside": str(cache.set_aside) if cache.set_aside else None},
+        "budget": ctx.resources.budget.as_dict(),
+        "cache": ctx.resources.cache_summary(),
     })
 
     from interplay.safety.evaluation import match_columns  # safety columns: welfare lost to conflict

@@ -157,13 +157,7 @@ def build_negotiators(cfg: NegotiationConfig, ctx: RunContext) -> tuple[dict[str
                                                                        list[Any]]:
     """(negotiators, their fallbacks, the models made) by name."""
     from interplay.agents.negotiators import HumanNegotiator, LLMNegotiator
-    from interplay.llm.config import load_model
 
-    cache = None
-    if cfg.cache:
-        from interplay.llm.cache import LLMCache
-
-        cache = LLMCache(cfg.cache)
     negs, fallbacks, models = {}, {}, {}
     for name, spec in cfg.negotiators.items():
         if spec.kind in FIXED_KINDS:
@@ -174,8 +168,7 @@ def build_negotiators(cfg: NegotiationConfig, ctx: RunContext) -> tuple[dict[str
             negs[name] = HumanNegotiator(name)
             continue
         key = json.dumps(spec.model, sort_keys=True, default=str)
-        if key not in models:
-            models[key] = load_model(spec.model, cache=cache, record=ctx.dir / "llm-calls.jsonl")
+        models[key] = ctx.resources.model(spec.model)  # one model a spec, with the run's cache and record
         negs[name] = LLMNegotiator(name, models[key], temperature=spec.temperature, max_tokens=spec.max_tokens,
                                    decision=spec.decision, message_tokens=spec.message_tokens)
     return negs, fallbacks, list(models.values())

@@ -109,10 +109,8 @@ def run_redteam(cfg: RedTeamConfig, ctx: RunContext) -> None:
     judge = None
     loaded: dict[str, Any] = {}
     if cfg.models or cfg.judge is not None:
-        from interplay.llm.config import load_model
-
-        loaded = {seat: load_model(spec) for seat, spec in cfg.models.items()}
-        judge = load_model(cfg.judge) if cfg.judge is not None else None
+        loaded = {seat: ctx.resources.model(spec) for seat, spec in cfg.models.items()}
+        judge = ctx.resources.model(cfg.judge) if cfg.judge is not None else None
     summaries: dict[str, Any] = {}
     fallbacks = {seat: str(o.get("fallback", "random")) for seat, o in cfg.seat_options(
         {s for n in cfg.scenarios for s in _seats(n)}).items()}

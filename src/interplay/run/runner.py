@@ -39,6 +39,7 @@ from interplay.run.config import ExperimentConfig, apply_overrides, format_valid
 from interplay.run.context import UNITS_JOURNAL, RunContext, load_units, to_jsonable, write_atomic
 from interplay.run.experiments import get_kind
 from interplay.run.report import write_report
+from interplay.run.resources import RunResources
 from interplay.serialize import _short
 
 #: A finished run is "degraded" when more than this share of its model calls failed.
@@ -312,6 +313,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
     observers: list[Any] = [observe_calls(calls.on_call, on_failure=calls.on_failure)]
     if cfg.audit_on:
         observers.append(_start_audit(cfg, ctx, resumed=previous is not None))
+    ctx.resources = RunResources.from_config(cfg, run_dir, audit=ctx.audit)  # the kinds' models, cache, budget
     checkpoint.force()
     try:
         with contextlib.ExitStack() as stack:

@@ -89,31 +89,21 @@ def _resumer(ctx: RunContext) -> Callable[[str], tuple[dict[str, Any], list[Any]
 
 @contextlib.contextmanager
 def _model_factory(cfg: _TalkConfig, ctx: RunContext) -> Iterator[Any]:
-    """Yields ``make(spec)``: a model for a spec (None = the run's main model), recording calls in the run dir."""
-    from interplay.llm.config import load_model
-
-    record = ctx.dir / "llm-calls.jsonl"
-    made: list[Any] = []
+    """Yields ``make(spec)``: a model for a spec (None = the run's main model) from the run's resources
+    (``choice_max_tokens``: a judge's own cap on its choice calls, over its model file's)."""
+    res = ctx.resources
     server = simulated_server(cfg.simulate).start() if cfg.simulate is not None else None
 
     def make(spec: ModelSpec | None = None, choice_max_tokens: int | None = None) -> Any:
         cap = {} if choice_max_tokens is None else {"choice_max_tokens": choice_max_tokens}
         if spec is None and server is not None:
-            m = server.model(record=record, name="simulated", **cap)
-        else:
-            spec = spec if spec is not None else cfg.model
-            if cap:  # a judge's own cap on its choice calls, over its model file's
-                from interplay.run.decide import _model_mapping
-
-                spec = {**_model_mapping(spec), **cap}
-            m = load_model(spec, record=record)
-        made.append(m)
-        return m
+            return res.adopt(server.model(record=res.record, name="simulated", **cap))
+        return res.model(spec if spec is not None else cfg.model, **cap)
 
     try:
         yield make
     finally:
-        ctx.results["llm"] = {getattr(m, "name", "?"): m.totals.as_dict() for m in made if hasattr(m, "totals")}
+        ctx.results["llm"] = res.totals()
         if server is not None:
             server.stop()
 
