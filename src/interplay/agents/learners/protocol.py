@@ -272,3 +272,4 @@ def _kind(cls: type) -> str:
     if not fields or "kind" not in fields:
         return cls.__name__
     return ", ".join(str(k) for k in get_args(fields["kind"].annotation)) or str(fields["kind"].default)
+
