@@ -56,4 +56,5 @@ def test_the_readme_api_snippet_runs():
     snippet = next(b for b in blocks if "interplay.train(" in b)
     scope: dict = {}
     exec(compile(snippet, "README.md", "exec"), scope)  # noqa: S102 - the documented example, as a user runs it
-    assert scope["result"].names[0] in ("Tit For Tat", "Grudger", "Defector")
+    assert scope["result"].ranked_names == ["Grudger", "Tit For Tat", "Defector", "Random: 0.5"]  # as the README says
+    assert scope["run"].final_policies().shape == (4, 2, 5)
