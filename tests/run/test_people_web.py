@@ -216,7 +216,7 @@ def test_person_judges_a_debate_and_judge_accuracy_counts_it(pw, tmp_path):
 def test_advisor_ranking_enters_the_aggregation_and_its_shapley_value(pw, tmp_path):
     from interplay.decide import advisors as A
     from interplay.decide.loop import decide_once
-    from interplay.decide.tasks import Question
+    from interplay.decide.tasks import DecisionQuestion
 
     options = ["robustness evals", "new benchmark", "user study"]
     quality = {"robustness evals": 1.0, "new benchmark": 0.0, "user study": 0.5}
@@ -253,7 +253,7 @@ def test_advisor_ranking_enters_the_aggregation_and_its_shapley_value(pw, tmp_pa
     ballots = {b["voter"]: b["ranking"] for b in res["ballots"]}
     assert ballots["Pat (person)"] == [[o] for o in order]
     # the same decision with the person's ranking given as a scripted advisor: equal, number for number
-    q = Question("question", tuple(options), cfg["task"]["prompt"], tuple(1.0 - quality[o] for o in options))
+    q = DecisionQuestion("question", tuple(options), cfg["task"]["prompt"], tuple(1.0 - quality[o] for o in options))
     same = decide_once(q, [*(A.FixedRanking(n, r) for n, r in scripted.items()), A.FixedRanking("Pat (person)", order)],
                        rules=cfg["rules"], importance_rule="borda", seed=0).as_dict()
     assert res["winners"] == json.loads(json.dumps(same["winners"]))

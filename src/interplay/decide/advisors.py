@@ -389,7 +389,7 @@ class WebAdvisor(_Base):
             return [[o for o in options if float(scores[o]) == lv] for lv in levels]
         raise ValueError(f"mode must be 'rank', 'approve' or 'score', got {mode!r}")
 
-    def advise(self, question: Question, rng: np.random.Generator) -> Advice:
+    def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice:
         from interplay.agents.people import Silent
 
         options = list(question.options)
