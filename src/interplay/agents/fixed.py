@@ -38,7 +38,7 @@ class MachinePlayer:
                                  f"states, got {self.next.shape}.")
 
     @classmethod
-    def memory_one_probs(cls, name: str, probs: str | Sequence[float]) -> MachinePlayer:
+    def memory_one(cls, name: str, probs: str | Sequence[float]) -> MachinePlayer:
         from interplay.agents.memory_one import memory_one_probs
 
         p = memory_one_probs(list(probs) if not isinstance(probs, str) else probs, where=f"agent {name!r}")

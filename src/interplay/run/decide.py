@@ -208,7 +208,7 @@ class _Models:
         """The advisor's own model (from the run's resources: cache, budget, record)."""
         if adv.name not in self.made:
             cap = {} if adv.max_tokens is None else {"choice_max_tokens": adv.max_tokens}
-            self.made[adv.name] = self.ctx.resources.model(adv.model, key=adv.name, **cap)
+            self.made[adv.name] = self.ctx.resources.model(adv.model, key=adv.name, options=cap)
         return self.made[adv.name]
 
 

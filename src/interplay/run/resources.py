@@ -16,13 +16,14 @@ instead of building its own:
 
 ::
 
-    judge = ctx.resources.model(cfg.judge_model, choice_max_tokens=20)
+    judge = ctx.resources.model(cfg.judge_model, options={"choice_max_tokens": 20})
     ctx.results["llm"] = ctx.resources.totals()
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +69,8 @@ class RunResources:
             self._cache = LLMCache(self.cache_path)
         return self._cache
 
-    def model(self, spec: Any, *, key: str | None = None, base_dir: str | Path | None = None,
-              **options: Any) -> ChatModel:
+    def model(self, spec: Any, *, options: Mapping[str, Any] | None = None, key: str | None = None,
+              base_dir: str | Path | None = None) -> ChatModel:
         """The model of ``spec`` (a model mapping or YAML path), ``options`` over its settings.
 
         It uses the run's cache, budget and record. The same spec and options (and ``key``,
@@ -77,6 +78,7 @@ class RunResources:
         """
         from interplay.llm.config import load_model
 
+        options = dict(options or {})
         k = json.dumps([spec, options, key], sort_keys=True, default=str)
         if k not in self.models:
             target = {**model_mapping(spec), **options} if options else spec

@@ -98,7 +98,7 @@ def _model_factory(cfg: _TalkConfig, ctx: RunContext) -> Iterator[Any]:
         cap = {} if choice_max_tokens is None else {"choice_max_tokens": choice_max_tokens}
         if spec is None and server is not None:
             return res.adopt(server.model(record=res.record, name="simulated", **cap))
-        return res.model(spec if spec is not None else cfg.model, **cap)
+        return res.model(spec if spec is not None else cfg.model, options=cap)
 
     try:
         yield make

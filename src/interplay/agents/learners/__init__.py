@@ -44,6 +44,10 @@ def train(game: Any, learner: Learner | str, opponent: Learner | str | None = No
     """
     me = learner_from_name(learner) if isinstance(learner, str) else learner
     other = me if opponent is None else learner_from_name(opponent) if isinstance(opponent, str) else opponent
+    for who, lr in (("learner", me), ("opponent", other)):
+        if not isinstance(lr, Learner):
+            raise InterplayError(f"train: the {who} must be a learner config (LOLA(), NaiveLearner(), ...) or a short "
+                                 f"name, got {type(lr).__name__}.")
     unknown = sorted(set(settings) - set(TrainSettings.__dataclass_fields__))
     if unknown:
         raise InterplayError(f"train: unknown setting(s) {unknown}; the settings are "
