@@ -17,8 +17,22 @@ Agents: :func:`strategy` (the 224-strategy library), :func:`train` (learners, on
 Experiments: :func:`load_config`, :func:`run_experiment` (what ``interplay run`` does).
 """
 
+from typing import TYPE_CHECKING
+
 from interplay._lazy import lazy_exports
 from interplay.errors import InterplayError
+
+if TYPE_CHECKING:  # what a type checker (and an editor) sees; at run time each is imported on first use
+    from interplay.agents.learners import LearningRun, train
+    from interplay.agents.strategies import get as strategy
+    from interplay.evaluate.alpharank import alpharank
+    from interplay.evaluate.reproduce import reproduce
+    from interplay.evaluate.tournament import TournamentSettings, run_tournament
+    from interplay.games.analysis import analyze
+    from interplay.games.protocol import Game
+    from interplay.games.registry import list_games, make, register
+    from interplay.llm.config import load_model
+    from interplay.run.runner import load_config, run_experiment
 
 _EXPORTS = {
     "make": "interplay.games.registry",

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.agents.fixed import MachinePlayer, RandomPlayer, strategy_player
+from interplay.agents.fixed import MachinePlayer, RandomPlayer, RulePlayer, strategy_player
 from interplay.agents.match import stage_of
 from interplay.errors import InterplayError
 from interplay.games.iterated import IteratedGame
@@ -77,7 +77,7 @@ def agent_name(cfg: Any, path: str) -> str:
 
 
 def learned_player(learner: str, game: Any, *, name: str | None = None, num_updates: int = 200,
-                   seed: int = 0) -> MachinePlayer:
+                   seed: int = 0) -> MachinePlayer | RulePlayer:
     """The memory-one policy a learner reaches against itself (exact gradients; Foerster et al. 2018)."""
     if not isinstance(game, IteratedGame):
         raise InterplayError(f"learned:{learner}: learned policies need an iterated 2x2 game, "

@@ -5,12 +5,22 @@ The main functions, each imported on first use::
     from interplay.evaluate import run_tournament, TournamentSettings, alpharank, elo
 """
 
+from typing import TYPE_CHECKING
+
 from interplay._lazy import lazy_exports
 
 # alpharank and reproduce are also the names of their modules: imported here (both light), so the
 # package attribute is the function, not the module
 from interplay.evaluate.alpharank import AlphaRank, alpharank
 from interplay.evaluate.reproduce import list_reproductions, reproduce
+
+if TYPE_CHECKING:  # what a type checker sees; at run time each is imported on first use
+    from interplay.evaluate.dynamics import moran_process, replicator_continuous
+    from interplay.evaluate.metagame import nash_average, symmetric_nash
+    from interplay.evaluate.metrics import population_metrics
+    from interplay.evaluate.negotiation import outcome_metrics
+    from interplay.evaluate.ratings import elo, openskill
+    from interplay.evaluate.tournament import TournamentResult, TournamentSettings, run_tournament
 
 _EXPORTS = {
     "run_tournament": "interplay.evaluate.tournament",

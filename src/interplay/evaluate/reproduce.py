@@ -262,8 +262,8 @@ def _coin_rows(run, last: int) -> tuple[float, float, float]:
 @_register("lola-coin", "LOLA-DiCE and PG (GRU actor-critics) on the coin game",
            "Foerster et al. 2018, AAMAS, coin-game section; Zhao et al. 2022, Fig. 5", 2)
 def _lola_coin(seeds: int, seed: int, quick: bool) -> list[Row]:
-    from interplay import make
     from interplay.agents.learners.pola import LOLA_DICE_PAPER, PG_PAPER, train_pola_coin
+    from interplay.games.registry import make
 
     game = make("coin-game-v1")
     updates, batch = (12, 32) if quick else (400, 256)
@@ -290,8 +290,8 @@ def _lola_coin(seeds: int, seed: int, quick: bool) -> list[Row]:
 @_register("pola-coin", "POLA-DiCE (GRU actor-critics) on the coin game",
            "Zhao et al. 2022, NeurIPS, Fig. 5", 2)
 def _pola_coin(seeds: int, seed: int, quick: bool) -> list[Row]:
-    from interplay import make
     from interplay.agents.learners.pola import POLA_DICE_PAPER, train_pola_coin
+    from interplay.games.registry import make
 
     game = make("coin-game-v1")
     if quick:

@@ -604,8 +604,10 @@ def prepare(players: Sequence[Any] | Mapping[str, Any]) -> tuple[list[Any], list
     out: list[Any] = []
     names: list[str] = []
     for label, p in items:
-        keep = isinstance(p, Strategy) or (not isinstance(p, str) and isinstance(p, Player))
-        e = p if keep else resolve_strategy(p, name=label)
+        if isinstance(p, Strategy) or (not isinstance(p, str) and isinstance(p, Player)):
+            e = p  # kept as it is
+        else:
+            e = resolve_strategy(p, name=label)
         out.append(e)
         names.append(str(label) if label is not None else _name(e))
     if len(out) < 2:

@@ -42,15 +42,19 @@ def train(game: Any, learner: Learner | str, opponent: Learner | str | None = No
         run = interplay.train(interplay.make("ipd-v1", convention="lola", discount=0.96), "lola", seeds=4)
         run.final_policies()
     """
-    me = learner_from_name(learner) if isinstance(learner, str) else learner
-    other = me if opponent is None else learner_from_name(opponent) if isinstance(opponent, str) else opponent
-    for who, lr in (("learner", me), ("opponent", other)):
-        if not isinstance(lr, Learner):
-            raise InterplayError(f"train: the {who} must be a learner config (LOLA(), NaiveLearner(), ...) or a short "
-                                 f"name, got {type(lr).__name__}.")
+    me = _learner(learner, "learner")
+    other = me if opponent is None else _learner(opponent, "opponent")
     unknown = sorted(set(settings) - set(TrainSettings.__dataclass_fields__))
     if unknown:
         raise InterplayError(f"train: unknown setting(s) {unknown}; the settings are "
                              f"{sorted(TrainSettings.__dataclass_fields__)}.")
     check_pairing(game, (me, other), "train", [type(me), type(other)])
     return me.train(game, other, TrainSettings(**settings))
+
+
+def _learner(x: Any, who: str) -> Learner:
+    lr = learner_from_name(x) if isinstance(x, str) else x
+    if not isinstance(lr, Learner):
+        raise InterplayError(f"train: the {who} must be a learner config (LOLA(), NaiveLearner(), ...) or a short "
+                             f"name, got {type(lr).__name__}.")
+    return lr
