@@ -36,12 +36,13 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from interplay.agents.llm_agent import AgentStats
 from interplay.agents.protocol import TalkChannel
 from interplay.errors import InterplayError
 from interplay.games.diplomacy import POWERS, DiplomacyEnv, order_kind, province
 from interplay.games.diplomacy_bots import BOTS, hold_orders
 from interplay.games.diplomacy_press import PromiseCheck, check_phase
-from interplay.llm.base import Completion, InvalidAnswer, LanguageModel, ModelCallError
+from interplay.llm.base import InvalidAnswer, LanguageModel, ModelCallError
 
 EVERYONE = "ALL"
 NO_BUILD = "no more builds"
@@ -270,42 +271,16 @@ def parse_diplomacy_agent(data: Any, where: str = "agent") -> DiplomacyAgentConf
 
 
 @dataclass
-class DiplomacyStats:
-    """Per-agent accounting (the fields of :class:`~interplay.agents.llm_agent.AgentStats` that
-    ``run/accounting.py`` reads, plus press): ``moves`` are order decisions (one per unit or
-    adjustment pick), ``answers`` the answers received for them."""
+class DiplomacyStats(AgentStats):
+    """Per-agent accounting: :class:`~interplay.agents.llm_agent.AgentStats` (``moves`` are order
+    decisions, one per unit or adjustment pick; ``answers`` the answers received for them) plus
+    press: the recipient choices answered and how many of them were invalid."""
 
-    moves: int = 0
-    answers: int = 0
-    calls: int = 0
-    cached_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    retries: int = 0
-    invalid_answers: int = 0
-    truncated_answers: int = 0
-    empty_answers: int = 0
-    reasks: int = 0
-    fallbacks: int = 0
-    call_errors: int = 0
-    messages: int = 0
     press_answers: int = 0
     press_invalid: int = 0
 
-    def add(self, c: Completion | None) -> None:
-        if c is None:
-            return
-        if c.cached:
-            self.cached_calls += 1
-        else:
-            self.calls += 1
-            self.cost += c.cost
-            self.retries += c.retries
-        self.prompt_tokens += c.prompt_tokens
-        self.completion_tokens += c.completion_tokens
-
     def as_dict(self) -> dict[str, Any]:
+        # a power that never decided has no rate (None), not a rate of 0
         return {**asdict(self), "invalid_rate": self.invalid_answers / self.answers if self.answers else None,
                 "fallback_rate": self.fallbacks / self.moves if self.moves else None,
                 "total_tokens": self.prompt_tokens + self.completion_tokens}
