@@ -107,3 +107,23 @@ def test_every_mechanism_composes_with_cheap_talk_and_the_monitors():
         talk = [m for o in enc.outcomes for m in o.messages if m.get("kind") == "talk"]
         assert talk and all(m["text"] == "I will play C." for m in talk), mech
     assert suite.summary()["monitors"][0]["checked"] > 0
+
+
+def test_a_person_votes_and_commits_by_typing():
+    from interplay.agents.human import HumanPlayer
+
+    def person(lines):
+        it = iter(lines)
+        return HumanPlayer("you", ask=lambda prompt: next(it), tell=lambda text: None)
+
+    # a bad answer is re-asked; the contract binds with the cooperator, the person then plays D and pays
+    enc = asyncio.run(encounter(PD, "contracts", [person(["maybe", "accept", "D"]),
+                                                  FixedPlayer("c", COOPERATOR, "contracts", RL)], settings=S0))
+    o = enc.outcomes[0]
+    assert o.contract["bound"] and o.actions == (1, 0) and o.transfers == (-2.5, 2.5)
+    assert o.payoffs == (5.0 - 2.5, 0.0 + 2.5)
+    # a conditional commitment typed in the short form, matched by the reciprocator's: both cooperate, enforced
+    enc = asyncio.run(encounter(PD, "commitments", [person(["C if all commit"]),
+                                                    FixedPlayer("r", RECIPROCATOR, "commitments", RL)], settings=S0))
+    o = enc.outcomes[0]
+    assert o.actions == (0, 0) and o.commitments[0].startswith("commits to C if every co-player")

@@ -105,6 +105,10 @@ def minimal_transfer(game: NormalFormGame, rl: Roles | None = None, *, dominant:
     for _ in range(60):
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    for digits in (6, 9, 12):  # the threshold of a table of round numbers is round: snap to it if it holds
+        snapped = float(f"{hi:.{digits}g}")
+        if abs(snapped - hi) <= 1e-6 * max(1.0, abs(hi)) and ok(snapped):
+            return snapped
     return hi
 
 

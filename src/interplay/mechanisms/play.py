@@ -242,6 +242,40 @@ def _is_llm(p: Any) -> bool:
     return hasattr(p, "model") and hasattr(p, "config")
 
 
+def _is_person(p: Any) -> bool:
+    """A person at a terminal (:class:`~interplay.agents.human.HumanPlayer`): asked by typing."""
+    return hasattr(p, "terminal") and hasattr(p.terminal, "achoose")
+
+
+async def _person_vote(p: Any, contract: str, table: str) -> bool:
+    def parse(text: str) -> bool:
+        t = text.strip().lower()
+        if t in ("accept", "a", "yes", "y"):
+            return True
+        if t in ("reject", "r", "no", "n"):
+            return False
+        raise ValueError("answer Accept or Reject")
+
+    p.terminal.tell(f"A contract is proposed: {contract}\nWith it the payoffs become:\n{table}")
+    return await p.terminal.achoose("Accept or Reject? ", parse, tries=p.max_tries,
+                                    complaint=lambda exc: f"Not an answer: {exc}.",
+                                    exhausted=lambda _: InterplayError(f"{p.name}: no answer to the contract."))
+
+
+async def _person_commitment(p: Any, legal: Sequence[str], rl: Roles, seat: int) -> Commitment:
+    def parse(text: str) -> Commitment:
+        line = text if "commit" in text.lower() else f"COMMIT: {text}"
+        try:
+            return parse_commitment(line, legal, rl.defect[seat])
+        except InvalidCommitment as exc:
+            raise ValueError(str(exc)) from None
+
+    p.terminal.tell(COMMIT_PROMPT.format(actions=", ".join(legal), cooperate=legal[rl.cooperate[seat]]))
+    return await p.terminal.achoose("Your commitment: ", parse, tries=p.max_tries,
+                                    complaint=lambda exc: f"Not a commitment: {exc}.",
+                                    exhausted=lambda _: InterplayError(f"{p.name}: no valid commitment."))
+
+
 def _system(p: Any, game: NormalFormGame, seat: int, names: tuple[str, ...]) -> list[dict[str, str]]:
     view = View(spec=game.spec, payoffs=np.asarray(game.payoffs), seat=seat, names=names, round=0)
     return [{"role": "system", "content": p.config.system_template.format(**p.fields(view))}]
@@ -527,8 +561,10 @@ async def _contracts(game, players, names, rl, settings, match, out, rng, counts
                 contract=contract, table=_table(cg, i, names))}]
             k = await _llm_choice(p, msgs, ["Accept", "Reject"], counts, seed + i)
             votes.append(k == 0)  # fallback (None): reject
+        elif _is_person(p):
+            votes.append(await _person_vote(p, contract, _table(cg, i, names)))
         else:
-            votes.append(bool(getattr(p, "accepts", lambda: True)()))
+            raise InterplayError(f"contracts: {names[i]!r} cannot vote (a fixed type, an LLM agent or a person can).")
     bound = all(votes)
     for p in players:
         if isinstance(p, FixedPlayer):
@@ -561,6 +597,9 @@ async def _commitments(game, players, names, rl, match, out, rng, counts, seed, 
                           "parsed": c.describe(game.spec.actions[i]), **({"fallback": True,
                                                                          "reason": "no valid commitment"} if fb
                                                                         else {})})
+        elif _is_person(p):
+            c = await _person_commitment(p, game.spec.actions[i], rl, i)
+            texts.append({"sender": names[i], "text": c.describe(game.spec.actions[i]), "kind": "commitment"})
         else:
             c = Commitment("none")
             texts.append({"sender": names[i], "text": "no commitment", "kind": "commitment"})
