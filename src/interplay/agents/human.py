@@ -67,7 +67,9 @@ class Terminal:
         """One line, stripped; the end of input raises :class:`InterplayError`."""
         try:
             return self.ask(prompt).strip()
-        except EOFError:
+        except (EOFError, StopIteration):
+            # StopIteration: a scripted ``ask`` whose lines ran out (raised into an asyncio Future
+            # from a worker thread it would hang the event loop instead of ending the input)
             raise InterplayError(f"{self.who}: {self.eof}") from None
 
     async def aread(self, prompt: str) -> str:

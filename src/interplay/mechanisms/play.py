@@ -264,7 +264,7 @@ async def _person_vote(p: Any, contract: str, table: str) -> bool:
 
 async def _person_commitment(p: Any, legal: Sequence[str], rl: Roles, seat: int) -> Commitment:
     def parse(text: str) -> Commitment:
-        line = text if "commit" in text.lower() else f"COMMIT: {text}"
+        line = text if text.strip().lower().startswith("commit") else f"COMMIT: {text}"  # the short form
         try:
             return parse_commitment(line, legal, rl.defect[seat])
         except InvalidCommitment as exc:
