@@ -7,7 +7,7 @@ import torch
 
 from interplay.errors import InterplayError
 from interplay.llm import load_model
-from interplay.llm.bundled import bundled_gguf, resolve
+from interplay.llm.bundled import bundled_gguf, bundled_path
 
 IPD = [{"role": "system", "content": "You play the iterated prisoner's dilemma. Your actions: C, D."},
        {"role": "user", "content": "History of play:\nRound 1: you played C, Tit For Tat played C.\n"
@@ -27,11 +27,11 @@ def _direct(model, prompt_ids, cont_ids):
 
 
 def test_bundled_name_and_gguf_file_resolve_to_one_plain_folder(bundled_model_dir):
-    assert resolve(name="smollm2-135m") == bundled_model_dir
-    assert resolve(path=bundled_gguf("smollm2-135m")) == bundled_model_dir
+    assert bundled_path(name="smollm2-135m") == bundled_model_dir
+    assert bundled_path(path=bundled_gguf("smollm2-135m")) == bundled_model_dir
     assert (bundled_model_dir / "model.safetensors").is_file() and (bundled_model_dir / "tokenizer.json").is_file()
     with pytest.raises(InterplayError, match="smollm2-135m"):
-        resolve(name="smollm3")
+        bundled_path(name="smollm3")
     with pytest.raises(InterplayError, match="exactly one of 'path'"):
         load_model({"provider": "transformers"})
     with pytest.raises(InterplayError, match="no GGUF file"):

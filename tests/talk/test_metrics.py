@@ -12,9 +12,9 @@ from interplay.talk.metrics import (
     cohens_d,
     debate_summary,
     judge_accuracy,
-    majority,
     paired_bootstrap,
     persuasion_effect,
+    plurality_answer,
     switches,
     vote_accuracy,
     wilson_interval,
@@ -35,10 +35,10 @@ RECORDS = [
 
 
 def test_majority_and_ties():
-    assert majority(["a", "b", "b"]) == ("b", False)
-    assert majority(["a", "b", None, "b", "a"]) == ("a", True)  # tie: first given wins
-    assert majority([None, None]) == (None, False)
-    assert majority(["x", None, None]) == ("x", False)  # unparseable answers do not vote
+    assert plurality_answer(["a", "b", "b"]) == ("b", False)
+    assert plurality_answer(["a", "b", None, "b", "a"]) == ("a", True)  # tie: first given wins
+    assert plurality_answer([None, None]) == (None, False)
+    assert plurality_answer(["x", None, None]) == ("x", False)  # unparseable answers do not vote
 
 
 def test_accuracy_per_round_by_hand():
