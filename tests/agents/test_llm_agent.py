@@ -13,7 +13,7 @@ from interplay.agents.match import play_match
 from interplay.errors import InterplayError
 from interplay.evaluate.tournament import run_tournament_async
 from interplay.llm import Budget, LLMCache, load_model
-from interplay.llm.testing import LoopbackServer, Reply
+from interplay.llm.testing import LoopbackServer, Reply, tit_for_tat_answer
 
 TFT = MachinePlayer.memory_one("Tit For Tat", "Tit For Tat")
 DEFECTOR = MachinePlayer.memory_one("Defector", "Defector")
@@ -69,6 +69,34 @@ async def test_choose_mode_reasons_then_constrained_choice():
     assert server.requests[1].options == ["Stag", "Hare"]
     assert server.requests[1].messages[2] == {"role": "assistant", "content": "I will hunt the stag."}
     assert "The game is played once." in server.requests[0].messages[0]["content"]
+
+
+async def test_actions_listed_by_system_and_payoffs_not_again_by_the_move_prompt():
+    """The move prompt's answer format names no actions (the system prompt and its payoff table do);
+    a re-ask lists them, and a constrained choice names its options in its own last turn."""
+    with LoopbackServer(["banana", "ACTION: D"]) as server:
+        agent = LLMAgent("llm", server.model(), {"max_reasks": 1})
+        await play_match(interplay.make("ipd-v1", horizon=1), [agent, TFT])
+    system, user = (m["content"] for m in server.requests[0].messages)
+    assert "Your possible actions: C, D." in system and "If you play C and Tit For Tat plays D" in system
+    assert "C, D" not in user and user.endswith("ACTION: <your action>")
+    assert "The legal actions are: C, D." in server.requests[1].last_user
+    for reasoning in (True, False):
+        script = ["I will hunt the stag.", Reply.choice("Hare")] if reasoning else [Reply.choice("Hare")]
+        with LoopbackServer(script) as server:
+            agent = LLMAgent("llm", server.model(), {"decision": "choose", "reasoning": reasoning})
+            rec = await play_match(interplay.make("stag-hunt-v1"), [agent, MachinePlayer.memory_one("C", "Cooperator")])
+        choice = server.requests[-1]
+        assert rec.actions == [(1, 0)] and choice.options == ["Stag", "Hare"]
+        assert "Stag, Hare" not in choice.messages[1]["content"]  # the move prompt
+        assert choice.last_user.startswith('Choose exactly one of the options "Stag", "Hare".')
+
+
+async def test_scripted_tit_for_tat_opens_with_the_first_action_of_the_system_prompt():
+    with LoopbackServer(default=tit_for_tat_answer) as server:
+        agent = LLMAgent("llm", server.model())
+        rec = await play_match(interplay.make("stag-hunt-v1"), [agent, MachinePlayer.memory_one("C", "Cooperator")])
+    assert rec.actions == [(0, 0)] and agent.stats.invalid_answers == 0  # Stag, not the IPD's "C"
 
 
 async def test_private_talk_is_seen_only_by_its_recipient():

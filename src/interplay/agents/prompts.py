@@ -3,7 +3,13 @@
 The templates an LLM agent fills (:data:`SYSTEM_TEMPLATE`, :data:`MOVE_TEMPLATE`,
 :data:`TALK_TEMPLATE`, :data:`REASK_TEMPLATE`; every one can be replaced from the config,
 with the placeholders of :data:`PLACEHOLDERS`), and the pieces people are shown too
-(payoff table, horizon, history, readable messages). Only the protocol's
+(payoff table, horizon, history, readable messages).
+
+The legal actions are named in the system prompt ("Your possible actions") and again by
+the payoff table; the move prompts do not list them a third time (their answer format is
+``ACTION: <your action>``). A re-ask lists them, beside the reason the answer failed,
+and a constrained choice (``decision: choose``) names its options in its own last turn
+(:func:`interplay.llm.openai_backend.choice_instruction`), whatever the move prompt says. Only the protocol's
 :class:`~interplay.agents.protocol.View` is read: no model layer, no pydantic.
 """
 
@@ -29,13 +35,13 @@ History of play:
 {history}
 {messages}
 Think briefly about what to do, then end your answer with one line of the form
-ACTION: <one of {actions}>"""
+ACTION: <your action>"""
 
 MOVE_TEMPLATE_NO_REASONING = """Round {round_number}{of_rounds}. Your total payoff so far: {score}.
 History of play:
 {history}
 {messages}
-Reply with your action only: one of {actions}."""
+Reply with your action only."""
 
 TALK_TEMPLATE = """Round {round_number}{of_rounds}. Before the moves of this round you may send a short {visibility} \
 message to {recipients}. Your total payoff so far: {score}.

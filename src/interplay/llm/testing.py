@@ -366,7 +366,7 @@ def tit_for_tat_answer(req: ChatRequest) -> str:
     moves = _PLAYED.findall(req.last_user)
     if moves:
         return f"You played {moves[-1][1]} last round, so I answer in kind.\nACTION: {moves[-1][1]}"
-    legal = re.search(r"ACTION: <one of ([^>]+)>", req.last_user)
+    legal = re.search(r"Your possible actions: ([^\n]+?)\.?\n", req.prompt)  # the system prompt's list
     first = legal.group(1).split(",")[0].strip() if legal else "C"
     return f"I open by cooperating.\nACTION: {first}"
 
