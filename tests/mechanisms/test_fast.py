@@ -11,6 +11,7 @@ from interplay.mechanisms.fast import (
     COOPERATOR,
     DEFECTOR,
     MECHANISMS,
+    RANDOM,
     RECIPROCATOR,
     TYPES,
     Settings,
@@ -40,6 +41,43 @@ def test_fast_agrees_with_the_reference_loop(mechanism, game):
     assert _close(fast.welfare, ref["welfare"])
     for k in range(len(TYPES)):
         assert _close(fast.type_payoff[:, k], ref["type_payoff"][:, k]), TYPES[k]
+
+
+@pytest.mark.parametrize("mechanism", [m for m in MECHANISMS if m not in ("none", "cheap-talk")])
+@pytest.mark.parametrize("game", ["pd", "pg"])
+def test_cheap_talk_composed_with_each_mechanism_agrees_with_the_reference_loop(mechanism, game):
+    g = GAMES[game]
+    pop = population_types(list(TYPES), g.num_players)
+    settings = Settings(rounds=5, noise=0.1, talk=True)
+    fast = simulate(g, mechanism, pop, 600, settings, seed=3)
+    ref = reference_cell(g, mechanism, pop, 250, settings, seed=4)
+    assert _close(fast.cooperation, ref["cooperation"])
+    assert _close(fast.welfare, ref["welfare"])
+    for k in range(len(TYPES)):
+        assert _close(fast.type_payoff[:, k], ref["type_payoff"][:, k]), TYPES[k]
+
+
+def test_cheap_talk_composes_exactly():
+    """No noise: with talk, 'none' is the cheap-talk mechanism; without a Random (everyone announces C) talk changes
+    no payoff; a Random's announcement of D makes the Reciprocator defect even under a binding contract."""
+    pd = prisoners_dilemma()
+    s, st = Settings(rounds=4, noise=0.0), Settings(rounds=4, noise=0.0, talk=True)
+    pop = np.array([COOPERATOR, DEFECTOR, RECIPROCATOR, RECIPROCATOR])
+    for m in [m for m in MECHANISMS if m != "reputation"]:  # reputation's pair payoffs follow the matching history
+        a, b = simulate(pd, m, pop, 40, s, seed=2), simulate(pd, m, pop, 40, st, seed=2)
+        np.testing.assert_allclose(a.pair_payoff, b.pair_payoff, err_msg=m)
+    mixed = population_types(list(TYPES), 2)
+    a, b = simulate(pd, "none", mixed, 400, st, seed=6), simulate(pd, "cheap-talk", mixed, 400, s, seed=6)
+    assert _close(a.welfare, b.welfare) and _close(a.cooperation, b.cooperation)
+    con = simulate(pd, "contracts", np.array([RECIPROCATOR, RANDOM]), 2000, st, seed=1, record=True)
+    acts, who = con.actions, con.players  # (S, R, 1, 2)
+    recip_seat = (who == 0)
+    random_cooperated = np.take_along_axis(acts, 1 - recip_seat.argmax(-1, keepdims=True), -1)[..., 0] == 0
+    recip_moves = np.take_along_axis(acts, recip_seat.argmax(-1, keepdims=True), -1)[..., 0]
+    # the Reciprocator cooperates only if the contract bound (the Random accepted, p 1/2) and the Random announced C
+    # (p 1/2): a quarter of its moves
+    assert np.mean(recip_moves == 0) == pytest.approx(0.25, abs=0.02)
+    assert np.mean(random_cooperated) == pytest.approx(0.5, abs=0.02)
 
 
 def test_correlated_mediator_agrees_with_the_reference_loop():

@@ -136,3 +136,14 @@ def test_llm_mediator_on_the_bundled_model(tmp_path):
         if o["co_player"] == "Reciprocator":
             assert o["actions"][reciprocator_seat] == plan[reciprocator_seat]  # it follows the plan
         assert any(m["sender"] == "mediator" and "proposes the plan" in m["text"] for m in o["messages"])
+
+
+def test_cheap_talk_composed_in_the_table(tmp_path):
+    cfg = {**SMALL, "seeds": 100, "games": [{"id": "prisoners-dilemma-v1"}], "talk": True,
+           "mechanisms": ["none", "cheap-talk", "reputation", "contracts"]}
+    res = _results(run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True))
+    assert res["mechanisms"] == ["none", "cheap-talk", "reputation", "contracts", "reputation+talk", "contracts+talk"]
+    rows = {r["mechanism"]: r for r in res["table"]}
+    assert [rows[m]["talk"] for m in res["mechanisms"]] == [False, True, False, False, True, True]
+    # with talk the Reciprocator also defects on a Random that announced D, even under a binding contract
+    assert rows["contracts+talk"]["payoffs"]["Random"]["mean"] < rows["contracts"]["payoffs"]["Random"]["mean"]

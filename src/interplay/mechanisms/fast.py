@@ -26,6 +26,15 @@ Reciprocator  plays C when it has reason to expect cooperation: one-shot C; afte
 Random        uniform over the actions, and over each choice a mechanism adds
 ============  ==================================================================
 
+Cheap talk composed with a mechanism (``Settings(talk=True)``; the ``cheap-talk`` mechanism
+is ``none`` with talk): before every move each player announces an action (the Cooperator,
+the Defector and the Reciprocator announce C, the Random a uniform action), then the
+mechanism runs as above, except that wherever the Reciprocator picks its own move by a
+condition (one-shot, repetition, reputation, an unbound or bound contract) it plays C only if
+the condition holds *and* every co-player announced C. Where the mechanism picks the move (a
+delegate's mediator, a correlated recommendation it obeys, an enforced commitment) talk
+changes nothing; the Random's choices do not depend on it.
+
 Reputation rules (Nowak and Sigmund 1998; Ohtsuki and Iwasa 2004): everyone starts good;
 under image scoring a player is good after it played C and bad after anything else; under
 standing a player who did not play C while some co-player was bad (a justified defection)
@@ -60,7 +69,8 @@ class Settings:
 
     ``transfer``: the contract's transfer; None is 1.25 times the smallest transfer making
     cooperation dominant (:func:`~interplay.mechanisms.induced.minimal_transfer`), so it is
-    strictly dominant.
+    strictly dominant. ``talk``: a round of cheap talk before every move under every mechanism
+    (the ``cheap-talk`` mechanism is ``none`` with it): see the module docstring.
     """
 
     rounds: int = 10
@@ -68,6 +78,7 @@ class Settings:
     reputation: str = "standing"
     mediator: str = "delegation"
     transfer: float | None = None
+    talk: bool = False
 
     def __post_init__(self) -> None:
         if self.reputation not in REPUTATION_RULES:
@@ -154,6 +165,7 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
     rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(game.spec.id.encode()),
                                                         MECHANISMS.index(mechanism)]))
     transfer = settings.contract_transfer(game, rl) if mechanism == "contracts" else None
+    talk = settings.talk or mechanism == "cheap-talk"
     ce = None
     ce_cdf = np.ones(1)
     ce_shape: tuple[int, ...] = tuple(game.num_actions)
@@ -184,10 +196,11 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
         random_act = rand_act
         bound = None
         good = np.ones((S, G, n), dtype=bool)
-        if mechanism == "cheap-talk":
+        heard = None
+        if talk:
             said = np.where(T == RANDOM, (rng.random((S, G, n)) * A).astype(np.int64), C)
-            recip = np.where(_others_all(said == C), C, D)
-        elif mechanism == "repetition" and prev is not None:
+            heard = _others_all(said == C)
+        if mechanism == "repetition" and prev is not None:
             recip = np.where(_others_all(prev == C), C, D)
         elif mechanism == "reputation":
             good = np.take_along_axis(image, perm.reshape(S, N), axis=1).reshape(S, G, n)
@@ -211,6 +224,8 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
             holds = _others_all(committed)
             recip = np.where(holds, C, D)
             random_act = np.where(pick == 0, rand_act, np.where(pick == 1, C, np.where(holds, C, D)))
+        if heard is not None and mechanism not in ("mediator", "commitments"):  # there the mechanism moves it
+            recip = np.where(heard & (recip == C), C, D)
         intended = np.where(T == COOPERATOR, C, np.where(T == DEFECTOR, D, np.where(T == RANDOM, random_act, recip)))
         if settings.noise > 0:
             slip = rng.random((S, G, n)) < settings.noise

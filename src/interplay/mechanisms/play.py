@@ -123,7 +123,9 @@ class FixedPlayer:
 
     The encounter sets ``ok`` (whether a reciprocator has reason to cooperate: the contract
     bound, the co-players' standing is good, their commitments hold) before each move; under
-    cheap talk and repetition it reads the messages or the history of its view itself."""
+    repetition it reads the history of its view itself, and after cheap talk (the mechanism, or
+    talk composed with another) it also needs every co-player's message to promise its
+    cooperative action, as in :mod:`interplay.mechanisms.fast`."""
 
     name: str
     kind: int
@@ -147,13 +149,13 @@ class FixedPlayer:
         if self.plan is not None:  # a mediator's recommendation or plan: the reciprocator follows it
             return self.plan[seat]
         ok = self.ok
-        if self.mechanism == "cheap-talk":
-            said = [m for m in view.messages if m.round == view.round and m.sender != view.me]
-            ok = len(said) == view.spec.num_players - 1 and all(_promises(m.text, view, m.sender, self.rl)
-                                                                 for m in said)
-        elif self.mechanism == "repetition" and view.history:
+        said = [m for m in view.messages if m.round == view.round and m.sender != view.me]
+        if self.mechanism == "repetition" and view.history:
             last = view.history[-1]
             ok = all(last[j] == self.rl.cooperate[j] for j in range(len(last)) if j != seat)
+        if self.mechanism == "cheap-talk" or said:  # cheap talk, alone or composed with the mechanism
+            ok = ok and len(said) == view.spec.num_players - 1 and all(_promises(m.text, view, m.sender, self.rl)
+                                                                       for m in said)
         return C if ok else D
 
     async def act(self, view: View) -> Decision:

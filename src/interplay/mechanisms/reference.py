@@ -4,7 +4,8 @@ A second implementation, read straight from the definitions (the mediator's poli
 :func:`~interplay.mechanisms.induced.mediated_payoffs`, commitments resolved by
 :func:`~interplay.mechanisms.induced.resolve_commitments`, transfers by
 :func:`~interplay.mechanisms.induced.contract_transfers`), with its own random stream:
-tests check that the two agree in distribution, and ``benchmarks/coordination.py`` times
+cheap talk composed with a mechanism (``Settings(talk=True)``) is one more condition of the
+Reciprocator's own move; tests check that the two agree in distribution, and ``benchmarks/coordination.py`` times
 it as the peer of the array program.
 """
 
@@ -30,6 +31,7 @@ def reference_cell(game: NormalFormGame, mechanism: str, types: list[int] | np.n
     types = [int(t) for t in types]
     N = len(types)
     transfer = settings.contract_transfer(game, rl) if mechanism == "contracts" else None
+    talk = settings.talk or mechanism == "cheap-talk"
     ce = None
     joints: list[tuple[int, ...]] = []
     weights: list[float] = []
@@ -115,6 +117,8 @@ def reference_cell(game: NormalFormGame, mechanism: str, types: list[int] | np.n
                                 ok = bound
                             else:
                                 ok = True
+                            if talk and mechanism != "cheap-talk":  # cheap talk before the mechanism's move
+                                ok = ok and all(said[j] == rl.cooperate[j] for j in others)
                             if recommendation is not None:
                                 intended.append(int(recommendation[k]))
                             else:

@@ -6,7 +6,8 @@ Two parts, one config:
    types (Cooperator, Defector, Reciprocator, Random) under every mechanism (none, cheap
    talk, repetition, reputation, mediator, contracts, commitments) in every game, ``seeds``
    independent runs of ``rounds`` rounds each -> cooperation rate, welfare, share of the
-   social optimum and each type's payoff per round, with 95% intervals over seeds; then an
+   social optimum and each type's payoff per round, with 95% intervals over seeds (with
+   ``talk: true`` also every mechanism composed with cheap talk, ``<mechanism>+talk``); then an
    evolutionary step: replicator dynamics (Taylor and Jonker 1978) on each cell's matrix of
    type-against-type payoffs, from equal shares, giving the shares the mechanism selects
    and the cooperation of the evolved population.
@@ -114,16 +115,25 @@ class CoordinationConfig(ExperimentConfig):
     mediator: Literal["delegation", "correlated"] = Field(default="delegation", description="the mediator of the table")
     transfer: float | None = Field(default=None, ge=0, le=1e9, description="the contract's transfer; null: 1.25 x the "
                                                                    "least making cooperation dominant, per game")
+    talk: bool = Field(default=False, description="add each mechanism composed with cheap talk (a round of talk "
+                                                  "before every move) as a column '<mechanism>+talk'")
     evolution: EvolutionConfig = Field(default_factory=EvolutionConfig)
     llm: LLMPartConfig | None = None
     monitors: list[MonitorSpec] = Field(default_factory=list, description="message monitors on every message of "
                                         "the LLM encounters")
 
-    def settings(self, rounds: int | None = None, mediator: str | None = None) -> Any:
+    def settings(self, rounds: int | None = None, mediator: str | None = None, talk: bool = False) -> Any:
         from interplay.mechanisms.fast import Settings
 
         return Settings(rounds=rounds or self.rounds, noise=self.noise, reputation=self.reputation,
-                        mediator=mediator or self.mediator, transfer=self.transfer)
+                        mediator=mediator or self.mediator, transfer=self.transfer, talk=talk)
+
+    def columns(self) -> list[tuple[str, str, bool]]:
+        """The table's columns: (label, mechanism, with cheap talk), the talk-composed ones after the plain ones."""
+        cols = [(m, m, False) for m in self.mechanisms]
+        if self.talk:
+            cols += [(f"{m}+talk", m, True) for m in self.mechanisms if m not in ("none", "cheap-talk")]
+        return cols
 
     def built_games(self) -> dict[str, Any]:
         from interplay.games.normal_form import NormalFormGame
@@ -204,20 +214,21 @@ def run_coordination(cfg: CoordinationConfig, ctx: RunContext) -> None:
 
     cfg.check()
     games = cfg.built_games()
-    settings = cfg.settings()
     types = list(cfg.strategies)
     idx = [TYPES.index(t) for t in types]
     cells: dict[tuple[str, str], Any] = {}
     rows: list[dict[str, Any]] = []
-    work = [(g, m) for g in games for m in cfg.mechanisms]
-    for g, m in ctx.progress(work, "fixed-strategy table", total=len(work)):
+    work = [(g, col) for g in games for col in cfg.columns()]
+    for g, (label, mech, talk) in ctx.progress(work, "fixed-strategy table", total=len(work)):
+        m = label
         game = games[g]
         pop = population_types(types, game.num_players, cfg.min_copies)
-        res = simulate(game, m, pop, cfg.seeds, settings, seed=cfg.seed)
+        res = simulate(game, mech, pop, cfg.seeds, cfg.settings(talk=talk), seed=cfg.seed)
         cells[(m, g)] = res
         sub = np.ix_(idx, idx)
         x = evolve(res.pair_payoff[sub], cfg.evolution.time)
-        row = {"mechanism": m, "game": g, "cooperation": _ci(res.cooperation), "welfare": _ci(res.welfare),
+        row = {"mechanism": m, "talk": talk or mech == "cheap-talk", "game": g, "cooperation": _ci(res.cooperation),
+               "welfare": _ci(res.welfare),
                "share_of_optimum": _ci(res.share),
                "payoffs": {t: _ci(res.type_payoff[:, TYPES.index(t)]) for t in types},
                "transfer": res.transfer, "population": int(pop.size), "group": game.num_players}
@@ -232,7 +243,7 @@ def run_coordination(cfg: CoordinationConfig, ctx: RunContext) -> None:
         rows.append(row)
         ctx.log_metric(part="table", mechanism=m, game=g, cooperation=row["cooperation"]["mean"],
                        share_of_optimum=row["share_of_optimum"]["mean"], welfare=row["welfare"]["mean"])
-    ctx.results.update({"games": list(games), "mechanisms": list(cfg.mechanisms), "strategies": types,
+    ctx.results.update({"games": list(games), "mechanisms": [c[0] for c in cfg.columns()], "strategies": types,
                         "seeds": cfg.seeds, "rounds": cfg.rounds, "noise": cfg.noise, "reputation": cfg.reputation,
                         "mediator": cfg.mediator, "table": rows})
     _report_table(cfg, ctx, games, rows)
@@ -256,11 +267,12 @@ def _report_table(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    mechs = list(cfg.mechanisms)
+    mechs = [c[0] for c in cfg.columns()]
     by = {(r["mechanism"], r["game"]): r for r in rows}
     note = (f"{cfg.seeds} seeds, {cfg.rounds} rounds, noise {cfg.noise}, reputation rule {cfg.reputation}, mediator "
             f"{cfg.mediator}; population: {', '.join(cfg.strategies)} (at least {cfg.min_copies} copies each). "
-            "Mean [95% interval over seeds].")
+            "Mean [95% interval over seeds]." + (" Columns '<mechanism>+talk': the mechanism with a round of "
+                                                 "cheap talk before every move." if cfg.talk else ""))
     for key, title in (("cooperation", "Cooperation rate (fixed strategies)"),
                        ("share_of_optimum", "Share of the social optimum (0: worst outcome, 1: optimum)")):
         ctx.add_table(title, [[g, *(_cell(by[(m, g)][key]) for m in mechs)] for g in games], ["game", *mechs],
