@@ -133,3 +133,24 @@ def test_confidence_interval_and_bad_input():
         population_types(["Cooperator", "Saint"], 2)
     with pytest.raises(InterplayError, match="reputation rule"):
         Settings(reputation="gossip")
+
+
+def test_group_payoff_table():
+    """Two players: the group table is the pair matrix; the public goods game without noise: each type's payoff
+    with each co-player multiset by hand (endowment 1, multiplier 1.5, three players)."""
+    from interplay.evaluate.dynamics import co_player_code
+
+    pd = prisoners_dilemma()
+    r = simulate(pd, "reputation", population_types(list(TYPES), 2), 100, Settings(), seed=1)
+    assert r.group_payoff is not None
+    np.testing.assert_allclose(r.pair_payoff, r.group_payoff[:, [2**j for j in range(len(TYPES))]])
+    pg = public_goods(3, 1.5)
+    pop = population_types(["Cooperator", "Defector"], 3, 3)
+    r = simulate(pg, "none", pop, 200, Settings(noise=0.0), seed=2)
+    assert r.group_payoff is not None and r.group_cooperation is not None
+    for j in range(3):  # j cooperating co-players, 2 - j defecting
+        code = co_player_code([j, 2 - j, 0, 0], 3)
+        assert r.group_payoff[COOPERATOR, code] == pytest.approx(1.5 * (j + 1) / 3)
+        assert r.group_payoff[DEFECTOR, code] == pytest.approx(1 + 1.5 * j / 3)
+        assert r.group_cooperation[COOPERATOR, code] == 1.0 and r.group_cooperation[DEFECTOR, code] == 0.0
+    assert np.isnan(r.group_payoff[RECIPROCATOR]).all()  # never in the population

@@ -10,6 +10,18 @@
 * Exact fixation probability of one mutant in a two-type population:
   ``rho = 1 / (1 + sum_{k=1}^{N-1} prod_{j=1}^{k} g_j / f_j)`` (Nowak 2006, eq. 6.13), with
   closed forms ``1/N`` (neutral) and ``(1 - 1/r) / (1 - 1/r^N)`` (constant relative fitness r).
+* Groups of ``n > 2`` (n-player games, e.g. the public goods game): a payoff depends on the
+  whole group, so the payoffs are a *group payoff table* ``table[i, code]``, the payoff of a
+  type-i player whose ``n - 1`` co-players hold ``c_k`` of each type k, ``code = sum_k c_k n^k``
+  (:func:`co_player_code`). In a finite population the co-players are drawn without
+  replacement from the others (hypergeometric), which gives the fixation probability of
+  :func:`group_fixation_probability` (Gokhale and Traulsen 2010, "Evolutionary games in the
+  multiverse"; Kurokawa and Ihara 2009); in an infinite one with replacement (multinomial),
+  which gives the n-player replicator dynamics of :func:`replicator_group`. For ``n = 2`` both
+  are the matrix forms above.
+* The small-mutation limit of the Moran process (Fudenberg and Imhof 2006): the population is
+  almost always monomorphic and moves from resident j to i with probability proportional to
+  ``rho[i, j]``; :func:`small_mutation_stationary` is that chain's stationary distribution.
 * Replicator dynamics (Taylor and Jonker 1978): continuous
   ``dx_i/dt = x_i ((A x)_i - x^T A x)`` and discrete ``x_i' = x_i (A x)_i / x^T A x``
   (Hofbauer and Sigmund 1998, ch. 7 and 9).
@@ -17,6 +29,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +72,97 @@ def fixation_probability(A: np.ndarray, mutant: int, resident: int, N: int, w: f
             prod *= g / f
             total += prod
     return 1.0 / total
+
+
+def co_player_code(counts: Sequence[int] | np.ndarray, n: int) -> int:
+    """The column of a group payoff table for co-players holding ``counts[k]`` of type k (``sum = n - 1``)."""
+    return int(sum(int(c) * n**k for k, c in enumerate(counts)))
+
+
+def compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+    """Every way to write ``total`` as ``parts`` non-negative integers, in lexicographic order."""
+    if parts == 1:
+        return [(total,)]
+    return [(c, *rest) for c in range(total + 1) for rest in compositions(total - c, parts - 1)]
+
+
+def group_fixation_probability(mutant_payoff: Sequence[float] | np.ndarray,
+                               resident_payoff: Sequence[float] | np.ndarray, N: int, w: float = 1.0) -> float:
+    """Exact fixation probability of one mutant among ``N - 1`` residents in the Moran (birth-death) process of
+    an ``n``-player game, fitness ``1 - w + w * expected payoff``.
+
+    ``mutant_payoff[j]`` (``j = 0 .. n - 1``): a mutant's payoff when ``j`` of its ``n - 1`` co-players are
+    mutants; ``resident_payoff[j]``: a resident's when ``j`` of its co-players are mutants. With ``k`` mutants a
+    mutant's co-players are drawn without replacement from the other ``k - 1`` mutants and ``N - k`` residents,
+    a resident's from ``k`` mutants and ``N - k - 1`` residents; then ``rho = 1 / (1 + sum_k prod_{i <= k}
+    g_i / f_i)`` as for two players (Nowak 2006, eq. 6.13), to which it reduces for ``n = 2``."""
+    a = np.asarray(mutant_payoff, dtype=float)
+    b = np.asarray(resident_payoff, dtype=float)
+    m = a.size - 1  # co-players per group
+    if a.ndim != 1 or b.shape != a.shape or m < 1 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise InterplayError("group fixation probability: needs two payoff lists of the same length n >= 2, finite.")
+    if m + 1 > N:
+        raise InterplayError(f"group fixation probability: a population of {N} cannot form groups of {m + 1}.")
+    norm = math.comb(N - 1, m)
+    total, prod = 1.0, 1.0
+    for k in range(1, N):
+        f = sum(math.comb(k - 1, j) * math.comb(N - k, m - j) * a[j] for j in range(m + 1)) / norm
+        g = sum(math.comb(k, j) * math.comb(N - k - 1, m - j) * b[j] for j in range(m + 1)) / norm
+        f, g = 1 - w + w * f, 1 - w + w * g
+        if f <= 0 or g <= 0:
+            raise InterplayError("group fixation probability: fitness must stay positive; lower w or shift payoffs.")
+        prod *= g / f
+        total += prod
+    return 1.0 / total
+
+
+def small_mutation_stationary(rho: np.ndarray) -> np.ndarray:
+    """Stationary distribution over monomorphic populations when mutations are rare (Fudenberg and Imhof 2006).
+
+    ``rho[i, j]``: fixation probability of one type-i mutant among type-j residents (the diagonal is ignored).
+    From resident j a mutant of each other type arises with equal probability, so the chain moves to i with
+    probability ``rho[i, j] / (K - 1)``."""
+    rho = _square(np.nan_to_num(np.asarray(rho, dtype=float), nan=0.0), "fixation matrix")
+    K = rho.shape[0]
+    if K == 1:
+        return np.ones(1)
+    M = rho.T / (K - 1)  # M[j, i]: resident j -> i
+    np.fill_diagonal(M, 0.0)
+    np.fill_diagonal(M, 1.0 - M.sum(1))
+    vals, vecs = np.linalg.eig(M.T)
+    pi = np.abs(np.real(vecs[:, int(np.argmin(np.abs(vals - 1.0)))]))
+    return pi / pi.sum()
+
+
+def group_payoff_at(table: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
+    """Each type's expected payoff when its ``n - 1`` co-players are drawn independently with shares ``x``
+    (multinomial over the co-players' types) from a group payoff table (see the module docstring)."""
+    table = np.asarray(table, dtype=float)
+    x = np.asarray(x, dtype=float)
+    out = np.zeros(table.shape[0])
+    for counts in compositions(n - 1, x.size):
+        coef = math.factorial(n - 1) * float(np.prod([x[k] ** c / math.factorial(c) for k, c in enumerate(counts)]))
+        if coef > 0:
+            out = out + coef * table[:, co_player_code(counts, n)]
+    return out
+
+
+def replicator_group(table: np.ndarray, n: int, x0: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The n-player replicator dynamics ``dx_i/dt = x_i (f_i(x) - x . f(x))``, ``f`` from
+    :func:`group_payoff_at` (Hofbauer and Sigmund 1998; for ``n = 2`` it is :func:`replicator_continuous`
+    with ``A[i, j] = table[i, code of one j]``), at times ``t``; shape (len(t), K)."""
+    from scipy.integrate import solve_ivp
+
+    table = np.asarray(table, dtype=float)
+    x0 = _simplex(x0, table.shape[0])
+
+    def f(_: float, x: np.ndarray) -> np.ndarray:
+        fit = group_payoff_at(table, np.clip(x, 0.0, None), n)
+        return x * (fit - x @ fit)
+
+    t = np.asarray(t, dtype=float)
+    sol = solve_ivp(f, (float(t[0]), float(t[-1])), x0, t_eval=t, method="LSODA", rtol=1e-9, atol=1e-11)
+    return sol.y.T
 
 
 # -- the Moran process -----------------------------------------------------------------

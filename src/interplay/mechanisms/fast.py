@@ -106,7 +106,11 @@ class CellResult:
     type) and ``type_cooperation`` (S, K: its cooperation rate). ``pair_payoff[i, j]``: mean
     payoff of a type-i player per round with a type-j co-player (all seeds; NaN if never
     met), the matrix of the evolutionary step; ``pair_cooperation[i, j]`` likewise the
-    cooperation rate of type i with a type-j co-player. With ``record``, ``actions`` (S, R, G, n) and
+    cooperation rate of type i with a type-j co-player. ``group_payoff[i, code]`` (K, n^K): mean payoff
+    of a type-i player per round whose ``n - 1`` co-players hold ``c_k`` of each type k, ``code = sum_k
+    c_k n^k`` (NaN if never seen), the group payoff table of the n-player evolutionary step
+    (:mod:`interplay.evaluate.dynamics`; for two players the same numbers as ``pair_payoff``);
+    ``group_cooperation`` likewise its cooperation rate. With ``record``, ``actions`` (S, R, G, n) and
     ``players`` (S, R, G, n) give every move.
     """
 
@@ -122,6 +126,8 @@ class CellResult:
     players: np.ndarray | None = None
     type_cooperation: np.ndarray | None = None
     pair_cooperation: np.ndarray | None = None
+    group_payoff: np.ndarray | None = None
+    group_cooperation: np.ndarray | None = None
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -184,6 +190,11 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
     pair_sum = np.zeros(K * K)
     pair_coop = np.zeros(K * K)
     pair_cnt = np.zeros(K * K)
+    codes = n**K  # a co-player multiset's column: sum_k (co-players of type k) n^k
+    group_sum = np.zeros(K * codes)
+    group_coop = np.zeros(K * codes)
+    group_cnt = np.zeros(K * codes)
+    power = n ** np.arange(K)
     rec_actions = np.zeros((S, R, G, n), dtype=np.int64) if record else None
     rec_players = np.zeros((S, R, G, n), dtype=np.int64) if record else None
     for t in range(R):
@@ -252,6 +263,11 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
                 pair_sum += np.bincount(idx, weights=pay.ravel() / (n - 1), minlength=K * K)
                 pair_coop += np.bincount(idx, weights=is_c.ravel() / (n - 1), minlength=K * K)
                 pair_cnt += np.bincount(idx, minlength=K * K) / (n - 1)
+        pw = power[T]
+        gidx = (T * codes + pw.sum(-1, keepdims=True) - pw).ravel()  # (focal type, its co-players' multiset)
+        group_sum += np.bincount(gidx, weights=pay.ravel(), minlength=K * codes)
+        group_coop += np.bincount(gidx, weights=is_c.ravel(), minlength=K * codes)
+        group_cnt += np.bincount(gidx, minlength=K * codes)
         if record:
             rec_actions[:, t] = played  # type: ignore[index]
             rec_players[:, t] = perm  # type: ignore[index]
@@ -267,8 +283,10 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
     with np.errstate(invalid="ignore", divide="ignore"):
         pair = np.where(pair_cnt > 0, pair_sum / np.maximum(pair_cnt, 1e-300), np.nan).reshape(K, K)
         pcoop = np.where(pair_cnt > 0, pair_coop / np.maximum(pair_cnt, 1e-300), np.nan).reshape(K, K)
+        gpay = np.where(group_cnt > 0, group_sum / np.maximum(group_cnt, 1), np.nan).reshape(K, codes)
+        gcoop = np.where(group_cnt > 0, group_coop / np.maximum(group_cnt, 1), np.nan).reshape(K, codes)
     out = CellResult(mechanism, game.spec.id, coop_count / (R * N), welfare, np.asarray(rl.share(welfare)),
-                     type_payoff, pair, transfer, rec_actions, rec_players, type_coop, pcoop)
+                     type_payoff, pair, transfer, rec_actions, rec_players, type_coop, pcoop, gpay, gcoop)
     if ce is not None:
         out.extra["ce_welfare"] = np.array(ce.welfare)
     return out

@@ -8,9 +8,11 @@ Two parts, one config:
    independent runs of ``rounds`` rounds each -> cooperation rate, welfare, share of the
    social optimum and each type's payoff per round, with 95% intervals over seeds (with
    ``talk: true`` also every mechanism composed with cheap talk, ``<mechanism>+talk``); then an
-   evolutionary step: replicator dynamics (Taylor and Jonker 1978) on each cell's matrix of
-   type-against-type payoffs, from equal shares, giving the shares the mechanism selects
-   and the cooperation of the evolved population.
+   evolutionary step over each cell's group payoff table (a type's payoff given its
+   co-players' types; in the three-player public goods game the whole group counts):
+   n-player replicator dynamics (Taylor and Jonker 1978) from equal shares, or the Moran
+   process of a finite population with rare mutations (``evolution.dynamics: moran``),
+   giving the shares the mechanism selects and the cooperation of the evolved population.
 2. ``llm:`` (optional): each LLM agent plays per-turn encounters
    (:func:`interplay.mechanisms.play.encounter`) under every listed mechanism and game
    against each fixed co-player type -> its cooperation rate and payoff, the encounters'
@@ -56,10 +58,15 @@ def _default_games() -> list[GameConfig]:
 
 
 class EvolutionConfig(Strict):
-    """The evolutionary step over each cell's type-against-type payoffs."""
+    """The evolutionary step over each cell's group payoff table (type against co-player types)."""
 
-    dynamics: Literal["replicator"] = Field(default="replicator", description="continuous replicator dynamics")
-    time: float = Field(default=50.0, gt=0, le=1e4, description="how long the dynamics run, from equal shares")
+    dynamics: Literal["replicator", "moran"] = Field(
+        default="replicator", description="replicator: continuous n-player replicator dynamics from equal shares; "
+        "moran: the Moran (birth-death) process of a finite population in the small-mutation limit")
+    time: float = Field(default=50.0, gt=0, le=1e4, description="how long the replicator dynamics run")
+    size: int = Field(default=30, ge=3, le=10_000, description="population size N of the Moran process")
+    w: float = Field(default=0.5, gt=0, lt=1, description="Moran selection intensity: fitness 1 - w + w * payoff, "
+                                                          "payoffs mapped onto [0, 1]")
 
 
 class LLMPartConfig(Strict):
@@ -187,24 +194,74 @@ def _cell(c: dict[str, Any], digits: int = 3) -> str:
     return f"{fmt_value(c['mean'], c['n'], digits)} {fmt_interval(c['low'], c['high'], c['n'], digits)}"
 
 
-def evolve(pair: np.ndarray, time: float) -> np.ndarray | None:
-    """Replicator dynamics on a type-against-type payoff matrix from equal shares; None if a pair never met.
+def evolve_groups(table: np.ndarray, coop: np.ndarray, present: Sequence[int], n: int,
+                  evo: EvolutionConfig) -> dict[str, Any] | None:
+    """The evolutionary step over a group payoff table (``CellResult.group_payoff``: the whole group counts, so the
+    public goods game is its n-player self, not a pairwise approximation); None if a needed group never met.
 
-    The matrix is first mapped onto [0, 1] (minus its least entry, over its range): a constant added
-    to every payoff leaves the dynamics unchanged and a positive factor only rescales time, so
-    ``time`` means the same in every game whatever its payoff scale."""
-    from interplay.evaluate.dynamics import replicator_continuous
+    Payoffs are mapped onto [0, 1] by the table's range: a constant added to every payoff leaves the dynamics
+    unchanged and a positive factor only rescales time, so ``time`` means the same in every game.
+    ``replicator``: the n-player replicator dynamics from equal shares of the ``present`` types, for
+    ``evo.time``; the evolved cooperation and payoff are the population's with co-players drawn by those shares.
+    ``moran``: a population of ``evo.size``; ``rho[i, j]`` is the exact fixation probability of one type-i
+    mutant among type-j residents (co-players drawn without replacement), the shares are the small-mutation
+    stationary distribution over the monomorphic populations, and the evolved cooperation and payoff those of
+    each monomorphic population, weighted by it."""
+    from interplay.evaluate.dynamics import (
+        co_player_code,
+        group_fixation_probability,
+        group_payoff_at,
+        replicator_group,
+        small_mutation_stationary,
+    )
 
-    if np.isnan(pair).any():
+    K = table.shape[0]
+    present = list(present)
+    finite = table[present][np.isfinite(table[present])]
+    if finite.size == 0:
         return None
-    k = pair.shape[0]
-    span = float(np.ptp(pair))
-    if span == 0:
-        return np.full(k, 1.0 / k)
-    A = (pair - pair.min()) / span
-    x = replicator_continuous(A, np.full(k, 1.0 / k), np.array([0.0, time]))[-1]
-    x = np.clip(x, 0.0, None)
-    return x / x.sum()
+    lo, span = float(finite.min()), float(np.ptp(finite))
+    scaled = (table - lo) / span if span > 0 else np.where(np.isnan(table), np.nan, 0.5)
+
+    def code(mutants: int, i: int, j: int) -> int:
+        counts = np.zeros(K, dtype=int)
+        counts[i] += mutants
+        counts[j] += n - 1 - mutants
+        return co_player_code(counts, n)
+
+    if evo.dynamics == "replicator":
+        x0 = np.zeros(K)
+        x0[present] = 1.0 / len(present)
+        probe = group_payoff_at(table, x0, n)  # every group the present types can form, at once
+        if np.isnan(probe[present]).any() or np.isnan(group_payoff_at(coop, x0, n)[present]).any():
+            return None
+        # the groups left NaN are never formed by the present types (their weight is 0): zero them
+        x = np.clip(replicator_group(np.nan_to_num(scaled), n, x0, np.array([0.0, evo.time]))[-1], 0.0, None)
+        x = x / x.sum()
+        return {"shares": x[present], "cooperation": float(x @ group_payoff_at(np.nan_to_num(coop), x, n)),
+                "payoff": float(x @ group_payoff_at(np.nan_to_num(table), x, n))}
+    N = evo.size
+    if n > N:
+        raise InterplayError(f"evolution.size: a Moran population of {N} cannot form groups of {n}.")
+    m = len(present)
+    rho = np.full((m, m), np.nan)
+    for a, i in enumerate(present):
+        for b, j in enumerate(present):
+            if i == j:
+                continue
+            mut = [scaled[i, code(k, i, j)] for k in range(n)]
+            res = [scaled[j, code(k, i, j)] for k in range(n)]
+            if np.isnan(mut).any() or np.isnan(res).any():
+                return None
+            rho[a, b] = group_fixation_probability(mut, res, N, w=evo.w)
+    pi = small_mutation_stationary(rho)
+    mono = [code(n - 1, i, i) for i in present]
+    mono_coop = np.array([coop[i, c] for i, c in zip(present, mono, strict=True)])
+    mono_pay = np.array([table[i, c] for i, c in zip(present, mono, strict=True)])
+    if np.isnan(mono_coop).any() or np.isnan(mono_pay).any():
+        return None
+    return {"shares": pi, "cooperation": float(pi @ mono_coop), "payoff": float(pi @ mono_pay),
+            "fixation": rho.tolist(), "neutral": 1.0 / N}
 
 
 @experiment("coordination", CoordinationConfig)
@@ -222,24 +279,24 @@ def run_coordination(cfg: CoordinationConfig, ctx: RunContext) -> None:
     for g, (label, mech, talk) in ctx.progress(work, "fixed-strategy table", total=len(work)):
         m = label
         game = games[g]
-        pop = population_types(types, game.num_players, cfg.min_copies)
+        # each type at least once per seat of a group, so a group of one type (a monomorphic population) is seen
+        pop = population_types(types, game.num_players, max(cfg.min_copies, game.num_players))
         res = simulate(game, mech, pop, cfg.seeds, cfg.settings(talk=talk), seed=cfg.seed)
         cells[(m, g)] = res
-        sub = np.ix_(idx, idx)
-        x = evolve(res.pair_payoff[sub], cfg.evolution.time)
+        assert res.group_payoff is not None and res.group_cooperation is not None
+        evo = evolve_groups(res.group_payoff, res.group_cooperation, idx, game.num_players, cfg.evolution)
         row = {"mechanism": m, "talk": talk or mech == "cheap-talk", "game": g, "cooperation": _ci(res.cooperation),
                "welfare": _ci(res.welfare),
                "share_of_optimum": _ci(res.share),
                "payoffs": {t: _ci(res.type_payoff[:, TYPES.index(t)]) for t in types},
                "transfer": res.transfer, "population": int(pop.size), "group": game.num_players}
-        if x is not None:
-            row["evolved_shares"] = dict(zip(types, x.tolist(), strict=True))
-            # the evolved population meets itself: x' M x with M the type-against-type matrices
-            pair_coop = res.pair_cooperation if res.pair_cooperation is not None else np.full_like(res.pair_payoff,
-                                                                                                   np.nan)
-            row["evolved_cooperation"] = float(x @ pair_coop[sub] @ x)
-            row["evolved_payoff"] = float(x @ res.pair_payoff[sub] @ x)
-            row["evolved_share_of_optimum"] = float(roles(game).share(row["evolved_payoff"] * game.num_players))
+        if evo is not None:
+            row["evolved_shares"] = dict(zip(types, np.asarray(evo["shares"]).tolist(), strict=True))
+            row["evolved_cooperation"] = evo["cooperation"]
+            row["evolved_payoff"] = evo["payoff"]
+            row["evolved_share_of_optimum"] = float(roles(game).share(evo["payoff"] * game.num_players))
+            if "fixation" in evo:
+                row["fixation"] = evo["fixation"]
         rows.append(row)
         ctx.log_metric(part="table", mechanism=m, game=g, cooperation=row["cooperation"]["mean"],
                        share_of_optimum=row["share_of_optimum"]["mean"], welfare=row["welfare"]["mean"])
@@ -280,15 +337,25 @@ def _report_table(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any
     ctx.add_table("Payoff per round of each agent (fixed strategies)",
                   [[g, m, *(_cell(by[(m, g)]["payoffs"][t], 2) for t in cfg.strategies)] for g in games for m in mechs],
                   ["game", "mechanism", *cfg.strategies], note=note)
-    ctx.add_table("After evolution (replicator dynamics from equal shares)",
+    evo = cfg.evolution
+    if evo.dynamics == "replicator":
+        how = "replicator dynamics from equal shares"
+        evo_note = (f"shares at time {evo.time} of dx_i/dt = x_i(f_i(x) - x.f(x)), f_i(x) the expected payoff of "
+                    "type i in the cell when its co-players are drawn by the shares x (for groups of more than two "
+                    "the whole group's composition counts), payoffs mapped onto [0, 1]; cooperation: that of the "
+                    "evolved population meeting itself.")
+    else:
+        how = f"Moran process, N = {evo.size}, w = {evo.w}, rare mutations"
+        evo_note = (f"shares: the stationary distribution over monomorphic populations of the Moran (birth-death) "
+                    f"process with N = {evo.size}, fitness 1 - w + w * payoff (w = {evo.w}, payoffs mapped onto "
+                    "[0, 1], co-players drawn without replacement from the population), in the limit of rare "
+                    "mutations; cooperation: each monomorphic population's, weighted by its share. Fixation "
+                    f"probabilities in results.json (neutral: 1/N = {1 / evo.size:.3f}).")
+    ctx.add_table(f"After evolution ({how})",
                   [[g, m, *(f"{by[(m, g)]['evolved_shares'][t]:.2f}" if "evolved_shares" in by[(m, g)] else "n/a"
                             for t in cfg.strategies),
                     f"{by[(m, g)].get('evolved_cooperation', float('nan')):.3f}"] for g in games for m in mechs],
-                  ["game", "mechanism", *cfg.strategies, "cooperation"],
-                  note=f"shares at time {cfg.evolution.time} of dx_i/dt = x_i((Ax)_i - x'Ax), A[i][j] the payoff of "
-                       "type i with a type-j co-player in the cell (mapped onto [0, 1]); cooperation: x'Cx, C[i][j] "
-                       "the cooperation rate of type i with a type-j co-player (for groups of more than two, "
-                       "co-players are counted one by one).")
+                  ["game", "mechanism", *cfg.strategies, "cooperation"], note=evo_note)
     for key, title, fname in (("cooperation", "Cooperation rate", "cooperation"),
                               ("evolved_cooperation", "Cooperation after evolution", "evolved-cooperation")):
         grid = _grid(rows, games, mechs, key)
