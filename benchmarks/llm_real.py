@@ -7,7 +7,8 @@ history against a named classic opponent), with the showcase's prompts
 
 * free text: "Reply with your action only", the answer parsed (``decision: parse``);
 * JSON: 'Reply with JSON only: {"action": ...}', the answer parsed;
-* log-likelihood choice: the legal actions scored by the model (``decision: choose``);
+* log-likelihood choice: the legal actions scored by the model (``decision: choose``; the
+  move prompt is the showcase's LLM_CHOICE_MOVE, which asks no question: the choice turn does);
   every answer is legal by construction. Over HTTP a choice is asked with a JSON schema
   (``transformers serve`` ignores it) and the reply parsed.
 
@@ -18,7 +19,9 @@ batches them; the server (``transformers serve``, a real third-party server, ser
 answers one at a time. Both run the same model folder.
 
 Part 2, speed in play: ``--matches`` concurrent IPD matches of ``--rounds`` rounds, the
-log-likelihood agent against the classic opponents, as a tournament plays them: each
+log-likelihood agent against a different classic opponent in each match (``MATCH_OPPONENTS``:
+two matches against one deterministic strategy would be one match played twice, and the
+second would run from the first's cached keys and values), as a tournament plays them: each
 round's prompt extends the last one by one history line, so the prefix store runs only
 the new tokens, and the matches' decisions of a round run as one batch. Measured for
 float32 (exact scores) and bfloat16 weights (faster matrix products, scores within a
@@ -55,9 +58,15 @@ from interplay.agents.llm_agent import LLMAgent
 from interplay.agents.match import play_match, stage_of
 from interplay.agents.protocol import View
 from interplay.llm import load_model
-from interplay.run.showcase import LLM_MOVE, LLM_SYSTEM
+from interplay.run.showcase import LLM_CHOICE_MOVE, LLM_MOVE, LLM_SYSTEM
 
 OPPONENTS = ["Tit For Tat", "Defector", "Cooperator", "Grudger", "Win-Stay Lose-Shift", "Random"]
+#: Part 2's opponents, one a match: distinct names make distinct prompts from round 2 on (two matches
+#: against the same deterministic strategy would be the same match, and the second would cost nothing).
+MATCH_OPPONENTS = [*OPPONENTS, "Tit For 2 Tats", "Suspicious Tit For Tat", "Alternator", "Generous Tit For Tat",
+                   "Prober", "Firm But Fair"]
+#: Issue 11's target for log-likelihood choice on 2 cores.
+TARGET = 10.0
 JSON_MOVE = LLM_MOVE.replace("Reply with your action only: one of {actions}.",
                              'Reply with JSON only: {{"action": "<one of {actions}>"}}.')
 
@@ -73,7 +82,7 @@ def system_prompt() -> str:
 MODES = {
     "free text": {"decision": "parse", "max_tokens": 8},
     "JSON": {"decision": "parse", "max_tokens": 16, "move_template": JSON_MOVE},
-    "log-likelihood choice": {"decision": "choose"},
+    "log-likelihood choice": {"decision": "choose", "move_template": LLM_CHOICE_MOVE},
 }
 
 
@@ -145,16 +154,19 @@ async def run_mode(model, mode: str, vs: list[View], cpu_of=time.process_time) -
 
 
 async def run_matches(model, matches: int, rounds: int) -> Result:
-    """``matches`` concurrent matches of the log-likelihood agent against the classic opponents."""
+    """``matches`` concurrent matches of the log-likelihood agent, each against its own classic opponent."""
     game = interplay.make("ipd-v1", horizon=rounds)
     agent = LLMAgent("SmolLM2", model, agent_options("log-likelihood choice"))
     model.prefixes.clear()
-    opponents = [strategy_player(OPPONENTS[k % len(OPPONENTS)], game) for k in range(matches)]
+    names = [MATCH_OPPONENTS[k % len(MATCH_OPPONENTS)] for k in range(matches)]
+    names = [n if k < len(MATCH_OPPONENTS) else f"{n} {k // len(MATCH_OPPONENTS) + 1}" for k, n in enumerate(names)]
+    opponents = [strategy_player(MATCH_OPPONENTS[k % len(MATCH_OPPONENTS)], game, name=n)
+                 for k, n in enumerate(names)]
     t0, c0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(play_match(game, [agent, o], seed=k, rounds=rounds) for k, o in enumerate(opponents)))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     s = agent.stats
-    return Result(n=s.moves + s.fallbacks, invalid=s.invalid_answers, cut=s.truncated_answers, empty=s.empty_answers,
+    return Result(n=s.moves, invalid=s.invalid_answers, cut=s.truncated_answers, empty=s.empty_answers,
                   fallbacks=s.fallbacks, wall=wall, cpu=cpu, choices=[])
 
 
@@ -255,6 +267,7 @@ def print_part1(args: argparse.Namespace, part1: dict[str, list[Result | None]])
 def part2(args: argparse.Namespace, local, part1: dict[str, list[Result | None]], vs: list[View]) -> None:
     """In play, float32 then bfloat16 (and how often bfloat16 chose as float32 did on part 1's situations)."""
     part2: dict[str, Result] = {}
+    print(f"part 2 starts: load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     tokens = local.prefixes.run_tokens
     r = asyncio.run(run_matches(local, args.matches, args.rounds))
     part2["float32"] = r
@@ -273,13 +286,16 @@ def part2(args: argparse.Namespace, local, part1: dict[str, list[Result | None]]
     bf = asyncio.run(run_mode(half, "log-likelihood choice", vs)).choices if fp32_choices else []
     agree = sum(a == b for a, b in zip(fp32_choices, bf))
     print(f"torch threads {half.threads}, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"\nPart 2: log-likelihood choice in {args.matches} concurrent matches of {args.rounds} rounds "
-          f"({args.matches * args.rounds} decisions; float32 ran {tokens / max(1, part2['float32'].n):.0f} new "
-          f"prompt tokens a decision). bfloat16 chose as float32 did in {agree} of {len(bf)} part-1 situations.\n")
-    print("| weights | decisions | invalid | decisions/s (wall) | decisions per CPU s |")
-    print("|---|---|---|---|---|")
+    print(f"\nPart 2: log-likelihood choice in {args.matches} concurrent matches of {args.rounds} rounds, each "
+          f"against its own opponent ({args.matches * args.rounds} decisions; float32 ran "
+          f"{tokens / max(1, part2['float32'].n):.0f} prompt tokens a decision through the model, the matches' "
+          f"identical round-1 prompt once). bfloat16 chose as float32 did in {agree} of {len(bf)} part-1 "
+          "situations.\n")
+    print(f"| weights | decisions | invalid | decisions/s (wall, {local.threads} torch threads) "
+          f"| decisions per CPU s | wall rate / target {TARGET:g} |")
+    print("|---|---|---|---|---|---|")
     for name, r in part2.items():
-        print(f"| {name} | {r.n} | {r.invalid} | {r.rate:.2f} | {r.per_cpu:.2f} |")
+        print(f"| {name} | {r.n} | {r.invalid} | {r.rate:.2f} | {r.per_cpu:.2f} | {r.rate / TARGET:.2f} |")
 
 
 if __name__ == "__main__":

@@ -51,3 +51,23 @@ def test_showcase_llm_part_puts_the_bundled_model_in_the_population(tmp_path):
     assert res["scores"]["Defector"] == pytest.approx(sum(res["payoff_matrix"][i]) / 6)
     report = (out / "report.html").read_text()
     assert "LLM agents in the population: ranking" in report and "moves by fallback" in report
+
+
+async def test_showcase_llm_agents_ask_once():
+    """The log-likelihood agent's move prompt asks no question of its own (its choice turn names the
+    options); the free-text agent's asks for one of the actions."""
+    import interplay
+    from interplay.agents.fixed import MachinePlayer
+    from interplay.agents.llm_agent import LLMAgent
+    from interplay.agents.match import play_match
+    from interplay.llm.testing import LoopbackServer, Reply
+    from interplay.run.showcase import LLMPart
+
+    agents = LLMPart().agents
+    with LoopbackServer(default=Reply.choice("C")) as server:
+        agent = LLMAgent("llm", server.model(), agents["SmolLM2 (log-likelihood choice)"])
+        await play_match(interplay.make("ipd-v1", horizon=2), [agent, MachinePlayer.memory_one("T", "Tit For Tat")])
+    move, choice = server.requests[1].messages[1]["content"], server.requests[1].last_user
+    assert move.endswith("you got 3, T got 3.\nRound 2 of 2.") and "C, D" not in move
+    assert choice.startswith('Choose exactly one of the options "C", "D".')
+    assert agents["SmolLM2 (free text)"]["move_template"].endswith("Reply with your action only: one of {actions}.")

@@ -76,11 +76,18 @@ LLM_MOVE = """History of play:
 {history}
 Round {round_number}{of_rounds}. Reply with your action only: one of {actions}."""
 
+#: The log-likelihood agent's move prompt: no question of its own, since the choice turn that
+#: follows it asks for one of the options. Everything after the history is run again every
+#: round, and the question was 13 of its 76 new tokens a decision (SmolLM2's tokenizer).
+LLM_CHOICE_MOVE = """History of play:
+{history}
+Round {round_number}{of_rounds}."""
+
 
 def _default_llm_agents() -> dict[str, dict[str, Any]]:
     common = {"reasoning": False, "system_template": LLM_SYSTEM, "move_template": LLM_MOVE, "history_window": 50}
-    return {"SmolLM2 (log-likelihood choice)": {**common, "decision": "choose", "max_reasks": 0,
-                                                "fallback": "random"},
+    return {"SmolLM2 (log-likelihood choice)": {**common, "move_template": LLM_CHOICE_MOVE, "decision": "choose",
+                                                "max_reasks": 0, "fallback": "random"},
             "SmolLM2 (free text)": {**common, "decision": "parse", "max_tokens": 8, "max_reasks": 1,
                                     "fallback": "random"}}
 
