@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from interplay.accounting import from_agent_stats
 from interplay.errors import InterplayError, UnknownNameError
 from interplay.registry import Registry
 from interplay.safety.monitors import (
@@ -397,8 +398,6 @@ def summarise(sc: Scenario, results: Mapping[str, ConditionResult], canary: str)
 def _fallback_accounting(r: ConditionResult, honest: list[int], adv: list[int], rew: np.ndarray) -> dict[str, Any]:
     """Who really played: per seat the LLM agent's answers, invalid ones, re-asks and fallback moves, and the
     honest seats' payoff over the rounds their model moved itself (the payoff above counts fallback moves too)."""
-    from interplay.run.accounting import from_agent_stats
-
     fb = np.asarray(r.fallback_moves, dtype=bool).reshape(-1, len(r.names))
     own = ~fb[:, honest] if len(fb) else np.zeros((0, len(honest)), bool)
     own_rewards = rew[:, honest][own] if len(rew) else np.zeros(0)

@@ -26,10 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from interplay.accounting import UNPARSED_REASONS as UNPARSED_REASONS  # the reason names, kept with their counts
 from interplay.llm.base import Choice, Completion, InvalidAnswer, ModelCallError
-
-UNPARSED_REASONS = {"length": "cut off by the length limit", "empty": "empty", "echo": "only restates the question",
-                    "none": "names no answer", "invalid": "names no legal option", "error": "the call failed"}
 
 _EXPR = re.compile(r"-?\d+(?:\.\d+)?(?:\s*[-+*/x\u00d7]\s*-?\d+(?:\.\d+)?)+")
 _OP = {"*": r"[*x\u00d7\u00b7]", "x": r"[*x\u00d7\u00b7]", "\u00d7": r"[*x\u00d7\u00b7]", "/": r"[/\u00f7]",
