@@ -50,12 +50,14 @@ def test_ppo_solves_a_gaussian_bandit():
 
 def test_independent_ppo_learns_to_pick_coins_selfishly():
     game = interplay.make("coin-game-v1", horizon=50)
-    run = train_independent_ppo(game, IndependentPPOConfig(iterations=50, num_envs=128), seed=0)
-    first, last = run.picks[:5].sum(axis=(1, 2)).mean(), run.picks[-5:].sum(axis=(1, 2)).mean()
+    run = train_independent_ppo(game, IndependentPPOConfig(iterations=50, num_envs=128), seed=0, num_seeds=1)
+    assert run.picks.shape == (1, 50, 2, 2) and run.rewards.shape == (1, 50, 2) and run.form == "coin"
+    picks, rewards = run.picks[0], run.rewards[0]  # the one seed
+    first, last = picks[:5].sum(axis=(1, 2)).mean(), picks[-5:].sum(axis=(1, 2)).mean()
     assert last > 1.5 * first  # they learn to go for coins
     m = run.metrics(last=5)
     assert all(0.4 < x < 0.75 for x in m["own_coin_rate"])  # but take each other's too (selfish)
     # reward bookkeeping: each agent's reward = its pickups - 2 * the other's pickups of its coins
-    p = run.picks[-5:].sum(0)
-    total = run.rewards[-5:].sum(0) * 32 * 128
+    p = picks[-5:].sum(0)
+    total = rewards[-5:].sum(0) * 32 * 128
     np.testing.assert_allclose(total, [p[0].sum() - 2 * p[1, 0], p[1].sum() - 2 * p[0, 1]], rtol=1e-4, atol=1e-2)

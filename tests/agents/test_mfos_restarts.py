@@ -23,7 +23,8 @@ def test_select_restart_uses_the_last_tenth_of_the_training_curve():
 def test_train_keeps_the_selected_restart():
     game = differentiable("ipd-v1", convention="lola", discount=0.96)
     cfg = MFOSConfig(iterations=3, episodes=4, meta_steps=5, restarts=3)
-    agent = train_mfos(game, NaiveLearner(), cfg, seed=0)
+    run = train_mfos(game, NaiveLearner(), cfg, seed=0, num_seeds=2)  # evaluated on seed 1 (seed + 1)
+    agent = run.extras["agent"]  # the kept meta-agent
     assert agent.restart_curves.shape == (3, 3, 2)
     best = select_restart(agent.restart_curves)
     np.testing.assert_array_equal(agent.curve, agent.restart_curves[best])
@@ -31,5 +32,5 @@ def test_train_keeps_the_selected_restart():
     assert not np.allclose(agent.restart_curves[0], agent.restart_curves[1])
     # the kept parameters are one agent's (no restart axis)
     assert agent.params["log_std"].shape == (5,)
-    run = agent.evaluate(num_seeds=2, seed=1)
     assert run.rewards.shape == (2, 5, 2)
+    np.testing.assert_array_equal(agent.evaluate(num_seeds=2, seed=1).rewards, run.rewards)

@@ -218,8 +218,7 @@ def _mfos_ipd(seeds: int, seed: int, quick: bool) -> list[Row]:
 
     game = differentiable("ipd-v1", convention="lola", discount=0.96)
     cfg = MFOSConfig(iterations=200 if quick else 400)  # 4 restarts each (MFOSConfig.restarts)
-    agent = train_mfos(game, NaiveLearner(lr=1.0), cfg, seed=seed)
-    run = agent.evaluate(num_seeds=seeds, seed=seed + 1)
+    run = train_mfos(game, NaiveLearner(lr=1.0), cfg, seed=seed, num_seeds=seeds, eval_seed=seed + 1)
     mean = run.headline  # (S, 2), averaged over the meta-steps
     src = "Lu et al. 2022 (M-FOS extorts a naive learner)"
     return [
@@ -239,8 +238,8 @@ def _mfos_imp(seeds: int, seed: int, quick: bool) -> list[Row]:
     from interplay.agents.learners.mfos import MFOSConfig, train_mfos
 
     game = differentiable("imp-v1", discount=0.9)
-    agent = train_mfos(game, NaiveLearner(lr=1.0), MFOSConfig(iterations=150 if quick else 300), seed=seed)
-    mean = agent.evaluate(num_seeds=seeds, seed=seed + 1).headline
+    mean = train_mfos(game, NaiveLearner(lr=1.0), MFOSConfig(iterations=150 if quick else 300), seed=seed,
+                      num_seeds=seeds, eval_seed=seed + 1).headline
     src = "Lu et al. 2022 (M-FOS exploits a naive learner in a zero-sum game)"
     return [Row("M-FOS vs NL: M-FOS's reward per step (mean over meta-steps)", 0.0, *_mean_std(mean[:, 0]), 0.0,
                 "above", source=src + ": above the game's value, 0")]

@@ -4,14 +4,14 @@ Each agent has its own actor-critic (:mod:`interplay.agents.learners.ppo`) over 
 observation; both act in ``num_envs`` coin games at once; after each batch of
 ``rollout_length`` steps each agent takes a PPO update on its own rewards. This is the
 independent-learning baseline of the coin-game literature (selfish agents that end up
-taking each other's coins: own-coin rate near 0.5).
+taking each other's coins: own-coin rate near 0.5). Training is batched over seeds and
+returns the shared :class:`~interplay.agents.learners.protocol.LearningRun`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from interplay.agents.learners import ppo
 from interplay.agents.learners.ppo import PPOConfig
+from interplay.agents.learners.protocol import LearningRun
+from interplay.errors import InterplayError
 from interplay.games.coin_game import CoinGame, coin_metrics
 
 
@@ -39,43 +41,44 @@ class IndependentPPOConfig(BaseModel):
     ppo: PPOConfig = Field(default_factory=_coin_ppo, description="PPO settings (both agents)")
 
 
-@dataclass(frozen=True)
-class IndependentPPORun:
-    """Per iteration: picks (I, 2, 2) coins of [owner] picked by [agent] in that batch, and
-    mean reward per step (I, 2)."""
-
-    params: tuple[Any, ...]  # the two agents' actor-critic parameters
-    picks: np.ndarray
-    rewards: np.ndarray
-
-    def metrics(self, last: int = 10) -> dict[str, object]:
-        """Coin-game metrics over the last ``last`` iterations."""
-        return coin_metrics(self.picks[-last:], self.rewards[-last:])
-
-
 def train_independent_ppo(game: CoinGame, config: IndependentPPOConfig | None = None, seed: int = 0,
-                          callback: Callable[[int, dict[str, object]], None] | None = None) -> IndependentPPORun:
-    """Train two independent PPO agents on a (batched) coin game."""
+                          callback: Callable[[int, dict[str, object]], None] | None = None, *,
+                          num_seeds: int = 4) -> LearningRun:
+    """Train two independent PPO agents on a (batched) coin game, batched over ``num_seeds`` seeds.
+
+    The record has, per seed and PPO iteration, on that iteration's training batch: ``picks``
+    (S, I, 2, 2) coins of [owner] picked by [agent], summed over the batch; ``rewards``
+    (S, I, 2) mean reward per step; the headline the reward per step over the last tenth of
+    the iterations; ``params`` the two agents' actor-critics (leading seed axis); ``env_steps``
+    and ``seconds`` the steps and wall time of every iteration but the first (which compiles).
+    ``callback(iteration, info)`` after each iteration, with the coin-game metrics of that
+    batch pooled over the seeds.
+    """
+    if not isinstance(game, CoinGame):
+        raise InterplayError(f"train_independent_ppo plays the coin game; got {type(game).__name__}. Build one "
+                             "with interplay.make('coin-game-v1').")
+    if int(num_seeds) < 1 or int(num_seeds) != num_seeds:
+        raise InterplayError(f"train_independent_ppo: num_seeds must be a positive integer, got {num_seeds!r}.")
     cfg = config or IndependentPPOConfig()
     pcfg = cfg.ppo
-    key = jax.random.PRNGKey(seed)
-    key, k1, k2, k_env = jax.random.split(key, 4)
-    params = tuple(ppo.init_actor_critic(k, game.obs_size, game.num_actions, pcfg.hidden) for k in (k1, k2))
-    opt = ppo.make_optimizer(pcfg)
-    opt_states = tuple(opt.init(p) for p in params)
-    obs, state = game.reset_batch(k_env, cfg.num_envs)
     n = cfg.num_envs
+    opt = ppo.make_optimizer(pcfg)
 
-    @jax.jit
+    def init(key: jax.Array):
+        k1, k2, k_env = jax.random.split(key, 3)
+        params = (ppo.init_actor_critic(k1, game.obs_size, game.num_actions, pcfg.hidden),
+                  ppo.init_actor_critic(k2, game.obs_size, game.num_actions, pcfg.hidden))
+        obs, state = game.reset_batch(k_env, n)
+        return params, (opt.init(params[0]), opt.init(params[1])), obs, state
+
     def iteration(params, opt_states, obs, state, key):
         def step(carry, k):
             obs, state = carry
             ka, kb, ks, kr = jax.random.split(k, 4)
-            outs, vals, acts, logps = [], [], [], []
+            vals, acts, logps = [], [], []
             for i, kk in ((0, ka), (1, kb)):
                 out, v = ppo.policy_and_value(params[i], obs[:, i])
                 a = ppo.sample_action(kk, params[i], out)
-                outs.append(out)
                 vals.append(v)
                 acts.append(a)
                 logps.append(ppo.log_prob(params[i], out, a))
@@ -105,14 +108,31 @@ def train_independent_ppo(game: CoinGame, config: IndependentPPOConfig | None = 
             p, o, _ = ppo.ppo_update(params[i], opt_states[i], batch, k, pcfg, opt)
             new_params.append(p)
             new_opts.append(o)
-        return tuple(new_params), tuple(new_opts), obs_end, state_end, gained.sum(axis=(0, 1)), rew_t.mean(axis=(0, 1))
+        return ((new_params[0], new_params[1]), (new_opts[0], new_opts[1]), obs_end, state_end,
+                gained.sum(axis=(0, 1)), rew_t.mean(axis=(0, 1)))
 
+    keys = jax.random.split(jax.random.PRNGKey(seed), int(num_seeds))
+    params, opt_states, obs, state = jax.vmap(init)(keys)
+    keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)  # the iterations' keys, apart from the init's
+    batched = jax.jit(jax.vmap(iteration))  # over the seeds
     picks, rewards = [], []
+    seconds = 0.0
     for it in range(cfg.iterations):
-        key, k = jax.random.split(key)
-        params, opt_states, obs, state, gained, mean_rew = iteration(params, opt_states, obs, state, k)
-        picks.append(np.asarray(gained))
-        rewards.append(np.asarray(mean_rew))
+        step_keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(keys, it)
+        t0 = time.perf_counter()
+        params, opt_states, obs, state, gained, mean_rew = batched(params, opt_states, obs, state, step_keys)
+        p, r = np.asarray(gained), np.asarray(mean_rew)  # (S, 2, 2), (S, 2)
+        if it > 0:  # the first iteration includes compilation
+            seconds += time.perf_counter() - t0
+        picks.append(p)
+        rewards.append(r)
         if callback is not None:
-            callback(it, coin_metrics(picks[-1], rewards[-1]))
-    return IndependentPPORun(params, np.asarray(picks), np.asarray(rewards))
+            callback(it, coin_metrics(p, r))
+    picks_arr, rewards_arr = np.stack(picks, axis=1), np.stack(rewards, axis=1)
+    last = max(1, cfg.iterations // 10)
+    steps_per_update = n * cfg.rollout_length
+    config_dict = {"learners": [cfg.model_dump(), cfg.model_dump()], "num_seeds": int(num_seeds), "seed": seed}
+    return LearningRun(("PPO", "PPO"), game.spec.id, "coin", "update", rewards_arr, None,
+                       rewards_arr[:, -last:].mean(axis=1), f"reward per step over the last {last} updates",
+                       config_dict, params=params, picks=picks_arr, steps_per_update=steps_per_update,
+                       env_steps=max(cfg.iterations - 1, 0) * steps_per_update * int(num_seeds), seconds=seconds)

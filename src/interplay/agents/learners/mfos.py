@@ -82,8 +82,8 @@ class MFOSConfig(LearnerOptions, BaseModel):
         """Train a meta-agent whose episodes last ``settings.updates`` opponent updates, then play
         ``settings.seeds`` fresh opponents; the record is that evaluation."""
         cfg = self.model_copy(update={"meta_steps": settings.updates})
-        agent = train_mfos(game, opponent, cfg, seed=settings.seed, callback=settings.callback)
-        return agent.evaluate(num_seeds=settings.seeds, seed=settings.eval_seed)
+        return train_mfos(game, opponent, cfg, seed=settings.seed, callback=settings.callback,
+                          num_seeds=settings.seeds, eval_seed=settings.eval_seed)
 
 
 def _meta_step_fn(game: DifferentiableGame, opponent) -> Callable:
@@ -142,7 +142,8 @@ def _rollout(params, key, game_step, episodes, meta_steps, init_std, determinist
 
 @dataclass(frozen=True)
 class MFOSAgent:
-    """A trained meta-agent: PPO parameters plus what it was trained on."""
+    """A trained meta-agent: PPO parameters plus what it was trained on (``extras["agent"]`` of
+    the :class:`LearningRun` that :func:`train_mfos` returns; :meth:`evaluate` plays it again)."""
 
     params: Any
     game: DifferentiableGame
@@ -158,7 +159,8 @@ class MFOSAgent:
         The record (S seeds, T meta-steps): ``policies`` the inner policies of M-FOS and of
         its opponent at each meta-step (S, T, 5), own view, start first; ``rewards`` (S, T, 2)
         their average reward per step; the headline is the paper's metric, the reward per
-        step averaged over the meta-steps of each episode; ``extras``: the training curves.
+        step averaged over the meta-steps of each episode; ``extras``: the training curves and
+        the meta-agent itself (``agent``).
         """
         steps = meta_steps or self.config.meta_steps
         game_step = _meta_step_fn(self.game, self.opponent)
@@ -171,16 +173,20 @@ class MFOSAgent:
         return LearningRun(("M-FOS", self.opponent.label()), self.game.id, "iterated",
                            "meta-step (opponent update)", rewards, (np.swapaxes(me, 0, 1), np.swapaxes(opp, 0, 1)),
                            rewards.mean(axis=1), "mean over meta-steps", config, params=(self.params, None),
-                           extras={"training_curve": self.curve, "restart_curves": self.restart_curves})
+                           extras={"training_curve": self.curve, "restart_curves": self.restart_curves,
+                                   "agent": self})
 
 
 def train_mfos(game: Any, opponent=None, config: MFOSConfig | None = None, seed: int = 0,
-               callback: Callable[[int, dict[str, float]], None] | None = None) -> MFOSAgent:
-    """Train an M-FOS meta-agent against a learning opponent on an exact iterated game.
+               callback: Callable[[int, dict[str, float]], None] | None = None, *, num_seeds: int = 50,
+               eval_seed: int | None = None) -> LearningRun:
+    """Train an M-FOS meta-agent against a learning opponent on an exact iterated game, then play
+    it against ``num_seeds`` fresh opponents (master seed ``eval_seed``, default ``seed + 1``).
 
     ``game``: what :func:`interplay.make` returns for an iterated 2x2 game, or its
-    differentiable form. Returns the trained meta-agent; its :meth:`MFOSAgent.evaluate`
-    against fresh opponents is the :class:`LearningRun`.
+    differentiable form. Returns the evaluation as the :class:`LearningRun` every learner
+    returns (see :meth:`MFOSAgent.evaluate`); ``extras["agent"]`` is the trained meta-agent
+    (parameters, training curves of the kept restart and of all restarts), to evaluate again.
 
     ``callback(iteration, info)`` is called after each PPO iteration (for progress bars and
     metrics) with the batch's mean reward per step of both players (mean over the restarts)
@@ -229,7 +235,8 @@ def train_mfos(game: Any, opponent=None, config: MFOSConfig | None = None, seed:
     curves_arr = np.stack(curves, axis=1)  # (restarts, iterations, 2)
     best = select_restart(curves_arr)
     kept = jax.tree_util.tree_map(lambda x: x[best], params)
-    return MFOSAgent(kept, game, opponent, cfg, curves_arr[best], restart_curves=curves_arr)
+    agent = MFOSAgent(kept, game, opponent, cfg, curves_arr[best], restart_curves=curves_arr)
+    return agent.evaluate(num_seeds=num_seeds, seed=seed + 1 if eval_seed is None else eval_seed)
 
 
 def select_restart(curves: np.ndarray) -> int:

@@ -11,9 +11,10 @@ and trains it without knowing any kind by name:
 * ``train(game, opponent, settings)`` trains the pairing (this learner in the first seat)
   and returns a :class:`LearningRun`.
 
-Every trainer (``train_exact``, ``train_dice``, ``train_mfos`` + ``evaluate``,
-``train_pola_coin``) returns a :class:`LearningRun`: the same fields whatever the learner
-(policies and rewards over time, the headline metric, the settings and seed).
+Every trainer (``train_exact``, ``train_dice``, ``train_dice_coin``, ``train_mfos``,
+``train_pola_coin``, ``train_independent_ppo``) returns a :class:`LearningRun`: the same
+fields whatever the learner (policies and rewards over time, the headline metric, the
+settings and seed), with a leading seed axis.
 """
 
 from __future__ import annotations
