@@ -388,3 +388,86 @@ class WebPlayer:
         except Silent:
             return None
         return text or None
+
+
+# -- the person as a negotiator -----------------------------------------------------------
+
+
+def deal_fields(deal_texts: Any) -> list[list[Any]]:
+    """The fields of the deals as typed (``book=1 hat=0``, ``size=medium green=full``): each name with its
+    values, in the order they appear (numbers sorted), so a page can offer one choice per field."""
+    names: list[str] = []
+    values: dict[str, list[str]] = {}
+    for text in deal_texts:
+        for part in str(text).split():
+            if "=" not in part:
+                continue
+            k, v = part.split("=", 1)
+            if k not in values:
+                names.append(k)
+                values[k] = []
+            if v not in values[k]:
+                values[k].append(v)
+    out = []
+    for k in names:
+        vs = values[k]
+        if all(v.isdigit() for v in vs):
+            vs = sorted(vs, key=int)
+        out.append([k, vs])
+    return out
+
+
+def negotiation_state(view: Any) -> dict[str, Any]:
+    """A :class:`~interplay.agents.negotiation.NegotiationView` as the negotiation page shows it: the rules,
+    the person's own private values, the moves and messages so far, the table, and the legal moves."""
+    from interplay.agents.negotiators import table_line
+
+    legal = view.legal
+    return {"game": view.spec.name, "description": view.spec.description, "you": view.me,
+            "names": list(view.names), "private": view.private, "turn": view.turn + 1, "max_turns": view.max_turns,
+            "history": [{"who": who, "text": text} for who, text in view.history],
+            "messages": [{"sender": m.get("sender"), "text": m.get("text")} for m in view.messages][-20:],
+            "table": table_line(view), "form": view.form, "accept": bool(legal.accept),
+            "reject": bool(legal.reject), "offer": bool(legal.offer), "offer_word": view.offer_word,
+            "fields": deal_fields(view.deal_texts) if legal.offer else [], "feedback": view.feedback}
+
+
+class WebNegotiator:
+    """A person at a web seat in a negotiation (a :class:`~interplay.agents.negotiation.Negotiator`).
+
+    The page shows the person's own values, the moves and messages, and the legal moves; it posts a
+    message and a move (``ACCEPT``, ``REJECT``, or the offer word with one value per field). The seat
+    refuses (422) a move that is not one of the view's legal moves, so nothing illegal reaches the
+    protocol; the protocol still parses and checks it. When the person is silent past the seat's time,
+    the turn says so (``meta["silent"]``) and the protocol lets the declared fallback move at once.
+    """
+
+    #: a person: its negotiations are kept like an LLM negotiator's
+    person = True
+
+    def __init__(self, name: str, seat: Seat) -> None:
+        self.name = name
+        self.seat = seat
+
+    async def negotiate(self, view: Any) -> Any:
+        from interplay.agents.negotiation import NegotiationTurn
+
+        legal = {" ".join(m.split()).lower(): m for m in view.legal_moves()}
+
+        def validate(posted: dict[str, Any]) -> tuple[str | None, str]:
+            text = posted.get("message", "")
+            move = posted.get("move")
+            if not isinstance(text, str) or len(text) > 2000:
+                raise ValueError("message must be a string of at most 2000 characters")
+            if not isinstance(move, str) or " ".join(move.split()).lower() not in legal:
+                raise ValueError(f"move must be one of the legal moves ({view.form}), got {move!r}")
+            chosen = legal[" ".join(move.split()).lower()]
+            posted["_shown"] = chosen + (f' ("{text.strip()}")' if text.strip() else "")
+            posted["_title"] = f"move {view.turn + 1}"
+            return text.strip() or None, chosen
+
+        try:
+            message, move = await self.seat.arequest({"kind": "negotiate", **negotiation_state(view)}, validate)
+        except Silent as exc:
+            return NegotiationTurn(None, None, raw="", meta={"silent": f"person silent ({exc})"})
+        return NegotiationTurn(message, move, raw=move, meta={"by": "person"})

@@ -22,10 +22,13 @@ What each mechanism asks of a per-turn player:
   declared fallback: no plan), then the move;
 * contracts: the contract (the transfer and who pays whom) is offered; each player accepts
   or rejects (an LLM answers with a constrained choice, re-asked, else its fallback:
-  reject); if all accept the game is played with the transformed payoffs, else the base game;
+  reject; a person types it at the terminal, or clicks on a web seat, where silence past the
+  seat's time is a reject); if all accept the game is played with the transformed payoffs, else
+  the base game;
 * commitments: each player states a commitment in text (``COMMIT: C``, ``COMMIT: C IF ALL
   COMMIT ELSE D``, ``COMMIT: NONE``), parsed and validated by :func:`parse_commitment`
-  (re-asked once, else its fallback: no commitment); the wrapper then plays committed
+  (re-asked once, else its fallback: no commitment; a person on a web seat picks the form and its
+  actions on the page, silence being no commitment); the wrapper then plays committed
   players' actions for them and the uncommitted choose, knowing the commitments.
 """
 
@@ -276,6 +279,76 @@ async def _person_commitment(p: Any, legal: Sequence[str], rl: Roles, seat: int)
     return await p.terminal.achoose("Your commitment: ", parse, tries=p.max_tries,
                                     complaint=lambda exc: f"Not a commitment: {exc}.",
                                     exhausted=lambda _: InterplayError(f"{p.name}: no valid commitment."))
+
+
+def _is_web_person(p: Any) -> bool:
+    """A person at a web seat (:class:`~interplay.agents.people.WebPlayer`): asked on the page."""
+    return hasattr(p, "seat") and hasattr(p.seat, "arequest")
+
+
+def _web_view(game: NormalFormGame, seat: int, names: tuple[str, ...], seed: int) -> dict[str, Any]:
+    from interplay.agents.people import view_state
+
+    return view_state(View(spec=game.spec, payoffs=np.asarray(game.payoffs), seat=seat, names=names, round=0,
+                           seed=seed))
+
+
+async def _web_vote(p: Any, contract: str, base: NormalFormGame, cg: NormalFormGame, seat: int,
+                    names: tuple[str, ...], seed: int) -> tuple[bool, bool]:
+    """(accepts, silent) of a person at a web seat; silent past the seat's time: rejects (the declared
+    fallback, as an LLM's)."""
+    from interplay.agents.people import Silent
+
+    def validate(posted: dict[str, Any]) -> bool:
+        a = posted.get("accept")
+        if not isinstance(a, bool):
+            raise ValueError(f"accept must be true or false, got {a!r}")
+        posted["_shown"] = "accept" if a else "reject"
+        posted["_title"] = "the contract"
+        return a
+
+    ask = {"kind": "contract", "contract": contract, **_web_view(cg, seat, names, seed),
+           "base_table": _web_view(base, seat, names, seed)["payoff_table"]}
+    try:
+        return await p.seat.arequest(ask, validate), False
+    except Silent:
+        return False, True
+
+
+async def _web_commitment(p: Any, game: NormalFormGame, seat: int, names: tuple[str, ...], rl: Roles,
+                          seed: int) -> tuple[Commitment, bool]:
+    """(commitment, silent) of a person at a web seat: one of the three forms with its actions; silent past
+    the seat's time: no commitment (the declared fallback)."""
+    from interplay.agents.people import Silent
+
+    legal = game.spec.actions[seat]
+
+    def action(posted: dict[str, Any], key: str) -> int:
+        a = posted.get(key)
+        if isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < len(legal):
+            raise ValueError(f"{key} must be an integer 0..{len(legal) - 1} ({', '.join(legal)}), got {a!r}")
+        return a
+
+    def validate(posted: dict[str, Any]) -> Commitment:
+        form = posted.get("commitment")
+        if form == "none":
+            c = Commitment("none")
+        elif form == "commit":
+            c = Commitment("commit", action(posted, "action"))
+        elif form == "conditional":
+            c = Commitment("conditional", action(posted, "action"), action(posted, "else"))
+        else:
+            raise ValueError(f"commitment must be none, commit or conditional, got {form!r}")
+        posted["_shown"] = c.describe(legal)
+        posted["_title"] = "commitment"
+        return c
+
+    ask = {"kind": "commit", "cooperate": rl.cooperate[seat], "defect": rl.defect[seat],
+           **_web_view(game, seat, names, seed)}
+    try:
+        return await p.seat.arequest(ask, validate), False
+    except Silent:
+        return Commitment("none"), True
 
 
 def _system(p: Any, game: NormalFormGame, seat: int, names: tuple[str, ...]) -> list[dict[str, str]]:
@@ -555,6 +628,7 @@ async def _contracts(game, players, names, rl, settings, match, out, rng, counts
                 "(proposed by the first player).")
     cg = contract_game(game, t, rl)
     votes = []
+    silent: list[str] = []  # people who did not answer in time (their fallback rejected)
     for i, p in enumerate(players):
         if isinstance(p, FixedPlayer):
             votes.append(p.vote(rng))
@@ -565,6 +639,11 @@ async def _contracts(game, players, names, rl, settings, match, out, rng, counts
             votes.append(k == 0)  # fallback (None): reject
         elif _is_person(p):
             votes.append(await _person_vote(p, contract, _table(cg, i, names)))
+        elif _is_web_person(p):
+            v, quiet = await _web_vote(p, contract, game, cg, i, names, seed)
+            votes.append(v)
+            if quiet:
+                silent.append(names[i])
         else:
             raise InterplayError(f"contracts: {names[i]!r} cannot vote (a fixed type, an LLM agent or a person can).")
     bound = all(votes)
@@ -579,9 +658,13 @@ async def _contracts(game, players, names, rl, settings, match, out, rng, counts
     played = rec.actions[0]
     transfers = tuple(float(x) for x in (contract_transfers(np.array(played), rl.cooperate, t) if bound
                                          else np.zeros(n)))
-    note = {"sender": "contract", "kind": "contract", "text": f"Contract: {contract} Votes: " + ", ".join(
-        f"{names[i]} {'accepts' if v else 'rejects'}" for i, v in enumerate(votes)) + (" - binding." if bound else
-                                                                                  " - not binding.")}
+    said = ", ".join(f"{names[i]} {'accepts' if v else 'rejects'}" for i, v in enumerate(votes))
+    note: dict[str, Any] = {"sender": "contract", "kind": "contract",
+                            "text": f"Contract: {contract} Votes: {said}" + (" - binding." if bound else
+                                                                              " - not binding.")}
+    if silent:
+        note["fallback"] = True
+        note["reason"] = f"silent past the seat's time (rejected by the fallback): {', '.join(silent)}"
     return out(rec, 0, transfers=transfers, contract={"transfer": t, "accepted": list(votes), "bound": bound},
                messages=[note])
 
@@ -602,6 +685,10 @@ async def _commitments(game, players, names, rl, match, out, rng, counts, seed, 
         elif _is_person(p):
             c = await _person_commitment(p, game.spec.actions[i], rl, i)
             texts.append({"sender": names[i], "text": c.describe(game.spec.actions[i]), "kind": "commitment"})
+        elif _is_web_person(p):
+            c, quiet = await _web_commitment(p, game, i, names, rl, seed + i)
+            texts.append({"sender": names[i], "text": c.describe(game.spec.actions[i]), "kind": "commitment",
+                          **({"fallback": True, "reason": "silent past the seat's time"} if quiet else {})})
         else:
             c = Commitment("none")
             texts.append({"sender": names[i], "text": "no commitment", "kind": "commitment"})

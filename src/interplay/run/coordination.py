@@ -72,7 +72,10 @@ class EvolutionConfig(Strict):
 class LLMPartConfig(Strict):
     """LLM agents under the mechanisms, per-turn, against the fixed types."""
 
-    agents: dict[str, dict[str, Any]] = Field(..., description="display name -> {llm: {model: {...}, ...}}")
+    agents: dict[str, dict[str, Any] | Literal["human"]] = Field(
+        ..., description="display name -> {llm: {model: {...}, ...}}, or `human`: a person (at a web seat under "
+                         "`interplay serve`, else at the terminal; people.fallbacks.NAME: the fixed type that "
+                         "answers when the person is silent, default Random)")
     games: list[str] | None = Field(default=None, description="game ids of the table to play (default: all)")
     mechanisms: list[MechanismName] | None = Field(default=None,
                                                    description="mechanisms to play (default: the table's)")
@@ -94,12 +97,12 @@ class LLMPartConfig(Strict):
 
     @field_validator("agents")
     @classmethod
-    def _agents(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def _agents(cls, v: dict[str, dict[str, Any] | str]) -> dict[str, dict[str, Any] | str]:
         if not v:
             raise ValueError("needs at least one LLM agent")
         for name, a in v.items():
-            if not isinstance(a, dict) or set(a) != {"llm"}:
-                raise ValueError(f"{name}: an agent is {{llm: {{model: ..., ...}}}}")
+            if a != "human" and (not isinstance(a, dict) or set(a) != {"llm"}):
+                raise ValueError(f"{name}: an agent is {{llm: {{model: ..., ...}}}} or `human`")
         return v
 
 
@@ -166,6 +169,8 @@ class CoordinationConfig(ExperimentConfig):
             from interplay.llm.config import parse_model_config
 
             for name, a in self.llm.agents.items():
+                if not isinstance(a, dict):  # a person
+                    continue
                 acfg = parse_agent_config(a["llm"], where=f"llm.agents.{name}.llm")
                 if isinstance(acfg.model, dict):
                     parse_model_config(acfg.model, where=f"llm.agents.{name}.llm.model")
@@ -174,9 +179,10 @@ class CoordinationConfig(ExperimentConfig):
             for g in self.llm.games or []:
                 if g not in games:
                     raise InterplayError(f"llm.games: {g!r} is not a game of the table ({list(games)}).")
-            if self.llm.mediator == "llm" and self.llm.mediator_agent not in self.llm.agents:
-                raise InterplayError("llm.mediator_agent: mediator llm needs the name of one of llm.agents "
-                                     f"({list(self.llm.agents)}), got {self.llm.mediator_agent!r}.")
+            if self.llm.mediator == "llm" and not isinstance(self.llm.agents.get(self.llm.mediator_agent or ""),
+                                                             dict):
+                raise InterplayError("llm.mediator_agent: mediator llm needs the name of one of llm.agents' LLM "
+                                     f"agents ({list(self.llm.agents)}), got {self.llm.mediator_agent!r}.")
         if self.monitors and self.llm is None:
             raise InterplayError("monitors: message monitors watch the LLM encounters; add an `llm:` section.")
 
@@ -388,7 +394,22 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
     cache = LLMCache(llm.cache) if llm.cache else None
     models: dict[str, Any] = {}
     agents: dict[str, Any] = {}
+    people: dict[str, Any] = {}  # name -> its seat (a web page under `interplay serve`) or None (the terminal)
+    from interplay.agents.people import active_hub
+
+    hub = active_hub()
+    ctx_fallbacks = dict(hub.fallbacks) if hub is not None else {}
+    for who, fb in ctx_fallbacks.items():
+        if fb not in TYPES:
+            raise InterplayError(f"people.fallbacks.{who}: a person's fallback in a coordination run is one of the "
+                                 f"fixed types {list(TYPES)}, got {fb!r}.")
     for name, spec in llm.agents.items():
+        if not isinstance(spec, dict):  # a person
+            from interplay.agents.human import HumanPlayer
+
+            people[name] = None if hub is None else hub.seat(name, "player")
+            agents[name] = HumanPlayer(name) if hub is None else None  # a web person is made per encounter
+            continue
         acfg = parse_agent_config(spec["llm"], where=f"llm.agents.{name}.llm")
         key = json.dumps(acfg.model, sort_keys=True)
         agent = LLMAgent.from_config(name, acfg, model=models.get(key), cache=cache,
@@ -409,6 +430,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
     jobs = [(a, g, m, t, e) for a in players for g in gnames for m in mechs for t in llm.co_players
             for e in range(llm.encounters)]
     sem = asyncio.Semaphore(llm.max_encounters)
+    turns = {name: asyncio.Lock() for name in people}  # a person plays one encounter at a time, in order
     finished: list[tuple[tuple[str, str, str, str, int], Any, int]] = []
 
     async def one(job: tuple[str, str, str, str, int], k: int) -> None:
@@ -418,15 +440,28 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
         n = game.num_players
         seat = 0 if m == "reputation" else e % n
         kind = TYPES.index(t)
+        me = agents[a]
+        if people.get(a) is not None:  # a web seat, its fallback the declared fixed type in this mechanism
+            from interplay.agents.people import WebPlayer
+
+            fb = str(ctx_fallbacks.get(a, "Random"))
+            me = WebPlayer(a, people[a], FixedPlayer(f"{a} (fallback {fb})", TYPES.index(fb), m, rl))
         seats: list[Any] = []
         for i in range(n):
-            seats.append(agents[a] if i == seat else FixedPlayer(f"{t} {i + 1}" if n > 2 else t, kind, m, rl))
+            seats.append(me if i == seat else FixedPlayer(f"{t} {i + 1}" if n > 2 else t, kind, m, rl))
         if m == "reputation":
-            seats = [agents[a]]
-        async with sem:
-            enc = await encounter(game, m, seats, settings=settings, mediator=llm.mediator,
-                                  mediator_model=mediator_agent, seed=cfg.seed * 1_000_003 + k,
-                                  channel=channel, co_player_types=[kind], talk_rounds=int(llm.talk))
+            seats = [me]
+        lock = turns.get(a)
+        if lock is not None:
+            await lock.acquire()
+        try:
+            async with sem:
+                enc = await encounter(game, m, seats, settings=settings, mediator=llm.mediator,
+                                      mediator_model=mediator_agent, seed=cfg.seed * 1_000_003 + k,
+                                      channel=channel, co_player_types=[kind], talk_rounds=int(llm.talk))
+        finally:
+            if lock is not None:
+                lock.release()
         finished.append((job, enc, seat))
 
     async def all_jobs() -> None:
@@ -482,6 +517,8 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
                          "decisions": c["decisions"], "unparsed": c["unparsed"], "fallbacks": c["fallbacks"]})
     acc = {}
     for name, agent in agents.items():
+        if name in people:  # a person's answers are in results.json's `people`, not an LLM's accounting
+            continue
         s = agent.stats
         x = extra_counts.get(name, LLMCounts())
         unparsed = {k: v for k, v in (("length", s.truncated_answers), ("empty", s.empty_answers),

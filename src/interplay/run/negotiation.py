@@ -46,7 +46,8 @@ FIXED_KINDS = ("boulware", "conceder", "linear", "time-dependent", "threshold", 
 
 
 class NegotiatorSpec(Strict):
-    """One negotiator: a fixed strategy, a language model, or a person at the terminal."""
+    """One negotiator: a fixed strategy, a language model, or a person (at the terminal, or at a web seat
+    under ``interplay serve``)."""
 
     kind: Literal["boulware", "conceder", "linear", "time-dependent", "threshold", "split-the-difference", "llm",
                   "human"] = Field(description="which negotiator")
@@ -165,7 +166,10 @@ def build_negotiators(cfg: NegotiationConfig, ctx: RunContext) -> tuple[dict[str
             continue
         fallbacks[name] = _fixed(spec.fallback, f"{name}/fallback ({spec.fallback})")
         if spec.kind == "human":
-            negs[name] = HumanNegotiator(name)
+            from interplay.agents.people import WebNegotiator, active_hub
+
+            hub = active_hub()  # `interplay serve`: the person negotiates from a web page
+            negs[name] = HumanNegotiator(name) if hub is None else WebNegotiator(name, hub.seat(name, "player"))
             continue
         key = json.dumps(spec.model, sort_keys=True, default=str)
         models[key] = ctx.resources.model(spec.model)  # one model a spec, with the run's cache and record

@@ -1,7 +1,9 @@
 """``interplay serve CONFIG``: run any experiment with its people at web pages.
 
 The config is any experiment's, with an optional ``people:`` section (:class:`PeopleConfig`).
-The people an experiment names take seats: ``human`` agents of an ``llm-tournament`` (players),
+The people an experiment names take seats: ``human`` agents of an ``llm-tournament`` and of a
+``coordination``'s ``llm.agents`` (players: moves, contract votes, commitments, delegation),
+``kind: human`` negotiators of a ``negotiation`` (messages and offers),
 ``type: human`` advisors of ``decide`` (advisors), ``judge_model: person`` of ``judged-debate``
 (the judge). The run is the ordinary one (:func:`interplay.run.runner.run_experiment`: the same
 run directory, results.json, transcripts and audit log); results.json gains ``people``: per seat
@@ -30,6 +32,10 @@ def seats_named(cfg: Any) -> list[tuple[str, str]]:
         return [(a.name, "advisor") for a in cfg.advisors if a.type == "human"]
     if kind == "judged-debate" and cfg.judge_model == "person":
         return [("judge", "judge")]
+    if kind == "negotiation":
+        return [(n, "player") for n, s in cfg.negotiators.items() if s.kind == "human"]
+    if kind == "coordination" and cfg.llm is not None:
+        return [(n, "player") for n, a in cfg.llm.agents.items() if a == "human"]
     return []
 
 
@@ -45,11 +51,15 @@ def serve_experiment(config: Path, out: Path | None, *, overrides: list[str] | N
     cfg = load_config(data=raw, overrides=overrides)
     named = seats_named(cfg)
     if not named:
-        raise InterplayError(f"{config}: the experiment names no person (a `human` agent of an llm-tournament, a "
-                             "`type: human` advisor of decide, or `judge_model: person` of judged-debate).")
+        raise InterplayError(f"{config}: the experiment names no person (a `human` agent of an llm-tournament or "
+                             "of a coordination's llm.agents, a `kind: human` negotiator, a `type: human` advisor "
+                             "of decide, or `judge_model: person` of judged-debate).")
     if getattr(cfg, "kind", "") == "llm-tournament" and getattr(cfg, "self_play", False):
         raise InterplayError(f"{config}: self_play: a person cannot sit in both seats of a match; set "
                              "self_play: false.")
+    if getattr(cfg, "kind", "") == "negotiation" and people.fallbacks:
+        raise InterplayError(f"{config}: people.fallbacks: a negotiator's fallback is its own `fallback:` "
+                             "(negotiators.NAME.fallback), not people.fallbacks.")
     for who in people.fallbacks:
         if who not in {n for n, r in named if r == "player"}:
             raise InterplayError(f"{config}: people.fallbacks.{who}: no player seat of that name "

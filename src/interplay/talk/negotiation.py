@@ -13,7 +13,9 @@ and a move:
    (:meth:`~interplay.games.bargaining.NegotiationGame.why_illegal`) *before* it reaches the
    game. A move that cannot be played is re-asked, up to ``max_reasks`` times, quoting the
    bad move, saying why, and giving the legal form; then the party's declared fallback
-   negotiator moves for it (its move is checked too), and the move is marked as a fallback;
+   negotiator moves for it (its move is checked too), and the move is marked as a fallback; a
+   person silent past the seat's time (a turn with ``meta["silent"]``) is not re-asked: the
+   fallback moves at once;
 3. the game steps. The game's own turn limit (``max_turns``) ends the negotiation; the
    protocol never plays more turns than that.
 
@@ -168,6 +170,9 @@ async def negotiate(game: NegotiationGame, negotiators: Sequence[Negotiator], *,
             view = make_view(game, state, seat, seen, seed=seed, feedback=feedback, previous=previous,
                              attempt=attempt)
             turn = await neg.negotiate(view)
+            if turn.meta.get("silent"):  # a person silent past its time: no answer to count, the fallback moves
+                attempts.append({"text": "", "move": "", "refused": str(turn.meta["silent"])})
+                break
             if attempt == 0 and turn.message:
                 msg = channel.post(party, turn.message, round=state.turn, kind="talk", negotiator=neg.name)
                 emit(msg.to_dict())

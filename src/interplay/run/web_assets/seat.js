@@ -67,6 +67,59 @@ function render(st) {
     parts.push(el("h2", {}, `Message to ${ask.to.join(", ")} (cheap talk; leave empty to say nothing)`));
     const t = el("textarea", {id: "talk"});
     parts.push(t, el("div", {}, el("button", {onclick: () => send(ask, {text: t.value})}, "Send message")));
+  } else if (ask.kind === "contract") {
+    parts.push(...game(ask));
+    parts.push(el("h2", {}, "A contract is proposed"));
+    parts.push(el("div", {class: "msg", id: "contract-text"}, ask.contract));
+    parts.push(el("p", {class: "note"}, "It binds only if every player accepts; the table above is the game with it. "
+                  + "Without it the payoffs are:"));
+    parts.push(table([ask.names.join(" / "), ...ask.names.map((n) => `${n} gets`)], ask.base_table.map((c) => [c.actions.join(" / "), ...c.payoffs])));
+    parts.push(el("div", {id: "vote"}, el("button", {onclick: () => send(ask, {accept: true})}, "Accept contract"), " ",
+                  el("button", {onclick: () => send(ask, {accept: false})}, "Reject contract")));
+  } else if (ask.kind === "commit") {
+    parts.push(...game(ask));
+    parts.push(el("h2", {}, "Announce a commitment (the game enforces it)"));
+    const pick = (id, chosen) => el("select", {id}, ...ask.legal.map((a, i) => {
+      const o = el("option", {value: i}, a); if (i === chosen) o.setAttribute("selected", ""); return o; }));
+    const act = pick("commit-action", ask.cooperate);
+    const ifAct = pick("cond-action", ask.cooperate);
+    const elseAct = pick("cond-else", ask.defect);
+    parts.push(el("p", {}, "Play ", act, " whatever happens: ",
+                  el("button", {onclick: () => send(ask, {commitment: "commit", action: Number(act.value)})}, "Commit")));
+    parts.push(el("p", {}, "Play ", ifAct, " if every other player commits to cooperate, else ", elseAct, ": ",
+                  el("button", {onclick: () => send(ask, {commitment: "conditional", action: Number(ifAct.value),
+                                                          else: Number(elseAct.value)})}, "Commit conditionally")));
+    parts.push(el("p", {}, "Choose later, freely: ",
+                  el("button", {onclick: () => send(ask, {commitment: "none"})}, "No commitment")));
+  } else if (ask.kind === "negotiate") {
+    parts.push(el("p", {}, `You are ${ask.you} in ${ask.game} (parties: ${ask.names.join(", ")}). Move ${ask.turn} of at most ${ask.max_turns}.`));
+    parts.push(el("div", {class: "note"}, ask.description));
+    parts.push(el("h2", {}, "Your private information"), el("div", {class: "msg", id: "private"}, ask.private));
+    if (ask.history.length) {
+      parts.push(el("h2", {}, "Moves so far"));
+      parts.push(table(["", "party", "move"], ask.history.map((h, i) => [i + 1, h.who, h.text])));
+    }
+    if (ask.messages.length) {
+      parts.push(el("h2", {}, "Messages"));
+      for (const m of ask.messages) parts.push(el("div", {class: "msg"}, `${m.sender}: ${m.text}`));
+    }
+    parts.push(el("p", {id: "table"}, ask.table));
+    if (ask.feedback) parts.push(el("p", {class: "error", id: "feedback"}, ask.feedback));
+    parts.push(el("h2", {}, "Message to the others (optional)"));
+    const t = el("textarea", {id: "message"});
+    parts.push(t, el("h2", {}, "Your move"));
+    const moves = el("div", {id: "moves"});
+    if (ask.offer) {
+      const picks = ask.fields.map(([name, values]) => el("select", {id: `field-${name}`, "data-field": name},
+        ...values.map((v) => el("option", {value: v}, v))));
+      moves.append(el("p", {}, ...ask.fields.flatMap(([name], i) => [`${name} `, picks[i], " "]),
+        el("button", {onclick: () => send(ask, {message: t.value,
+          move: `${ask.offer_word} ` + picks.map((p) => `${p.dataset.field}=${p.value}`).join(" ")})},
+          ask.offer_word === "PROPOSE" ? "Propose this deal" : "Offer this deal")));
+    }
+    if (ask.accept) moves.append(el("button", {onclick: () => send(ask, {message: t.value, move: "ACCEPT"})}, "Accept"), " ");
+    if (ask.reject) moves.append(el("button", {onclick: () => send(ask, {message: t.value, move: "REJECT"})}, "Reject"));
+    parts.push(moves);
   } else if (ask.kind === "judge") {
     parts.push(el("h2", {}, "Judge: the question and what was said"));
     parts.push(el("div", {class: "msg", id: "judge-text"}, ask.text));
