@@ -417,7 +417,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
         models[key] = agent.model
         agents[name] = agent
     mediator_agent = agents.get(llm.mediator_agent or "") if llm.mediator == "llm" else None
-    players = [n for n in agents if agents[n] is not mediator_agent]
+    players = [n for n in agents if mediator_agent is None or agents[n] is not mediator_agent]
     suite = monitor_suite(cfg.monitors)
     channel = None
     if suite is not None:
