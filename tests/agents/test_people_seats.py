@@ -63,11 +63,15 @@ def _person(seat, mech, fallback=DEFECTOR):
 
 def test_a_web_person_votes_on_a_contract_then_plays():
     seat = _seat()
-    p = Person(seat, [("contract", [{"accept": "yes"}, {}, {"accept": True}]),
-                      ("move", [{"action": 5}, {"action": 1}])])
+    p = Person(
+        seat, [("contract", [{"accept": "yes"}, {}, {"accept": True}]), ("move", [{"action": 5}, {"action": 1}])]
+    )
     p.start()
-    enc = asyncio.run(encounter(PD, "contracts", [_person(seat, "contracts"),
-                                                  FixedPlayer("c", COOPERATOR, "contracts", RL)], settings=S0))
+    enc = asyncio.run(
+        encounter(
+            PD, "contracts", [_person(seat, "contracts"), FixedPlayer("c", COOPERATOR, "contracts", RL)], settings=S0
+        )
+    )
     p.join(5)
     o = enc.outcomes[0]
     assert len(p.refused) == 3 and all("must be" in r for r in p.refused)
@@ -87,25 +91,39 @@ def test_a_web_person_rejects_and_the_base_game_is_played():
     seat = _seat()
     p = Person(seat, [("contract", [{"accept": False}]), ("move", [{"action": 0}])])
     p.start()
-    enc = asyncio.run(encounter(PD, "contracts", [_person(seat, "contracts"),
-                                                  FixedPlayer("r", RECIPROCATOR, "contracts", RL)], settings=S0))
+    enc = asyncio.run(
+        encounter(
+            PD, "contracts", [_person(seat, "contracts"), FixedPlayer("r", RECIPROCATOR, "contracts", RL)], settings=S0
+        )
+    )
     o = enc.outcomes[0]
     assert not o.contract["bound"] and o.contract["accepted"] == [False, True]
     assert o.actions == (0, 1) and o.payoffs == (0.0, 5.0)  # unbound, the reciprocator defects on C
 
 
-@pytest.mark.parametrize(("posted", "co", "actions", "text"), [
-    ({"commitment": "conditional", "action": 0, "else": 1}, RECIPROCATOR, (0, 0), "commits to C if every co-player"),
-    ({"commitment": "commit", "action": 1}, COOPERATOR, (1, 0), "commits to D"),
-    ({"commitment": "conditional", "action": 0, "else": 1}, DEFECTOR, (1, 1), "commits to C if every co-player"),
-])
+@pytest.mark.parametrize(
+    ("posted", "co", "actions", "text"),
+    [
+        (
+            {"commitment": "conditional", "action": 0, "else": 1},
+            RECIPROCATOR,
+            (0, 0),
+            "commits to C if every co-player",
+        ),
+        ({"commitment": "commit", "action": 1}, COOPERATOR, (1, 0), "commits to D"),
+        ({"commitment": "conditional", "action": 0, "else": 1}, DEFECTOR, (1, 1), "commits to C if every co-player"),
+    ],
+)
 def test_a_web_person_commits(posted, co, actions, text):
     seat = _seat()
     script = [("commit", [{"commitment": "maybe"}, {"commitment": "commit", "action": 2}, posted])]
     p = Person(seat, script)
     p.start()
-    enc = asyncio.run(encounter(PD, "commitments", [_person(seat, "commitments"),
-                                                    FixedPlayer("x", co, "commitments", RL)], settings=S0))
+    enc = asyncio.run(
+        encounter(
+            PD, "commitments", [_person(seat, "commitments"), FixedPlayer("x", co, "commitments", RL)], settings=S0
+        )
+    )
     o = enc.outcomes[0]
     assert len(p.refused) == 2 and p.asks[0]["legal"] == ["C", "D"] and p.asks[0]["cooperate"] == 0
     assert o.actions == actions and o.commitments[0].startswith(text)
@@ -116,8 +134,14 @@ def test_a_web_person_commits_to_nothing_then_chooses():
     seat = _seat()
     p = Person(seat, [("commit", [{"commitment": "none"}]), ("move", [{"action": 1}])])
     p.start()
-    enc = asyncio.run(encounter(PD, "commitments", [_person(seat, "commitments"),
-                                                    FixedPlayer("c", COOPERATOR, "commitments", RL)], settings=S0))
+    enc = asyncio.run(
+        encounter(
+            PD,
+            "commitments",
+            [_person(seat, "commitments"), FixedPlayer("c", COOPERATOR, "commitments", RL)],
+            settings=S0,
+        )
+    )
     o = enc.outcomes[0]
     assert o.commitments == ("no commitment", "commits to C") and o.actions == (1, 0) and o.payoffs == (5.0, 0.0)
 
@@ -126,8 +150,11 @@ def test_a_web_person_delegates_to_the_mediator():
     seat = _seat()
     p = Person(seat, [("move", [{"action": 2}])])  # C, D, Delegate
     p.start()
-    enc = asyncio.run(encounter(PD, "mediator", [_person(seat, "mediator"),
-                                                 FixedPlayer("r", RECIPROCATOR, "mediator", RL)], settings=S0))
+    enc = asyncio.run(
+        encounter(
+            PD, "mediator", [_person(seat, "mediator"), FixedPlayer("r", RECIPROCATOR, "mediator", RL)], settings=S0
+        )
+    )
     o = enc.outcomes[0]
     assert p.asks[0]["legal"] == ["C", "D", "Delegate"]
     assert o.delegations == (True, True) and o.actions == (0, 0) and o.payoffs == (3.0, 3.0)
@@ -135,14 +162,26 @@ def test_a_web_person_delegates_to_the_mediator():
 
 def test_a_silent_web_person_is_replaced_by_its_fallback():
     seat = _seat(timeout=0.3)
-    enc = asyncio.run(encounter(PD, "contracts", [_person(seat, "contracts", fallback=COOPERATOR),
-                                                  FixedPlayer("c", COOPERATOR, "contracts", RL)], settings=S0))
+    enc = asyncio.run(
+        encounter(
+            PD,
+            "contracts",
+            [_person(seat, "contracts", fallback=COOPERATOR), FixedPlayer("c", COOPERATOR, "contracts", RL)],
+            settings=S0,
+        )
+    )
     o = enc.outcomes[0]
     assert o.contract["accepted"] == [False, True] and not o.contract["bound"]  # silence rejects
     assert o.messages[-1]["fallback"] and "silent" in o.messages[-1]["reason"]
     assert o.actions == (0, 0)  # the move by the fallback (a Cooperator)
-    enc = asyncio.run(encounter(PD, "commitments", [_person(seat, "commitments"),
-                                                    FixedPlayer("c", COOPERATOR, "commitments", RL)], settings=S0))
+    enc = asyncio.run(
+        encounter(
+            PD,
+            "commitments",
+            [_person(seat, "commitments"), FixedPlayer("c", COOPERATOR, "commitments", RL)],
+            settings=S0,
+        )
+    )
     o = enc.outcomes[0]
     assert o.commitments[0] == "no commitment" and o.messages[0]["fallback"]
 
@@ -151,10 +190,14 @@ def test_a_silent_web_person_is_replaced_by_its_fallback():
 
 
 def test_deal_fields():
-    assert deal_fields(["book=1 hat=0", "book=0 hat=2", "book=10 hat=1"]) == [["book", ["0", "1", "10"]],
-                                                                                ["hat", ["0", "1", "2"]]]
+    assert deal_fields(["book=1 hat=0", "book=0 hat=2", "book=10 hat=1"]) == [
+        ["book", ["0", "1", "10"]],
+        ["hat", ["0", "1", "2"]],
+    ]
     assert deal_fields(["size=small green=full", "size=large green=none"]) == [
-        ["size", ["small", "large"]], ["green", ["full", "none"]]]
+        ["size", ["small", "large"]],
+        ["green", ["full", "none"]],
+    ]
 
 
 def test_a_web_negotiator_in_the_ultimatum_game():
@@ -165,8 +208,19 @@ def test_a_web_negotiator_in_the_ultimatum_game():
     g = make("ultimatum-v1", pie=10)
     seat = _seat()
     # the person proposes, keeping 6 coins (a bad move first: refused at the seat, it never reaches the game)
-    p = Person(seat, [("negotiate", [{"message": "hi", "move": "OFFER coin=11"}, {"message": "hi", "move": "ACCEPT"},
-                                     {"message": "Six for me, four for you.", "move": "OFFER coin=6"}])])
+    p = Person(
+        seat,
+        [
+            (
+                "negotiate",
+                [
+                    {"message": "hi", "move": "OFFER coin=11"},
+                    {"message": "hi", "move": "ACCEPT"},
+                    {"message": "Six for me, four for you.", "move": "OFFER coin=6"},
+                ],
+            )
+        ],
+    )
     p.start()
     r = asyncio.run(negotiate(g, [WebNegotiator("pat", seat), Threshold("t", 0.4)]))
     ask = p.asks[0]
@@ -189,8 +243,13 @@ def test_a_web_negotiator_votes_in_the_scorable_negotiation_and_silence_falls_ba
     p = Person(seat, [("negotiate", [{"move": "PROPOSE size=medium"}, {"move": "REJECT"}])])
     p.start()
     others = [conceder(f"c{k}") for k in range(4)]
-    r = asyncio.run(negotiate(g, [others[0], WebNegotiator("pat", seat), *others[2:]],
-                              fallbacks=[others[0], conceder("pat/fallback"), *others[2:]]))
+    r = asyncio.run(
+        negotiate(
+            g,
+            [others[0], WebNegotiator("pat", seat), *others[2:]],
+            fallbacks=[others[0], conceder("pat/fallback"), *others[2:]],
+        )
+    )
     ask = p.asks[0]
     assert not ask["offer"] and ask["accept"] and ask["reject"] and ask["fields"] == []
     assert "Your private scores" in ask["private"] and "council" in ask["you"]
@@ -198,8 +257,14 @@ def test_a_web_negotiator_votes_in_the_scorable_negotiation_and_silence_falls_ba
     assert r.agreement is None and r.payoffs == g.disagreement.tolist()  # the veto party said no
     # silent past the seat's time: the declared fallback moves at once (no re-asks), marked as a fallback
     quiet = _seat(timeout=0.2)
-    r = asyncio.run(negotiate(g, [others[0], WebNegotiator("pat", quiet), *others[2:]],
-                              fallbacks=[others[0], conceder("pat/fallback"), *others[2:]], max_reasks=20))
+    r = asyncio.run(
+        negotiate(
+            g,
+            [others[0], WebNegotiator("pat", quiet), *others[2:]],
+            fallbacks=[others[0], conceder("pat/fallback"), *others[2:]],
+            max_reasks=20,
+        )
+    )
     assert r.moves[1]["fallback"] and r.moves[1]["attempts"] == 1
     assert r.counts["pat"].reasks == 0 and r.counts["pat"].fallbacks == 1
     assert quiet.counts["timeouts"] == 1

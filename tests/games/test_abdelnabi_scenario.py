@@ -57,20 +57,52 @@ def test_the_scale_is_abdelnabis(scenario):
 HAND = {
     # feasible: greens alone below its minimum; the ministry exactly at its minimum (60)
     "turbines=some zone=near fund=small subsidy=mid compensation=high": (
-        [15 + 20 + 8 + 18 + 0, 20 + 10 + 15 + 10 + 5, 15 + 20 + 15 + 5 + 0, 20 + 0 + 10 + 10 + 5,
-         15 + 30 + 15 + 10 + 0, 10 + 0 + 5 + 5 + 40], True),
+        [
+            15 + 20 + 8 + 18 + 0,
+            20 + 10 + 15 + 10 + 5,
+            15 + 20 + 15 + 5 + 0,
+            20 + 0 + 10 + 10 + 5,
+            15 + 30 + 15 + 10 + 0,
+            10 + 0 + 5 + 5 + 40,
+        ],
+        True,
+    ),
     # feasible and the developer's favourite among them; the neighbours get 5
     "turbines=many zone=near fund=small subsidy=high compensation=none": (
-        [25 + 20 + 8 + 25 + 15, 30 + 10 + 15 + 0 + 10, 0 + 20 + 15 + 5 + 15, 35 + 0 + 10 + 15 + 5,
-         25 + 30 + 15 + 10 + 10, 0 + 0 + 5 + 0 + 0], True),
+        [
+            25 + 20 + 8 + 25 + 15,
+            30 + 10 + 15 + 0 + 10,
+            0 + 20 + 15 + 5 + 15,
+            35 + 0 + 10 + 15 + 5,
+            25 + 30 + 15 + 10 + 10,
+            0 + 0 + 5 + 0 + 0,
+        ],
+        True,
+    ),
     # five parties at or above their minimums, but not the veto party (55 < 60): infeasible
     "turbines=many zone=near fund=large subsidy=high compensation=high": (
-        [25 + 20 + 0 + 25 + 0, 30 + 10 + 10 + 0 + 5, 0 + 20 + 30 + 5 + 0, 35 + 0 + 15 + 15 + 5,
-         25 + 30 + 25 + 10 + 0, 0 + 0 + 10 + 0 + 40], False),
+        [
+            25 + 20 + 0 + 25 + 0,
+            30 + 10 + 10 + 0 + 5,
+            0 + 20 + 30 + 5 + 0,
+            35 + 0 + 15 + 15 + 5,
+            25 + 30 + 25 + 10 + 0,
+            0 + 0 + 10 + 0 + 40,
+        ],
+        False,
+    ),
     # the lead and the veto party content, but only 4 of 6: no quorum
     "turbines=some zone=near fund=small subsidy=low compensation=none": (
-        [15 + 20 + 8 + 10 + 15, 20 + 10 + 15 + 20 + 10, 15 + 20 + 15 + 5 + 15, 20 + 0 + 10 + 5 + 5,
-         15 + 30 + 15 + 5 + 10, 10 + 0 + 5 + 10 + 0], False),
+        [
+            15 + 20 + 8 + 10 + 15,
+            20 + 10 + 15 + 20 + 10,
+            15 + 20 + 15 + 5 + 15,
+            20 + 0 + 10 + 5 + 5,
+            15 + 30 + 15 + 5 + 10,
+            10 + 0 + 5 + 10 + 0,
+        ],
+        False,
+    ),
 }
 
 

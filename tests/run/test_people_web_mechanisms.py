@@ -40,10 +40,17 @@ def _files_text(run_dir: Path) -> str:
 
 
 def test_person_votes_commits_and_delegates_in_a_coordination_run(pw, tmp_path):
-    cfg = {"kind": "coordination", "name": "people-coordination", "seed": 0, "seeds": 2, "rounds": 2,
-           "games": [{"id": "prisoners-dilemma-v1"}], "mechanisms": ["contracts", "commitments", "mediator"],
-           "llm": {"agents": {"pat": "human"}, "co_players": ["Cooperator"], "cache": None},
-           "people": {"linger": 2}}
+    cfg = {
+        "kind": "coordination",
+        "name": "people-coordination",
+        "seed": 0,
+        "seeds": 2,
+        "rounds": 2,
+        "games": [{"id": "prisoners-dilemma-v1"}],
+        "mechanisms": ["contracts", "commitments", "mediator"],
+        "llm": {"agents": {"pat": "human"}, "co_players": ["Cooperator"], "cache": None},
+        "people": {"linger": 2},
+    }
     served = Served(tmp_path, cfg, next(PORTS))
     browser = launch(pw)
     try:
@@ -68,8 +75,9 @@ def test_person_votes_commits_and_delegates_in_a_coordination_run(pw, tmp_path):
         # commitments: an illegal action posted by hand gets 422; then the conditional form, clicked
         page.wait_for_selector("#cond-action")
         ask_id = page.request.get(f"{served.base}/api/seat/pat/state").json()["ask"]["id"]
-        r = page.request.post(f"{served.base}/api/seat/pat/answer",
-                              data={"id": ask_id, "commitment": "commit", "action": 7})
+        r = page.request.post(
+            f"{served.base}/api/seat/pat/answer", data={"id": ask_id, "commitment": "commit", "action": 7}
+        )
         assert r.status == 422 and "action must be an integer 0..1" in r.json()["error"]
         page.select_option("#cond-action", "0")
         page.select_option("#cond-else", "1")
@@ -127,13 +135,22 @@ class _Replay:
 
 
 def test_person_negotiates_offers_and_votes(pw, tmp_path):
-    cfg = {"kind": "negotiation", "name": "people-negotiation", "seed": 0, "concurrency": 1,
-           "negotiators": {"pat": {"kind": "human"}, "thr": {"kind": "threshold", "threshold": 0.4},
-                           "con": {"kind": "conceder"}},
-           "games": [{"id": "ultimatum-v1", "lineups": [["pat", "thr"]]},
-                     {"id": "scorable-negotiation-v1", "params": {"rounds": 1},
-                      "lineups": [["con", "pat", "con", "con"]]}],
-           "people": {"linger": 2}}
+    cfg = {
+        "kind": "negotiation",
+        "name": "people-negotiation",
+        "seed": 0,
+        "concurrency": 1,
+        "negotiators": {
+            "pat": {"kind": "human"},
+            "thr": {"kind": "threshold", "threshold": 0.4},
+            "con": {"kind": "conceder"},
+        },
+        "games": [
+            {"id": "ultimatum-v1", "lineups": [["pat", "thr"]]},
+            {"id": "scorable-negotiation-v1", "params": {"rounds": 1}, "lineups": [["con", "pat", "con", "con"]]},
+        ],
+        "people": {"linger": 2},
+    }
     served = Served(tmp_path, cfg, next(PORTS))
     browser = launch(pw)
     try:
@@ -182,13 +199,36 @@ def test_person_negotiates_offers_and_votes(pw, tmp_path):
     from interplay.games.registry import make
     from interplay.talk.negotiation import negotiate
 
-    r1 = _run(negotiate(make("ultimatum-v1"), [_Replay("pat", [("Six for me, four for you.", "OFFER coin=6")]),
-                                                    Threshold("thr", 0.4)], seed=0))
+    r1 = _run(
+        negotiate(
+            make("ultimatum-v1"),
+            [_Replay("pat", [("Six for me, four for you.", "OFFER coin=6")]), Threshold("thr", 0.4)],
+            seed=0,
+        )
+    )
     assert r1.payoffs == ult["payoffs"] and r1.agreement == ult["agreement"]
     g = make("scorable-negotiation-v1", rounds=1)
-    r2 = _run(negotiate(g, [conceder("con"), _Replay("pat", [
-        ("Medium size, partial green rules, 40% local jobs.", "PROPOSE size=medium green=partial jobs=40pct"),
-        (None, "ACCEPT")]), conceder("con"), conceder("con")], seed=0))
+    r2 = _run(
+        negotiate(
+            g,
+            [
+                conceder("con"),
+                _Replay(
+                    "pat",
+                    [
+                        (
+                            "Medium size, partial green rules, 40% local jobs.",
+                            "PROPOSE size=medium green=partial jobs=40pct",
+                        ),
+                        (None, "ACCEPT"),
+                    ],
+                ),
+                conceder("con"),
+                conceder("con"),
+            ],
+            seed=0,
+        )
+    )
     assert r2.payoffs == harb["payoffs"] and r2.agreement == harb["agreement"]
     assert [m["move"] for m in r2.moves] == [m["move"] for m in harb["moves"]]
     assert res["people"]["pat"]["answers"] == 3 and res["people"]["pat"]["bad_answers"] == 2
