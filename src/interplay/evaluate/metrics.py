@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,10 @@ def population_metrics(result: Any) -> dict[str, Any]:
     off = ~np.eye(n, dtype=bool)
     W = welfare_matrix(M)
     mean_welfare = float(np.nanmean(W[off])) if n > 1 else float(W[0, 0])
-    scores = np.nanmean(np.where(off, M, np.nan), axis=1) if n > 1 else np.diag(M)
+    with warnings.catch_warnings():  # a player with no complete match (a stopped run) has no score
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scores = np.nanmean(np.where(off, M, np.nan), axis=1) if n > 1 else np.diag(M)
+    scores = scores[~np.isnan(scores)]
     payoffs = tuple(result.settings.payoffs)
     lowest = min(payoffs)
     coop = np.asarray(result.cooperation, dtype=float)
@@ -53,5 +57,5 @@ def population_metrics(result: Any) -> dict[str, Any]:
         "efficiency": mean_welfare / pd_social_optimum(payoffs),  # type: ignore[arg-type]
         "gini": gini(scores - lowest),
         "cooperation_rate": float(coop[off].sum() / max(turns[off].sum(), 1)) if n > 1 else 0.0,
-        "mean_score": float(np.mean(scores)),
+        "mean_score": float(np.mean(scores)) if scores.size else float("nan"),
     }

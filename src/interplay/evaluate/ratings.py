@@ -8,7 +8,8 @@
   ``ordinal = mu - 3 sigma``.
 
 Outcomes are ``(a, b, score_a)`` triples; :func:`tournament_outcomes` turns a tournament's
-results into them (each repetition a round, pairs in order, self-play left out).
+results into them (each repetition a round, pairs in order, self-play left out; per-turn
+matches one outcome each).
 """
 
 from __future__ import annotations
@@ -80,23 +81,33 @@ def openskill(outcomes: Iterable[Outcome], players: Sequence[str] = ()) -> list[
 
 
 def tournament_outcomes(result: Any) -> list[Outcome]:
-    """Win/draw/loss outcomes of a tournament: for each repetition, every pair of distinct players
-    with the counts of wins recorded in ``result.pair_wins`` spread over the repetitions
-    (the first ``pair_wins[i, j]`` repetitions are i's wins, then j's, then draws)."""
+    """Win/draw/loss outcomes of a :class:`~interplay.evaluate.tournament.TournamentResult`.
+
+    Matches of the array programs (only counts are kept): for each repetition, every pair of
+    distinct players with the counts of wins recorded in ``result.pair_wins`` spread over the
+    repetitions (the first ``pair_wins[i, j]`` repetitions are i's wins, then j's, then draws);
+    pairs never played (no complete match: NaN in the payoff matrix) are left out. Then the
+    per-turn matches (``result.matches``), one outcome each from its totals, in order
+    (:func:`outcomes_from_totals`; incomplete matches left out).
+    """
     names = result.players
     n, reps = len(names), int(result.settings.repetitions)
     W = np.rint(np.asarray(result.pair_wins)).astype(int)
+    M = np.asarray(result.payoff_matrix, dtype=float)
+    per_turn = {frozenset(r.pairing[:2]) for r in result.matches if r.pairing is not None}
     out: list[Outcome] = []
     for r in range(reps):
         for i in range(n):
             for j in range(i + 1, n):
+                if frozenset((i, j)) in per_turn or np.isnan(M[i, j]):
+                    continue
                 if r < W[i, j]:
                     out.append((names[i], names[j], 1.0))
                 elif r < W[i, j] + W[j, i]:
                     out.append((names[i], names[j], 0.0))
                 else:
                     out.append((names[i], names[j], 0.5))
-    return out
+    return out + outcomes_from_totals(result.match_outcomes())
 
 
 def outcomes_from_totals(matches: Iterable[tuple[str, str, float, float]], tol: float = 1e-9) -> list[Outcome]:

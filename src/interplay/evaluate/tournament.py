@@ -27,8 +27,9 @@ get one result with one set of definitions.
 Results follow the Axelrod library's ``ResultSet`` (Knight et al. 2016): ``payoff_matrix[i][j]``
 is i's mean payoff per turn against j (mean over complete matches; self-play is the mean of both
 copies), ``scores[i][r]`` the total payoff against the other players in repetition r,
-``normalised_scores`` the mean per-turn payoff against the others, ``ranked_names`` by median
-normalised score, ``wins`` the matches won against the others.
+``normalised_scores`` the mean per-turn payoff against the others (in a repetition where some
+per-turn matches were not played or not finished: over those it played; NaN if none),
+``ranked_names`` by median normalised score, ``wins`` the matches won against the others.
 """
 
 from __future__ import annotations
@@ -252,6 +253,7 @@ class Accumulator:
         self.scores = np.zeros((n, repetitions))
         self.norm = np.zeros((n, repetitions))
         self.wins = np.zeros((n, repetitions))
+        self.met = np.zeros((n, repetitions))  # opponents met (matches counted) per player and repetition
 
     def add(self, pairs: np.ndarray, reps: np.ndarray, counts: np.ndarray, weight: int = 1,
             totals: np.ndarray | None = None) -> None:
@@ -304,6 +306,8 @@ class Accumulator:
             np.add.at(self.norm, (j[other], rr), pt2[other])
             np.add.at(self.wins, (i[other], rr), (tot1 > tot2)[other])
             np.add.at(self.wins, (j[other], rr), (tot2 > tot1)[other])
+            np.add.at(self.met, (i[other], rr), 1.0)
+            np.add.at(self.met, (j[other], rr), 1.0)
 
 
 @dataclass
@@ -375,8 +379,12 @@ class TournamentResult:
 
     @property
     def ranking(self) -> list[int]:
-        med = np.round(np.nanmedian(self.normalised_scores, axis=1), 10)  # exact ties keep the players' order
-        return sorted(range(len(self.players)), key=lambda k: -med[k])
+        """Players by median normalised score, best first (exact ties keep the players' order; a player
+        with no complete match last)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.round(np.nanmedian(self.normalised_scores, axis=1), 10)
+        return sorted(range(len(self.players)), key=lambda k: -np.nan_to_num(med[k], nan=-math.inf))
 
     @property
     def ranked_names(self) -> list[str]:
@@ -402,13 +410,15 @@ class TournamentResult:
         rating = self.cooperating_rating
         for rank, k in enumerate(self.ranking, 1):
             ns = self.normalised_scores[k]
+            ns = ns[~np.isnan(ns)]  # repetitions in which it played (all of them unless matches are missing)
+            none = len(ns) == 0
             rows.append({
                 "rank": rank,
                 "name": self.players[k],
-                "median_score": float(np.median(ns)),
-                "mean_score": float(np.mean(ns)),
-                "score_q10": float(np.quantile(ns, 0.1)),
-                "score_q90": float(np.quantile(ns, 0.9)),
+                "median_score": math.nan if none else float(np.median(ns)),
+                "mean_score": math.nan if none else float(np.mean(ns)),
+                "score_q10": math.nan if none else float(np.quantile(ns, 0.1)),
+                "score_q90": math.nan if none else float(np.quantile(ns, 0.9)),
                 "median_wins": float(np.median(self.wins[k])),
                 "cooperation_rating": float(rating[k]),
             })
@@ -802,6 +812,12 @@ def _finish(names: list[str], settings: TournamentSettings, acc: Accumulator,
     was_played = acc.matches > 0
     mean = np.where(was_played, mean, np.nan)
     others = max(n - 1, 1)
+    # a repetition in which a player missed matches (per-turn matches not played or incomplete) is
+    # scored over the matches it played, scaled to a full round; with none, its score is NaN
+    full = (n - 1) * (2 if settings.both_seats else 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        normalised = np.where(acc.met == full, acc.norm / others,
+                              np.where(acc.met > 0, acc.norm * full / (np.maximum(acc.met, 1) * others), np.nan))
     played = played or []
     return TournamentResult(
         players=list(names),
@@ -809,7 +825,7 @@ def _finish(names: list[str], settings: TournamentSettings, acc: Accumulator,
         payoff_matrix=mean,
         payoff_stddevs=np.where(was_played, np.sqrt(var), np.nan),
         scores=acc.scores,
-        normalised_scores=acc.norm / others,
+        normalised_scores=normalised,
         wins=acc.wins,
         cooperation=acc.coop,
         normalised_cooperation=np.divide(acc.coop, acc.turns, out=np.zeros((n, n)), where=acc.turns > 0),

@@ -7,13 +7,16 @@ concurrently under asyncio, bounded by ``max_matches`` and each model's
 ``max_concurrency``. The run directory gets:
 
 * results.json: the payoff matrix (mean payoff per turn of row against column),
-  ranking, cooperation rates, alpha-Rank (Omidshafiei et al. 2019, OpenSpiel's
-  implementation) when every entry is known, per-agent LLM accounting (calls,
+  ranking, cooperation rates, the tournament record (``tournament``), alpha-Rank
+  (Omidshafiei et al. 2019, OpenSpiel's implementation) when every entry is known, per-agent LLM accounting (calls,
   cached calls, tokens, cost, retries, invalid-answer and fallback rates), the
   budget, the cache's hits and any problem with it;
 * transcripts/: the messages and moves of the matches LLM agents or people played;
 * llm-calls.jsonl: every call, replayable with ``provider: replay``;
-* report.html: tables, a payoff heatmap and the transcripts;
+* report.html: the ``tournament`` kind's report (:func:`interplay.run.tournament.tournament_report`:
+  ranking with each LLM agent's fallback moves and the >10% warning, payoff matrix, heatmaps,
+  population analyses, ratings), the LLM agents' calls and answers, and the transcripts
+  (fallback moves marked);
 * with ``monitors:``, every cheap-talk message passes the message monitors of
   :mod:`interplay.safety.monitors` on a talk channel before delivery (a blocked message
   reaches no reader); flags and blocks are marked in the transcripts, counted per agent
@@ -35,16 +38,16 @@ import json
 import math
 from typing import Any, ClassVar, Literal
 
-import numpy as np
 from pydantic import Field
 
 from interplay.errors import InterplayError
-from interplay.run.accounting import FALLBACK_WARNING, add_warnings, fallback_warnings, fmt_rate, from_agent_stats
+from interplay.run.accounting import fmt_rate, from_agent_stats
 from interplay.run.config import AuditSetting, BudgetConfig, ExperimentConfig, GameConfig
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
 from interplay.run.monitoring import MonitorSpec, monitor_suite, report_monitors
 from interplay.run.resources import RunResources
+from interplay.run.tournament import AnalysisConfig, tournament_report
 from interplay.safety.spec import SafetyConfig
 
 
@@ -147,15 +150,6 @@ def build_players(cfg: LLMTournamentConfig, game: Any, resources: RunResources) 
     return players
 
 
-def alpha_rank(matrix: np.ndarray, alpha: float, m: int = 50) -> np.ndarray | None:
-    """Single-population alpha-Rank stationary distribution (OpenSpiel), or None if entries are missing."""
-    if np.isnan(matrix).any():
-        return None
-    from interplay.evaluate.alpharank import alpharank
-
-    return alpharank(np.asarray(matrix, dtype=float), alpha=alpha, m=m).pi
-
-
 @experiment("llm-tournament", LLMTournamentConfig)
 def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     from interplay.evaluate.tournament import run_tournament_async, seat_names
@@ -206,26 +200,16 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     names = result.players
     M = result.payoff_matrix
     scores = result.mean_payoffs()
-    order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(scores[i], nan=-math.inf))
     cooperation = result.cooperation_rates()
-    pi = alpha_rank(M, cfg.alpha, cfg.population_size)
     stats = {n: players[n].stats.as_dict() for n in llm_names}
-    # Elo and OpenSkill leaderboards from each complete match's winner (higher total payoff)
-    from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
-
-    outcomes = outcomes_from_totals(result.match_outcomes())
-    ratings = {"elo": [r.to_dict() for r in elo(outcomes, players=names)],
-               "openskill": [r.to_dict() for r in openskill(outcomes, players=names)]}
 
     ctx.results.update({
         "players": names,
         "payoff_matrix": [[None if math.isnan(x) else float(x) for x in row] for row in M],
         "scores": {n: (None if math.isnan(scores[i]) else float(scores[i])) for i, n in enumerate(names)},
-        "ranked_names": [names[i] for i in order],
+        "ranked_names": result.ranked_names,
         "cooperation": {n: (None if math.isnan(cooperation[i]) else float(cooperation[i]))
                         for i, n in enumerate(names)},
-        "alpha_rank": None if pi is None else {n: float(pi[i]) for i, n in enumerate(names)},
-        "ratings": ratings,
         "matches_played": sum(m.complete for m in result.matches),
         "matches_incomplete": [{"players": list(m.names), "rounds": m.length, "error": m.error}
                                for m in result.incomplete],
@@ -260,30 +244,14 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
     acc = {n: from_agent_stats(s) for n, s in stats.items()}
     _add_resumed(acc, finished.values(), names)
     ctx.results["accounting"] = acc
-    warnings = fallback_warnings(acc, {n: players[n].config.fallback for n in llm_names})
-    add_warnings(ctx, warnings)
+    # the tournament kind's report: ranking (with the fallback column and warning), payoff matrix,
+    # heatmaps, alpha-Rank and the other population analyses when every pairing was played, ratings
+    analyses = tournament_report(result, ctx, AnalysisConfig(alpha=cfg.alpha, m=cfg.population_size),
+                                 accounting=acc, fallbacks={n: players[n].config.fallback for n in llm_names})
+    ar = analyses["alpharank"]
+    ctx.results["alpha_rank"] = None if ar is None else dict(ar["pi"])
+    ctx.results["ratings"] = {"elo": analyses["elo"], "openskill": analyses["openskill"]}
     ctx.results.setdefault("warnings", [])
-
-    def _fallback_cell(n: str) -> str:
-        a = acc.get(n)
-        if a is None:
-            return "-"
-        warn = a["fallback_rate"] is not None and a["fallback_rate"] > FALLBACK_WARNING
-        return fmt_rate(a["fallbacks"], a["decisions"]) + (" WARNING: mostly its fallback" if warn else "")
-
-    ctx.add_table("Ranking (mean payoff per turn against the population)",
-                  [[r + 1, names[i], _fmt(scores[i], "no complete match"), _fmt(cooperation[i], "no complete match"),
-                    _fmt(pi[i]) if pi is not None else "n/a (payoff matrix incomplete)",
-                    _fallback_cell(names[i])] for r, i in enumerate(order)],
-                  ["rank", "agent", "score", "cooperation", "alpha-Rank mass", "LLM moves by fallback"],
-                  note="LLM moves by fallback: moves its declared fallback played after invalid answers (k/n moves); "
-                       "above 10% the agent's score is mostly its fallback's.")
-    ctx.add_table("Payoff matrix (row's mean payoff per turn against column)",
-                  [[names[i], *[_fmt(x, "not played") for x in M[i]]] for i in range(len(names))], ["", *names])
-    ctx.add_table("Ratings from match wins (Elo K=32 from 1500; OpenSkill Plackett-Luce ordinal mu - 3 sigma)",
-                  [[k + 1, e["name"], f"{e['rating']:.1f}", o["name"], f"{o['rating']:.2f}", e["games"]]
-                   for k, (e, o) in enumerate(zip(ratings["elo"], ratings["openskill"]))],
-                  ["rank", "Elo", "rating", "OpenSkill", "ordinal", "games"])
     if stats:
         ctx.add_table("LLM agents: calls, tokens, answers",
                       [[n, s["calls"], s["cached_calls"], s["total_tokens"], f"{s['cost']:.4f}", s["retries"],
@@ -298,7 +266,6 @@ def run_llm_tournament(cfg: LLMTournamentConfig, ctx: RunContext) -> None:
         ctx.add_text("Stopped early", f"{result.stopped}. {len(result.matches)} matches were started; the "
                      f"{sum(m.complete for m in result.matches)} complete ones are reported above; "
                      f"{len(result.not_played)} were never played (results.json: matches_not_played).")
-    _heatmap(ctx, names, M)
     units = ctx.finished_units()
     for rec in sorted(result.matches, key=lambda r: r.pairing or (0, 0, 0)):
         key = keys.get(rec.pairing) if rec.pairing is not None else None
@@ -374,22 +341,3 @@ def _fmt(x: float, why: str | None = None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return f"n/a ({why})" if why else "-"
     return f"{x:.3f}"
-
-
-def _heatmap(ctx: RunContext, names: list[str], M: np.ndarray) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(1.2 + 0.8 * len(names), 1.0 + 0.7 * len(names)))
-    im = ax.imshow(np.ma.masked_invalid(M), cmap="viridis")
-    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    ax.set_yticks(range(len(names)), names)
-    for i in range(len(names)):
-        for j in range(len(names)):
-            if not math.isnan(M[i, j]):
-                ax.text(j, i, f"{M[i, j]:.2f}", ha="center", va="center", color="w", fontsize=8)
-    fig.colorbar(im, ax=ax, label="mean payoff per turn")
-    ax.set_title("Row's payoff against column")
-    ctx.add_figure("payoff-matrix", fig, caption="Mean payoff per turn of the row agent against the column agent.")

@@ -297,6 +297,7 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
 
     from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
+    from interplay.evaluate.alpharank import alpharank
     from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
     from interplay.evaluate.tournament import run_tournament_async
     from interplay.llm.config import load_model
@@ -308,7 +309,6 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
         fmt_rate,
         from_agent_stats,
     )
-    from interplay.run.llm_tournament import alpha_rank
 
     game = _llm_game(part)
     t0 = time.perf_counter()
@@ -334,7 +334,7 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
     scores = result.mean_payoffs()
     order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(scores[i], nan=-math.inf))
     cooperation = result.cooperation_rates()
-    pi = alpha_rank(M, part.alpha, part.population_size)
+    pi = None if np.isnan(M).any() else alpharank(M, names, alpha=part.alpha, m=part.population_size).pi
     outcomes = list(outcomes_from_totals(result.match_outcomes()))
     elo_rows = {r.name: r for r in elo(outcomes, players=names)}
     os_rows = {r.name: r for r in openskill(outcomes, players=names)}

@@ -9,6 +9,8 @@ forbidden joint actions, and the exact exploitability of every memory-one player
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -127,10 +129,22 @@ class TournamentConfig(ExperimentConfig):
 
 
 def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | None = None,
-                      prefix: str = "") -> dict[str, Any]:
+                      prefix: str = "", accounting: Mapping[str, Mapping[str, Any]] | None = None,
+                      fallbacks: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Add the tournament's tables and plots to a run, and return the analyses as a dict
     (also stored under ``ctx.results[prefix + "tournament"]``). ``prefix`` names the files;
-    section titles get "Tournament: " when it is set."""
+    section titles get "Tournament: " when it is set.
+
+    The one report of a :class:`~interplay.evaluate.tournament.TournamentResult`, for the
+    ``tournament`` and ``llm-tournament`` kinds (and the showcase). ``accounting``: per LLM agent,
+    the common accounting record (:func:`interplay.run.accounting.from_agent_stats`); the warning
+    for agents whose fallback made more than 10% of their moves goes just above the ranking, and
+    the ranking gets the column of moves made by fallback (``fallbacks``: the fallbacks' names).
+    alpha-Rank, Moran fixation, replicator dynamics and the meta-game need every entry of the
+    payoff matrix; with pairings unplayed (a spent budget) the report says so and they are None.
+    """
+    from interplay.run.accounting import FALLBACK_WARNING, add_warnings, fallback_warnings, fmt_rate
+
     head = "Tournament: " if prefix else ""
     import matplotlib
 
@@ -146,17 +160,37 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
     names = result.players
     n = len(names)
     M = np.asarray(result.payoff_matrix, dtype=float)
+    complete = not np.isnan(M).any()
     out = result.to_dict()
     summary = out["summary"]
-    ctx.add_table(f"{head}Ranking (median normalised score per turn over repetitions)",
-                  [[r["rank"], r["name"], r["median_score"], r["score_q10"], r["score_q90"], r["median_wins"],
-                    r["cooperation_rating"]] for r in summary],
-                  ["rank", "strategy", "median", "10%", "90%", "wins", "cooperation"],
-                  note=_settings_note(result))
+    acc = accounting or {}
+    if acc:
+        add_warnings(ctx, fallback_warnings(acc, fallbacks))
+
+    def by_fallback(name: str) -> str:
+        r = acc.get(name)
+        if r is None:
+            return "-"
+        warn = r["fallback_rate"] is not None and r["fallback_rate"] > FALLBACK_WARNING
+        return fmt_rate(r["fallbacks"], r["decisions"]) + (" WARNING: mostly its fallback" if warn else "")
+
+    note = _settings_note(result)
+    if acc:
+        note += (" LLM moves by fallback: moves its declared fallback played after invalid answers (k/n moves); "
+                 "above 10% the agent's score is mostly its fallback's.")
+    ctx.add_table(f"{head}Ranking (mean payoff per turn against the others: median, 10% and 90% over repetitions)",
+                  [[r["rank"], r["name"], *(_cell(r[k]) for k in ("median_score", "score_q10", "score_q90")),
+                    r["median_wins"], r["cooperation_rating"], *([by_fallback(r["name"])] if acc else [])]
+                   for r in summary],
+                  ["rank", "player", "median", "10%", "90%", "wins", "cooperation",
+                   *(["LLM moves by fallback"] if acc else [])], note=note)
     metrics = out["metrics"]
     ctx.add_table(f"{head}Population metrics", [[k, v] for k, v in metrics.items()], ["metric", "value"],
                   note="welfare: mean of both players' payoffs per turn over pairs of distinct players; efficiency: "
                        "welfare over the social optimum; Gini: inequality of mean scores.")
+    if n <= PAYOFF_TABLE_MAX:
+        ctx.add_table(f"{head}Payoff matrix (row's mean payoff per turn against column)",
+                      [[names[i], *(_cell(x, "not played") for x in M[i])] for i in range(n)], ["", *names])
 
     order = result.ranking
     label = [names[k] for k in order]
@@ -165,7 +199,7 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
                                   ("cooperation-matrix", result.normalised_cooperation,
                                    "cooperation rate of row against column", "Blues")):
         fig, ax = plt.subplots(figsize=(0.32 * n + 3.5, 0.3 * n + 2.8))
-        im = ax.imshow(np.asarray(mat)[np.ix_(order, order)], cmap=cmap)
+        im = ax.imshow(np.ma.masked_invalid(np.asarray(mat)[np.ix_(order, order)]), cmap=cmap)
         ax.set_xticks(range(n), label, rotation=90, fontsize=6 if n > 30 else 8)
         ax.set_yticks(range(n), label, fontsize=6 if n > 30 else 8)
         fig.colorbar(im, ax=ax, shrink=0.8)
@@ -173,72 +207,94 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
         ctx.add_figure(f"{prefix}{key}", fig, f"{title}; players in rank order.", title=f"{head}{title}")
     # ranking with spread
     fig, ax = plt.subplots(figsize=(max(6.0, 0.25 * n + 2), 4))
-    ax.boxplot([result.normalised_scores[k] for k in order], showfliers=False)
+    scores = [result.normalised_scores[k] for k in order]
+    ax.boxplot([s[~np.isnan(s)] for s in scores], showfliers=False)
     ax.set_xticks(range(1, n + 1), label, rotation=90, fontsize=6 if n > 30 else 8)
     ax.set_ylabel("normalised score per turn")
     ax.set_title("ranking, with spread over repetitions")
     ctx.add_figure(f"{prefix}ranking", fig, "Normalised scores over repetitions, best first.",
                    title=f"{head}ranking with spread")
 
-    # alpha-Rank
-    ar = alpharank(M, names, alpha=a.alpha, m=a.m)
-    fig, ax = plt.subplots(figsize=(7, 7))
-    plot_alpharank(ar, ax=ax)
-    ctx.add_figure(f"{prefix}alpharank", fig, title=f"{head}alpha-Rank response graph",
-                   caption="alpha-Rank response graph (Omidshafiei et al. 2019): node size is "
-                   "the stationary mass; arrows where a mutant fixes more likely than by drift.")
-    ctx.add_table(f"{head}alpha-Rank", [[nm, p] for nm, p in ar.ranking[:15]], ["strategy", "stationary mass"],
-                  note=f"alpha={a.alpha}, m={a.m} (OpenSpiel).")
-
-    # Moran fixation among the top strategies and replicator trajectories
+    outcomes = tournament_outcomes(result)
+    elo_board, os_board = elo(outcomes, players=names), openskill(outcomes, players=names)
+    analyses: dict[str, Any] = {"alpharank": None, "moran": None, "replicator": None, "nash_equilibria_top": None,
+                                "nash_averaging": None}
     top = order[: min(a.top, n)]
     tl = [names[k] for k in top]
     sub = M[np.ix_(top, top)]
     N = a.moran_size
-    rho = np.array([[fixation_probability(M, i, j, N, w=a.moran_w) if i != j else np.nan for j in top] for i in top])
-    fig, ax = plt.subplots(figsize=(0.5 * len(top) + 3.5, 0.45 * len(top) + 2.5))
-    im = ax.imshow(rho * N, cmap="coolwarm", vmin=0, vmax=2)
-    ax.set_xticks(range(len(top)), tl, rotation=90, fontsize=8)
-    ax.set_yticks(range(len(top)), tl, fontsize=8)
-    ax.set_xlabel("resident")
-    ax.set_ylabel("mutant")
-    fig.colorbar(im, ax=ax, shrink=0.8, label="fixation probability x N (1 = neutral)")
-    ax.set_title(f"Moran fixation, N={N}, w={a.moran_w}")
-    ctx.add_figure(f"{prefix}moran-fixation", fig, title=f"{head}Moran fixation",
-                   caption="Exact fixation probability of one mutant among N - 1 residents "
-                   "(Nowak 2006, eq. 6.13), relative to neutral drift 1/N.")
-    t = np.linspace(0, a.replicator_time, 200)
-    xs = replicator_continuous(sub, np.full(len(top), 1 / len(top)), t)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for k in range(len(top)):
-        ax.plot(t, xs[:, k], label=tl[k])
-    ax.set_xlabel("time")
-    ax.set_ylabel("share")
-    ax.legend(fontsize=7, ncol=2)
-    ax.set_title("replicator dynamics from the uniform mixture of the top strategies")
-    ctx.add_figure(f"{prefix}replicator", fig, title=f"{head}replicator dynamics",
-                   caption="Continuous replicator dynamics over the top strategies' payoffs.")
-
-    # meta-game and ratings
-    eqs = symmetric_nash(sub) if len(top) <= 10 else []
-    p_na, skill = nash_average(antisymmetrize(M))
-    outcomes = tournament_outcomes(result)
-    elo_board, os_board = elo(outcomes, players=names), openskill(outcomes, players=names)
+    if not complete:
+        missing = int(np.isnan(M).sum())
+        ctx.add_text(f"{head}Population analyses", f"alpha-Rank, Moran fixation, replicator dynamics and the "
+                     f"meta-game need every entry of the payoff matrix; {missing} of {n * n} are missing "
+                     "(pairings not played or not finished), so they are left out (null in results.json).")
+    else:
+        # alpha-Rank
+        ar = alpharank(M, names, alpha=a.alpha, m=a.m)
+        fig, ax = plt.subplots(figsize=(7, 7))
+        plot_alpharank(ar, ax=ax)
+        ctx.add_figure(f"{prefix}alpharank", fig, title=f"{head}alpha-Rank response graph",
+                       caption="alpha-Rank response graph (Omidshafiei et al. 2019): node size is "
+                       "the stationary mass; arrows where a mutant fixes more likely than by drift.")
+        ctx.add_table(f"{head}alpha-Rank", [[nm, p] for nm, p in ar.ranking[:15]], ["strategy", "stationary mass"],
+                      note=f"alpha={a.alpha}, m={a.m} (OpenSpiel).")
+        analyses["alpharank"] = ar.to_dict()
+        # Moran fixation among the top strategies (fitness 1 - w + w * payoff must be positive)
+        if 1 - a.moran_w + a.moran_w * float(M.min()) > 0:
+            rho = np.array([[fixation_probability(M, i, j, N, w=a.moran_w) if i != j else np.nan for j in top]
+                            for i in top])
+            fig, ax = plt.subplots(figsize=(0.5 * len(top) + 3.5, 0.45 * len(top) + 2.5))
+            im = ax.imshow(rho * N, cmap="coolwarm", vmin=0, vmax=2)
+            ax.set_xticks(range(len(top)), tl, rotation=90, fontsize=8)
+            ax.set_yticks(range(len(top)), tl, fontsize=8)
+            ax.set_xlabel("resident")
+            ax.set_ylabel("mutant")
+            fig.colorbar(im, ax=ax, shrink=0.8, label="fixation probability x N (1 = neutral)")
+            ax.set_title(f"Moran fixation, N={N}, w={a.moran_w}")
+            ctx.add_figure(f"{prefix}moran-fixation", fig, title=f"{head}Moran fixation",
+                           caption="Exact fixation probability of one mutant among N - 1 residents "
+                           "(Nowak 2006, eq. 6.13), relative to neutral drift 1/N.")
+            analyses["moran"] = {"N": N, "w": a.moran_w, "strategies": tl, "fixation": rho.tolist(),
+                                 "neutral": 1 / N}
+        # replicator trajectories
+        t = np.linspace(0, a.replicator_time, 200)
+        xs = replicator_continuous(sub, np.full(len(top), 1 / len(top)), t)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for k in range(len(top)):
+            ax.plot(t, xs[:, k], label=tl[k])
+        ax.set_xlabel("time")
+        ax.set_ylabel("share")
+        ax.legend(fontsize=7, ncol=2)
+        ax.set_title("replicator dynamics from the uniform mixture of the top strategies")
+        ctx.add_figure(f"{prefix}replicator", fig, title=f"{head}replicator dynamics",
+                       caption="Continuous replicator dynamics over the top strategies' payoffs.")
+        analyses["replicator"] = {"strategies": tl, "final_shares": dict(zip(tl, xs[-1].tolist()))}
+        # meta-game
+        eqs = symmetric_nash(sub) if len(top) <= 10 else []
+        p_na, skill = nash_average(antisymmetrize(M))
+        analyses["nash_equilibria_top"] = [dict(zip(tl, e.tolist())) for e in eqs]
+        analyses["nash_averaging"] = {"mass": dict(zip(names, p_na.tolist())),
+                                      "skill": dict(zip(names, skill.tolist()))}
     ctx.add_table(f"{head}Ratings from wins and losses",
-                  [[k + 1, e.name, e.rating, o.name, o.rating] for k, (e, o) in enumerate(zip(elo_board, os_board))],
-                  ["rank", "Elo", "rating", "OpenSkill", "mu - 3 sigma"], note="Elo with K=32 from 1500; outcomes "
-                  "applied repetition by repetition.")
-    analyses = {
-        "alpharank": ar.to_dict(),
-        "moran": {"N": N, "w": a.moran_w, "strategies": tl, "fixation": rho.tolist(), "neutral": 1 / N},
-        "replicator": {"strategies": tl, "final_shares": dict(zip(tl, xs[-1].tolist()))},
-        "nash_equilibria_top": [dict(zip(tl, e.tolist())) for e in eqs],
-        "nash_averaging": {"mass": dict(zip(names, p_na.tolist())), "skill": dict(zip(names, skill.tolist()))},
-        "elo": [r.to_dict() for r in elo_board],
-        "openskill": [r.to_dict() for r in os_board],
-    }
+                  [[k + 1, e.name, e.rating, o.name, o.rating, e.games]
+                   for k, (e, o) in enumerate(zip(elo_board, os_board))],
+                  ["rank", "Elo", "rating", "OpenSkill", "mu - 3 sigma", "games"], note="Elo with K=32 from 1500; "
+                  "outcomes applied repetition by repetition, then the per-turn matches in order; self-play left out.")
+    analyses["elo"] = [r.to_dict() for r in elo_board]
+    analyses["openskill"] = [r.to_dict() for r in os_board]
     ctx.results[prefix + "tournament"] = {**out, "analyses": analyses}
     return analyses
+
+
+#: players up to which the report shows the payoff matrix as a table (beside the heatmap)
+PAYOFF_TABLE_MAX = 12
+
+
+def _cell(x: Any, why: str | None = None) -> Any:
+    """A missing number (None or NaN) as "-", or "n/a (why)" when the reason is given; others unchanged."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return f"n/a ({why})" if why else "-"
+    return float(x) if isinstance(x, np.floating) else x
 
 
 def _settings_note(result: Any) -> str:
