@@ -176,3 +176,54 @@ def test_decide_once_reports_the_vote():
     # symmetric voters get equal values; A-voters push the worst option and are harmful
     assert shap["a0"] == pytest.approx(shap["a3"]) and shap["a0"] < 0 < shap["b0"]
     assert d["pivotal"]["plurality"]["a0"] is True  # without one A voter: A 3, B 3 tie
+
+
+def test_advisors_are_players_in_a_match():
+    """An advisor sits in a match through AdvisorPlayer (the one Player protocol) and plays its advice:
+    the Tit For Tat policy advisor against the defector cooperates once, then defects; fictitious play
+    (best response to the empirical mix) defects in the prisoner's dilemma; a fixed ranking plays its top."""
+    import interplay
+    from interplay.agents.fixed import MachinePlayer
+    from interplay.agents.match import play_match
+    from interplay.agents.protocol import Player
+    from interplay.decide.advisors import AdvisorPlayer
+    from interplay.llm.base import run_sync
+
+    game = interplay.make("ipd-v1", horizon=4)
+    defector = MachinePlayer.memory_one("defector", "Defector")
+    tft = AdvisorPlayer(MemoryOnePolicy("tft advisor", "Tit For Tat"))
+    assert isinstance(tft, Player)
+    rec = run_sync(play_match(game, [tft, defector], seed=3))
+    assert rec.complete and rec.actions == [(0, 1), (1, 1), (1, 1), (1, 1)]
+    moves = [e for e in rec.events if e.get("kind") == "move" and e["sender"] == "tft advisor"]
+    assert [m["text"] for m in moves] == ["C > D", "D > C", "D > C", "D > C"]
+    # in the second seat the advisor reads the history from its own side
+    rec = run_sync(play_match(game, [defector, tft], seed=3))
+    assert rec.actions == [(1, 0), (1, 1), (1, 1), (1, 1)]
+    stage = game.stage
+    fp = AdvisorPlayer(BestResponse("fp", stage.payoffs[0]))
+    rec = run_sync(play_match(game, [fp, MachinePlayer.memory_one("cooperator", "Cooperator")], seed=0))
+    assert rec.actions == [(1, 0)] * 4
+    rec = run_sync(play_match(game, [AdvisorPlayer(FixedRanking("c", ["C", "D"])), defector], seed=0))
+    assert rec.actions == [(0, 1)] * 4
+
+
+def test_a_game_task_asks_what_a_seat_of_a_match_sees():
+    """GameTask's question is the view's question (view_question): same prompt and context in both seats."""
+    import interplay
+    from interplay.agents.protocol import View
+    from interplay.decide.tasks import view_question
+
+    stage = interplay.make("prisoners-dilemma-v1")
+    for seat in (0, 1):
+        task = GameTask("prisoners-dilemma-v1", rounds=3, seat=seat, opponent="Defector")
+        task.reset(0)
+        task.outcome(0, 0)
+        task.outcome(1, 1)
+        q = task.question(2)
+        history = ((0, 1), (1, 1)) if seat == 0 else ((1, 0), (1, 1))
+        view = View(spec=stage.spec, payoffs=np.asarray(stage.payoffs), seat=seat, names=stage.spec.players,
+                    round=2, history=history)
+        assert view_question(view, game="prisoners-dilemma-v1") == q
+        assert q.ctx["last_index"] == (1, 1) and q.ctx["opponent_counts"] == [0, 2] and q.ctx["round"] == 3
+        assert q.id == "round-3" and "Last round you played D and the other player played D." in q.prompt

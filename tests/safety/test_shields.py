@@ -221,3 +221,26 @@ def test_a_per_turn_player_is_not_taken_for_an_observation_actor():
 
     with pytest.raises(InterplayError, match="shield_players"):
         as_actor(MachinePlayer.memory_one("tft", "Tit For Tat"), 2)
+
+
+def test_observation_actors_are_players_in_a_match():
+    """Every Actor is also a Player: the Tit For Tat table plays tit for tat in a per-turn match (its
+    observation read from the view), and a shield around it in the match corrects it as in play()."""
+    from interplay.agents.fixed import MachinePlayer
+    from interplay.agents.match import play_match
+    from interplay.agents.protocol import Player
+    from interplay.llm.base import run_sync
+    from interplay.safety.shields import shield_players
+
+    game = interplay.make("ipd-v1", horizon=5)
+    tft = as_actor("Tit For Tat", 2, name="tft")
+    assert isinstance(tft, Player) and tft.name == "tft"
+    defector = MachinePlayer.memory_one("defector", "Defector")
+    rec = run_sync(play_match(game, [tft, defector], seed=0))
+    assert rec.actions == [(0, 1)] + [(1, 1)] * 4
+    rec = run_sync(play_match(game, [defector, tft], seed=0))
+    assert rec.actions == [(1, 0)] + [(1, 1)] * 4
+    spec = safety_spec(game, forbid_joint=[{"joint": ["D", "D"]}])
+    shield = Shield.factored(spec)
+    rec = run_sync(play_match(game, shield_players([tft, defector], shield), seed=0))
+    assert rec.intended == [(0, 0)] * 5 and shield.interventions.tolist() == [0, 5]

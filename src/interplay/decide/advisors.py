@@ -4,7 +4,9 @@ One protocol for the role: ``advise(question, rng) -> Advice`` (a ranking of the
 options, best first, ties allowed, and the distribution over options it recommends;
 EXP4 reads the distribution, votes read the ranking, Hedge and EXP3 follow the top),
 and ``observe(question, losses)`` after the round (for advisors that learn). A voter in
-a one-off decision is an advisor too: its ranking is its ballot.
+a one-off decision is an advisor too: its ranking is its ballot. In a match, an advisor is a
+:class:`~interplay.agents.protocol.Player` like every other thing that acts turn by turn
+(:class:`AdvisorPlayer`: it plays the move it advises).
 
 Origins of the heuristics: the noisy oracle is the standard "expert of accuracy p"
 model of the prediction-with-expert-advice literature (Cesa-Bianchi and Lugosi 2006,
@@ -21,6 +23,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 
+from interplay.agents.protocol import Decision, View
 from interplay.decide.tasks import DecisionQuestion
 from interplay.errors import InterplayError
 
@@ -66,12 +69,50 @@ def make_advice(advisor: str, options: Sequence[str], ranking: Sequence[Sequence
 
 
 class Advisor(Protocol):
+    """What the group asks each round (see the module docstring); in a match an advisor is a
+    :class:`~interplay.agents.protocol.Player` through :class:`AdvisorPlayer`."""
+
     name: str
     kind: str
 
     def advise(self, question: DecisionQuestion, rng: np.random.Generator) -> Advice: ...
 
     def observe(self, question: DecisionQuestion, losses: np.ndarray) -> None: ...
+
+
+class AdvisorPlayer:
+    """An advisor as a :class:`~interplay.agents.protocol.Player`, the one turn-by-turn contract: it
+    can sit in any match (:func:`~interplay.agents.match.play_match`, a round robin) and play.
+
+    Each turn the advisor is asked the seat's decision (:func:`~interplay.decide.tasks.view_question`:
+    what a :class:`~interplay.decide.tasks.GameTask` asks, so policy and best-response advisors
+    read the history) and the move is drawn from the distribution it recommends, as a group
+    following it plays. The generator is seeded by the match seed, the seat and the round, so a
+    match is reproducible and the player holds no state (outcomes are in the next view; advisors
+    that learn from ``observe`` are not told the losses of a match). Advisors that wait on a person
+    or a model are asked in a worker thread, so the other matches go on. The decision's ``text``
+    is the advised ranking; ``fallback`` when the advisor's first place was its fallback.
+    """
+
+    def __init__(self, advisor: Advisor) -> None:
+        self.advisor = advisor
+        self.name = advisor.name
+
+    async def act(self, view: View) -> Decision:
+        import asyncio
+
+        from interplay.decide.tasks import view_question
+
+        question = view_question(view)
+        rng = np.random.default_rng([view.seed, view.seat, view.round, 13])
+        advice = await asyncio.to_thread(self.advisor.advise, question, rng)
+        p = np.asarray(advice.probs, dtype=float)
+        action = int(rng.choice(len(p), p=p / p.sum()))
+        meta = dict(advice.meta)
+        fallback = bool(meta.get("fallback")) or any(f.get("place") == 1 for f in meta.get("fallback_places", ()))
+        return Decision(action=action, text=" > ".join(" = ".join(t) for t in advice.ranking), fallback=fallback,
+                        reason=meta.get("reason"), invalid=int(meta.get("invalid_answers", 0)),
+                        meta={"advice": advice.as_dict()})
 
 
 class _Base:

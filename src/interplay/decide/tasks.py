@@ -287,14 +287,13 @@ class GameTask:
         self.history: list[tuple[int, int]] = []
 
     def question(self, t: int) -> DecisionQuestion:
-        last = None if self.last is None else [self.options[self.last[0]], self.opponent_actions[self.last[1]]]
-        prompt = (f"Round {t + 1} of {self.stage.spec.name}. You play as {self.stage.spec.players[self.seat]}. "
-                  + ("This is the first round." if last is None else
-                     f"Last round you played {last[0]} and the other player played {last[1]}."))
-        ctx = (("round", t + 1), ("last", last), ("last_index", self.last), ("game", self.game_id),
-               ("opponent_counts", np.bincount([h[1] for h in self.history],
-                                               minlength=len(self.opponent_actions)).tolist()))
-        return DecisionQuestion(f"round-{t + 1}", self.options, prompt, None, ctx)
+        from interplay.agents.protocol import View
+
+        spec = self.stage.spec
+        history = tuple(h if self.seat == 0 else h[::-1] for h in self.history)  # joint actions in seat order
+        view = View(spec=spec, payoffs=np.asarray(self.stage.payoffs, dtype=float), seat=self.seat,
+                    names=tuple(spec.players), round=t, history=history)
+        return view_question(view, game=self.game_id)
 
     def _opponent_move(self) -> int:
         if self._mixed is not None:
@@ -310,3 +309,28 @@ class GameTask:
         self.last = (int(chosen), theirs)
         self.history.append(self.last)
         return losses
+
+
+def view_question(view: Any, game: str | None = None) -> DecisionQuestion:
+    """The decision a seat of a two-player match faces (a :class:`~interplay.agents.protocol.View`):
+    its legal actions as options, a prompt naming the round and the last joint action, and the
+    context policy advisors read (round from 1, the last joint action as names and as indices
+    with our move first, the game, the opponent's move counts). What :class:`GameTask` asks each
+    round, and what :class:`~interplay.decide.advisors.AdvisorPlayer` asks its advisor in a match.
+    """
+    spec = view.spec
+    if spec.num_players != 2:
+        raise InterplayError(f"an advisor decides for one seat of a two-player game; {spec.id} has "
+                             f"{spec.num_players} players.")
+    me, other = view.seat, 1 - view.seat
+    options, theirs = tuple(spec.actions[me]), tuple(spec.actions[other])
+    last_index = None if not view.history else (int(view.history[-1][me]), int(view.history[-1][other]))
+    last = None if last_index is None else [options[last_index[0]], theirs[last_index[1]]]
+    t = int(view.round)
+    prompt = (f"Round {t + 1} of {spec.name}. You play as {spec.players[me]}. "
+              + ("This is the first round." if last is None else
+                 f"Last round you played {last[0]} and the other player played {last[1]}."))
+    counts = np.bincount([int(h[other]) for h in view.history], minlength=len(theirs)).tolist()
+    ctx = (("round", t + 1), ("last", last), ("last_index", last_index), ("game", game or spec.id),
+           ("opponent_counts", counts))
+    return DecisionQuestion(f"round-{t + 1}", options, prompt, None, ctx)

@@ -20,9 +20,12 @@ Shielding" (AAMAS), for several agents:
   worst-case reading of the paper's per-shield safety. A factored shield over singleton
   groups is the single-agent shield of Alshiekh et al. with the others as the environment.
 
-Agents never know: a shield sits between their choices and the game (:func:`play`),
-whatever the agent is (a memory-one table, a learner's probabilities, an LLM agent's
-``act``). It counts interventions per agent.
+Agents never know: a shield sits between their choices and the game, whatever the agent
+is. In :func:`play` (the games' pure ``step``) agents are :class:`Actor` objects over
+observations (a memory-one table, a learner's probabilities, a function); in per-turn
+matches every agent is a :class:`~interplay.agents.protocol.Player` (an LLM agent, a
+person, a machine, and every :class:`Actor` too), shielded by :func:`shield_players`. It
+counts interventions per agent.
 
 Replacement rule of the post-posed shield: the safe group joint action that changes the
 fewest agents' actions (Hamming distance); among those, the most probable under the
@@ -34,13 +37,14 @@ the product distribution restricted to the safe set, renormalised). Each agent d
 its own uniform number by the inverse CDF, so an agent whose distribution already puts no
 mass on unsafe actions plays exactly what it would have played unshielded.
 An *intervention* is a step at which the agent's action differs from the one it would
-have played unshielded with the same random number. For agents that only expose
-``act(observation, rng, allowed=...)`` the shield cannot know that counterfactual; it counts
+have played unshielded with the same random number. For agents that only choose,
+``f(observation, rng, allowed=...)``, the shield cannot know that counterfactual; it counts
 *restricted offers* (steps at which some action was withheld) instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 from collections.abc import Callable, Sequence
@@ -49,6 +53,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from interplay.agents.protocol import Decision, Player, Speaker, View
 from interplay.errors import InterplayError
 from interplay.safety.spec import SafetySpec, global_state
 
@@ -198,19 +203,48 @@ def _inverse_cdf(p: np.ndarray, u: float) -> int:
 
 
 # -- agents, whatever they are ------------------------------------------------------------
+def view_observation(view: View) -> int:
+    """A seat's observation in the form the games' pure ``step`` gives it: in an iterated 2x2 game
+    the memory-one state from its own side (0 at the start, then ``1 + 2 * mine + theirs`` of the
+    last joint action), in a one-shot game 0."""
+    if view.spec.num_players != 2 or view.spec.num_actions != (2, 2):
+        return 0
+    return _last_state(view.history, view.seat)
+
+
+def _last_state(history: Sequence[Sequence[int]], seat: int) -> int:
+    """The memory-one state after ``history`` from ``seat``'s side (0 before the first turn)."""
+    if not history:
+        return 0
+    last = history[-1]
+    return 1 + 2 * int(last[seat]) + int(last[1 - seat])
+
+
 class Actor:
-    """How the shield sees one agent: a distribution per observation, or an ``act`` call."""
+    """How the shield sees one agent: a distribution per observation, or a ``choose`` call.
+
+    Every actor is also a :class:`~interplay.agents.protocol.Player` (the one turn-by-turn
+    contract): :meth:`act` reads its observation from the view (:func:`view_observation`) and
+    draws from a generator seeded by the match seed, the seat and the round, so an actor can sit
+    in any match, shielded there by :func:`shield_players`.
+    """
+
+    name: str = "actor"
 
     def probs(self, observation: Any) -> np.ndarray | None:
         """The agent's action distribution, or None if it only acts."""
         return None
 
-    def act(self, observation: Any, rng: np.random.Generator, allowed: Sequence[int] | None = None) -> int:
+    def choose(self, observation: Any, rng: np.random.Generator, allowed: Sequence[int] | None = None) -> int:
         raise NotImplementedError  # every concrete actor below overrides this
 
     @property
     def accepts_allowed(self) -> bool:
         return False
+
+    async def act(self, view: View) -> Decision:
+        rng = np.random.default_rng([view.seed, view.seat, view.round, 19])
+        return Decision(action=self.choose(view_observation(view), rng))
 
 
 @dataclass
@@ -218,6 +252,7 @@ class DistributionActor(Actor):
     """An agent given by its action probabilities per observation (a table, a learner's policy)."""
 
     fn: Callable[[Any], Any]
+    name: str = "actor"
 
     def probs(self, observation: Any) -> np.ndarray:
         p = np.asarray(self.fn(observation), dtype=float)
@@ -226,7 +261,7 @@ class DistributionActor(Actor):
                                  f"distribution: {p.tolist()}.")
         return np.clip(p, 0.0, None)
 
-    def act(self, observation: Any, rng: np.random.Generator, allowed: Sequence[int] | None = None) -> int:
+    def choose(self, observation: Any, rng: np.random.Generator, allowed: Sequence[int] | None = None) -> int:
         p = self.probs(observation)
         if allowed is not None:
             mask = np.zeros_like(p)
@@ -240,6 +275,7 @@ class CallableActor(Actor):
     """An agent that only acts: ``fn(observation, rng)`` or ``fn(observation, rng, allowed=...)``."""
 
     fn: Callable[..., Any]
+    name: str = "actor"
     _allowed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -253,23 +289,26 @@ class CallableActor(Actor):
     def accepts_allowed(self) -> bool:
         return self._allowed
 
-    def act(self, observation: Any, rng: np.random.Generator, allowed: Sequence[int] | None = None) -> int:
+    def choose(self, observation: Any, rng: np.random.Generator, allowed: Sequence[int] | None = None) -> int:
         if allowed is not None and self._allowed:
             return int(self.fn(observation, rng, allowed=list(allowed)))
         return int(self.fn(observation, rng))
 
 
-def as_actor(agent: Any, num_actions: int) -> Actor:
+def as_actor(agent: Any, num_actions: int, name: str = "actor") -> Actor:
     """Adapt an agent for a shield, without changing it.
 
-    Accepted: an :class:`Actor`; a memory-one policy (5 probabilities of action 0, for a
-    2-action player); a table of shape (observations, actions) of probabilities; an object
-    with ``action_probabilities(obs)`` or ``probs(obs)``; an object with ``act(obs, rng[, allowed])``;
-    a function ``f(obs, rng[, allowed])``. A per-turn :class:`~interplay.agents.protocol.Player`
-    (``async act(view)``) is not an actor: :func:`shield_players` wraps it as a Player.
+    Accepted: an :class:`Actor`; a library strategy name or a memory-one policy (5 probabilities
+    of action 0, for a 2-action player); a mixed strategy (``num_actions`` probabilities); a table
+    of shape (observations, actions) of probabilities; a function ``f(obs, rng[, allowed])``.
+    A per-turn :class:`~interplay.agents.protocol.Player` (``async act(view)``) is not an observation
+    actor: :func:`shield_players` shields it in its matches.
     """
     if isinstance(agent, Actor):
         return agent
+    if isinstance(agent, Player):
+        raise InterplayError(f"{agent.name!r} is a per-turn player (interplay.agents.protocol.Player: async "
+                             "act(view)); shield it in its matches with shield_players(players, shield).")
     if isinstance(agent, str):
         from interplay.agents.memory_one import memory_one_probs
 
@@ -277,26 +316,18 @@ def as_actor(agent: Any, num_actions: int) -> Actor:
     if isinstance(agent, np.ndarray | list | tuple):
         arr = np.asarray(agent, dtype=float)
         if arr.shape == (5,) and num_actions == 2:
-            return DistributionActor(lambda obs, a=arr: np.array([a[int(obs)], 1.0 - a[int(obs)]]))
+            return DistributionActor(lambda obs, a=arr: np.array([a[int(obs)], 1.0 - a[int(obs)]]), name)
         if arr.ndim == 2 and arr.shape[1] == num_actions:
-            return DistributionActor(lambda obs, a=arr: a[int(np.asarray(obs).reshape(-1)[0]) if a.shape[0] > 1 else 0])
+            return DistributionActor(lambda obs, a=arr: a[int(np.asarray(obs).reshape(-1)[0]) if a.shape[0] > 1 else 0],
+                                     name)
         if arr.shape == (num_actions,):
-            return DistributionActor(lambda obs, a=arr: a)
+            return DistributionActor(lambda obs, a=arr: a, name)
         raise InterplayError(f"an agent given as numbers must be a memory-one policy (5,), a mixed strategy "
                              f"({num_actions},) or a table (observations, {num_actions}); got shape {arr.shape}.")
-    for attr in ("action_probabilities", "probs"):
-        if callable(getattr(agent, attr, None)):
-            return DistributionActor(getattr(agent, attr))
-    if inspect.iscoroutinefunction(getattr(agent, "act", None)):
-        raise InterplayError(f"{getattr(agent, 'name', type(agent).__name__)!r} is a per-turn player "
-                             "(interplay.agents.protocol.Player: async act(view)); shield it in its matches with "
-                             "shield_players(players, shield).")
-    if callable(getattr(agent, "act", None)):
-        return CallableActor(agent.act)
     if callable(agent):
-        return CallableActor(agent)
-    raise InterplayError(f"cannot use {type(agent).__name__} as an agent: give probabilities, an object with "
-                         "act(observation, rng) or action_probabilities(observation), or a function.")
+        return CallableActor(agent, name)
+    raise InterplayError(f"cannot use {type(agent).__name__} as an agent: give probabilities, a strategy name, an "
+                         "Actor, or a function f(observation, rng[, allowed]).")
 
 
 # -- one step and whole runs ------------------------------------------------------------------
@@ -316,7 +347,7 @@ def shielded_step(shield: Shield | None, state: int, actors: Sequence[Actor], ob
         d = dists[i]
         if d is not None:
             return _inverse_cdf(d, float(uniforms[i]))
-        return actors[i].act(observations[i], rng)
+        return actors[i].choose(observations[i], rng)
 
     if shield is None:
         joint = tuple(free(i) for i in range(n))
@@ -351,7 +382,7 @@ def shielded_step(shield: Shield | None, state: int, actors: Sequence[Actor], ob
                 proposed_l[m] = free(m)
                 shield.interventions[m] += int(a != proposed_l[m])
             elif actors[m].accepts_allowed:
-                a = actors[m].act(observations[m], rng, allowed)
+                a = actors[m].choose(observations[m], rng, allowed)
                 if a not in allowed:  # the agent ignored the offer: enforce it post hoc
                     shield.interventions[m] += 1
                     a = allowed[0]
@@ -415,7 +446,7 @@ def play(game: Any, agents: Sequence[Any], spec: SafetySpec, *, shield: Shield |
     n = spec.num_players
     if len(agents) != n:
         raise InterplayError(f"{spec.game_id}: {len(agents)} agents given for {n} players.")
-    actors = [as_actor(a, spec.num_actions[i]) for i, a in enumerate(agents)]
+    actors = [as_actor(a, spec.num_actions[i], spec.players[i]) for i, a in enumerate(agents)]
     rng = np.random.default_rng(seed)
     keys = _KeyStream(seed, needs_keys=not isinstance(game, NormalFormGame))
     rows: dict[str, list[Any]] = {k: [] for k in ("s", "p", "e", "r", "c", "v", "b", "ep")}
@@ -484,39 +515,33 @@ class _Turn:
 
 
 class ShieldedPlayer:
-    """A per-turn player (``async act(view)``) whose moves pass a post-posed shield.
+    """A :class:`~interplay.agents.protocol.Player` whose moves pass a post-posed shield (itself a Player).
 
     Build them with :func:`shield_players`: the wrappers of one shield share the proposals of
     each round, so a centralised (or grouped) shield sees its whole group's joint action before
     correcting it; the players' code is unchanged and they never see the shield. The spec's
-    state is read from the view's history (the last joint action of an iterated game).
+    state is read from the view's history (the last joint action of an iterated game). The
+    shielded player is :attr:`player`; a player that talks is wrapped as a :class:`ShieldedSpeaker`.
     """
 
-    def __init__(self, player: Any, shield: Shield, turns: dict[Any, _Turn]) -> None:
+    def __init__(self, player: Player, shield: Shield, turns: dict[Any, _Turn]) -> None:
         if shield.mode != "post-posed":
             raise InterplayError("per-turn players can only be shielded post-posed (their options are fixed by the "
                                  "game's spec); use mode='post-posed'.")
         self.player = player
-        self.name = getattr(player, "name", "player")
+        self.name = player.name
         self.shield = shield
         self._turns = turns
-        if getattr(player, "speak", None) is not None:
-            self.speak = player.speak
 
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self.player, attr)
+    def _state(self, view: View) -> int:
+        return _last_state(view.history, 0) if self.shield.spec.num_states == 5 else 0
 
-    def _state(self, view: Any) -> int:
-        if self.shield.spec.num_states == 5 and view.history:
-            a = view.history[-1]
-            return 1 + 2 * int(a[0]) + int(a[1])
-        return 0
-
-    async def act(self, view: Any) -> Any:
+    async def act(self, view: View) -> Decision:
         import asyncio
 
         out = await self.player.act(view)
-        action = int(getattr(out, "action", out))
+        decision = out if isinstance(out, Decision) else Decision(action=int(out))
+        action = decision.action
         seat = int(view.seat)
         g = self.shield.group_of[seat]
         key = (view.seed, view.round, tuple(view.names), g)
@@ -540,18 +565,28 @@ class ShieldedPlayer:
         await turn.done[seat].wait()
         new = turn.result[seat]
         if new == action:
-            return out
-        from interplay.agents.protocol import Decision
-
-        text = getattr(out, "text", "")
-        return Decision(action=new, text=text, reason=f"shield replaced {view.spec.actions[seat][action]} by "
-                                                       f"{view.spec.actions[seat][new]}",
-                        invalid=int(getattr(out, "invalid", 0)), fallback=bool(getattr(out, "fallback", False)))
+            return decision
+        actions = view.spec.actions[seat]
+        return dataclasses.replace(decision, action=new, reason=f"shield replaced {actions[action]} by {actions[new]}")
 
 
-def shield_players(players: Sequence[Any], shield: Shield) -> list[ShieldedPlayer]:
+class ShieldedSpeaker(ShieldedPlayer):
+    """A shielded :class:`~interplay.agents.protocol.Speaker`: its messages pass unchanged (message
+    monitors, not action shields, watch cheap talk: :mod:`interplay.safety.monitors`)."""
+
+    def __init__(self, player: Player, shield: Shield, turns: dict[Any, _Turn]) -> None:
+        super().__init__(player, shield, turns)
+        if not isinstance(player, Speaker):
+            raise InterplayError(f"{player.name!r} does not talk (no speak(view, to)); shield it as a ShieldedPlayer.")
+        self._speaker = player
+
+    async def speak(self, view: View, to: tuple[str, ...]) -> str | None:
+        return await self._speaker.speak(view, to)
+
+
+def shield_players(players: Sequence[Player], shield: Shield) -> list[ShieldedPlayer]:
     """Wrap the per-turn players of a match (seat order) in one post-posed shield."""
     if len(players) != shield.spec.num_players:
         raise InterplayError(f"shield_players: {len(players)} players for a spec of {shield.spec.num_players}.")
     turns: dict[Any, _Turn] = {}
-    return [ShieldedPlayer(p, shield, turns) for p in players]
+    return [(ShieldedSpeaker if isinstance(p, Speaker) else ShieldedPlayer)(p, shield, turns) for p in players]
