@@ -42,9 +42,9 @@ def population_metrics(result: Any) -> dict[str, Any]:
     n = M.shape[0]
     off = ~np.eye(n, dtype=bool)
     W = welfare_matrix(M)
-    mean_welfare = float(np.nanmean(W[off])) if n > 1 else float(W[0, 0])
     with warnings.catch_warnings():  # a player with no complete match (a stopped run) has no score
         warnings.simplefilter("ignore", RuntimeWarning)
+        mean_welfare = float(np.nanmean(W[off])) if n > 1 else float(W[0, 0])
         scores = np.nanmean(np.where(off, M, np.nan), axis=1) if n > 1 else np.diag(M)
     scores = scores[~np.isnan(scores)]
     payoffs = tuple(result.settings.payoffs)
