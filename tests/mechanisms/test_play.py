@@ -127,3 +127,39 @@ def test_a_person_votes_and_commits_by_typing():
                                                     FixedPlayer("r", RECIPROCATOR, "commitments", RL)], settings=S0))
     o = enc.outcomes[0]
     assert o.actions == (0, 0) and o.commitments[0].startswith("commits to C if every co-player")
+
+
+def test_reputation_population_of_fixed_types_agrees_with_the_fast_table():
+    """The per-turn re-matched population (any players; here only fixed types) against the array program: the
+    same rules, no noise, so each type's payoff per round agrees in distribution; the Reciprocator cooperates
+    exactly when every co-player is in good standing."""
+    from interplay.errors import InterplayError
+    from interplay.mechanisms.fast import TYPES, simulate
+    from interplay.mechanisms.play import reputation_population
+
+    pd = prisoners_dilemma()
+    rl = roles(pd)
+    kinds = ["Cooperator", "Defector", "Reciprocator", "Reciprocator", "Defector", "Reciprocator"]
+    for rule in ("image-scoring", "standing"):
+        s = Settings(rounds=4, noise=0.0, reputation=rule)
+        pays: dict[str, list[float]] = {}
+        for run in range(60):
+            members = [(f"{k} #{i}", k, FixedPlayer(f"{k} #{i}", TYPES.index(k), "reputation", rl))
+                       for i, k in enumerate(kinds)]
+            res = asyncio.run(reputation_population(pd, members, settings=s, rounds=4, seed=run))
+            assert res.error is None and len(res.outcomes) == 4 * 3
+            for k in set(kinds):  # each type's mean payoff per round in this run
+                pays.setdefault(k, []).append(float(np.mean([m.payoffs for m in res.members if m.kind == k])))
+            for o in res.outcomes:
+                for k, who in enumerate(o.who):
+                    if who.startswith("Reciprocator"):
+                        others_good = all(g for j, g in enumerate(o.extra["standing"]) if j != k)
+                        assert o.cooperated[k] == others_good
+        fast = simulate(pd, "reputation", np.array([TYPES.index(k) for k in kinds]), 2000, s, seed=3)
+        for k in set(kinds):
+            got = np.asarray(pays[k])
+            col = fast.type_payoff[:, TYPES.index(k)]
+            se = np.sqrt(got.var(ddof=1) / got.size + col.var(ddof=1) / col.size)
+            assert abs(got.mean() - col.mean()) <= 5 * se + 1e-9, (rule, k)
+    with pytest.raises(InterplayError, match="groups of 2"):
+        asyncio.run(reputation_population(pd, members[:5], settings=s, rounds=1))

@@ -55,6 +55,10 @@ def test_bad_configs_name_what_and_where(tmp_path):
                                            "games": ["chess-v1"]}}).check()
     with pytest.raises(InterplayError, match="monitors"):
         load_config(data={**SMALL, "monitors": [{"kind": "injection"}]}).check()
+    odd = _llm_cfg({"provider": "transformers", "model": "smollm2-135m"}, ["none"], ["Defector"])
+    odd["llm"]["population"] = {"copies": 1, "fixed_copies": 1}  # 1 + 4 members: no pairs
+    with pytest.raises(InterplayError, match="5 members .* cannot be split into groups of 2"):
+        load_config(data=odd).check()
 
 
 def _llm_cfg(model: dict, mechanisms: list[str], co_players: list[str]) -> dict:
@@ -168,3 +172,37 @@ def test_moran_and_the_n_player_public_goods_game(tmp_path):
     rep = _results(run_experiment(load_config(data=base), tmp_path / "r", quiet=True))
     pg = {r["mechanism"]: r for r in rep["table"] if r["game"] == "public-goods-v1"}
     assert pg["contracts"]["evolved_shares"]["Reciprocator"] > 0.6 and pg["contracts"]["evolved_cooperation"] > 0.8
+
+
+def test_llm_agents_in_a_re_matched_reputation_population(tmp_path):
+    """Two members of the bundled model among the four fixed types (6 members, re-matched every round): every
+    number of the population row comes from its own moves, the accounting adds up, the records are public."""
+    cfg = _llm_cfg({"provider": "transformers", "model": "smollm2-135m"}, ["reputation"], ["Defector"])
+    cfg["llm"]["population"] = {"copies": 2, "fixed_copies": 1, "rounds": 2}
+    run = run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True)
+    res = _results(run)
+    assert res["meta"]["status"] == "completed", res["meta"]
+    rows = {r["member"]: r for r in res["llm"]["population"]["rows"]}
+    assert set(rows) == {"Smol", "Cooperator", "Defector", "Reciprocator", "Random"}
+    smol = rows["Smol"]
+    assert smol["llm"] and smol["members"] == 2
+    assert smol["decisions"] == smol["cooperation"]["n"] == 2 * 2  # two members, two rounds
+    assert 0 <= smol["fallbacks"] <= smol["decisions"] and smol["invalid"] >= 0
+    acc = res["accounting"]["Smol"]
+    enc = res["llm"]["rows"]
+    assert acc["decisions"] == sum(r["decisions"] for r in enc) + smol["decisions"]
+    assert acc["fallbacks"] == sum(r["fallbacks"] for r in enc) + smol["fallbacks"]
+    assert acc["invalid"] == sum(r["unparsed"] for r in enc) + smol["invalid"]
+    outcomes = [json.loads(line) for line in (run / "population-outcomes.jsonl").read_text().splitlines()]
+    assert len(outcomes) == 2 * 3 and all(o["population"] == 6 for o in outcomes)
+    for o in outcomes:  # the Reciprocator cooperates iff every co-player is in good standing
+        for k, who in enumerate(o["who"]):
+            if who.startswith("Reciprocator"):
+                assert o["cooperated"][k] == all(g for j, g in enumerate(o["standing"]) if j != k)
+    # standing, the default rule: after round 0, good iff it cooperated or met a co-player in bad standing (none
+    # is bad in round 0), so the round-1 records show each member's round-0 move
+    first = {who: o["cooperated"][k] for o in outcomes if o["round"] == 0 for k, who in enumerate(o["who"])}
+    for o in outcomes:
+        if o["round"] == 1:
+            assert o["standing"] == [first[who] for who in o["who"]]
+    assert "re-matched reputation population" in (run / "report.html").read_text()

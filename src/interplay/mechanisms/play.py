@@ -34,6 +34,7 @@ What each mechanism asks of a per-turn player:
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -500,10 +501,13 @@ class _Stop(Exception):
 
 
 def _record_game(game: NormalFormGame, records: dict[str, list[int]], standing: dict[str, bool], rule: str,
-                 names: Sequence[str]) -> NormalFormGame:
+                 names: Sequence[str], labels: dict[str, list[str]] | None = None) -> NormalFormGame:
+    """The game described with every seat's record: its last actions (``records``, as actions of its seat here,
+    or ``labels``, as names) and its standing."""
     lines = []
     for i, nm in enumerate(names):
-        shown = ", ".join(game.spec.actions[i][a] for a in records.get(nm, [])[-5:]) or "none yet"
+        past = labels[nm] if labels is not None else [game.spec.actions[i][a] for a in records.get(nm, [])]
+        shown = ", ".join(past[-5:]) or "none yet"
         lines.append(f"{nm}'s last actions: {shown} ({'good' if standing[nm] else 'bad'} standing).")
     how = ("good after cooperating, or after defecting against a co-player in bad standing" if rule == "standing"
            else "good after cooperating, bad after anything else")
@@ -716,3 +720,105 @@ async def _commitments(game, players, names, rl, match, out, rng, counts, seed, 
     rec = await match(g, seats)
     return out(rec, 0, commitments=tuple(c.describe(game.spec.actions[i]) for i, c in enumerate(commits)),
                messages=texts)
+
+
+# -- a re-matched population under reputation ----------------------------------------------------
+@dataclass
+class MemberRecord:
+    """One member of a re-matched population: its moves' cooperation and payoffs, and its own accounting
+    (decisions: moves made; invalid: answers re-asked; fallbacks: moves its fallback made)."""
+
+    name: str
+    kind: str
+    cooperated: list[bool] = field(default_factory=list)
+    payoffs: list[float] = field(default_factory=list)
+    #: per move, whether every co-player of that group was an LLM member
+    with_llm: list[bool] = field(default_factory=list)
+    decisions: int = 0
+    invalid: int = 0
+    fallbacks: int = 0
+
+
+@dataclass
+class PopulationRun:
+    """A re-matched reputation population: outcome records (one per group and round), transcripts, members."""
+
+    outcomes: list[Outcome]
+    events: list[dict[str, Any]]
+    members: list[MemberRecord]
+    error: str | None = None
+
+
+async def reputation_population(game: NormalFormGame, members: Sequence[tuple[str, str, Any]], *,
+                                settings: Settings, rounds: int, seed: int = 0, channel: Any = None,
+                                on_event: Any = None, talk_rounds: int = 0) -> PopulationRun:
+    """Reputation with random re-matching in a population of any per-turn players (LLM agents among them).
+
+    ``members``: (name, kind, player) each; a kind is a fixed type's name (its player a :class:`FixedPlayer`
+    under ``"reputation"``) or anything else for an agent (one agent object may hold several members: each
+    plays under its own name). Every round the members are split at random into groups of the game's size,
+    seats at random; every group's game describes each member's record (its last actions and its standing,
+    ``settings.reputation``: image scoring or standing, everyone good at first) and the groups play at once.
+    A Reciprocator cooperates iff every co-player is in good standing; after the round every member's
+    standing is updated from its move (as in :mod:`interplay.mechanisms.fast`)."""
+    rl = roles(game)
+    n = game.num_players
+    N = len(members)
+    if n > N or N % n:
+        raise InterplayError(f"{game.spec.id}: a population of {N} members cannot be split into groups of {n}.")
+    names = [m[0] for m in members]
+    if len(set(names)) != N:
+        raise InterplayError(f"reputation population: member names must be unique, got {names}.")
+    rng = np.random.default_rng([seed, 313])
+    good = [True] * N
+    shown: list[list[str]] = [[] for _ in range(N)]
+    recs = [MemberRecord(name=m[0], kind=m[1]) for m in members]
+    llm = [m[1] not in TYPES for m in members]
+    outcomes: list[Outcome] = []
+    events: list[dict[str, Any]] = []
+    for t in range(rounds):
+        order = [int(x) for x in rng.permutation(N)]
+        groups = [order[k:k + n] for k in range(0, N, n)]
+        jobs = []
+        for gi, grp in enumerate(groups):
+            seat_names = [names[p] for p in grp]
+            standing = {names[p]: good[p] for p in grp}
+            labels = {names[p]: shown[p] for p in grp}
+            g = _record_game(game, {}, standing, settings.reputation, seat_names, labels=labels)
+            seats = []
+            for k, p in enumerate(grp):
+                player = members[p][2]
+                if isinstance(player, FixedPlayer):
+                    player.ok = all(good[q] for j, q in enumerate(grp) if j != k)
+                seats.append(player)
+            jobs.append(play_match(g, seats, seed=int(np.random.SeedSequence([seed, t, gi]).generate_state(1)[0]),
+                                   names=seat_names, channel=channel, on_event=on_event, talk_rounds=talk_rounds))
+        recs_t = await asyncio.gather(*jobs)
+        new_good = list(good)
+        for grp, rec in zip(groups, recs_t, strict=True):
+            events.extend(rec.events)
+            if not rec.complete:
+                return PopulationRun(outcomes, events, recs, error=rec.error or "match failed")
+            played = rec.actions[0]
+            others_good = [all(good[q] for j, q in enumerate(grp) if j != k) for k in range(n)]
+            for k, p in enumerate(grp):
+                coop = played[k] == rl.cooperate[k]
+                r = recs[p]
+                r.cooperated.append(bool(coop))
+                r.payoffs.append(float(rec.rewards[0][k]))
+                r.with_llm.append(all(llm[q] for j, q in enumerate(grp) if j != k))
+                r.decisions += 1
+                r.invalid += rec.invalid[k]
+                r.fallbacks += rec.fallbacks[k]
+                shown[p].append(game.spec.actions[k][played[k]])
+                new_good[p] = bool(coop) or (settings.reputation == "standing" and not others_good[k])
+            o = Outcome(mechanism="reputation", game=game.spec.id, who=tuple(names[p] for p in grp), round=t,
+                        seed=seed, actions=tuple(int(a) for a in played),
+                        payoffs=tuple(float(x) for x in rec.rewards[0]),
+                        cooperated=tuple(played[k] == rl.cooperate[k] for k in range(n)),
+                        messages=[m.to_dict() for m in rec.messages])
+            o.extra["standing"] = [good[p] for p in grp]
+            o.extra["population"] = N
+            outcomes.append(o)
+        good = new_good
+    return PopulationRun(outcomes, events, recs)

@@ -69,6 +69,19 @@ class EvolutionConfig(Strict):
                                                           "payoffs mapped onto [0, 1]")
 
 
+class PopulationConfig(Strict):
+    """LLM agents in a re-matched population under reputation (beside fixed types), all records public."""
+
+    copies: int = Field(default=2, ge=1, le=100, description="members per LLM agent (so LLMs meet LLMs)")
+    fixed: list[Literal["Cooperator", "Defector", "Reciprocator", "Random"]] = Field(
+        default_factory=lambda: ["Cooperator", "Defector", "Reciprocator", "Random"],
+        description="fixed types in the population, each `fixed_copies` times")
+    fixed_copies: int = Field(default=1, ge=0, le=100)
+    rounds: int = Field(default=4, ge=1, le=1000, description="rounds; members are re-matched every round")
+    runs: int = Field(default=1, ge=1, le=1000, description="independent populations per game")
+    games: list[str] | None = Field(default=None, description="game ids of the table (default: llm.games, else all)")
+
+
 class LLMPartConfig(Strict):
     """LLM agents under the mechanisms, per-turn, against the fixed types."""
 
@@ -91,6 +104,8 @@ class LLMPartConfig(Strict):
                                                          "(mediator: llm)")
     talk: bool = Field(default=False, description="one round of cheap talk before every move under every mechanism "
                                           "(cheap talk composed with each; the cheap-talk column has it anyway)")
+    population: PopulationConfig | None = Field(
+        default=None, description="also play the LLM agents in a re-matched reputation population (LLMs meet LLMs)")
     max_encounters: int = Field(default=8, ge=1, le=1024, description="encounters in progress at once")
     cache: str | None = Field(default="~/.cache/interplay/llm.sqlite", description="SQLite answer cache; null = none")
     transcripts: int = Field(default=12, ge=0, description="encounter transcripts kept in the run directory")
@@ -179,6 +194,19 @@ class CoordinationConfig(ExperimentConfig):
             for g in self.llm.games or []:
                 if g not in games:
                     raise InterplayError(f"llm.games: {g!r} is not a game of the table ({list(games)}).")
+            pop = self.llm.population
+            if pop is not None:
+                players = [a for a, spec in self.llm.agents.items() if isinstance(spec, dict)  # LLM agents only
+                           and not (self.llm.mediator == "llm" and a == self.llm.mediator_agent)]
+                size = pop.copies * len(players) + pop.fixed_copies * len(pop.fixed)
+                for g in pop.games or self.llm.games or list(games):
+                    if g not in games:
+                        raise InterplayError(f"llm.population.games: {g!r} is not a game of the table ({list(games)}).")
+                    if size < games[g].num_players or size % games[g].num_players:
+                        raise InterplayError(
+                            f"llm.population: {size} members ({pop.copies} per LLM agent, {pop.fixed_copies} per "
+                            f"fixed type) cannot be split into groups of {games[g].num_players} for {g}; change "
+                            "copies or fixed_copies.")
             if self.llm.mediator == "llm" and not isinstance(self.llm.agents.get(self.llm.mediator_agent or ""),
                                                              dict):
                 raise InterplayError("llm.mediator_agent: mediator llm needs the name of one of llm.agents' LLM "
@@ -464,10 +492,16 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
                 lock.release()
         finished.append((job, enc, seat))
 
+    population: list[tuple[str, int, Any]] = []
+
     async def all_jobs() -> None:
         await asyncio.gather(*(one(j, k) for k, j in enumerate(jobs)))
+        if llm.population is not None:  # in the same event loop as the encounters (a model's client is bound to it)
+            population.extend(await _populations(cfg, games, agents, [a for a in players if a not in people],
+                                                 channel))
 
-    for _ in ctx.progress([0], f"LLM encounters ({len(jobs)})", total=1):
+    for _ in ctx.progress([0], f"LLM encounters ({len(jobs)})" + (" and populations" if llm.population else ""),
+                          total=1):
         asyncio.run(all_jobs())
     finished.sort(key=lambda x: jobs.index(x[0]))
     # per cell (agent, game, mechanism): the agent's moves, payoffs, welfare, and its accounting
@@ -515,6 +549,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
                          "welfare": _ci(welfare), "share_of_optimum": _ci(np.asarray(rl.share(welfare))),
                          "payoff_against": {t: float(np.mean(v)) for t, v in c["against"].items()},
                          "decisions": c["decisions"], "unparsed": c["unparsed"], "fallbacks": c["fallbacks"]})
+    pop_rows = _population_rows(ctx, population, llm.transcripts - kept) if population else []
     acc = {}
     for name, agent in agents.items():
         if name in people:  # a person's answers are in results.json's `people`, not an LLM's accounting
@@ -533,6 +568,11 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
                                      s.completion_tokens, votes_commitments_plans=x.decisions)
     ctx.results["llm"] = {"rows": llm_rows, "errors": errors, "encounters": len(jobs), "rounds": llm.rounds,
                           "mediator": llm.mediator, "co_players": list(llm.co_players)}
+    if llm.population is not None:
+        pc = llm.population
+        ctx.results["llm"]["population"] = {"rows": pop_rows, "copies": pc.copies, "fixed": list(pc.fixed),
+                                            "fixed_copies": pc.fixed_copies, "rounds": pc.rounds, "runs": pc.runs,
+                                            "reputation": cfg.reputation}
     warnings = fallback_warnings(acc)
     add_warnings(ctx, warnings)
     ctx.add_table("LLM agents under the mechanisms (per-turn, against the fixed co-players)",
@@ -544,6 +584,19 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
                        f"and reputation encounters last {llm.rounds} rounds. n counts the agent's decisions (moves, "
                        "contract votes, commitments); unparsed answers were re-asked and, if still bad, its "
                        "fallback decided. Mean [95% interval over the agent's moves].")
+    if llm.population is not None:
+        pc = llm.population
+        ctx.add_table(
+            "LLM agents in a re-matched reputation population",
+            [[r["game"], r["member"], r["members"], _cell(r["cooperation"]), _cell(r["cooperation_with_llms"]),
+              _cell(r["payoff"], 2), r["decisions"], r["invalid"], r["fallbacks"]] for r in pop_rows],
+            ["game", "member", "members", "cooperation", "cooperation with LLM co-players", "payoff per round",
+             "n (decisions)", "invalid", "fallbacks"],
+            note=f"{pc.copies} member(s) per LLM agent and {pc.fixed_copies} per fixed type "
+                 f"({', '.join(pc.fixed)}), re-matched at random every round for {pc.rounds} rounds, {pc.runs} "
+                 f"run(s); every member sees its co-players' last actions and standing ({cfg.reputation}). n: "
+                 "moves; invalid: answers re-asked; fallbacks: moves its fallback made. Mean [95% interval over "
+                 "moves].")
     add_accounting(ctx, acc, note="votes, commitments and mediator plans are counted with the moves")
     if errors:
         ctx.add_text("LLM encounters that did not finish", "\n".join(
@@ -552,3 +605,58 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
         report_monitors(ctx, suite)
     if cache is not None:
         ctx.results["llm"]["cache"] = {"path": str(llm.cache)}
+
+
+async def _populations(cfg: CoordinationConfig, games: dict[str, Any], agents: dict[str, Any], players: list[str],
+                       channel: Any) -> list[tuple[str, int, Any]]:
+    """Every re-matched reputation population of ``llm.population``: (game, run, PopulationRun)."""
+    from interplay.mechanisms.fast import TYPES
+    from interplay.mechanisms.play import FixedPlayer, reputation_population
+    from interplay.mechanisms.roles import roles
+
+    llm = cfg.llm
+    assert llm is not None and llm.population is not None
+    pc = llm.population
+    settings = cfg.settings(rounds=pc.rounds)
+    out = []
+    for g in pc.games or llm.games or list(games):
+        game = games[g]
+        rl = roles(game)
+        for run in range(pc.runs):
+            members: list[tuple[str, str, Any]] = [(f"{a} #{c + 1}", a, agents[a]) for a in players
+                                                   for c in range(pc.copies)]
+            members += [(f"{t} #{c + 1}", t, FixedPlayer(f"{t} #{c + 1}", TYPES.index(t), "reputation", rl))
+                        for t in pc.fixed for c in range(pc.fixed_copies)]
+            res = await reputation_population(game, members, settings=settings, rounds=pc.rounds,
+                                              seed=cfg.seed * 1_000_003 + 7919 * run + 17, channel=channel,
+                                              talk_rounds=int(llm.talk))
+            out.append((g, run, res))
+    return out
+
+
+def _population_rows(ctx: RunContext, population: list[tuple[str, int, Any]], transcripts: int) -> list[dict[str, Any]]:
+    """Per game and member kind (an LLM agent or a fixed type): cooperation, payoff and the members' accounting."""
+    from interplay.mechanisms.fast import TYPES
+
+    by: dict[tuple[str, str], list[Any]] = {}
+    kept = 0
+    for g, run, res in population:
+        for o in res.outcomes:
+            ctx.append_jsonl("population-outcomes.jsonl", {"run": run, **o.to_dict()})
+        for m in res.members:
+            by.setdefault((g, m.kind), []).append(m)
+        if res.error:
+            ctx.add_text(f"Reputation population {g} (run {run}) did not finish", res.error)
+        if kept < transcripts and res.events:
+            kept += 1
+            ctx.add_transcript(f"population-{g}-{run}", res.events, title=f"re-matched reputation population: {g}")
+    rows = []
+    for (g, kind), ms in by.items():
+        coop = np.asarray([c for m in ms for c in m.cooperated], dtype=float)
+        pay = np.asarray([x for m in ms for x in m.payoffs], dtype=float)
+        with_llm = np.asarray([c for m in ms for c, w in zip(m.cooperated, m.with_llm, strict=True) if w], dtype=float)
+        rows.append({"game": g, "member": kind, "llm": kind not in TYPES, "members": len(ms),
+                     "cooperation": _ci(coop), "cooperation_with_llms": _ci(with_llm), "payoff": _ci(pay),
+                     "decisions": sum(m.decisions for m in ms), "invalid": sum(m.invalid for m in ms),
+                     "fallbacks": sum(m.fallbacks for m in ms)})
+    return rows
