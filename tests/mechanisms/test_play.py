@@ -151,8 +151,8 @@ def test_reputation_population_of_fixed_types_agrees_with_the_fast_table():
             for k in set(kinds):  # each type's mean payoff per round in this run
                 pays.setdefault(k, []).append(float(np.mean([m.payoffs for m in res.members if m.kind == k])))
             for o in res.outcomes:
-                for k, who in enumerate(o.who):
-                    if who.startswith("Reciprocator"):
+                for k, kind in enumerate(o.extra["kinds"]):
+                    if kind == "Reciprocator":
                         others_good = all(g for j, g in enumerate(o.extra["standing"]) if j != k)
                         assert o.cooperated[k] == others_good
         fast = simulate(pd, "reputation", np.array([TYPES.index(k) for k in kinds]), 2000, s, seed=3)

@@ -196,8 +196,9 @@ def test_llm_agents_in_a_re_matched_reputation_population(tmp_path):
     outcomes = [json.loads(line) for line in (run / "population-outcomes.jsonl").read_text().splitlines()]
     assert len(outcomes) == 2 * 3 and all(o["population"] == 6 for o in outcomes)
     for o in outcomes:  # the Reciprocator cooperates iff every co-player is in good standing
-        for k, who in enumerate(o["who"]):
-            if who.startswith("Reciprocator"):
+        assert all(who.startswith("Player ") for who in o["who"])  # names say nothing of a member's kind
+        for k, kind in enumerate(o["kinds"]):
+            if kind == "Reciprocator":
                 assert o["cooperated"][k] == all(g for j, g in enumerate(o["standing"]) if j != k)
     # standing, the default rule: after round 0, good iff it cooperated or met a co-player in bad standing (none
     # is bad in round 0), so the round-1 records show each member's round-0 move

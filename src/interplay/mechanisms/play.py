@@ -756,7 +756,9 @@ async def reputation_population(game: NormalFormGame, members: Sequence[tuple[st
 
     ``members``: (name, kind, player) each; a kind is a fixed type's name (its player a :class:`FixedPlayer`
     under ``"reputation"``) or anything else for an agent (one agent object may hold several members: each
-    plays under its own name). Every round the members are split at random into groups of the game's size,
+    plays under its own name; give neutral names, such as "Player 3", when a name must not reveal a type).
+    The outcome records carry the seats' kinds (``kinds``) and standings before the round.
+    Every round the members are split at random into groups of the game's size,
     seats at random; every group's game describes each member's record (its last actions and its standing,
     ``settings.reputation``: image scoring or standing, everyone good at first) and the groups play at once.
     A Reciprocator cooperates iff every co-player is in good standing; after the round every member's
@@ -818,6 +820,7 @@ async def reputation_population(game: NormalFormGame, members: Sequence[tuple[st
                         cooperated=tuple(played[k] == rl.cooperate[k] for k in range(n)),
                         messages=[m.to_dict() for m in rec.messages])
             o.extra["standing"] = [good[p] for p in grp]
+            o.extra["kinds"] = [members[p][1] for p in grp]
             o.extra["population"] = N
             outcomes.append(o)
         good = new_good

@@ -199,6 +199,9 @@ class CoordinationConfig(ExperimentConfig):
                 players = [a for a, spec in self.llm.agents.items() if isinstance(spec, dict)  # LLM agents only
                            and not (self.llm.mediator == "llm" and a == self.llm.mediator_agent)]
                 size = pop.copies * len(players) + pop.fixed_copies * len(pop.fixed)
+                clash = sorted(set(players) & {"Cooperator", "Defector", "Reciprocator", "Random"})
+                if clash:
+                    raise InterplayError(f"llm.population: the agent name(s) {clash} are fixed types' names; rename.")
                 for g in pop.games or self.llm.games or list(games):
                     if g not in games:
                         raise InterplayError(f"llm.population.games: {g!r} is not a game of the table ({list(games)}).")
@@ -623,10 +626,13 @@ async def _populations(cfg: CoordinationConfig, games: dict[str, Any], agents: d
         game = games[g]
         rl = roles(game)
         for run in range(pc.runs):
-            members: list[tuple[str, str, Any]] = [(f"{a} #{c + 1}", a, agents[a]) for a in players
-                                                   for c in range(pc.copies)]
-            members += [(f"{t} #{c + 1}", t, FixedPlayer(f"{t} #{c + 1}", TYPES.index(t), "reputation", rl))
-                        for t in pc.fixed for c in range(pc.fixed_copies)]
+            kinds = [a for a in players for _ in range(pc.copies)] + [t for t in pc.fixed
+                                                                       for _ in range(pc.fixed_copies)]
+            # neutral names, dealt at random: a member's name says nothing of its kind, only its record does
+            label = [f"Player {k + 1}" for k in np.random.default_rng([cfg.seed, run, 5]).permutation(len(kinds))]
+            members: list[tuple[str, str, Any]] = [
+                (label[i], k, agents[k] if k in agents else FixedPlayer(label[i], TYPES.index(k), "reputation", rl))
+                for i, k in enumerate(kinds)]
             res = await reputation_population(game, members, settings=settings, rounds=pc.rounds,
                                               seed=cfg.seed * 1_000_003 + 7919 * run + 17, channel=channel,
                                               talk_rounds=int(llm.talk))
