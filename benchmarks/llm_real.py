@@ -210,6 +210,7 @@ def main() -> None:
     ap.add_argument("--server-decisions", type=int, default=100, help="situations per mode, server; 0 = no server")
     ap.add_argument("--matches", type=int, default=12, help="concurrent matches of part 2; 0 = skip part 2")
     ap.add_argument("--rounds", type=int, default=10, help="rounds per match of part 2")
+    ap.add_argument("--float32-only", action="store_true", help="part 2 without the bfloat16 run")
     ap.add_argument("--quick", action="store_true", help="CI size: 10 decisions a mode, 4 matches of 5 rounds")
     ap.add_argument("--threads", type=int, default=None, help="torch threads of the local backend (default: half "
                                                                 "the cores)")
@@ -277,20 +278,22 @@ def part2(args: argparse.Namespace, local, part1: dict[str, list[Result | None]]
     first = part1["log-likelihood choice"][0]
     fp32_choices = first.choices if first is not None else []
     local.prefixes.clear()  # its memory, before the second model
-    half = load_local(args.threads, "bfloat16")
-    half.choose([{"role": "user", "content": "Ready?"}], ["yes", "no"])
-    r = asyncio.run(run_matches(half, args.matches, args.rounds))
-    part2["bfloat16"] = r
-    print(f"local bfloat16 {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
-          f"{r.per_cpu:.2f} per CPU s", flush=True)
-    bf = asyncio.run(run_mode(half, "log-likelihood choice", vs)).choices if fp32_choices else []
+    bf: list[int] = []
+    if not args.float32_only:
+        half = load_local(args.threads, "bfloat16")
+        half.choose([{"role": "user", "content": "Ready?"}], ["yes", "no"])
+        r = asyncio.run(run_matches(half, args.matches, args.rounds))
+        part2["bfloat16"] = r
+        print(f"local bfloat16 {args.matches} matches x {args.rounds} rounds: {r.n} decisions, {r.rate:.2f}/s, "
+              f"{r.per_cpu:.2f} per CPU s", flush=True)
+        bf = asyncio.run(run_mode(half, "log-likelihood choice", vs)).choices if fp32_choices else []
     agree = sum(a == b for a, b in zip(fp32_choices, bf))
-    print(f"torch threads {half.threads}, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"torch threads {local.threads}, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\nPart 2: log-likelihood choice in {args.matches} concurrent matches of {args.rounds} rounds, each "
           f"against its own opponent ({args.matches * args.rounds} decisions; float32 ran "
           f"{tokens / max(1, part2['float32'].n):.0f} prompt tokens a decision through the model, the matches' "
-          f"identical round-1 prompt once). bfloat16 chose as float32 did in {agree} of {len(bf)} part-1 "
-          "situations.\n")
+          "identical round-1 prompt once)." + (f" bfloat16 chose as float32 did in {agree} of {len(bf)} part-1 "
+                                                "situations." if bf else "") + "\n")
     print(f"| weights | decisions | invalid | decisions/s (wall, {local.threads} torch threads) "
           f"| decisions per CPU s | wall rate / target {TARGET:g} |")
     print("|---|---|---|---|---|---|")
