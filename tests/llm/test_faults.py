@@ -528,6 +528,28 @@ def test_json_schema_500_falls_back_to_json_object_form_then_text():
     assert server.calls == 3 and model.auto_mode == "none"
 
 
+def test_a_500_to_a_proven_json_form_is_retried_not_a_step_down():
+    # llama-cpp-python's server: json_schema -> 500, json_object works; later one transient 500
+    # to the json_object form that has worked is a server fault (retried), not "unsupported"
+    schema_500 = Fault({"error": {"message": "Internal Server Error"}}, status=500)
+    script = [schema_500, Fault(completion('{"choice": "Hare"}')),
+              Fault({"error": {"message": "busy"}}, status=500), Fault(completion('{"choice": "Stag"}')),
+              Fault(completion("Stag, surely")), Fault(completion('{"choice": "Hare"}'))]
+    with FaultServer(script) as server:
+        model = server.model()
+        with pytest.warns(ModelWarning, match="HTTP 500 to a json_schema request"):
+            assert model.choose(USER, ["Stag", "Hare"]).option == "Hare"
+        assert model.formats_ok == {"json_object"}
+        second = model.choose(USER, ["Stag", "Hare"], seed=1)
+        assert second.option == "Stag" and second.completion.retries == 1
+        # a stray plain answer to the proven form is parsed as text; the form stays
+        assert model.choose(USER, ["Stag", "Hare"], seed=2).option == "Stag"
+        assert model.choose(USER, ["Stag", "Hare"], seed=3).option == "Hare"
+    kinds = [(r.get("response_format") or {}).get("type") for r in server.requests]
+    assert kinds == ["json_schema", *["json_object"] * 5]
+    assert model.auto_mode == "json_object" and len(model.notices) == 1
+
+
 def _token(tok: str, lp: float, top: list[tuple[str, float]]) -> dict:
     return {"token": tok, "logprob": lp, "bytes": list(tok.encode()),
             "top_logprobs": [{"token": t, "logprob": v, "bytes": list(t.encode())} for t, v in top]}

@@ -35,10 +35,13 @@ Choosing an option (:meth:`OpenAIModel.achoose`), ``structured``:
   vLLM return them). Without logprobs in the reply the text is parsed (said once);
 * ``"none"``: plain text, parsed by :func:`interplay.llm.parsing.parse_choice`;
 * ``"auto"`` (default): ``json_schema``; if the server rejects it (HTTP 400, 422
-  or 500, as llama.cpp does for schemas it cannot compile) the ``json_object``
-  form, then plain text. A 200 whose content is not the requested JSON (a server
-  that silently drops ``response_format``, like ``transformers serve``) switches
-  the model to plain text as well. Each switch is said once (:meth:`ChatModel.notice`).
+  or 500: llama-cpp-python's server answers a ``json_schema`` request with a 500)
+  the ``json_object`` form, then plain text. A 200 whose content is not the requested
+  JSON (a server that silently drops ``response_format``, like ``transformers serve``)
+  switches the model to plain text as well. Each switch is said once
+  (:meth:`ChatModel.notice`). A form the server has once answered with the requested
+  JSON is kept: a later 500 to it is retried like any 5xx, a 400 is the request's fault,
+  and a stray answer that is not the JSON is parsed as text, not a reason to switch.
 
 Whatever the mode, the answer is parsed and checked against the options, so a
 server that ignores the constraint can never slip in an illegal move; an answer
@@ -309,7 +312,12 @@ class OpenAIModel(ChatModel):
         self.structured: StructuredMode = structured
         #: the mode ``auto`` uses now (json_schema, then json_object, then none)
         self.auto_mode: str = "json_schema"
+        #: the response_format types this server has answered with the requested JSON: a later
+        #: error to one of them is an ordinary error (a 5xx retried), not "unsupported"
+        self.formats_ok: set[str] = set()
         self._logprobs_missing = False
+        self._server_version: tuple[str, str] | None = None
+        self._server_asked = False
         self.extra_body = dict(extra_body or {})
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
             weakref.WeakKeyDictionary())
@@ -352,6 +360,20 @@ class OpenAIModel(ChatModel):
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.close()
+
+    def server_version(self) -> tuple[str, str] | None:
+        """The package serving this model and its version, when the server says: ``(name, version)``.
+
+        Asked once (then kept) from the server's OpenAPI document, where FastAPI servers name
+        themselves: llama-cpp-python's gives its title and ``llama_cpp.__version__``. None for
+        OpenAI's own API (``base_url`` None), a server that does not say, or any error; the
+        request carries no key and waits at most 3 s.
+        """
+        if not self._server_asked:
+            self._server_asked = True
+            if self.base_url is not None:
+                self._server_version = _ask_server_version(self.base_url)
+        return self._server_version
 
     def _where(self) -> str:
         return f"model {self.name!r} at {self.base_url}"
@@ -459,7 +481,10 @@ class OpenAIModel(ChatModel):
                       seed: int | None) -> Choice:
         mode = self._mode()
         while True:
-            auto_step = self.structured == "auto" and mode in ("json_schema", "json_object")
+            # auto steps down only while the format is unproven: a 500 after it has worked is a server
+            # fault (retried), and a 400 then is about the request, not the format
+            auto_step = (self.structured == "auto" and mode in ("json_schema", "json_object")
+                         and mode not in self.formats_ok)
             surface = frozenset({400, 422, 500}) if auto_step else frozenset({400, 422})
             try:
                 reply, attempts = await self._create(surface=surface,
@@ -479,8 +504,11 @@ class OpenAIModel(ChatModel):
         if completion.truncated:
             raise InvalidAnswer(f"{completion.problem} at max_tokens={self.choice_max_tokens}", completion.text,
                                 completion, kind="length")
-        if (mode in ("json_schema", "json_object") and self.structured == "auto" and self.auto_mode != "none"
-                and _json_choice_index(completion.text, options) is None):
+        proven = mode in ("json_schema", "json_object") and _json_choice_index(completion.text, options) is not None
+        if proven:
+            self.formats_ok.add(mode)
+        elif (mode in ("json_schema", "json_object") and self.structured == "auto" and self.auto_mode != "none"
+              and mode not in self.formats_ok):
             self.auto_mode = "none"
             self.notice(f"model {self.name!r}: the server's 200 reply to a {mode} request is not the requested "
                         f"JSON ({completion.text[:60]!r}): it ignores response_format; its choices are asked "
@@ -512,6 +540,29 @@ class OpenAIModel(ChatModel):
             if any(math.isfinite(s) for s in scores):
                 return scores
         return None
+
+
+#: OpenAPI titles of servers that say their version there -> the package name recorded
+SERVER_TITLES = {"llama.cpp python api": "llama-cpp-python"}
+
+
+def _ask_server_version(base_url: str) -> tuple[str, str] | None:
+    """``(package, version)`` from ``<server>/openapi.json`` (the base URL less a final ``/v1``), else None."""
+    import urllib.request
+
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        with urllib.request.urlopen(f"{root}/openapi.json", timeout=3.0) as r:  # noqa: S310 - the model's own server
+            info = json.loads(r.read(4_000_000)).get("info") or {}
+    except Exception:  # noqa: BLE001 - a server that does not say is common, never an error
+        return None
+    title, version = info.get("title"), info.get("version")
+    if not isinstance(title, str) or not isinstance(version, str):
+        return None
+    for word, package in SERVER_TITLES.items():
+        if word in title.lower():
+            return package, version
+    return None
 
 
 _MODE_WORDS = {"json_object": "response_format json_object with the schema", "none": "plain text"}
