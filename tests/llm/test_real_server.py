@@ -1,9 +1,10 @@
-"""The bundled model behind a real third-party OpenAI-compatible server (`transformers serve`, see tests/conftest.py).
+"""The bundled model behind real third-party OpenAI-compatible servers (see tests/conftest.py):
+``transformers serve`` and llama-cpp-python's server (the ``served`` parameter runs a test on each).
 
-The server is serial and slow on 2 cores, so every call here is short (a few tokens).
+The servers are serial and slow on 2 cores, so every call here is short (a few tokens).
 What is checked: the HTTP path and the local path give the same greedy answer (two
 implementations of one model), and play and an llm-tournament run end to end through
-the server with their accounting adding up.
+each server with their accounting adding up.
 """
 
 import json
@@ -28,19 +29,19 @@ def test_server_and_local_backend_give_the_same_greedy_answer(real_server):
     assert remote.totals.calls == 1 and remote.totals.failures == 0
 
 
-def _agent_file(tmp_path, real_server, **options):
+def _agent_file(tmp_path, served, **options):
     path = tmp_path / "smollm2.yaml"
-    path.write_text(yaml.safe_dump({**real_server.model_config(), "name": "smollm2",
+    path.write_text(yaml.safe_dump({**served.model_config(), "name": "smollm2",
                                     "agent": {"reasoning": False, "max_tokens": 6, **options}}))
     return path
 
 
-def test_play_through_the_real_server(tmp_path, real_server):
+def test_play_through_the_real_server(tmp_path, served):
     from typer.testing import CliRunner
 
     from interplay.cli import app
 
-    agent = _agent_file(tmp_path, real_server, max_reasks=1, fallback="Tit For Tat")
+    agent = _agent_file(tmp_path, served, max_reasks=1, fallback="Tit For Tat")
     res = CliRunner().invoke(app, ["play", "ipd-v1", "-a", f"llm:{agent}", "-a", "Tit For Tat", "-r", "2", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -52,8 +53,8 @@ def test_play_through_the_real_server(tmp_path, real_server):
     assert all(a[0] in (0, 1) for a in data["actions"])
 
 
-def test_llm_tournament_through_the_real_server(tmp_path, capsys, real_server):
-    agent = {"model": {**real_server.model_config(), "name": "smollm2"}, "reasoning": False, "max_tokens": 6,
+def test_llm_tournament_through_the_real_server(tmp_path, capsys, served):
+    agent = {"model": {**served.model_config(), "name": "smollm2"}, "reasoning": False, "max_tokens": 6,
              "max_reasks": 0, "fallback": "Tit For Tat"}
     cfg = {"kind": "llm-tournament", "name": "served", "seed": 0, "cache": None, "self_play": False,
            "game": {"id": "ipd-v1", "params": {"horizon": 2}},
@@ -68,5 +69,7 @@ def test_llm_tournament_through_the_real_server(tmp_path, capsys, real_server):
     # 2 opponents x 2 rounds, no re-asks: one answer a decision, every invalid answer is a fallback move
     assert acc["decisions"] == 4 and acc["answers"] == 4 and acc["fallbacks"] == acc["invalid"]
     assert res["llm"]["SmolLM2"]["calls"] == 4 and res["matches_played"] == 3
+    # the server's own version where it runs outside this interpreter (transformers: its package version)
+    assert res["meta"]["versions"].get("llama-cpp-python") == served.version
     i = {n: k for k, n in enumerate(res["players"])}
     assert res["payoff_matrix"][i["Tit For Tat"]][i["Defector"]] == pytest.approx(0.5)  # (0 + 1) / 2

@@ -1,5 +1,6 @@
-"""debate, decide and redteam through a real third-party server (``transformers serve`` with the
-bundled SmolLM2-135M-Instruct; the ``real_server`` fixture of tests/conftest.py), at tiny sizes.
+"""debate, decide and redteam through real third-party servers (``transformers serve`` and
+llama-cpp-python's server with the bundled SmolLM2-135M-Instruct; the ``served`` fixture of
+tests/conftest.py runs each test on both), at tiny sizes.
 
 What a 135M model answers is not asserted; the accounting is: every answer is either read or
 counted unparsed with its reason, an answer cut by the length limit is never read, and a bad
@@ -15,10 +16,10 @@ def _results(run):
     return json.loads((run / "results.json").read_text())
 
 
-def test_debate_through_the_real_server(tmp_path, real_server):
+def test_debate_through_the_real_server(tmp_path, served):
     cfg = {"kind": "debate", "name": "real-debate", "seed": 0, "task": "arithmetic", "questions": 1,
            "debate": {"agents": 2, "rounds": 0, "vote_samples": False, "max_tokens": 24, "temperature": 0.0},
-           "model": real_server.model_config()}
+           "model": served.model_config()}
     res = _results(run_experiment(load_config(data=cfg), tmp_path / "run", quiet=True))
     assert res["meta"]["status"] == "completed"
     rec = res["records"][0]
@@ -37,11 +38,14 @@ def test_debate_through_the_real_server(tmp_path, real_server):
             assert m["unparsed"] == "length" and m.get("answer") is None
 
 
-def test_decide_through_the_real_server(tmp_path, real_server):
+def test_decide_through_the_real_server(tmp_path, served):
+    # transformers serve drops response_format: plain text; llama.cpp: the default auto (its HTTP 500
+    # to json_schema, then json_object with the schema)
+    structured = "none" if served.kind == "transformers" else "auto"
     cfg = {"kind": "decide", "name": "real-decide", "seed": 0,
            "task": {"type": "question", "prompt": "Which should the city fund first?",
                     "options": ["parks", "roads", "schools"]},
-           "advisors": [{"name": "Sm", "type": "llm", "model": real_server.model_config(structured="none"),
+           "advisors": [{"name": "Sm", "type": "llm", "model": served.model_config(structured=structured),
                          "max_reasks": 1, "max_tokens": 8},
                         {"name": "Dee", "type": "scripted", "ranking": ["schools", "parks", "roads"]}],
            "rules": ["plurality", "borda"], "axioms": ["condorcet_winner"]}
@@ -59,8 +63,8 @@ def test_decide_through_the_real_server(tmp_path, real_server):
     assert calls and {c["request"].get("max_tokens") for c in calls} == {8}  # the advisor's cap was sent
 
 
-def test_redteam_through_the_real_server(tmp_path, real_server):
-    spec = real_server.model_config()
+def test_redteam_through_the_real_server(tmp_path, served):
+    spec = served.model_config()
     cfg = {"kind": "redteam", "name": "real-redteam", "seed": 0, "scenarios": ["injection"], "rounds": 1,
            "conditions": ["unmonitored"], "models": {"mallory": spec, "victor": spec},
            "agent": {"max_tokens": 12, "talk_max_tokens": 12, "max_reasks": 0, "reasoning": False,

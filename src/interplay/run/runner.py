@@ -161,6 +161,21 @@ def versions() -> dict[str, str | None]:
     return out
 
 
+def server_versions(resources: Any) -> dict[str, str]:
+    """The versions of the servers a run's models were served by, where a server says (see
+    :meth:`OpenAIModel.server_version <interplay.llm.openai_backend.OpenAIModel.server_version>`),
+    e.g. ``{"llama-cpp-python": "0.3.36"}``. Only models that made a call are asked."""
+    out: dict[str, str] = {}
+    for m in getattr(resources, "models", {}).values():
+        ask = getattr(m, "server_version", None)
+        if ask is None or not getattr(getattr(m, "totals", None), "calls", 0):
+            continue
+        found = ask()
+        if found is not None:
+            out[found[0]] = found[1]
+    return out
+
+
 def _is_run_file(p: Path) -> bool:
     return (p.name in RUN_FILES or p.suffix == ".png" or (p.name == "transcripts" and p.is_dir())
             or (p.name.startswith(".") and p.name.endswith(".tmp")))
@@ -333,6 +348,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
         raise
     finally:
         error = redact(error)
+        meta["versions"] = {**meta["versions"], **server_versions(ctx.resources)}
         final = redact(to_jsonable(results_now()))  # frozen: the seal commits to exactly this content
         with write_lock:
             ctx.on_checkpoint = None
