@@ -161,6 +161,19 @@ def fallback_warnings(acc: Mapping[str, Mapping[str, Any]], fallback_names: Mapp
     return out
 
 
+def fallback_cell(a: Mapping[str, Any] | None, num: str = "fallbacks", den: str = "decisions") -> str:
+    """A ranking's cell of one agent's accounting: ``num`` of ``den`` as a rate (``"0.500 (3/6)"``; "-"
+    without accounting), with ``" WARNING: mostly its fallback"`` when its fallback made more than
+    :data:`FALLBACK_WARNING` of its decisions (the warning only on the fallback column)."""
+    if a is None:
+        return "-"
+    text = fmt_rate(a[num], a[den])
+    r = a.get("fallback_rate")
+    if num == "fallbacks" and r is not None and r > FALLBACK_WARNING:
+        text += " WARNING: mostly its fallback"
+    return text
+
+
 def warning_html(warnings: Sequence[str]) -> str:
     items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
     return f"<div class='warning'><b>Warning</b><ul>{items}</ul></div>"

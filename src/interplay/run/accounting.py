@@ -14,6 +14,7 @@ from interplay.accounting import (
     add_accounting,
     add_warnings,
     agent_accounting,
+    fallback_cell,
     fallback_warnings,
     fmt_interval,
     fmt_rate,
@@ -31,7 +32,7 @@ from interplay.accounting import (
 
 __all__ = [
     "COLUMNS", "FALLBACK_WARNING", "UNPARSED_REASONS", "accounting_rows", "accounting_table", "add_accounting",
-    "add_warnings", "agent_accounting", "fallback_warnings", "fmt_interval", "fmt_rate", "fmt_value",
+    "add_warnings", "agent_accounting", "fallback_cell", "fallback_warnings", "fmt_interval", "fmt_rate", "fmt_value",
     "from_agent_stats", "from_counts", "is_missing", "rate", "stats_counts", "stats_delta", "stats_total",
     "warning_html", "why_invalid",
 ]

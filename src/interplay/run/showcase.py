@@ -298,15 +298,14 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
     from interplay.agents.fixed import strategy_player
     from interplay.agents.llm_agent import LLMAgent
     from interplay.evaluate.alpharank import alpharank
-    from interplay.evaluate.ratings import elo, openskill, outcomes_from_totals
+    from interplay.evaluate.ratings import elo, openskill, tournament_outcomes
     from interplay.evaluate.tournament import run_tournament_async
     from interplay.llm.config import load_model
     from interplay.run.accounting import (
-        FALLBACK_WARNING,
         add_accounting,
         add_warnings,
+        fallback_cell,
         fallback_warnings,
-        fmt_rate,
         from_agent_stats,
     )
 
@@ -335,21 +334,12 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
     order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(scores[i], nan=-math.inf))
     cooperation = result.cooperation_rates()
     pi = None if np.isnan(M).any() else alpharank(M, names, alpha=part.alpha, m=part.population_size).pi
-    outcomes = list(outcomes_from_totals(result.match_outcomes()))
+    outcomes = tournament_outcomes(result)  # every match here is per-turn: one outcome each, in order
     elo_rows = {r.name: r for r in elo(outcomes, players=names)}
     os_rows = {r.name: r for r in openskill(outcomes, players=names)}
     stats = {n: players[n].stats.as_dict() for n in llm_names}
     acc = {n: from_agent_stats(s) for n, s in stats.items()}
     decisions = sum(s["moves"] for s in stats.values())
-
-    def cell(n: str, key: str, num: str, den: str) -> str:
-        a = acc.get(n)
-        if a is None:
-            return "-"
-        text = fmt_rate(a[num], a[den])
-        if key == "fallback" and a["fallback_rate"] is not None and a["fallback_rate"] > FALLBACK_WARNING:
-            text += " WARNING: mostly its fallback"
-        return text
 
     out = {"players": names, "model": model.identity(), "rounds": part.rounds,
            "payoff_matrix": [[None if math.isnan(x) else float(x) for x in row] for row in M],
@@ -369,8 +359,7 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
                   [[r + 1, names[i], f"{scores[i]:.3f}", f"{cooperation[i]:.2f}",
                     f"{pi[i]:.3f}" if pi is not None else "n/a (a pairing did not finish)",
                     f"{elo_rows[names[i]].rating:.0f}", f"{os_rows[names[i]].rating:.2f}",
-                    cell(names[i], "invalid", "invalid", "answers"), cell(names[i], "fallback", "fallbacks",
-                                                                            "decisions")]
+                    fallback_cell(acc.get(names[i]), "invalid", "answers"), fallback_cell(acc.get(names[i]))]
                    for r, i in enumerate(order)],
                   ["rank", "agent", "score per turn", "cooperation", "alpha-Rank mass", "Elo", "OpenSkill",
                    "invalid answers", "moves by fallback"],

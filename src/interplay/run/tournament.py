@@ -143,7 +143,7 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
     alpha-Rank, Moran fixation, replicator dynamics and the meta-game need every entry of the
     payoff matrix; with pairings unplayed (a spent budget) the report says so and they are None.
     """
-    from interplay.run.accounting import FALLBACK_WARNING, add_warnings, fallback_warnings, fmt_rate
+    from interplay.run.accounting import add_warnings, fallback_cell, fallback_warnings
 
     head = "Tournament: " if prefix else ""
     import matplotlib
@@ -167,20 +167,13 @@ def tournament_report(result: Any, ctx: RunContext, analysis: AnalysisConfig | N
     if acc:
         add_warnings(ctx, fallback_warnings(acc, fallbacks))
 
-    def by_fallback(name: str) -> str:
-        r = acc.get(name)
-        if r is None:
-            return "-"
-        warn = r["fallback_rate"] is not None and r["fallback_rate"] > FALLBACK_WARNING
-        return fmt_rate(r["fallbacks"], r["decisions"]) + (" WARNING: mostly its fallback" if warn else "")
-
     note = _settings_note(result)
     if acc:
         note += (" LLM moves by fallback: moves its declared fallback played after invalid answers (k/n moves); "
                  "above 10% the agent's score is mostly its fallback's.")
     ctx.add_table(f"{head}Ranking (mean payoff per turn against the others: median, 10% and 90% over repetitions)",
                   [[r["rank"], r["name"], *(_cell(r[k]) for k in ("median_score", "score_q10", "score_q90")),
-                    r["median_wins"], r["cooperation_rating"], *([by_fallback(r["name"])] if acc else [])]
+                    r["median_wins"], r["cooperation_rating"], *([fallback_cell(acc.get(r["name"]))] if acc else [])]
                    for r in summary],
                   ["rank", "player", "median", "10%", "90%", "wins", "cooperation",
                    *(["LLM moves by fallback"] if acc else [])], note=note)
