@@ -47,6 +47,24 @@ def test_gru_sequence_is_the_step_unrolled():
     np.testing.assert_allclose(gru_sequence(params, later)[:5], gru_sequence(params, obs)[:5], atol=1e-6)
 
 
+def test_gru_step_is_the_pola_codes_network_by_hand():
+    """Linear layer (no activation, as the POLA code's ``layers_before_gru 1``), GRU cell, linear output."""
+    p = init_agent(jax.random.PRNGKey(3), 6, 4, 5).policy
+    obs = np.asarray(jax.random.normal(jax.random.PRNGKey(4), (2, 6)))
+    h = np.asarray(jax.random.normal(jax.random.PRNGKey(5), (2, 5)))
+    d, g, o = ({k: np.asarray(v) for k, v in p[n].items()} for n in ("dense", "gru", "out"))
+    x = obs @ d["w"] + d["b"]  # negative entries kept: no ReLU
+    assert (x < 0).any()
+    xi, hh = x @ g["wi"] + g["bi"], h @ g["wh"] + g["bh"]
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
+    r, z = sig(xi[:, :5] + hh[:, :5]), sig(xi[:, 5:10] + hh[:, 5:10])
+    n = np.tanh(xi[:, 10:] + r * hh[:, 10:])
+    h_new = (1 - z) * n + z * h
+    h2, out = gru_step(p, jnp.asarray(h), jnp.asarray(obs))
+    np.testing.assert_allclose(h2, h_new, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, h_new @ o["w"] + o["b"], rtol=1e-5, atol=1e-6)
+
+
 def test_value_targets_and_gae_by_hand():
     r = jnp.array([[1.0], [2.0]])  # T=2, B=1
     v = jnp.array([[0.5], [0.25]])

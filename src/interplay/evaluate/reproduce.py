@@ -258,6 +258,18 @@ def _coin_rows(run, last: int) -> tuple[float, float, float]:
     return float(np.mean(rates)), float(np.std(rates)), float(run.rewards[:, -last:].mean())
 
 
+def _ci95(run, last: int) -> str:
+    """'n seeds, 95% CI [lo, hi]' of the own-coin rate over seeds (Student t; the spread of one seed is not known)."""
+    from scipy import stats
+
+    rates = run.seed_own_coin_rate(last)
+    n = len(rates)
+    if n < 2:
+        return f"{n} seed, no CI"
+    half = float(stats.t.ppf(0.975, n - 1) * np.std(rates, ddof=1) / np.sqrt(n))
+    return f"{n} seeds, 95% CI [{np.mean(rates) - half:.3f}, {np.mean(rates) + half:.3f}] over seeds"
+
+
 @_register("lola-coin", "LOLA-DiCE and PG (GRU actor-critics) on the coin game",
            "Foerster et al. 2018, AAMAS, coin-game section; Zhao et al. 2022, Fig. 5", 2)
 def _lola_coin(seeds: int, seed: int, quick: bool) -> list[Row]:
@@ -271,16 +283,17 @@ def _lola_coin(seeds: int, seed: int, quick: bool) -> list[Row]:
                                   rollout_length=50, seed=seed + i)
             for i, (name, cfg) in enumerate((("PG", PG_PAPER), ("LOLA-DiCE", LOLA_DICE_PAPER)))}
     pg, lola = (_coin_rows(runs[k], last) for k in ("PG", "LOLA-DiCE"))
+    ci_pg, ci_lola = (_ci95(runs[k], last) for k in ("PG", "LOLA-DiCE"))
     budget = f"{updates} updates of batch {batch} x 50 steps (the papers: 50,001 of batch 2000)"
     return [
         Row("PG vs PG: own-coin rate", 0.5, pg[0], pg[1], 0.07,
-            source="Foerster et al. 2018: naive PG stays near 0.5; " + budget),
+            source=f"Foerster et al. 2018: naive PG stays near 0.5; {budget}; {ci_pg}"),
         Row("LOLA-DiCE vs LOLA-DiCE: own-coin rate (LOLA paper, LOLA-PG)", 0.6, lola[0], lola[1], 0.0, "above",
             source="Foerster et al. 2018: LOLA-PG agents take 'mostly' their own coins (0.6 is our reading of "
-                   "'mostly'; no value read off its figure); " + budget),
+                   f"'mostly'; no value read off its figure); {budget}; {ci_lola}"),
         Row("LOLA-DiCE vs LOLA-DiCE: own-coin rate (POLA paper)", 0.50, lola[0], lola[1], 0.05,
             source="Zhao et al. 2022, Fig. 5 (POLA repo's updated figure): LOLA-DiCE stays at about 0.50 over "
-                   "50,000 updates; " + budget),
+                   f"50,000 updates; {budget}; {ci_lola}"),
         Row("LOLA-DiCE vs LOLA-DiCE: reward per step", 0.0, lola[2], None, 0.05,
             source="Zhao et al. 2022, Fig. 5: about 0.0 (average over agents and steps); " + budget),
     ]
@@ -307,6 +320,7 @@ def _pola_coin(seeds: int, seed: int, quick: bool) -> list[Row]:
               "(the paper: 251 x 200 x 4, batch 1000)")
     src = "Zhao et al. 2022, Fig. 5 (POLA repo's updated figure, read off at 50,000 outer steps); "
     return [
-        Row("POLA-DiCE vs POLA-DiCE: own-coin rate", 0.82, own, own_std, 0.1, source=src + budget),
+        Row("POLA-DiCE vs POLA-DiCE: own-coin rate", 0.82, own, own_std, 0.1,
+            source=f"{src}{budget}; {_ci95(run, last)}"),
         Row("POLA-DiCE vs POLA-DiCE: reward per step", 0.26, rew, None, 0.08, source=src + budget),
     ]

@@ -5,7 +5,8 @@ experiments (Zhao, Lu, Grosse & Foerster 2022, "Proximal Learning With Opponent-
 Awareness", NeurIPS; Sec. 4 and Algorithm 2, "POLA-DiCE"):
 
 * every agent has a GRU policy and a GRU value function over its observation history
-  (one dense ReLU layer, then a GRU cell, then a dense output; Cho et al. 2014);
+  (one linear layer, then a GRU cell, then a linear output; Cho et al. 2014; the POLA code's
+  ``layers_before_gru 1``, whose one layer has no ReLU);
 * the objective is loaded DiCE with a learned baseline and GAE (Farquhar et al. 2019,
   "Loaded DiCE"): ``L_i = mean_batch sum_t gamma^t A_t (box(W_<=t) - box(W_<t))`` with
   ``W_<=t`` the log-probabilities of both agents' actions up to step t and ``A_t`` the
@@ -147,7 +148,7 @@ def policy_logits(params: list[dict], obs: jax.Array) -> jax.Array:
 
 
 def init_gru_net(key: jax.Array, obs_size: int, out_size: int, hidden: int, out_scale: float = 1.0) -> dict:
-    """Parameters of dense(ReLU) -> GRU cell -> dense, LeCun-normal weights, zero biases."""
+    """Parameters of dense -> GRU cell -> dense, LeCun-normal weights, zero biases."""
     k1, k2, k3, k4 = jax.random.split(key, 4)
     normal = lambda k, m, n, s=1.0: s * jax.random.normal(k, (m, n)) / np.sqrt(m)  # noqa: E731
     return {
@@ -159,9 +160,11 @@ def init_gru_net(key: jax.Array, obs_size: int, out_size: int, hidden: int, out_
 
 
 def gru_step(params: dict, h: jax.Array, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """One step: (h, obs (..., D)) -> (h', output). GRU of Cho et al. 2014:
-    ``r, z = sigma(.)``, ``n = tanh(W_in x + b_in + r (W_hn h + b_hn))``, ``h' = (1 - z) n + z h``."""
-    x = jax.nn.relu(obs @ params["dense"]["w"] + params["dense"]["b"])
+    """One step: (h, obs (..., D)) -> (h', output). A linear layer (the POLA code's one layer
+    before the GRU has no activation: its ReLU goes only between two such layers), then the GRU
+    of Cho et al. 2014: ``r, z = sigma(.)``, ``n = tanh(W_in x + b_in + r (W_hn h + b_hn))``,
+    ``h' = (1 - z) n + z h``, then a linear output."""
+    x = obs @ params["dense"]["w"] + params["dense"]["b"]
     g = params["gru"]
     xi = x @ g["wi"] + g["bi"]
     hh = h @ g["wh"] + g["bh"]
@@ -257,7 +260,10 @@ def sample(game: CoinGame, key: jax.Array, pol1: dict, pol2: dict, batch: int, l
 
 def log_probs(policy: dict, obs: jax.Array, actions: jax.Array) -> jax.Array:
     """(T, B) log-probabilities of ``actions`` (T, B) given the observation history (T, B, D)."""
-    logp = jax.nn.log_softmax(net_sequence(policy, obs))
+    return _taken(jax.nn.log_softmax(net_sequence(policy, obs)), actions)
+
+
+def _taken(logp: jax.Array, actions: jax.Array) -> jax.Array:
     return jnp.take_along_axis(logp, actions[..., None], axis=-1)[..., 0]
 
 
@@ -300,28 +306,38 @@ def value_loss(rewards: jax.Array, values: jax.Array, end_value: jax.Array, gamm
 
 def kl_from(ref_policy: dict, policy: dict, obs: jax.Array) -> jax.Array:
     """``KL(pi_ref || pi)`` per state, averaged over the states (T, B) of ``obs`` (with their histories)."""
+    return _kl_logp(ref_policy, jax.nn.log_softmax(net_sequence(policy, obs)), obs)
+
+
+def _kl_logp(ref_policy: dict, log_new: jax.Array, obs: jax.Array) -> jax.Array:
+    """:func:`kl_from` given the new policy's log-probabilities on ``obs`` (computed once for the loss too)."""
     log_ref = _sg(jax.nn.log_softmax(net_sequence(ref_policy, obs)))
-    log_new = jax.nn.log_softmax(net_sequence(policy, obs))
     return jnp.sum(jnp.exp(log_ref) * (log_ref - log_new), axis=-1).mean()
 
 
 def agent_loss(me: int, agents: tuple[Agent, Agent], ep: Rollouts, gamma: float, lam: float,
-               baseline: bool = True) -> jax.Array:
-    """``-L_me`` (loaded DiCE) plus ``me``'s value loss, on rollouts ``ep``.
+               baseline: bool = True, kl_ref: dict | None = None, kl_beta: float = 0.0) -> jax.Array:
+    """``-L_me`` (loaded DiCE) plus ``me``'s value loss, on rollouts ``ep``, plus
+    ``kl_beta * KL(pi_ref || pi_me)`` over the batch's states when ``kl_ref`` is given (the
+    policy's log-probabilities are computed once for both terms).
 
     Without a learned value (``agents[me].value`` None): ``-L_me`` of plain DiCE
     (:func:`~interplay.agents.learners.dice_objective.dice_surrogate`), with Mao et al.'s batch-mean
     baseline if ``baseline``.
     """
     obs = ep.obs[:-1]
-    lps = [log_probs(agents[i].policy, obs[:, :, i], ep.actions[:, :, i]) for i in range(2)]
+    logps = [jax.nn.log_softmax(net_sequence(agents[i].policy, obs[:, :, i])) for i in range(2)]
+    lps = [_taken(logps[i], ep.actions[:, :, i]) for i in range(2)]
     r = ep.rewards[:, :, me]
     value = agents[me].value
+    kl = 0.0
+    if kl_ref is not None and kl_beta > 0:
+        kl = kl_beta * _kl_logp(kl_ref, logps[me], obs[:, :, me])
     if value is None:
-        return -dice_surrogate(lps[me], lps[1 - me], r, gamma, baseline)
+        return -dice_surrogate(lps[me], lps[1 - me], r, gamma, baseline) + kl
     vals = gru_sequence(value, ep.obs[:, :, me])[..., 0]  # (T+1, B)
     return (-loaded_dice(lps[me], lps[1 - me], r, vals[:-1], vals[-1], gamma, lam)
-            + value_loss(r, vals[:-1], vals[-1], gamma))
+            + value_loss(r, vals[:-1], vals[-1], gamma) + kl)
 
 
 def _pair(me: int, mine: Any, other: Any) -> tuple[Any, Any]:
@@ -351,10 +367,8 @@ def inner_lookahead(s: Setting, cfg: POLAConfig, key: jax.Array, me: int, mine: 
         ep = sample(s.game, k, pair[0].policy, pair[1].policy, s.batch, s.length)
 
         def loss(opp_: Agent) -> jax.Array:
-            total = agent_loss(o, _pair(me, mine, opp_), ep, s.gamma, cfg.gae_lambda, cfg.value != "none")
-            if cfg.inner_beta > 0:
-                total = total + cfg.inner_beta * kl_from(ref, opp_.policy, ep.obs[:-1, :, o])
-            return total
+            return agent_loss(o, _pair(me, mine, opp_), ep, s.gamma, cfg.gae_lambda, cfg.value != "none",
+                              ref, cfg.inner_beta)
 
         g = jax.grad(loss)(opp)
         return Agent(jax.tree_util.tree_map(lambda p, d: p - cfg.lr_in * d, opp.policy, g.policy),
@@ -373,10 +387,7 @@ def outer_objective(s: Setting, cfg: POLAConfig, key: jax.Array, me: int, mine: 
     opp = inner_lookahead(s, cfg, k_in, me, mine, other)
     pair = _pair(me, mine, opp)
     ep = sample(s.game, k_out, pair[0].policy, pair[1].policy, s.batch, s.length)
-    total = agent_loss(me, pair, ep, s.gamma, cfg.gae_lambda, cfg.value != "none")
-    if cfg.outer_beta > 0:
-        total = total + cfg.outer_beta * kl_from(ref, mine.policy, ep.obs[:-1, :, me])
-    return total
+    return agent_loss(me, pair, ep, s.gamma, cfg.gae_lambda, cfg.value != "none", ref, cfg.outer_beta)
 
 
 def _optimizer(name: str, lr: float):
