@@ -148,6 +148,15 @@ class ExperimentConfig(Strict):
         refuse for some settings, e.g. monitors that must see every message of the run)."""
         return self.resumable
 
+    def llm_cache(self) -> str | None:
+        """The answer cache of the run's models: the kind's ``cache:`` field, if it has one (a kind whose
+        models are configured in a part of its config says where)."""
+        return getattr(self, "cache", None)
+
+    def llm_budget(self) -> BudgetConfig | None:
+        """The budget over the run's models: the kind's ``budget:`` field, if it has one."""
+        return getattr(self, "budget", None)
+
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:

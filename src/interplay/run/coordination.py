@@ -29,7 +29,6 @@ pointing ``llm.agents`` at it.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -146,6 +145,10 @@ class CoordinationConfig(ExperimentConfig):
     llm: LLMPartConfig | None = None
     monitors: list[MonitorSpec] = Field(default_factory=list, description="message monitors on every message of "
                                         "the LLM encounters")
+
+    def llm_cache(self) -> str | None:
+        """The LLM part's answer cache (the run's resources open it)."""
+        return self.llm.cache if self.llm is not None else None
 
     def settings(self, rounds: int | None = None, mediator: str | None = None, talk: bool = False) -> Any:
         from interplay.mechanisms.fast import Settings
@@ -414,7 +417,6 @@ def _report_table(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any
 # -- the LLM part ------------------------------------------------------------------------------------
 def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) -> None:
     from interplay.agents.llm_agent import LLMAgent, parse_agent_config
-    from interplay.llm.cache import LLMCache
     from interplay.mechanisms.fast import TYPES
     from interplay.mechanisms.play import FixedPlayer, LLMCounts, encounter
     from interplay.mechanisms.roles import roles
@@ -422,8 +424,6 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
 
     llm = cfg.llm
     assert llm is not None
-    cache = LLMCache(llm.cache) if llm.cache else None
-    models: dict[str, Any] = {}
     agents: dict[str, Any] = {}
     people: dict[str, Any] = {}  # name -> its seat (a web page under `interplay serve`) or None (the terminal)
     from interplay.agents.people import active_hub
@@ -442,11 +442,9 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
             agents[name] = HumanPlayer(name) if hub is None else None  # a web person is made per encounter
             continue
         acfg = parse_agent_config(spec["llm"], where=f"llm.agents.{name}.llm")
-        key = json.dumps(acfg.model, sort_keys=True)
-        agent = LLMAgent.from_config(name, acfg, model=models.get(key), cache=cache,
-                                     record=ctx.dir / "llm-calls.jsonl")
-        models[key] = agent.model
-        agents[name] = agent
+        if acfg.model is None:
+            raise InterplayError(f"agent {name!r}: no model given (set `model:` to a mapping or a YAML file).")
+        agents[name] = LLMAgent(name, ctx.resources.model(acfg.model), acfg)  # one model a spec (the run's cache)
     mediator_agent = agents.get(llm.mediator_agent or "") if llm.mediator == "llm" else None
     players = [n for n in agents if mediator_agent is None or agents[n] is not mediator_agent]
     suite = monitor_suite(cfg.monitors)
@@ -606,7 +604,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
             f"{e['agent']} vs {e['co_player']} ({e['game']}, {e['mechanism']}): {e['error']}" for e in errors))
     if suite is not None:
         report_monitors(ctx, suite)
-    if cache is not None:
+    if ctx.resources.cache_path is not None:
         ctx.results["llm"]["cache"] = {"path": str(llm.cache)}
 
 

@@ -154,7 +154,6 @@ def _build_players(cfg: DiplomacyConfig, ctx: RunContext) -> tuple[dict[str, Any
     used = {who for lu in cfg.lineups for who in lu.bots().values()}
     players: dict[str, Any] = {}
     models: list[Any] = []
-    cache = None
     for name in sorted(used):
         spec = cfg.agents.get(name)
         if name == HUMAN:
@@ -165,17 +164,12 @@ def _build_players(cfg: DiplomacyConfig, ctx: RunContext) -> tuple[dict[str, Any
             players[name] = (AnnouncingBot(name, spec.bot, lie=spec.lie) if spec.announce
                              else BotPlayer(name, spec.bot))
         else:
-            from interplay.llm.config import load_model
-
             agent_cfg = spec.llm
             if agent_cfg is None or agent_cfg.model is None:
                 raise InterplayError(f"agents.{name}.llm: no model given (set `model:` to a mapping or a YAML file)")
-            if cfg.cache and cache is None:
-                from interplay.llm.cache import LLMCache
-
-                cache = LLMCache(cfg.cache)
-            model = load_model(agent_cfg.model, cache=cache, record=ctx.dir / "llm-calls.jsonl")
-            models.append(model)
+            model = ctx.resources.model(agent_cfg.model)  # the run's cache, budget and record; one model a spec
+            if all(m is not model for m in models):
+                models.append(model)
             players[name] = LLMDiplomacyAgent(name, model, agent_cfg)
     return players, models
 

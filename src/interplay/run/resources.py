@@ -47,7 +47,7 @@ class RunResources:
         from interplay.llm.budget import Budget
 
         self.record: Path = Path(run_dir) / RECORD_FILE
-        self.cache_path = None if cache is None else Path(cache).expanduser()
+        self.cache_path = Path(cache).expanduser() if cache else None  # "" or None: no cache
         self._cache: LLMCache | None = None
         limits = {} if budget is None else budget.model_dump()
         self.budget: Budget = Budget(**limits)
@@ -57,8 +57,11 @@ class RunResources:
 
     @classmethod
     def from_config(cls, cfg: Any, run_dir: str | Path, *, audit: Any = None) -> RunResources:
-        """The resources a config asks for: its ``cache`` and ``budget`` fields where the kind has them."""
-        return cls(run_dir, cache=getattr(cfg, "cache", None), budget=getattr(cfg, "budget", None), audit=audit)
+        """The resources a config asks for: its ``llm_cache()`` and ``llm_budget()`` (the kind's ``cache`` and
+        ``budget`` fields, or those of the part that configures its models)."""
+        cache = cfg.llm_cache() if hasattr(cfg, "llm_cache") else getattr(cfg, "cache", None)
+        budget = cfg.llm_budget() if hasattr(cfg, "llm_budget") else getattr(cfg, "budget", None)
+        return cls(run_dir, cache=cache, budget=budget, audit=audit)
 
     @property
     def cache(self) -> LLMCache | None:

@@ -347,6 +347,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path | None = None, *, quie
         write_atomic(run_dir / "error.txt", redact(traceback.format_exc()))
         raise
     finally:
+        ctx.resources.close()  # the run's cache; the audit log is sealed below, by the runner only
         error = redact(error)
         meta["versions"] = {**meta["versions"], **server_versions(ctx.resources)}
         final = redact(to_jsonable(results_now()))  # frozen: the seal commits to exactly this content

@@ -123,6 +123,10 @@ class ShowcaseConfig(ExperimentConfig):
 
     resumable = True
 
+    def llm_cache(self) -> str | None:
+        """The LLM part's answer cache (the run's resources open it)."""
+        return self.llm.cache if self.llm is not None else None
+
     def part1(self) -> PopulationConfig:
         return PopulationConfig(name=self.name, seed=self.seed, game=self.population.game,
                                 agents=self.population.agents, matches=self.population.matches)
@@ -300,7 +304,6 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
     from interplay.evaluate.alpharank import alpharank
     from interplay.evaluate.ratings import elo, openskill, tournament_outcomes
     from interplay.evaluate.tournament import run_tournament_async
-    from interplay.llm.config import load_model
     from interplay.run.accounting import (
         add_accounting,
         add_warnings,
@@ -311,7 +314,7 @@ def run_llm_part(part: LLMPart, learned: dict[str, list[float]], ctx: RunContext
 
     game = _llm_game(part)
     t0 = time.perf_counter()
-    model = load_model(part.model, cache=part.cache)
+    model = ctx.resources.model(part.model)  # the part's cache (the run's resources), budget and call record
     load_seconds = time.perf_counter() - t0
     players: dict[str, Any] = {n: strategy_player(n, game, name=n) for n in part.strategies}
     if part.learned:

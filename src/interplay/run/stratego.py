@@ -71,24 +71,16 @@ def _build(cfg: StrategoConfig, ctx: RunContext) -> dict[str, Any]:
     from interplay.agents.stratego import HumanStrategoPlayer, LLMStrategoAgent, StrategoBot
 
     out: dict[str, Any] = {}
-    cache = None
     for name, spec in cfg.players.items():
         if spec == "human":
             out[name] = HumanStrategoPlayer(name)
         elif isinstance(spec, str):
             out[name] = StrategoBot(name, spec)
         else:
-            from interplay.llm.config import load_model
-
             acfg = spec.llm
             if acfg.model is None:
                 raise InterplayError(f"players.{name}.llm: no model given (set `model:` to a mapping or a YAML file)")
-            if cfg.cache and cache is None:
-                from interplay.llm.cache import LLMCache
-
-                cache = LLMCache(cfg.cache)
-            out[name] = LLMStrategoAgent(name, load_model(acfg.model, cache=cache,
-                                                          record=ctx.dir / "llm-calls.jsonl"), acfg)
+            out[name] = LLMStrategoAgent(name, ctx.resources.model(acfg.model), acfg)  # the run's cache and record
     return out
 
 
