@@ -36,8 +36,9 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from interplay.agents.asking import choose_option
 from interplay.agents.llm_agent import AgentStats
-from interplay.agents.protocol import TalkChannel
+from interplay.agents.protocol import TalkChannel, message_record
 from interplay.errors import InterplayError
 from interplay.games.diplomacy import POWERS, DiplomacyEnv, order_kind, province
 from interplay.games.diplomacy_bots import BOTS, hold_orders
@@ -66,13 +67,8 @@ class PressMessage:
         return power == self.sender or (not self.blocked and power in self.to)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "press", "phase": self.phase, "round": self.round, "sender": self.sender,
-                               "to": list(self.to), "visibility": self.visibility, "text": self.text}
-        if self.flags:
-            out["flags"] = [dict(f) for f in self.flags]
-        if self.blocked:
-            out["blocked"] = True
-        return out
+        return message_record(self, kind="press", phase=self.phase, round=self.round, sender=self.sender,
+                              to=list(self.to), visibility=self.visibility, text=self.text)
 
 
 @dataclass(frozen=True)
@@ -279,6 +275,11 @@ class DiplomacyStats(AgentStats):
     press_answers: int = 0
     press_invalid: int = 0
 
+    def press_answered(self, bad: InvalidAnswer | None) -> None:
+        """Count one answer for a press choice (whom to write to): press answers are not decisions."""
+        self.press_answers += 1
+        self.press_invalid += bad is not None
+
     def as_dict(self) -> dict[str, Any]:
         # a power that never decided has no rate (None), not a rate of 0
         return {**asdict(self), "invalid_rate": self.invalid_answers / self.answers if self.answers else None,
@@ -341,42 +342,13 @@ class LLMDiplomacyAgent:
         question = head + sep.join(options)
         msgs = [{"role": "system", "content": self.system(view)},
                 {"role": "user", "content": f"{self.context(view)}\n\n{question}"}]
-        invalid, reason = 0, ""
-        for attempt in range(cfg.max_reasks + 1):
-            if attempt and not press:
-                self.stats.reasks += 1
-            try:
-                choice = await self.model.achoose(msgs, options, temperature=cfg.temperature,
-                                                  seed=self._seed(view, salt, attempt))
-            except InvalidAnswer as exc:
-                self.stats.add(exc.completion)
-                invalid += 1
-                reason = exc.reason
-                if press:
-                    self.stats.press_answers += 1
-                    self.stats.press_invalid += 1
-                else:
-                    self.stats.answers += 1
-                    self.stats.invalid_answers += 1
-                    self.stats.truncated_answers += exc.kind == "length"
-                    self.stats.empty_answers += exc.kind == "empty"
-                quoted = " ".join((exc.text or "").split())[:300] or "(nothing)"
-                msgs = [*msgs, {"role": "assistant", "content": exc.text or "(empty)"},
-                        {"role": "user", "content": f"Your answer \"{quoted}\" cannot be used: {exc.reason}. "
-                                                    f"Reply with exactly one of: {'; '.join(options)}"}]
-                continue
-            except ModelCallError as exc:
-                self.stats.call_errors += 1
-                if cfg.on_error == "stop":
-                    raise
-                return None, invalid, f"call failed: {exc}"
-            self.stats.add(choice.completion)
-            if press:
-                self.stats.press_answers += 1
-            else:
-                self.stats.answers += 1
-            return choice.option, invalid, ""
-        return None, invalid, reason
+        got = await choose_option(
+            self.model, msgs, options, stats=self.stats, max_reasks=cfg.max_reasks, temperature=cfg.temperature,
+            on_error=cfg.on_error, seed=lambda attempt: self._seed(view, salt, attempt),
+            reask=lambda quoted, why: f"Your answer \"{quoted}\" cannot be used: {why}. "
+                                      f"Reply with exactly one of: {'; '.join(options)}",
+            count=self.stats.press_answered if press else None, count_reasks=not press)
+        return got.option, got.invalid, got.reason
 
     def _fallback_orders(self, view: DiplomacyView) -> list[str]:
         fb = self.config.fallback

@@ -34,6 +34,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from interplay.agents.asking import fallback_decision
 from interplay.agents.fixed import MachinePlayer, RandomPlayer
 from interplay.agents.prompts import (
     MOVE_TEMPLATE,
@@ -46,7 +47,7 @@ from interplay.agents.prompts import (
 )
 from interplay.agents.protocol import Decision, View
 from interplay.errors import InterplayError
-from interplay.llm.base import Completion, InvalidAnswer, LanguageModel, ModelCallError
+from interplay.llm.base import CallTotals, Completion, InvalidAnswer, LanguageModel, ModelCallError
 from interplay.llm.parsing import parse_choice
 
 #: How much of a bad answer a re-ask quotes back to the model.
@@ -113,17 +114,12 @@ def parse_agent_config(data: Any, where: str = "agent") -> LLMAgentConfig:
 
 
 @dataclass
-class AgentStats:
-    """Per-agent accounting (what results.json reports for each LLM agent)."""
+class AgentStats(CallTotals):
+    """Per-agent accounting (what results.json reports for each LLM agent): its calls and tokens
+    (:class:`~interplay.llm.base.CallTotals`, cached answers' tokens counted too), then its decisions."""
 
     moves: int = 0
     answers: int = 0
-    calls: int = 0
-    cached_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    retries: int = 0
     invalid_answers: int = 0
     truncated_answers: int = 0
     empty_answers: int = 0
@@ -275,14 +271,8 @@ class LLMAgent:
                     raise
                 reason = f"call failed: {exc}"
                 break
-        return await self._fall_back(view, reason, invalid, texts)
-
-    async def _fall_back(self, view: View, reason: str | None, invalid: int, texts: list[str]) -> Decision:
-        d = await self._fallback.act(view)
-        self.stats.fallbacks += 1
-        self.stats.moves += 1
-        return Decision(action=d.action, text="\n".join(texts), fallback=True,
-                        reason=f"fallback ({self.config.fallback}) after: {reason}", invalid=invalid)
+        return await fallback_decision(self._fallback, view, self.stats, declared=cfg.fallback, reason=reason,
+                                       invalid=invalid, texts=texts)
 
     async def speak(self, view: View, to: tuple[str, ...]) -> str | None:
         cfg = self.config

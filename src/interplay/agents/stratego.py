@@ -30,6 +30,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from interplay.agents.asking import choose_option, fallback_decision
 from interplay.agents.llm_agent import AgentStats
 from interplay.agents.protocol import Decision
 from interplay.agents.stratego_config import StrategoAgentConfig, parse_stratego_agent
@@ -37,7 +38,7 @@ from interplay.errors import InterplayError
 from interplay.games.stratego.bots import BOTS
 from interplay.games.stratego.core import PLAYERS
 from interplay.games.stratego.game import Stratego
-from interplay.llm.base import InvalidAnswer, LanguageModel, ModelCallError
+from interplay.llm.base import LanguageModel
 
 
 @dataclass(frozen=True)
@@ -138,44 +139,18 @@ class LLMStrategoAgent:
         cfg = self.config
         options = self.options(view)
         msgs = self.messages(view)
-        invalid, reason, texts = 0, "", []
-        for attempt in range(cfg.max_reasks + 1):
-            if attempt:
-                self.stats.reasks += 1
-            seed = int(np.random.SeedSequence([view.seed, view.ply, attempt]).generate_state(1)[0] >> 1)
-            try:
-                choice = await self.model.achoose(msgs, options, temperature=cfg.temperature, seed=seed)
-            except InvalidAnswer as exc:
-                self.stats.add(exc.completion)
-                self.stats.answers += 1
-                self.stats.invalid_answers += 1
-                self.stats.truncated_answers += exc.kind == "length"
-                self.stats.empty_answers += exc.kind == "empty"
-                invalid += 1
-                reason = exc.reason
-                texts.append(exc.text or "")
-                quoted = " ".join((exc.text or "").split())[:300] or "(nothing)"
-                msgs = [*msgs, {"role": "assistant", "content": exc.text or "(empty)"},
-                        {"role": "user", "content": f"Your answer \"{quoted}\" cannot be played: {exc.reason}. "
-                                                    f"Reply with exactly one of: {' '.join(options)}"}]
-                continue
-            except ModelCallError as exc:
-                self.stats.call_errors += 1
-                if cfg.on_error == "stop":
-                    raise
-                reason = f"call failed: {exc}"
-                break
-            self.stats.add(choice.completion)
-            self.stats.answers += 1
+        got = await choose_option(
+            self.model, msgs, options, stats=self.stats, max_reasks=cfg.max_reasks, temperature=cfg.temperature,
+            on_error=cfg.on_error,
+            seed=lambda attempt: int(np.random.SeedSequence([view.seed, view.ply, attempt]).generate_state(1)[0] >> 1),
+            reask=lambda quoted, why: f"Your answer \"{quoted}\" cannot be played: {why}. "
+                                      f"Reply with exactly one of: {' '.join(options)}")
+        if got.option is not None:
             self.stats.moves += 1
-            texts.append(choice.completion.text)
-            return Decision(action=view.actions[view.moves.index(choice.option)], text="\n".join(texts),
-                            invalid=invalid)
-        d = await self._fallback.act(view)
-        self.stats.moves += 1
-        self.stats.fallbacks += 1
-        return Decision(action=d.action, text="\n".join(texts), fallback=True, invalid=invalid,
-                        reason=f"fallback ({cfg.fallback}) after: {reason}")
+            return Decision(action=view.actions[view.moves.index(got.option)], text="\n".join(got.texts),
+                            invalid=got.invalid)
+        return await fallback_decision(self._fallback, view, self.stats, declared=cfg.fallback, reason=got.reason,
+                                       invalid=got.invalid, texts=got.texts)
 
 
 class HumanStrategoPlayer:
