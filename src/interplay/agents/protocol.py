@@ -54,13 +54,20 @@ class TalkMessage:
         return name == self.sender or (not self.blocked and name in self.to)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"sender": self.sender, "to": list(self.to), "visibility": self.visibility, "round": self.round,
-               "turn": self.turn, "text": self.text, "kind": "talk", "talk_round": self.talk_round}
-        if self.flags:
-            out["flags"] = [dict(f) for f in self.flags]
-        if self.blocked:
-            out["blocked"] = True
-        return out
+        return message_record(self, sender=self.sender, to=list(self.to), visibility=self.visibility,
+                              round=self.round, turn=self.turn, text=self.text, kind="talk",
+                              talk_round=self.talk_round)
+
+
+def message_record(message: Any, **fields: Any) -> dict[str, Any]:
+    """A message's transcript record: ``fields`` in their order, then the monitors' ``flags`` and
+    ``blocked: true`` when the message has them (a talk or press message)."""
+    out = dict(fields)
+    if message.flags:
+        out["flags"] = [dict(f) for f in message.flags]
+    if message.blocked:
+        out["blocked"] = True
+    return out
 
 
 @dataclass(frozen=True)
