@@ -295,8 +295,9 @@ class RateLimiter:
 
 
 @dataclass
-class Totals:
-    """Running totals of one model object (all agents that share it)."""
+class CallTotals:
+    """What model calls cost: calls (and answers from the cache), tokens, money, retries. The fields of
+    a model's :class:`Totals` and of an agent's accounting (each adds a completion its own way)."""
 
     calls: int = 0
     cached_calls: int = 0
@@ -304,6 +305,12 @@ class Totals:
     completion_tokens: int = 0
     cost: float = 0.0
     retries: int = 0
+
+
+@dataclass
+class Totals(CallTotals):
+    """Running totals of one model object (all agents that share it)."""
+
     failures: int = 0
     #: changes of behaviour the model announced (see :meth:`ChatModel.notice`), in order
     notices: list[str] = field(default_factory=list)

@@ -37,8 +37,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -57,6 +57,9 @@ from interplay.mechanisms.induced import (
 )
 from interplay.mechanisms.outcome import Outcome
 from interplay.mechanisms.roles import Roles, roles
+
+if TYPE_CHECKING:
+    from interplay.talk.answers import AnswerCounts
 
 #: Mechanisms of the per-turn path (the fast path's, plus the LLM mediator as a mediator policy).
 MEDIATOR_POLICIES = ("delegation", "correlated", "llm")
@@ -223,27 +226,6 @@ class _Enforced:
         return Decision(action=self.action, text="(enforced commitment)")
 
 
-@dataclass
-class LLMCounts:
-    """Decisions an encounter asked of LLM agents outside their moves (votes, commitments, plans)."""
-
-    answers: int = 0
-    invalid: int = 0
-    reasks: int = 0
-    decisions: int = 0
-    fallbacks: int = 0
-    unparsed: dict[str, int] = field(default_factory=dict)
-
-    def add(self, other: Any) -> None:
-        self.answers += other.answers
-        self.invalid += other.invalid
-        self.reasks += other.reasks
-        self.decisions += other.decisions
-        self.fallbacks += other.fallbacks
-        for k, v in other.unparsed.items():
-            self.unparsed[k] = self.unparsed.get(k, 0) + v
-
-
 def _is_llm(p: Any) -> bool:
     return hasattr(p, "model") and hasattr(p, "config")
 
@@ -357,7 +339,7 @@ def _system(p: Any, game: NormalFormGame, seat: int, names: tuple[str, ...]) -> 
     return [{"role": "system", "content": p.config.system_template.format(**p.fields(view))}]
 
 
-async def _llm_choice(p: Any, msgs: list[dict[str, str]], options: list[str], counts: dict[str, LLMCounts],
+async def _llm_choice(p: Any, msgs: list[dict[str, str]], options: list[str], counts: dict[str, AnswerCounts],
                       seed: int) -> int | None:
     from interplay.talk.answers import AnswerCounts, choose_with_reasks
 
@@ -366,13 +348,9 @@ async def _llm_choice(p: Any, msgs: list[dict[str, str]], options: list[str], co
                                                 temperature=p.config.temperature, max_reasks=p.config.max_reasks)
     for at in attempts:  # the agent's calls and tokens (its answers are counted here, not as moves)
         p.stats.add(at.get("completion"))
-    rec = counts.setdefault(p.name, LLMCounts())
-    rec.answers += c.answers
-    rec.invalid += c.invalid
-    rec.reasks += c.reasks
+    rec = counts.setdefault(p.name, AnswerCounts())
+    rec.merge(c)
     rec.decisions += 1
-    for k, v in c.unparsed.items():
-        rec.unparsed[k] = rec.unparsed.get(k, 0) + v
     if choice is None:
         rec.fallbacks += 1
         return None
@@ -380,11 +358,13 @@ async def _llm_choice(p: Any, msgs: list[dict[str, str]], options: list[str], co
 
 
 async def _llm_commitment(p: Any, game: NormalFormGame, seat: int, names: tuple[str, ...], rl: Roles,
-                          counts: dict[str, LLMCounts], seed: int) -> tuple[Commitment, str, bool]:
+                          counts: dict[str, AnswerCounts], seed: int) -> tuple[Commitment, str, bool]:
     legal = game.spec.actions[seat]
     msgs = _system(p, game, seat, names) + [{"role": "user", "content": COMMIT_PROMPT.format(
         actions=", ".join(legal), cooperate=legal[rl.cooperate[seat]])}]
-    rec = counts.setdefault(p.name, LLMCounts())
+    from interplay.talk.answers import AnswerCounts
+
+    rec = counts.setdefault(p.name, AnswerCounts())
     rec.decisions += 1
     text = ""
     for attempt in range(p.config.max_reasks + 1):
@@ -404,7 +384,6 @@ async def _llm_commitment(p: Any, game: NormalFormGame, seat: int, names: tuple[
             except InvalidCommitment as exc:
                 reason = str(exc)
                 rec.unparsed["invalid"] = rec.unparsed.get("invalid", 0) + 1
-        rec.invalid += 1
         msgs = [*msgs, {"role": "assistant", "content": c.text or "(empty)"},
                 {"role": "user", "content": f"That cannot be used: {reason}. Reply with one line 'COMMIT: ...' as "
                                             "described."}]
@@ -432,7 +411,7 @@ class Encounter:
 
     outcomes: list[Outcome]
     events: list[dict[str, Any]]
-    counts: dict[str, LLMCounts]
+    counts: dict[str, AnswerCounts]
     error: str | None = None
 
 
@@ -451,7 +430,7 @@ async def encounter(game: NormalFormGame, mechanism: str, players: Sequence[Any]
         names = tuple(f"{nm} ({game.spec.players[i]})" for i, nm in enumerate(names))
     R = int(rounds or settings.rounds)
     rng = np.random.default_rng([seed, 77])
-    counts: dict[str, LLMCounts] = {}
+    counts: dict[str, AnswerCounts] = {}
     events: list[dict[str, Any]] = []
     outcomes: list[Outcome] = []
     gid = game.spec.id

@@ -418,9 +418,10 @@ def _report_table(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any
 def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) -> None:
     from interplay.agents.llm_agent import LLMAgent, parse_agent_config
     from interplay.mechanisms.fast import TYPES
-    from interplay.mechanisms.play import FixedPlayer, LLMCounts, encounter
+    from interplay.mechanisms.play import FixedPlayer, encounter
     from interplay.mechanisms.roles import roles
     from interplay.run.accounting import add_accounting, add_warnings, agent_accounting, fallback_warnings
+    from interplay.talk.answers import AnswerCounts
 
     llm = cfg.llm
     assert llm is not None
@@ -507,7 +508,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
     finished.sort(key=lambda x: jobs.index(x[0]))
     # per cell (agent, game, mechanism): the agent's moves, payoffs, welfare, and its accounting
     cells: dict[tuple[str, str, str], dict[str, Any]] = {}
-    extra_counts: dict[str, LLMCounts] = {}
+    extra_counts: dict[str, AnswerCounts] = {}
     errors = []
     kept = 0
     for (a, g, m, t, e), enc, seat in finished:
@@ -537,7 +538,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
             c["unparsed"] += mine.invalid
             c["fallbacks"] += mine.fallbacks
         for who, cnt in enc.counts.items():
-            extra_counts.setdefault(who, LLMCounts()).add(cnt)
+            extra_counts.setdefault(who, AnswerCounts()).merge(cnt)
         if kept < llm.transcripts and enc.events:
             kept += 1
             ctx.add_transcript(f"{a}-{g}-{m}-{t}-{e}", enc.events, title=f"{a} vs {t}: {g}, {m}")
@@ -556,7 +557,7 @@ def _run_llm(cfg: CoordinationConfig, ctx: RunContext, games: dict[str, Any]) ->
         if name in people:  # a person's answers are in results.json's `people`, not an LLM's accounting
             continue
         s = agent.stats
-        x = extra_counts.get(name, LLMCounts())
+        x = extra_counts.get(name, AnswerCounts())
         unparsed = {k: v for k, v in (("length", s.truncated_answers), ("empty", s.empty_answers),
                                       ("invalid", s.invalid_answers - s.truncated_answers - s.empty_answers))
                     if v > 0}
