@@ -42,7 +42,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -153,6 +153,15 @@ class NegotiationGame:
     def step(self, state: State, move: Move) -> State:  # pragma: no cover - every game overrides it
         raise NotImplementedError
 
+    def _mover_and_history(self, state: State, move: Move) -> tuple[int, tuple[tuple[int, Move], ...]]:
+        """(the party to move, the history with ``move`` added) for a step; IllegalMove if the rules
+        do not allow ``move`` here."""
+        why = self.why_illegal(state, move)
+        if why is not None:
+            raise IllegalMove(f"{self.spec.id}: illegal move {move} at turn {state.turn}: {why}.")
+        party = self.legal(state).party
+        return party, (*state.history, (party, move))
+
     def returns(self, state: State) -> np.ndarray:
         """Each party's payoff: the agreed deal's, else the disagreement payoffs."""
         if state.agreement is None:
@@ -224,6 +233,33 @@ class NegotiationGame:
 
     def contents(self) -> dict[str, Any]:  # pragma: no cover - every game overrides it
         raise NotImplementedError
+
+
+def read_assignments(text: str, value: str, keys: Sequence[str], key_of: Callable[[str], int],
+                     value_of: Callable[[int, str], int], *, malformed: str, leaves_out: Callable[[str], str]
+                     ) -> list[int]:
+    """The values of a typed ``key=value`` list (``key: value`` too), one per key, in the order of ``keys``.
+
+    ``value`` is the pattern of a value; ``key_of(word)`` and ``value_of(k, raw)`` read a key and its
+    value, raising :class:`BadMove` themselves. Raises BadMove with ``malformed`` when the text is no
+    such list, when a key is named twice, and with ``leaves_out(the missing keys)`` when one is left out.
+    """
+    body = text.strip().rstrip(".")
+    pattern = rf"([A-Za-z]+)\s*[=:]\s*({value})"
+    pairs = re.findall(pattern, body)
+    leftover = re.sub(pattern, " ", body).strip(" ,;")
+    if not pairs or leftover:
+        raise BadMove(malformed, text)
+    got: dict[int, int] = {}
+    for word, raw in pairs:
+        k = key_of(word)
+        if k in got:
+            raise BadMove(f"{keys[k]} is named twice", text)
+        got[k] = value_of(k, raw)
+    missing = [keys[k] for k in range(len(keys)) if k not in got]
+    if missing:
+        raise BadMove(leaves_out(", ".join(missing)), text)
+    return [got[k] for k in range(len(keys))]
 
 
 # -- Deal or No Deal and the ultimatum game ----------------------------------------------
@@ -300,11 +336,7 @@ class ItemBargaining(NegotiationGame):
         return Legal(party, offer=not last, accept=on_table, reject=last)
 
     def step(self, state: State, move: Move) -> State:
-        why = self.why_illegal(state, move)
-        if why is not None:
-            raise IllegalMove(f"{self.spec.id}: illegal move {move} at turn {state.turn}: {why}.")
-        party = self.legal(state).party
-        hist = (*state.history, (party, move))
+        party, hist = self._mover_and_history(state, move)
         if move.kind == "accept":
             return replace(state, turn=state.turn + 1, history=hist, done=True, agreement=state.offer)
         if move.kind == "reject":
@@ -343,26 +375,23 @@ class ItemBargaining(NegotiationGame):
                 f"gets {fmt(f'{q} {self._name(k, q)}' for k, q in enumerate(theirs))}")
 
     def parse_deal(self, text: str, party: int) -> int:
-        body = text.strip().rstrip(".")
-        pairs = re.findall(r"([A-Za-z]+)\s*[=:]\s*(-?\d+(?:\.\d+)?)", body)
-        leftover = re.sub(r"([A-Za-z]+)\s*[=:]\s*(-?\d+(?:\.\d+)?)", " ", body).strip(" ,;")
-        if not pairs or leftover:
-            raise BadMove(f"an offer lists what you get as {self._form()}", text)
-        gets: dict[int, int] = {}
-        for word, num in pairs:
+        def item(word: str) -> int:
             k = self._item(word)
             if k is None:
                 raise BadMove(f"{word!r} is not an item (items: {', '.join(self.items)})", text)
-            if k in gets:
-                raise BadMove(f"{self.items[k]} is named twice", text)
+            return k
+
+        def count(k: int, num: str) -> int:
             if "." in num or not 0 <= int(num) <= self.pool[k]:
                 raise BadMove(f"{self.items[k]}={num} is impossible: the pool has {self.pool[k]} "
                               f"{self._name(k, self.pool[k])}", text)
-            gets[k] = int(num)
-        missing = [self.items[k] for k in range(len(self.pool)) if k not in gets]
-        if missing:
-            raise BadMove(f"the offer leaves out {', '.join(missing)}; name every item ({self._form()})", text)
-        return self.deal_index([gets[k] for k in range(len(self.pool))], party)
+            return int(num)
+
+        gets = read_assignments(text, r"-?\d+(?:\.\d+)?", self.items, item, count,
+                                malformed=f"an offer lists what you get as {self._form()}",
+                                leaves_out=lambda missing: f"the offer leaves out {missing}; name every item "
+                                                           f"({self._form()})")
+        return self.deal_index(gets, party)
 
     def _item(self, word: str) -> int | None:
         w = word.lower()
@@ -546,11 +575,7 @@ class ScorableNegotiation(NegotiationGame):
         return Legal(t - self.final_turn, offer=False, accept=True, reject=True)
 
     def step(self, state: State, move: Move) -> State:
-        why = self.why_illegal(state, move)
-        if why is not None:
-            raise IllegalMove(f"{self.spec.id}: illegal move {move} at turn {state.turn}: {why}.")
-        party = self.legal(state).party
-        hist = (*state.history, (party, move))
+        party, hist = self._mover_and_history(state, move)
         nxt = replace(state, turn=state.turn + 1, history=hist)
         if move.kind == "offer":
             return replace(nxt, offer=int(move.deal or 0), proposer=party)
@@ -577,27 +602,23 @@ class ScorableNegotiation(NegotiationGame):
         return f"{self.deal_text(deal, party)} (worth {self.utilities[deal, party]:g} to you)"
 
     def parse_deal(self, text: str, party: int) -> int:
-        body = text.strip().rstrip(".")
-        pairs = re.findall(r"([A-Za-z]+)\s*[=:]\s*([A-Za-z0-9_]+)", body)
-        leftover = re.sub(r"([A-Za-z]+)\s*[=:]\s*([A-Za-z0-9_]+)", " ", body).strip(" ,;")
-        if not pairs or leftover:
-            raise BadMove(f"a proposal names one option per issue: {self._form()}", text)
-        chosen: dict[int, int] = {}
         names = [i.name for i in self.scenario.issues]
-        for word, opt in pairs:
+
+        def issue(word: str) -> int:
             if word.lower() not in names:
                 raise BadMove(f"{word!r} is not an issue (issues: {', '.join(names)})", text)
-            k = names.index(word.lower())
-            if k in chosen:
-                raise BadMove(f"{names[k]} is named twice", text)
+            return names.index(word.lower())
+
+        def option(k: int, opt: str) -> int:
             options = [o.lower() for o in self.scenario.issues[k].options]
             if opt.lower() not in options:
                 raise BadMove(f"{opt!r} is not an option of {names[k]} ({', '.join(options)})", text)
-            chosen[k] = options.index(opt.lower())
-        missing = [names[k] for k in range(len(names)) if k not in chosen]
-        if missing:
-            raise BadMove(f"the proposal leaves out {', '.join(missing)} ({self._form()})", text)
-        return self.deals_options.index(tuple(chosen[k] for k in range(len(names))))
+            return options.index(opt.lower())
+
+        chosen = read_assignments(text, r"[A-Za-z0-9_]+", names, issue, option,
+                                  malformed=f"a proposal names one option per issue: {self._form()}",
+                                  leaves_out=lambda missing: f"the proposal leaves out {missing} ({self._form()})")
+        return self.deals_options.index(tuple(chosen))
 
     def _form(self) -> str:
         return " ".join(f"{i.name}=<{'|'.join(i.options)}>" for i in self.scenario.issues)
