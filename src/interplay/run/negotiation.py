@@ -29,14 +29,8 @@ from pydantic import Field, field_validator, model_validator
 
 from interplay.errors import InterplayError
 from interplay.llm.base import run_sync
-from interplay.run.accounting import (
-    add_accounting,
-    add_warnings,
-    fallback_warnings,
-    fmt_interval,
-    fmt_value,
-    from_counts,
-)
+from interplay.run import accounting
+from interplay.run.accounting import fmt_interval, fmt_value
 from interplay.run.config import ExperimentConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
@@ -275,13 +269,15 @@ def run_negotiation(cfg: NegotiationConfig, ctx: RunContext) -> None:
         ctx.results["llm"] = {getattr(m, "name", "?"): m.totals.as_dict() for m in models if hasattr(m, "totals")}
     llm_names = [n for n, s in cfg.negotiators.items() if s.kind == "llm"]
     merged = merge_counts(counts)
-    acc = from_counts({n: c for n, c in merged.items() if n in llm_names}, deciders=llm_names)
+    acc = accounting.from_counts({n: c for n, c in merged.items() if n in llm_names}, deciders=llm_names)
     if acc:
-        add_accounting(ctx, acc, title="LLM negotiators: answers, unparsed, re-asks, fallbacks",
-                       note="An answer is unparsed when it was cut off by the length limit, empty, held no "
-                            "'MOVE:' line (none) or a move that cannot be played (invalid); each is re-asked, "
-                            "and after the re-asks the declared fallback moves (counted as a fallback).")
-        add_warnings(ctx, fallback_warnings(acc, {n: cfg.negotiators[n].fallback for n in llm_names}))
+        accounting.add_accounting(
+            ctx, acc, title="LLM negotiators: answers, unparsed, re-asks, fallbacks",
+            note="An answer is unparsed when it was cut off by the length limit, empty, held no 'MOVE:' line "
+                 "(none) or a move that cannot be played (invalid); each is re-asked, and after the re-asks the "
+                 "declared fallback moves (counted as a fallback).")
+        declared = {n: cfg.negotiators[n].fallback for n in llm_names}
+        accounting.add_warnings(ctx, accounting.fallback_warnings(acc, declared))
     ctx.results["games"] = {}
     shown = 0
     for gspec in cfg.games:
