@@ -11,22 +11,16 @@ run is the same on any machine and fits CI.
 from __future__ import annotations
 
 import collections
-import contextlib
-import io
-import math
 import shutil
-import signal
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from fuzzing import EXTREMES, Hang, misspell, parent_of, paths, rename_key, run_cli, set_field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from interplay.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -37,9 +31,8 @@ TIME_BOUND = 10.0
 
 STATS: collections.Counter[str] = collections.Counter()
 
-RETYPED = ["", "abc", 0, -1, 1.5, True, None, [], {}, [1, 2], {"x": 1}, "Tit For Tat"]
-EXTREMES = [1e300, -1e300, math.inf, -math.inf, math.nan, 2**63, -(2**63), 10**9, 0, -1, 2.5, 1e-300,
-            "x" * 300, "a\x00b", "../../x", "\u202e\u0000"]
+#: the shared extremes, and text that is not plain
+UNUSUAL = [*EXTREMES, "\u202e\u0000"]
 JUNK = [":", "[", "{", "]", "}", "- ", "\t", "&a ", "*a ", "*undefined", "!!python/object:os.system ", "%YAML 1.1\n",
         "---\n", '"', "'", "? ", "|", ">", "\x00", "\x07", "@", "`", "#", ",", "!!binary ", "<<: *a\n", "\ufeff"]
 
@@ -48,35 +41,6 @@ def billion_laughs() -> str:
     lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
     return "\n".join(lines) + "\n"
-
-
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key and list-item path of a parsed config."""
-    out: list[tuple[Any, ...]] = []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
-    for k, v in items:
-        out.append(prefix + (k,))
-        out += paths(v, prefix + (k,))
-    return out
-
-
-def parent_of(data: Any, path: tuple[Any, ...]) -> Any:
-    for k in path[:-1]:
-        data = data[k]
-    return data
-
-
-def misspell(key: str, how: int) -> str:
-    if len(key) < 2:
-        return key + "x"
-    k = how % 4
-    if k == 0:
-        return key[1] + key[0] + key[2:]  # swap the first two letters
-    if k == 1:
-        return key[:-1]  # drop the last letter
-    if k == 2:
-        return key + "s"
-    return key.upper()
 
 
 @st.composite
@@ -115,30 +79,16 @@ def mutated(draw: Any) -> dict[str, Any]:
         path = draw(st.sampled_from(candidates))
         parent = parent_of(data, path)
         fields = [k for k in path if isinstance(k, str)]
-        if kind == "delete":
-            del parent[path[-1]]
-        elif kind == "retype":
-            parent[path[-1]] = draw(st.sampled_from(RETYPED))
-        elif kind == "extreme":
-            parent[path[-1]] = draw(st.sampled_from(EXTREMES))
-        else:
+        if kind == "misspell":
             new = misspell(path[-1], draw(st.integers(0, 3)))
             if new in parent:
                 new = new + "_x"
-            items = list(parent.items())
-            parent.clear()
-            parent.update((new if k == path[-1] else k, v) for k, v in items)
+            rename_key(parent, path[-1], new)
             fields = [new]
+        else:
+            set_field(draw, parent, path[-1], kind, UNUSUAL)
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
     return {"example": src.name, "text": text, "kind": kind, "fields": fields}
-
-
-class Hang(Exception):
-    pass
-
-
-def _alarm(signum: int, frame: Any) -> None:
-    raise Hang()
 
 
 @pytest.fixture(scope="module")
@@ -151,21 +101,7 @@ def workdir(tmp_path_factory: Any) -> Path:
 
 def run_check(path: Path) -> tuple[int, str, float]:
     """`interplay run PATH --check` in-process: (exit code, stderr, seconds); raises on a hang."""
-    err, out = io.StringIO(), io.StringIO()
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, TIME_BOUND)
-    t0 = time.perf_counter()
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            try:
-                main(["run", str(path), "--check"])
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-    return code, err.getvalue(), time.perf_counter() - t0
+    return run_cli(["run", str(path), "--check"], TIME_BOUND)
 
 
 def test_every_example_is_valid(workdir):

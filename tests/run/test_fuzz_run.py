@@ -13,23 +13,17 @@ never past a time bound per case. The case budget keeps the module near a minute
 from __future__ import annotations
 
 import collections
-import contextlib
-import io
 import json
-import math
 import shutil
-import signal
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from fuzzing import EXTREMES, Hang, misspell, parent_of, paths, rename_key, run_cli, set_field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from interplay.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,11 +51,6 @@ TIME_BOUND = 60.0
 
 STATS: collections.Counter[str] = collections.Counter()
 
-RETYPED = ["", "abc", 0, -1, 1.5, True, None, [], {}, [1, 2], {"x": 1}, "Tit For Tat"]
-EXTREMES = [1e300, -1e300, math.inf, -math.inf, math.nan, 2**63, -(2**63), 10**9, 0, -1, 2.5, 1e-300,
-            "x" * 300, "a\x00b", "../../x"]
-
-
 def shrunk(name: str, data: dict[str, Any]) -> dict[str, Any]:
     for dotted, value in SHRINK[name].items():
         *parents, last = dotted.split(".")
@@ -76,15 +65,6 @@ def shrunk(name: str, data: dict[str, Any]) -> dict[str, Any]:
         else:
             node[last] = value
     return data
-
-
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out: list[tuple[Any, ...]] = []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
-    for k, v in items:
-        out.append(prefix + (k,))
-        out += paths(v, prefix + (k,))
-    return out
 
 
 def _is_size(name: str, path: tuple[Any, ...]) -> bool:
@@ -103,30 +83,12 @@ def mutated(draw: Any) -> dict[str, Any]:
         if kind == "misspell":
             candidates = [p for p in candidates if isinstance(p[-1], str)]
         path = draw(st.sampled_from(candidates))
-        parent = data
-        for k in path[:-1]:
-            parent = parent[k]
-        if kind == "delete":
-            del parent[path[-1]]
-        elif kind == "retype":
-            parent[path[-1]] = draw(st.sampled_from(RETYPED))
-        elif kind == "extreme":
-            parent[path[-1]] = draw(st.sampled_from(EXTREMES))
+        parent = parent_of(data, path)
+        if kind == "misspell":
+            rename_key(parent, path[-1], misspell(path[-1], 0))  # the first two letters swapped
         else:
-            key = path[-1]
-            new = key[1] + key[0] + key[2:] if len(key) > 1 else key + "x"
-            items = list(parent.items())
-            parent.clear()
-            parent.update((new if k == key else k, v) for k, v in items)
+            set_field(draw, parent, path[-1], kind, EXTREMES)
     return {"example": name, "data": data, "kind": kind, "path": ".".join(map(str, path))}
-
-
-class Hang(Exception):
-    pass
-
-
-def _alarm(signum: int, frame: Any) -> None:
-    raise Hang()
 
 
 @pytest.fixture(scope="module")
@@ -138,21 +100,7 @@ def workdir(tmp_path_factory: Any) -> Path:
 
 
 def run_case(cfg: Path, out: Path) -> tuple[int, str, float]:
-    err = io.StringIO()
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, TIME_BOUND)
-    t0 = time.perf_counter()
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            try:
-                main(["run", str(cfg), "-o", str(out), "-q"])
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-    return code, err.getvalue(), time.perf_counter() - t0
+    return run_cli(["run", str(cfg), "-o", str(out), "-q"], TIME_BOUND)
 
 
 @settings(max_examples=CASES, derandomize=True, deadline=None, database=None, print_blob=True,

@@ -8,6 +8,7 @@ wrong token gets 403, no token or session is written to the run directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -29,6 +30,32 @@ def pw():
         yield p
 
 
+@contextlib.contextmanager
+def serving(pw, tmp_path, cfg):
+    """The config served on the next port, and a browser; both stopped at the end."""
+    served = Served(tmp_path, cfg, next(PORTS))
+    browser = launch(pw)
+    try:
+        yield served, browser
+    finally:
+        browser.close()
+        served.kill()
+
+
+def results_of(served, code, err) -> dict:
+    """results.json of a served run that exited 0."""
+    assert code == 0, err
+    return json.loads((served.run_dir / "results.json").read_text())
+
+
+def moves_of(run_dir: Path, sender: str) -> list[dict]:
+    """The moves of ``sender`` in the run's one transcript."""
+    (tfile,) = (run_dir / "transcripts").iterdir()
+    events = json.loads(tfile.read_text())
+    events = events.get("events", events) if isinstance(events, dict) else events
+    return [e for e in events if e.get("kind") == "move" and e.get("sender") == sender]
+
+
 def _files_text(run_dir: Path) -> str:
     return "\n".join(p.read_text(errors="replace") for p in sorted(run_dir.rglob("*")) if p.is_file())
 
@@ -43,9 +70,7 @@ def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
     from interplay.games.registry import make
     from interplay.safety.audit import verify
 
-    served = Served(tmp_path, _ipd_config(), next(PORTS))
-    browser = launch(pw)
-    try:
+    with serving(pw, tmp_path, _ipd_config()) as (served, browser):
         exp = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
         links = seat_links(exp, served, 1)
         assert set(links) == {"alice"}
@@ -89,11 +114,7 @@ def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
         session = [c["value"] for c in person.cookies() if c["name"] == "interplay_seat"]
         assert len(session) == 1
         code, out, err = served.wait()
-    finally:
-        browser.close()
-        served.kill()
-    assert code == 0, err
-    res = json.loads((served.run_dir / "results.json").read_text())
+    res = results_of(served, code, err)
     assert res["meta"]["status"] == "completed"
     (rec,) = res["units"].values()
     assert rec["transcript"] is True
@@ -110,10 +131,7 @@ def test_person_plays_ipd_against_tit_for_tat(pw, tmp_path):
     assert res["people"]["alice"]["answers"] == 5 and res["people"]["alice"]["fallbacks"] == 0
     assert res["people"]["alice"]["refused_tokens"] == 2 and res["people"]["alice"]["bad_answers"] == 3
     # the transcript and the audit log have every move of the person
-    (tfile,) = (served.run_dir / "transcripts").iterdir()
-    events = json.loads(tfile.read_text())
-    events = events.get("events", events) if isinstance(events, dict) else events
-    moves = [e for e in events if e.get("kind") == "move" and e.get("sender") == "alice"]
+    moves = moves_of(served.run_dir, "alice")
     assert [m["action"] for m in moves] == clicks and not any(m.get("fallback") for m in moves)
     assert verify(served.run_dir).ok
     audit = (served.run_dir / "audit.jsonl").read_text()
@@ -132,9 +150,7 @@ def _pay(acts, other):
 
 
 def test_closed_tab_rejoins_and_silence_hands_the_seat_to_its_fallback(pw, tmp_path):
-    served = Served(tmp_path, _ipd_config(timeout=8, fallbacks={"alice": "Defector"}), next(PORTS))
-    browser = launch(pw)
-    try:
+    with serving(pw, tmp_path, _ipd_config(timeout=8, fallbacks={"alice": "Defector"})) as (served, browser):
         links = seat_links(browser.new_context().new_page(), served, 1)
         person = browser.new_context()
         page = person.new_page()
@@ -150,11 +166,7 @@ def test_closed_tab_rejoins_and_silence_hands_the_seat_to_its_fallback(pw, tmp_p
         page.wait_for_function("document.body.innerText.includes('Round 4 of 5')")
         page.close()  # and now the person leaves for good: round 4 times out, the fallback plays on
         code, out, err = served.wait()
-    finally:
-        browser.close()
-        served.kill()
-    assert code == 0, err
-    res = json.loads((served.run_dir / "results.json").read_text())
+    res = results_of(served, code, err)
     (rec,) = res["units"].values()
     acts, tft = [0, 1, 0, 1, 1], [0, 0, 1, 0, 1]  # the last two by the fallback (Defector)
     assert rec["actions"] == [[a, b] for a, b in zip(acts, tft)]
@@ -162,10 +174,7 @@ def test_closed_tab_rejoins_and_silence_hands_the_seat_to_its_fallback(pw, tmp_p
     assert rec["fallbacks"] == [2, 0]
     seat = res["people"]["alice"]
     assert (seat["answers"], seat["timeouts"], seat["fallbacks"], seat["rejoins"]) == (3, 1, 2, 0)
-    (tfile,) = (served.run_dir / "transcripts").iterdir()
-    events = json.loads(tfile.read_text())
-    events = events.get("events", events) if isinstance(events, dict) else events
-    moves = [e for e in events if e.get("kind") == "move" and e.get("sender") == "alice"]
+    moves = moves_of(served.run_dir, "alice")
     assert [bool(m.get("fallback")) for m in moves] == [False, False, False, True, True]
 
 
@@ -176,10 +185,8 @@ def test_person_judges_a_debate_and_judge_accuracy_counts_it(pw, tmp_path):
            "judged": {"protocols": ["debate"], "rounds": 1}, "judge_model": "person",
            "simulate": {"gullibility": 0.7}, "audit": True, "people": {"linger": 2}}
     questions = get_questions("reading", 3, 0)
-    served = Served(tmp_path, cfg, next(PORTS))
-    browser = launch(pw)
     picked = {}
-    try:
+    with serving(pw, tmp_path, cfg) as (served, browser):
         links = seat_links(browser.new_context().new_page(), served, 1)
         page = browser.new_context(viewport={"width": 1000, "height": 1000}).new_page()
         page.goto(links["judge"])
@@ -200,11 +207,7 @@ def test_person_judges_a_debate_and_judge_accuracy_counts_it(pw, tmp_path):
             page.wait_for_function("!document.querySelector('#options') || "
                                    "document.body.innerText.includes('Sent')")
         code, out, err = served.wait()
-    finally:
-        browser.close()
-        served.kill()
-    assert code == 0, err
-    res = json.loads((served.run_dir / "results.json").read_text())
+    res = results_of(served, code, err)
     acc = res["judge_accuracy"]["debate"]["accuracy"]
     assert acc["n"] == 3 and acc["value"] == pytest.approx(2 / 3)
     recs = {r["question_id"]: r for r in res["records"]}
@@ -228,9 +231,7 @@ def test_advisor_ranking_enters_the_aggregation_and_its_shapley_value(pw, tmp_pa
            "advisors": [*({"name": n, "type": "scripted", "ranking": r} for n, r in scripted.items()),
                         {"name": "Pat (person)", "type": "human"}],
            "rules": ["borda", "plurality", "copeland"], "importance_rule": "borda", "people": {"linger": 2}}
-    served = Served(tmp_path, cfg, next(PORTS))
-    browser = launch(pw)
-    try:
+    with serving(pw, tmp_path, cfg) as (served, browser):
         links = seat_links(browser.new_context().new_page(), served, 1)
         assert set(links) == {"Pat (person)"}
         page = browser.new_context(viewport={"width": 1000, "height": 1000}).new_page()
@@ -245,11 +246,7 @@ def test_advisor_ranking_enters_the_aggregation_and_its_shapley_value(pw, tmp_pa
         shot(page, "humans-advise.png")
         page.get_by_role("button", name="Send ranking").click()
         code, out, err = served.wait()
-    finally:
-        browser.close()
-        served.kill()
-    assert code == 0, err
-    res = json.loads((served.run_dir / "results.json").read_text())
+    res = results_of(served, code, err)
     ballots = {b["voter"]: b["ranking"] for b in res["ballots"]}
     assert ballots["Pat (person)"] == [[o] for o in order]
     # the same decision with the person's ranking given as a scripted advisor: equal, number for number
@@ -269,9 +266,7 @@ def test_cheap_talk_box_sends_the_persons_message_to_the_other_seat(pw, tmp_path
     cfg = _ipd_config()
     cfg["game"]["params"]["horizon"] = 2
     cfg["talk_rounds"] = 1
-    served = Served(tmp_path, cfg, next(PORTS))
-    browser = launch(pw)
-    try:
+    with serving(pw, tmp_path, cfg) as (served, browser):
         links = seat_links(browser.new_context().new_page(), served, 1)
         page = browser.new_context().new_page()
         page.goto(links["alice"])
@@ -283,11 +278,7 @@ def test_cheap_talk_box_sends_the_persons_message_to_the_other_seat(pw, tmp_path
             page.wait_for_selector("#actions button")
             page.get_by_role("button", name=move, exact=True).click()
         code, out, err = served.wait()
-    finally:
-        browser.close()
-        served.kill()
-    assert code == 0, err
-    res = json.loads((served.run_dir / "results.json").read_text())
+    res = results_of(served, code, err)
     (rec,) = res["units"].values()
     assert [(m["sender"], m["text"], m["round"]) for m in rec["messages"]] == [
         ("alice", "I will cooperate if you do.", 0)]  # an empty box is silence
