@@ -88,6 +88,9 @@ class MatchRecord:
                             talk_round=int(m.get("talk_round", 0)), flags=tuple(m.get("flags") or ()),
                             blocked=bool(m.get("blocked", False))) for m in d.get("messages") or []]
         pairing = d.get("pairing")
+        if pairing is not None:
+            i, j, rep = (int(x) for x in pairing)
+            pairing = (i, j, rep)
         return cls(game=d["game"], names=tuple(d["names"]), seed=int(d["seed"]),
                    actions=[tuple(int(x) for x in a) for a in d.get("actions") or []],
                    intended=[tuple(int(x) for x in a) for a in d.get("intended") or []],
@@ -95,7 +98,7 @@ class MatchRecord:
                    events=list(events or []), fallbacks=list(d.get("fallbacks") or []),
                    invalid=list(d.get("invalid") or []), complete=bool(d.get("complete")), error=d.get("error"),
                    error_type=d.get("error_type"), planned_length=int(d.get("planned_length") or 0),
-                   pairing=tuple(int(x) for x in pairing) if pairing is not None else None,  # type: ignore[arg-type]
+                   pairing=pairing,
                    players=tuple(d.get("players") or ()))
 
     @property

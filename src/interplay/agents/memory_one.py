@@ -19,14 +19,17 @@ _CLASSIC_NAMES = ("Cooperator", "Defector", "Tit For Tat", "Win-Stay Lose-Shift"
                   "Generous Tit For Tat", "Suspicious Tit For Tat")
 
 
-def _library_vector(name: str) -> tuple[float, float, float, float, float] | None:
+def _library_vector(name: str) -> tuple[float, float, float, float, float]:
     from interplay.agents.strategies import get
 
-    return get(name).memory_one_vector()  # type: ignore[return-value]
+    vector = get(name).memory_one_vector()
+    if vector is None:
+        raise InterplayError(f"{name!r} is not a memory-one strategy.")
+    return vector
 
 
 CLASSIC: dict[str, tuple[float, float, float, float, float]] = {
-    n: _library_vector(n) for n in _CLASSIC_NAMES  # type: ignore[misc]
+    n: _library_vector(n) for n in _CLASSIC_NAMES
 }
 
 

@@ -24,6 +24,7 @@ round, the learner's expected and realised loss against every expert's loss.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,14 +76,19 @@ def _check_losses(losses: np.ndarray, shape: tuple[int, ...], where: str) -> np.
     return arr
 
 
-def _check(n: int, what: str, horizon: int | None, learning_rate: float | None) -> None:
+def _rate(n: int, what: str, horizon: int | None, learning_rate: float | None,
+          standard: Callable[[int], float]) -> float:
+    """The learning rate: ``learning_rate`` if given, else ``standard(horizon)``."""
     if n < 2:
         raise InterplayError(f"{what}: needs at least 2 experts/arms, got {n}.")
-    if learning_rate is None and (horizon is None or horizon < 1):
+    if learning_rate is not None:
+        if not learning_rate > 0:
+            raise InterplayError(f"{what}: learning_rate must be positive, got {learning_rate}.")
+        return learning_rate
+    if horizon is None or horizon < 1:
         raise InterplayError(f"{what}: give the horizon (number of rounds) for the standard learning rate, "
                              "or an explicit learning_rate.")
-    if learning_rate is not None and not learning_rate > 0:
-        raise InterplayError(f"{what}: learning_rate must be positive, got {learning_rate}.")
+    return standard(horizon)
 
 
 class Hedge:
@@ -95,10 +101,9 @@ class Hedge:
     name = "hedge"
 
     def __init__(self, d: int, horizon: int | None = None, learning_rate: float | None = None) -> None:
-        _check(d, "hedge", horizon, learning_rate)
+        self.eta = _rate(d, "hedge", horizon, learning_rate, lambda h: hedge_rate(d, h))
         self.d = d
         self.horizon = horizon
-        self.eta = learning_rate if learning_rate is not None else hedge_rate(d, horizon)  # type: ignore[arg-type]
         self.cum_loss = np.zeros(d)
 
     @property
@@ -124,10 +129,9 @@ class Exp3:
     name = "exp3"
 
     def __init__(self, k: int, horizon: int | None = None, learning_rate: float | None = None) -> None:
-        _check(k, "exp3", horizon, learning_rate)
+        self.eta = _rate(k, "exp3", horizon, learning_rate, lambda h: exp3_rate(k, h))
         self.k = k
         self.horizon = horizon
-        self.eta = learning_rate if learning_rate is not None else exp3_rate(k, horizon)  # type: ignore[arg-type]
         self.est_loss = np.zeros(k)
         self._p = np.full(k, 1.0 / k)
 
@@ -155,11 +159,10 @@ class Exp4:
     name = "exp4"
 
     def __init__(self, m: int, k: int, horizon: int | None = None, learning_rate: float | None = None) -> None:
-        _check(m, "exp4", horizon, learning_rate)
+        self.eta = _rate(m, "exp4", horizon, learning_rate, lambda h: exp4_rate(m, k, h))
         if k < 2:
             raise InterplayError(f"exp4: needs at least 2 actions, got {k}.")
         self.m, self.k, self.horizon = m, k, horizon
-        self.eta = learning_rate if learning_rate is not None else exp4_rate(m, k, horizon)  # type: ignore[arg-type]
         self.est_loss = np.zeros(m)
 
     @property

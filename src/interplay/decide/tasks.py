@@ -299,9 +299,11 @@ class GameTask:
         if self._mixed is not None:
             return int(self._rng.choice(len(self._mixed), p=self._mixed))
         p = self._memory_one
+        if p is None:  # __init__ sets one of the two
+            raise InterplayError("game task: no opponent strategy.")
         # memory-one state from the opponent's side: own move first (0=CC,1=CD,2=DC,3=DD)
         state = 0 if self.last is None else 1 + 2 * self.last[1] + self.last[0]
-        return 0 if self._rng.random() < p[state] else 1  # type: ignore[index]
+        return 0 if self._rng.random() < p[state] else 1
 
     def outcome(self, t: int, chosen: int) -> np.ndarray:
         theirs = self._opponent_move()

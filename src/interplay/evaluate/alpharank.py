@@ -80,7 +80,7 @@ def alpharank(payoff_tables: np.ndarray | list[np.ndarray], names: list[str] | l
             raise InterplayError(f"alpha-Rank: {len(tables)} populations need {len(tables)} tables of one shape "
                                  f"with {len(tables)} axes, got {[t.shape for t in tables]}.")
         per = names if names is not None else [[str(k) for k in range(s)] for s in shape]
-        labels = [" / ".join(str(per[p][i]) for p, i in enumerate(idx)) for idx in np.ndindex(*shape)]  # type: ignore[index]
+        labels = [" / ".join(str(per[p][i]) for p, i in enumerate(idx)) for idx in np.ndindex(*shape)]
     with np.errstate(over="ignore"):  # exp overflow for large alpha * payoff gaps: rho is 0 there, as it should
         # OpenSpiel annotates alpha as int; it is a real number (its own examples pass 1e2, 0.1)
         rhos, rho_m, pi, _, _ = osp.compute(tables, m=m, alpha=alpha)  # pyright: ignore[reportArgumentType]

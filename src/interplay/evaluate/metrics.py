@@ -47,14 +47,15 @@ def population_metrics(result: Any) -> dict[str, Any]:
         mean_welfare = float(np.nanmean(W[off])) if n > 1 else float(W[0, 0])
         scores = np.nanmean(np.where(off, M, np.nan), axis=1) if n > 1 else np.diag(M)
     scores = scores[~np.isnan(scores)]
-    payoffs = tuple(result.settings.payoffs)
+    R, S, T, P = (float(x) for x in result.settings.payoffs)
+    payoffs = (R, S, T, P)
     lowest = min(payoffs)
     coop = np.asarray(result.cooperation, dtype=float)
     turns = np.asarray(result.match_lengths, dtype=float)
     return {
         "social_welfare": mean_welfare,
-        "pd_social_optimum": pd_social_optimum(payoffs),  # type: ignore[arg-type]
-        "efficiency": mean_welfare / pd_social_optimum(payoffs),  # type: ignore[arg-type]
+        "pd_social_optimum": pd_social_optimum(payoffs),
+        "efficiency": mean_welfare / pd_social_optimum(payoffs),
         "gini": gini(scores - lowest),
         "cooperation_rate": float(coop[off].sum() / max(turns[off].sum(), 1)) if n > 1 else 0.0,
         "mean_score": float(np.mean(scores)) if scores.size else float("nan"),

@@ -99,7 +99,8 @@ class TournamentSettings:
 
     @property
     def context(self) -> Context:
-        return Context(payoffs=tuple(float(x) for x in self.payoffs), turns=int(self.turns),  # type: ignore[arg-type]
+        R, S, T, P = (float(x) for x in self.payoffs)
+        return Context(payoffs=(R, S, T, P), turns=int(self.turns),
                        length_known=self.prob_end == 0.0, noisy=self.noise > 0.0)
 
     def game(self) -> Any:
@@ -122,9 +123,12 @@ class TournamentSettings:
         kw = {"repetitions": 1, "self_play": False, **kw}
         if spec.num_players != 2:
             raise InterplayError(f"a round robin plays two-player games; {spec.id} has {spec.num_players} players.")
-        own = tuple(float(x) for x in payoffs[0].ravel()) if spec.num_actions == (2, 2) else DEFAULT_PAYOFFS
+        own = DEFAULT_PAYOFFS
+        if spec.num_actions == (2, 2):
+            R, S, T, P = (float(x) for x in payoffs[0].ravel())
+            own = (R, S, T, P)
         return cls(turns=int(rounds if rounds is not None else horizon), noise=noise, prob_end=end_prob,
-                   payoffs=own, **kw)  # type: ignore[arg-type]
+                   payoffs=own, **kw)
 
 
 # -- the batched kernel ---------------------------------------------------------------
@@ -364,8 +368,12 @@ class TournamentResult:
 
     def match_outcomes(self) -> list[tuple[str, str, float, float]]:
         """(first, second, first's total, second's total) of every complete per-turn match."""
-        return [(*self.seats(r), float(r.totals[0]), float(r.totals[1]))  # type: ignore[misc]
-                for r in self.matches if r.complete]
+        out = []
+        for r in self.matches:
+            if r.complete:
+                first, second = self.seats(r)
+                out.append((first, second, float(r.totals[0]), float(r.totals[1])))
+        return out
 
     def message_counts(self) -> dict[str, dict[str, int]]:
         """Per player, over all its per-turn matches: cheap-talk messages sent, flagged and blocked."""
@@ -493,8 +501,8 @@ def play_turnwise(entries: list[Any], pairs: np.ndarray, settings: TournamentSet
     rec = np.full((m_rows, turns), -1, np.int8) if s.record else None
     for t in range(turns):
         for seat, (rows, state) in enumerate(mseat):
-            if len(rows):
-                p = tables.coop[state]  # type: ignore[union-attr]
+            if tables is not None and len(rows):
+                p = tables.coop[state]
                 acts[seat, rows] = (rng.random(len(rows)) >= p) if stochastic_machines else (p < 0.5)
         for rule, state, r0, r1, own, opp in groups:
             a = np.asarray(rule.act(state, t, own[:, :t], opp[:, :t]), dtype=np.int8)
@@ -507,8 +515,8 @@ def play_turnwise(entries: list[Any], pairs: np.ndarray, settings: TournamentSet
         if rec is not None:
             rec[:, t] = np.where(t < length, joint, -1)
         for seat, (rows, state) in enumerate(mseat):
-            if len(rows):
-                state[:] = tables.nxt[4 * state + 2 * acts[seat, rows] + acts[1 - seat, rows]]  # type: ignore[union-attr]
+            if tables is not None and len(rows):
+                state[:] = tables.nxt[4 * state + 2 * acts[seat, rows] + acts[1 - seat, rows]]
         for _, _, r0, r1, own, opp in groups:
             own[:len(r0), t] = acts[0, r0]
             own[len(r0):, t] = acts[1, r1]

@@ -245,7 +245,7 @@ class IteratedGame:
         return Discrete(2)
 
     def with_params(self, **changes: object) -> IteratedGame:
-        new = replace(self, **changes)  # type: ignore[arg-type]
+        new = replace(self, **changes)
         validate_iterated(new)
         return replace(new, spec=replace(new.spec, discount=new.discount, horizon=new.horizon))
 

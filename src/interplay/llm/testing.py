@@ -135,8 +135,10 @@ class ChatRequest:
         guided_choice), if any."""
         rf = self.body.get("response_format") or {}
         for schema in ((rf.get("json_schema") or {}).get("schema"), rf.get("schema")):  # json_schema, json_object
+            if not isinstance(schema, dict):
+                continue
             try:
-                return list(schema["properties"]["choice"]["enum"])  # type: ignore[index]
+                return list(schema["properties"]["choice"]["enum"])
             except (KeyError, TypeError):
                 pass
         gc = self.body.get("guided_choice")

@@ -268,9 +268,9 @@ def simulate(game: NormalFormGame, mechanism: str, types: np.ndarray, seeds: int
         group_sum += np.bincount(gidx, weights=pay.ravel(), minlength=K * codes)
         group_coop += np.bincount(gidx, weights=is_c.ravel(), minlength=K * codes)
         group_cnt += np.bincount(gidx, minlength=K * codes)
-        if record:
-            rec_actions[:, t] = played  # type: ignore[index]
-            rec_players[:, t] = perm  # type: ignore[index]
+        if rec_actions is not None and rec_players is not None:  # record
+            rec_actions[:, t] = played
+            rec_players[:, t] = perm
     welfare = welfare_sum / (R * G)
     per_round = player_pay / R
     type_payoff = np.full((S, K), np.nan)

@@ -692,8 +692,9 @@ async def _commitments(game, players, names, rl, match, out, rng, counts, seed, 
                     description=f"{game.spec.description} Commitments announced (and enforced): {shown}.")
     seats = []
     for i, p in enumerate(players):
-        if enforced[i] is not None:
-            seats.append(_Enforced(names[i], int(enforced[i]), p))  # type: ignore[arg-type]
+        move = enforced[i]
+        if move is not None:
+            seats.append(_Enforced(names[i], int(move), p))
         else:
             seats.append(p)
     rec = await match(g, seats)

@@ -88,8 +88,9 @@ def reference_cell(game: NormalFormGame, mechanism: str, types: list[int] | np.n
                                                        Commitment("conditional", rl.cooperate[k], rl.defect[k])]))
                     enforced = resolve_commitments(commits, rl.cooperate)
                     for k in range(n):
-                        if enforced[k] is not None:
-                            intended.append(int(enforced[k]))  # type: ignore[arg-type]
+                        move = enforced[k]
+                        if move is not None:
+                            intended.append(int(move))
                         else:
                             intended.append(rl.defect[k] if T[k] == DEFECTOR else rand_action(k))
                 else:
@@ -125,8 +126,8 @@ def reference_cell(game: NormalFormGame, mechanism: str, types: list[int] | np.n
                                 intended.append(rl.cooperate[k] if ok else rl.defect[k])
                 played = [rand_action(k) if rnd.random() < settings.noise else intended[k] for k in range(n)]
                 payoff = P[(slice(None), *played)].copy()
-                if bound:
-                    payoff = payoff + contract_transfers(np.array(played), rl.cooperate, transfer)  # type: ignore[arg-type]
+                if bound and transfer is not None:  # bound only under contracts, which set the transfer
+                    payoff = payoff + contract_transfers(np.array(played), rl.cooperate, transfer)
                 if mechanism == "reputation":
                     good = [image[p] for p in g]
                     for k in range(n):

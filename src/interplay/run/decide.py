@@ -14,7 +14,7 @@ See docs/decide.md.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -26,6 +26,8 @@ from interplay.run.accounting import fmt_rate, fmt_value
 from interplay.run.config import BudgetConfig, ExperimentConfig, GameConfig, Strict
 from interplay.run.context import RunContext
 from interplay.run.experiments import experiment
+
+T = TypeVar("T")
 
 AdvisorType = Literal["scripted", "recorded", "oracle", "constant", "random", "contrarian", "policy",
                       "best-response", "human", "llm"]
@@ -176,10 +178,17 @@ class DecideConfig(ExperimentConfig):
                                      + (f"; missing: {missing}" if missing else "")
                                      + (f"; not an option: {unknown}" if unknown else "") + ".")
         if self.task.type == "game":
-            self.task.game.make()  # type: ignore[union-attr]
+            _given(self.task.game, "task.game").make()
 
 
 # -- building --------------------------------------------------------------------------
+
+
+def _given(value: T | None, where: str) -> T:
+    """A field its type requires (the validators above check it; this says so to the type checker)."""
+    if value is None:
+        raise InterplayError(f"{where} is required here.")
+    return value
 
 
 def build_task(cfg: DecideConfig) -> Any:
@@ -187,12 +196,12 @@ def build_task(cfg: DecideConfig) -> Any:
 
     t = cfg.task
     if t.type == "jsonl":
-        return SequenceTask(load_jsonl(t.path), name=str(t.path))  # type: ignore[arg-type]
+        return SequenceTask(load_jsonl(_given(t.path, "task.path")), name=str(t.path))
     if t.type == "generated":
         return generate_task(t.rounds, tuple(t.options or ("A", "B", "C")), seed=cfg.seed, loss_noise=t.loss_noise)
     if t.type == "game":
-        return GameTask(t.game.id, t.game.params, rounds=t.rounds, seat=t.seat,  # type: ignore[union-attr]
-                        opponent=t.opponent)
+        game = _given(t.game, "task.game")
+        return GameTask(game.id, game.params, rounds=t.rounds, seat=t.seat, opponent=t.opponent)
     raise InterplayError(f"task type {t.type!r} is not a sequence.")
 
 
@@ -222,15 +231,15 @@ def build_advisors(cfg: DecideConfig, task: Any, models: _Models) -> list[Any]:
         elif a.type == "recorded":
             out.append(A.Recorded(a.name))
         elif a.type == "oracle":
-            out.append(A.Oracle(a.name, a.accuracy))  # type: ignore[arg-type]
+            out.append(A.Oracle(a.name, _given(a.accuracy, f"advisors.{a.name}.accuracy")))
         elif a.type == "constant":
-            out.append(A.Constant(a.name, a.option))  # type: ignore[arg-type]
+            out.append(A.Constant(a.name, _given(a.option, f"advisors.{a.name}.option")))
         elif a.type == "random":
             out.append(A.UniformRandom(a.name))
         elif a.type == "contrarian":
             out.append(A.Contrarian(a.name))
         elif a.type == "policy":
-            out.append(A.MemoryOnePolicy(a.name, a.policy))  # type: ignore[arg-type]
+            out.append(A.MemoryOnePolicy(a.name, _given(a.policy, f"advisors.{a.name}.policy")))
         elif a.type == "best-response":
             if not hasattr(task, "utility"):
                 raise InterplayError(f"advisor {a.name!r}: best-response needs a game task.")

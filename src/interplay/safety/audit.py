@@ -352,9 +352,11 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
         return report(False, good, last, line, seq, problem, f"line {line} (entry {seq}): {message}")
 
     prev = GENESIS
+    good_entries: list[dict[str, Any]] = []  # every entry, once each is known to be well formed
     for k, e in enumerate(entries, start=1):
         if e is None:
             return bad(k, k, "malformed", "not a valid audit entry (broken JSON or missing fields)", k - 1, prev)
+        good_entries.append(e)
         seq = e.get("seq")
         if seq != k:
             later = [j for j, x in enumerate(entries[k:], start=k + 1) if x is not None and x.get("seq") == k]
@@ -407,19 +409,19 @@ def verify(path: str | Path, *, key_env: str | None = None, chain_only: bool = F
         if a_n > n:
             return bad(n + 1, n + 1, "truncated", f"results.json records {a_n} audit entries but the log (and its "
                        f"head) end at {n}: entries {n + 1}..{a_n} were cut and the head rewritten", n, prev)
-        if a_n >= 1 and entries[a_n - 1]["hash"] != anchor["last_hash"]:  # type: ignore[index]
+        if a_n >= 1 and good_entries[a_n - 1]["hash"] != anchor["last_hash"]:
             return bad(a_n, a_n, "rehashed", "this entry's hash differs from the one results.json recorded for it",
                        a_n - 1, prev)
-    is_run = n > 0 and entries[0]["kind"] == "run"  # type: ignore[index]
+    is_run = n > 0 and good_entries[0]["kind"] == "run"
     if is_run:
-        last = entries[-1]
-        if last["kind"] != "seal":  # type: ignore[index]
+        last = good_entries[-1]
+        if last["kind"] != "seal":
             return bad(n + 1, n + 1, "unsealed", f"the log does not end with the run's seal entry: the run was killed "
                        f"before it finished, or the log was cut after entry {n} (and its head rewritten)", n, prev)
         if anchor is not None and int(anchor["entries"]) != n:
             return bad(n, n, "edited", f"results.json anchors entry {anchor['entries']} but the sealed log has "
                        f"{n} entries", n - 1, prev)
-        recorded = dict(last["data"].get("files") or {})  # type: ignore[index]
+        recorded = dict(last["data"].get("files") or {})
         now = file_digests(log.parent)
         for name, digest in recorded.items():
             if name not in now:

@@ -41,14 +41,14 @@ class CostLedger:
     """Constraint costs and violations per agent, accumulated over a run."""
 
     players: Sequence[str]
-    cost: np.ndarray = field(default=None)  # type: ignore[assignment]
-    violations: np.ndarray = field(default=None)  # type: ignore[assignment]
+    cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per player; zeros when not given
+    violations: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     steps: int = 0
 
     def __post_init__(self) -> None:
         n = len(self.players)
-        self.cost = np.zeros(n) if self.cost is None else np.asarray(self.cost, dtype=float)
-        self.violations = np.zeros(n, dtype=np.int64) if self.violations is None else np.asarray(self.violations)
+        self.cost = np.zeros(n) if len(self.cost) == 0 else np.asarray(self.cost, dtype=float)
+        self.violations = np.zeros(n, dtype=np.int64) if len(self.violations) == 0 else np.asarray(self.violations)
 
     def add(self, spec: SafetySpec, state: int, joint: Sequence[int]) -> None:
         """Charge one executed joint action."""

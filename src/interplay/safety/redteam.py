@@ -41,6 +41,7 @@ from interplay.accounting import from_agent_stats
 from interplay.errors import InterplayError, UnknownNameError
 from interplay.registry import Registry
 from interplay.safety.monitors import (
+    Action,
     CanaryMonitor,
     CovertChannelMonitor,
     InjectionMonitor,
@@ -273,15 +274,14 @@ class ConditionResult:
     fallback_moves: list[tuple[bool, ...]] = field(default_factory=list)  # per round, per seat: the fallback's?
 
 
-def _default_suite(canaries: Mapping[str, Sequence[str]], action: str, judge: Any = None) -> MonitorSuite:
-    block = "block" if action == "block" else action
-    return MonitorSuite([InjectionMonitor(block, judge=judge), CanaryMonitor(canaries, action=block),  # type: ignore[arg-type]
-                         CovertChannelMonitor(block)])  # type: ignore[arg-type]
+def _default_suite(canaries: Mapping[str, Sequence[str]], action: Action, judge: Any = None) -> MonitorSuite:
+    return MonitorSuite([InjectionMonitor(action, judge=judge), CanaryMonitor(canaries, action=action),
+                         CovertChannelMonitor(action)])
 
 
 def run_condition(sc: Scenario, condition: str, models: Mapping[str, Any], *, rounds: int, seed: int,
                   canary: str, audit: Any = None, agent_options: Mapping[str, Any] | None = None,
-                  judge: Any = None, monitor_action: str = "block") -> ConditionResult:
+                  judge: Any = None, monitor_action: Action = "block") -> ConditionResult:
     """Play one condition of a scenario. ``models``: seat name -> LanguageModel."""
     from interplay.agents.llm_agent import LLMAgent
     from interplay.agents.match import play_match

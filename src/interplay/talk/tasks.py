@@ -90,10 +90,10 @@ class Question:
         if self.choices:
             others = [c for c in self.choices if not self.is_correct(c)]
             return others[int(rng.integers(len(others)))]
-        if self.numeric:
-            n = _number(self.answer)
+        n = _number(self.answer)  # not None: a numeric question (it has no choices)
+        if n is not None:
             delta = int(rng.integers(1, 31)) * (1 if rng.random() < 0.5 else -1)
-            return _fmt_number(n + delta)  # type: ignore[operator]
+            return _fmt_number(n + delta)
         raise InterplayError(f"question {self.id!r}: a free-text question has no natural wrong answer; "
                              "give it choices for a judged debate.")
 
@@ -236,8 +236,9 @@ def _norm_text(s: str) -> str:
 def _last_number(text: str) -> str | None:
     nums = _NUM.findall(text)
     for tok in reversed(nums):
-        if _number(tok) is not None:
-            return _fmt_number(_number(tok))  # type: ignore[arg-type]
+        value = _number(tok)
+        if value is not None:
+            return _fmt_number(value)
     return None
 
 

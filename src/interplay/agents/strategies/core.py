@@ -276,10 +276,13 @@ class Strategy:
             return play_rule(self.rule, their, ctx, rng)
         return self.machine(ctx).play(their, rng)
 
-    def memory_one_vector(self, ctx: Context | None = None) -> tuple[float, ...] | None:
+    def memory_one_vector(self, ctx: Context | None = None) -> tuple[float, float, float, float, float] | None:
         """The 5 probabilities ``[start, CC, CD, DC, DD]`` if this is a memory-one strategy, else None."""
         vector = getattr(self.rule, "vector", None)
-        return tuple(float(x) for x in vector(ctx or Context())) if vector is not None else None
+        if vector is None:
+            return None
+        start, cc, cd, dc, dd = (float(x) for x in vector(ctx or Context()))
+        return (start, cc, cd, dc, dd)
 
     def properties(self) -> dict[str, Any]:
         return {

@@ -99,8 +99,8 @@ class ZeroDeterminant(_MemoryOneBase):
              phi * (1 - s) * (l - P))
         if any(not -1e-12 <= x <= 1 + 1e-12 for x in p):
             raise InterplayError(f"ZD strategy (phi={phi}, s={s}, l={l}) is not valid for payoffs {ctx.payoffs}.")
-        clipped = tuple(min(1.0, max(0.0, float(x))) for x in p)
-        return (1.0, *clipped)  # type: ignore[return-value]
+        cc, cd, dc, dd = (min(1.0, max(0.0, float(x))) for x in p)
+        return (1.0, cc, cd, dc, dd)
 
 
 # -- finite-state machines (Axelrod-library form) --------------------------------------
@@ -305,7 +305,7 @@ class Procedure(History):
     deterministic; the memo is advanced when the turn is played.
     """
 
-    decide: Callable[[HistoryView], tuple[int, Any]]  # type: ignore[assignment]
+    decide: Callable[[HistoryView], tuple[int, Any]]
     memo: Hashable = None
 
     def initial(self, ctx: Context) -> Hashable:

@@ -36,10 +36,10 @@ def _add(name: str, rule: MachineRule, depth: float, stochastic: bool, kind: str
                             kind=kind, axelrod=axelrod, aliases=aliases, uses_length=uses_length))
 
 
-def _m1(name: str, probs: tuple[float, ...], origin: str, axelrod: str, depth: float = 1,
+def _m1(name: str, probs: tuple[float, float, float, float, float], origin: str, axelrod: str, depth: float = 1,
         aliases: tuple[str, ...] = ()) -> None:
     stochastic = any(0.0 < p < 1.0 for p in probs)
-    _add(name, MemoryOne(tuple(probs)), depth, stochastic, "memory-one", origin, axelrod, aliases)  # type: ignore[arg-type]
+    _add(name, MemoryOne(probs), depth, stochastic, "memory-one", origin, axelrod, aliases)
 
 
 # -- memory one: [start, after CC, CD, DC, DD], own move first ---------------------------
@@ -59,8 +59,9 @@ _m1("Win-Stay Lose-Shift", (1, 1, 0, 0, 1), "Pavlov: repeats its move after R or
     "(Nowak and Sigmund 1993; Kraines and Kraines 1989).", "WinStayLoseShift", aliases=("WSLS", "Pavlov"))
 _m1("Win-Shift Lose-Stay", (0, 0, 1, 1, 0), "Defects first; switches after R or T, repeats after S or P "
     "(Li et al. 2011).", "WinShiftLoseStay", aliases=("Win-Shift Lose-Stay: D",))
-_m1("Random: 0.5", (0.5,) * 5, "Cooperates with probability 1/2 every turn (Axelrod's first tournament, 1980).",
-    "Random", depth=0, aliases=("Random",))
+_m1("Random: 0.5", (0.5, 0.5, 0.5, 0.5, 0.5),
+    "Cooperates with probability 1/2 every turn (Axelrod's first tournament, 1980).", "Random", depth=0,
+    aliases=("Random",))
 _add("GTFT", GenerousTitForTat(), 1, True, "memory-one",
      "Generous tit for tat: after a defection cooperates with probability min(1 - (T-R)/(R-S), (R-P)/(T-P)), "
      "1/3 for the default payoffs (Nowak and Sigmund 1992).", "GTFT",

@@ -184,4 +184,7 @@ def resolve_setup(spec: object, variant: str, who: str) -> np.ndarray | None:
             return classics[spec][None]
         names = ", ".join(["random", "classic", *classics])
         raise InterplayError(f"{who}: unknown set-up {spec!r}; use one of {names}, or 4 rows of 10 symbols.")
-    return parse_setup(spec, variant, who=who)[None]  # type: ignore[arg-type]
+    if not isinstance(spec, str | list | tuple | np.ndarray):
+        raise InterplayError(f"{who}: a set-up is a name, 4 rows of text or a (4, 10) array, got "
+                             f"{type(spec).__name__}.")
+    return parse_setup(spec, variant, who=who)[None]
